@@ -1,0 +1,96 @@
+// The RPC contract between the plugin/CLI (client) and the daemon: JSON-RPC 2.0, one JSON message per line over a
+// unix stream socket. Application errors carry the CNI error code as the JSON-RPC error code (all < 100, so they
+// never collide with JSON-RPC's reserved -32768..-32000 range) and the CNI `details` as `data`.
+
+export const DEFAULT_SOCKET_PATH = '/run/cni/ts-dhcp.sock';
+/** Largest request line the daemon reads; a CNI config with prevResult fits many times over. */
+export const MAX_REQUEST_BYTES = 1 << 20;
+
+/** Leases are keyed by attachment, as CNI keys attachments (CNI spec: containerID, network name, ifName). */
+export interface Attachment {
+  containerId: string;
+  network: string;
+  ifName: string;
+}
+
+/** What the daemon needs to acquire a lease; the plugin has already resolved names, defaults and CNI_ARGS. */
+export interface AddParams extends Attachment {
+  netns: string;
+  /** CNI_ARGS as key/value pairs, kept for the lease view (K8S_POD_NAMESPACE, K8S_POD_NAME). */
+  args: Record<string, string>;
+  /** Option 55, in order, already merged with the defaults. */
+  paramRequestList: number[];
+  /** Options to send (code → UTF-8 text value), already resolved from `provide` (literal or fromArg). */
+  provide: { code: number; value: string }[];
+  /** BOOTP broadcast flag on requests. Absent: the daemon's default (-broadcast). */
+  broadcast?: boolean;
+  /** ADD deadline in ms. Absent: the daemon's default (-timeout). */
+  timeoutMs?: number;
+}
+
+export interface Route {
+  dst: string; // CIDR
+  gw?: string; // absent: on-link
+}
+
+/** What a bound lease says, already interpreted (RFC 3442 precedence applied). The plugin builds the CNI result. */
+export interface LeaseFacts {
+  address: string;
+  prefixLength: number;
+  gateway?: string;
+  routes: Route[];
+  dns: { nameservers: string[]; domain?: string; search: string[] };
+  serverId: string;
+  leaseTimeS: number;
+  mtu?: number;
+}
+
+export interface AddResult {
+  facts: LeaseFacts;
+}
+
+export type DelParams = Attachment;
+export interface DelResult {
+  /** False when the daemon held no lease for the attachment (DEL is idempotent). */
+  released: boolean;
+}
+
+export interface CheckParams extends Attachment {
+  netns: string;
+}
+export interface CheckResult {
+  facts: LeaseFacts;
+  state: string;
+}
+
+/** One row of the lease view. Field names are a stable interface (`ts-dhcp leases --json`). */
+export interface LeaseView extends Attachment {
+  netns: string;
+  args: Record<string, string>;
+  mac: string;
+  state: string;
+  address?: string;
+  prefixLength?: number;
+  serverId?: string;
+  t1At?: string; // ISO 8601
+  t2At?: string;
+  expiresAt?: string;
+  lastError?: string;
+}
+
+export interface StatusResult {
+  version: string;
+  pid: number;
+  uptimeS: number;
+  socketPath: string;
+  leases: Record<string, number>; // count by state
+}
+
+export interface Methods {
+  add: { params: AddParams; result: AddResult };
+  del: { params: DelParams; result: DelResult };
+  check: { params: CheckParams; result: CheckResult };
+  leases: { params: Record<string, never>; result: LeaseView[] };
+  status: { params: Record<string, never>; result: StatusResult };
+}
+export type MethodName = keyof Methods;
