@@ -1,0 +1,52 @@
+// Entry point of bin/ts-dhcp. Each mode is required lazily: the plugin path must not pay for the daemon's modules
+// (its start-up time is added to every ADD the runtime makes).
+export function main(): void {
+  if (process.env.CNI_COMMAND !== undefined) {
+    const { runPlugin } = require('./plugin') as typeof import('./plugin');
+    void runPluginProcess(runPlugin);
+    return;
+  }
+  const [cmd, ...rest] = process.argv.slice(2);
+  void runCli(cmd, rest).then((code) => process.exit(code));
+}
+
+async function runPluginProcess(runPlugin: typeof import('./plugin').runPlugin): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const code = await runPlugin({ env: process.env, stdin: Buffer.concat(chunks), stdout: process.stdout, stderr: process.stderr });
+  process.exitCode = code;
+}
+
+const USAGE = `Usage: ts-dhcp <command> [flags]
+
+Commands:
+  daemon     run the DHCP IPAM daemon (see "ts-dhcp daemon --help")
+  leases     list the leases the daemon holds ([--json] [--socket-path P])
+  status     show the daemon's status ([--json] [--socket-path P])
+  version    print the version
+
+With CNI_COMMAND set in the environment, ts-dhcp is the CNI IPAM plugin.
+`;
+
+async function runCli(cmd: string | undefined, args: string[]): Promise<number> {
+  switch (cmd) {
+    case 'daemon':
+      return (require('../daemon/main') as typeof import('../daemon/main')).runDaemon(args);
+    case 'leases':
+    case 'status':
+      return (require('./inspect') as typeof import('./inspect')).runInspect(cmd, args);
+    case 'version':
+    case '--version':
+      process.stdout.write(`${(require('../common/version') as typeof import('../common/version')).VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`ts-dhcp: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,120 @@
+// Daemon command line. The reference daemon's Go-style flags are accepted verbatim (single dash, "-flag value" or
+// "-flag=value") so ts-dhcp can replace `dhcp daemon` in existing units; GNU long options are the documented form.
+import { DEFAULT_SOCKET_PATH } from '../common/rpc';
+import { parseDuration } from './duration';
+
+export interface DaemonOptions {
+  socketPath: string;
+  pidfile?: string;
+  hostPrefix: string;
+  broadcast: boolean;
+  /** First retransmission interval of an exchange (RFC 2131 §4.1 starts at 4 s). Reference flag -timeout. */
+  retransmitMs: number;
+  /** Cap of the exponential retransmission backoff. Reference flag -resendmax. */
+  resendMaxMs: number;
+  /** How long a background acquisition keeps trying before it gives up; 0 = forever. Reference flag -resendtimeout. */
+  resendTimeoutMs: number;
+  /** How long ADD waits for a lease before answering "try again later" (CNI error 11). */
+  addTimeoutMs: number;
+  stateDir: string;
+  logLevel: string;
+}
+
+type Kind = 'string' | 'duration' | 'bool';
+interface FlagSpec {
+  key: keyof DaemonOptions;
+  kind: Kind;
+  help: string;
+}
+
+/** GNU name → spec; each also answers to the reference daemon's Go name in REFERENCE_NAMES. */
+const FLAGS: Record<string, FlagSpec> = {
+  'socket-path': { key: 'socketPath', kind: 'string', help: `unix socket to serve (default ${DEFAULT_SOCKET_PATH})` },
+  pidfile: { key: 'pidfile', kind: 'string', help: 'write the daemon PID to this file' },
+  'host-prefix': { key: 'hostPrefix', kind: 'string', help: 'prefix for netns paths (daemon in a container)' },
+  broadcast: { key: 'broadcast', kind: 'bool', help: 'set the BOOTP broadcast flag by default' },
+  timeout: { key: 'retransmitMs', kind: 'duration', help: 'first retransmission interval (default 4s)' },
+  'resend-max': { key: 'resendMaxMs', kind: 'duration', help: 'longest retransmission interval (default 62s)' },
+  'resend-timeout': {
+    key: 'resendTimeoutMs',
+    kind: 'duration',
+    help: 'give up a background acquisition after this long, 0 = never (default 0)',
+  },
+  'add-timeout': { key: 'addTimeoutMs', kind: 'duration', help: 'ADD deadline before CNI error 11 (default 30s)' },
+  'state-dir': { key: 'stateDir', kind: 'string', help: 'lease records (default /var/lib/ts-dhcp)' },
+  'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
+};
+
+const REFERENCE_NAMES: Record<string, string> = {
+  socketpath: 'socket-path',
+  pidfile: 'pidfile',
+  hostprefix: 'host-prefix',
+  broadcast: 'broadcast',
+  timeout: 'timeout',
+  resendmax: 'resend-max',
+  resendtimeout: 'resend-timeout',
+};
+
+export function defaultOptions(): DaemonOptions {
+  return {
+    socketPath: DEFAULT_SOCKET_PATH,
+    hostPrefix: '',
+    broadcast: false,
+    retransmitMs: 4000,
+    resendMaxMs: 62_000,
+    resendTimeoutMs: 0,
+    addTimeoutMs: 30_000,
+    stateDir: '/var/lib/ts-dhcp',
+    logLevel: 'info',
+  };
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Parses argv (after "daemon"). Returns the options or an Error whose message names the bad argument. */
+export function parseDaemonArgs(argv: string[]): DaemonOptions | Error {
+  const opts = defaultOptions();
+  const set = opts as unknown as Record<string, unknown>;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const m = /^(--?)([a-z][a-z-]*)(?:=(.*))?$/.exec(arg);
+    if (!m) return new Error(`unexpected argument ${JSON.stringify(arg)}`);
+    const [, dashes, name, inline] = m as unknown as [string, string, string, string | undefined];
+    const gnu = dashes === '--' ? name : (REFERENCE_NAMES[name] ?? name);
+    const spec = FLAGS[gnu];
+    if (!spec) return new Error(`unknown flag ${dashes}${name} (see "ts-dhcp daemon --help")`);
+    let value = inline;
+    if (spec.kind === 'bool') {
+      if (value === undefined) value = 'true';
+      if (value !== 'true' && value !== 'false') return new Error(`${dashes}${name} takes true or false, not ${JSON.stringify(value)}`);
+      set[spec.key] = value === 'true';
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) return new Error(`${dashes}${name} needs a value`);
+    }
+    if (spec.kind === 'duration') {
+      const ms = parseDuration(value);
+      if (ms instanceof Error) return new Error(`${dashes}${name}: ${ms.message}`);
+      set[spec.key] = ms;
+    } else {
+      if (value === '') return new Error(`${dashes}${name} needs a non-empty value`);
+      set[spec.key] = value;
+    }
+  }
+  if (!LOG_LEVELS.has(opts.logLevel)) return new Error(`--log-level: unknown level ${JSON.stringify(opts.logLevel)}`);
+  if (opts.retransmitMs < 100) return new Error('--timeout must be at least 100ms');
+  if (opts.resendMaxMs < opts.retransmitMs) return new Error('--resend-max must not be shorter than --timeout');
+  if (opts.addTimeoutMs < 100) return new Error('--add-timeout must be at least 100ms');
+  return opts;
+}
+
+export function daemonUsage(): string {
+  const lines = Object.entries(FLAGS).map(([gnu, spec]) => {
+    const ref = Object.keys(REFERENCE_NAMES).find((k) => REFERENCE_NAMES[k] === gnu);
+    const names = `--${gnu}${spec.kind === 'bool' ? '' : ' VALUE'}${ref ? `, -${ref}` : ''}`;
+    return `  ${names.padEnd(36)} ${spec.help}`;
+  });
+  return `Usage: ts-dhcp daemon [flags]\n\nFlags (reference dhcp daemon names also accepted):\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,263 @@
+// Drives one attachment's pure lease core: feeds it packets and timeouts in order, carries out its actions
+// (send, emit, persist), keeps the one timer of the lease armed at the core's next deadline, and holds a socket
+// only while a transaction needs one (an open socket pins the pod netns).
+import { AddParams, LeaseFacts } from '../common/rpc';
+import { decode, encode } from './dhcp/codec';
+import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
+import { Rng } from './dhcp/rng';
+import { MessageType } from './dhcp/types';
+import { DaemonError, Code } from './errors';
+import { leaseFacts } from './facts';
+import type { Logger } from './log';
+import { Channel, ChannelFactory, Received } from './transport/channel';
+
+export interface RunnerDeps {
+  channels: ChannelFactory;
+  now(): number;
+  rng: Rng;
+  log: Logger;
+  /** The netns path as this daemon sees it (host prefix applied). */
+  netnsPath: string;
+  /** Called after every step that changed something the store or the lease view cares about. */
+  onChange?(runner: LeaseRunner, event?: LeaseEvent): void;
+}
+
+interface Waiter {
+  resolve(facts: LeaseFacts): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const SEND_NAMES: Record<number, string> = {
+  [MessageType.DISCOVER]: 'DISCOVER',
+  [MessageType.REQUEST]: 'REQUEST',
+  [MessageType.RELEASE]: 'RELEASE',
+  [MessageType.DECLINE]: 'DECLINE',
+};
+
+/** setTimeout's longest delay; a longer deadline is re-armed after an early (no-op) wake-up. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
+
+export class LeaseRunner {
+  state: LeaseState = initialState();
+  facts?: LeaseFacts;
+  lastError?: string;
+  /** Messages sent in the current acquisition, by name: what ADD reports when it gives up. */
+  private sentCounts = new Map<string, number>();
+  private offers = 0;
+  private naks = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private channel?: { key: string; ch: Channel };
+  private waiters = new Set<Waiter>();
+  private stopped = false;
+
+  constructor(
+    readonly params: AddParams,
+    readonly cfg: ClientConfig,
+    private readonly deps: RunnerDeps,
+  ) {}
+
+  get bound(): boolean {
+    return this.facts !== undefined && BOUND_STATES.has(this.state.state);
+  }
+
+  start(requestedIp?: string): void {
+    this.enqueue(requestedIp ? { type: 'start', requestedIp } : { type: 'start' });
+  }
+
+  /** Resolves with the lease facts once bound; rejects with "try again later" after timeoutMs. */
+  waitBound(timeoutMs: number): Promise<LeaseFacts> {
+    if (this.bound) return Promise.resolve(this.facts as LeaseFacts);
+    if (this.stopped) return Promise.reject(new DaemonError(Code.TRY_AGAIN_LATER, 'the lease was released while waiting'));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new DaemonError(Code.TRY_AGAIN_LATER, `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Releases the lease (RELEASE on the wire when one is held) and stops for good. */
+  release(): Promise<void> {
+    this.enqueue({ type: 'release' });
+    return this.chain.then(() => this.stop('released'));
+  }
+
+  /** Stops without telling the server (shutdown, vanished netns). */
+  stop(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.closeChannel();
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new DaemonError(Code.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
+    }
+    this.waiters.clear();
+  }
+
+  /** "3 DISCOVERs on eth1 in /var/run/netns/x, no OFFER": what was tried so far. */
+  progress(): string {
+    const where = `on ${this.params.ifName} in ${this.params.netns}`;
+    const sent = [...this.sentCounts].map(([name, n]) => `${n} ${name}${n === 1 ? '' : 's'}`).join(', ') || 'nothing sent';
+    const heard = this.offers === 0 ? 'no OFFER' : `${this.offers} OFFER${this.offers === 1 ? '' : 's'}, ${this.naks} NAK${this.naks === 1 ? '' : 's'}, no ACK`;
+    return `${sent} ${where}, ${heard}${this.lastError ? ` (last error: ${this.lastError})` : ''}`;
+  }
+
+  private enqueue(input: Input): void {
+    this.chain = this.chain.then(() => this.process(input)).catch((err: Error) => {
+      // A bug in a step must not take the daemon down; the lease view shows it.
+      this.lastError = err.message;
+      this.deps.log.error({ err }, 'lease step failed');
+    });
+  }
+
+  private async process(input: Input): Promise<void> {
+    if (this.stopped) return;
+    const before = this.state;
+    const { state, actions } = step(before, input, this.deps.now(), { cfg: this.cfg, rng: this.deps.rng });
+    this.state = state;
+    if (before.state !== state.state) this.deps.log.info({ from: before.state, to: state.state }, 'state');
+    await this.reconcileChannel();
+    let event: LeaseEvent | undefined;
+    for (const action of actions) {
+      if (action.type === 'send') await this.send(action.msg, action.via, action.srcIp, action.dstIp);
+      else if (action.type === 'emit') this.onEvent((event = action.event));
+    }
+    this.arm();
+    if (event || before.state !== state.state) this.deps.onChange?.(this, event);
+  }
+
+  private onEvent(event: LeaseEvent): void {
+    const log = this.deps.log;
+    switch (event.kind) {
+      case 'bound':
+      case 'renewed':
+      case 'rebound':
+      case 'changed': {
+        this.facts = leaseFacts(event.ack);
+        this.lastError = undefined;
+        this.sentCounts.clear();
+        this.offers = 0;
+        this.naks = 0;
+        if (event.kind === 'changed') log.warn({ from: event.from, to: event.to }, 'lease changed address');
+        else log.info({ address: this.facts.address, leaseTimeS: this.facts.leaseTimeS }, event.kind);
+        for (const w of this.waiters) {
+          clearTimeout(w.timer);
+          w.resolve(this.facts);
+        }
+        this.waiters.clear();
+        return;
+      }
+      case 'nak':
+        this.naks++;
+        log.warn({ in: event.in, message: event.message }, 'NAK');
+        return;
+      case 'expired':
+        this.facts = undefined;
+        log.warn({ address: event.address }, 'lease expired');
+        return;
+      case 'failed':
+        this.lastError = event.reason;
+        log.warn({ reason: event.reason }, 'failed');
+        return;
+      case 'ignored':
+        log.debug({ reason: event.reason }, 'ignored a reply');
+        return;
+      case 'retransmit':
+        log.debug({ in: event.state, attempt: event.attempt }, 'retransmit');
+        return;
+      case 'released':
+        log.info('released');
+        return;
+      default:
+        log.debug({ event }, 'event');
+    }
+  }
+
+  private onReceive = (r: Received): void => {
+    const decoded = decode(r.payload);
+    if (!decoded.ok) {
+      this.deps.log.debug({ reason: decoded.reason, from: r.srcIp }, 'undecodable reply dropped');
+      return;
+    }
+    if (decoded.value.options.get(53)?.[0] === MessageType.OFFER && this.state.state === 'SELECTING') this.offers++;
+    this.enqueue({ type: 'packet', msg: decoded.value });
+  };
+
+  /** The socket the current state needs to hear replies: AF_PACKET while broadcasting, UDP on ciaddr when renewing. */
+  private wantedChannel(): { via: 'packet' | 'udp'; srcIp: string } | null {
+    const via = transportFor(this.state);
+    if (!via) return null;
+    const s = this.state;
+    const ciaddr = s.state === 'RENEWING' || s.state === 'REBINDING' ? s.lease.address : '0.0.0.0';
+    return { via, srcIp: ciaddr };
+  }
+
+  private async reconcileChannel(): Promise<void> {
+    const want = this.wantedChannel();
+    const key = want && `${want.via}:${want.srcIp}`;
+    if (this.channel?.key === key) return;
+    this.closeChannel();
+    if (!want || !key) return;
+    const ch = await this.open(want.via, want.srcIp, this.onReceive);
+    if (ch) this.channel = { key, ch };
+  }
+
+  private async open(via: 'packet' | 'udp', srcIp: string, onReceive: (r: Received) => void): Promise<Channel | undefined> {
+    const { channels, netnsPath } = this.deps;
+    try {
+      return via === 'packet'
+        ? await channels.openPacket(netnsPath, this.params.ifName, srcIp, onReceive)
+        : await channels.openUdp(netnsPath, this.params.ifName, srcIp, onReceive);
+    } catch (err) {
+      this.noteIoError(err as NodeJS.ErrnoException);
+      return undefined;
+    }
+  }
+
+  private async send(msg: Parameters<typeof encode>[0], via: 'packet' | 'udp', srcIp: string, dstIp: string): Promise<void> {
+    const name = SEND_NAMES[msg.options.get(53)?.[0] ?? 0] ?? 'message';
+    this.sentCounts.set(name, (this.sentCounts.get(name) ?? 0) + 1);
+    const key = `${via}:${srcIp}`;
+    const ch = this.channel?.key === key ? this.channel.ch : await this.open(via, srcIp, () => {});
+    if (!ch) return;
+    try {
+      ch.send(encode(msg), dstIp);
+      this.deps.log.debug({ msg: name, via, srcIp, dstIp, xid: msg.xid }, 'sent');
+    } catch (err) {
+      this.noteIoError(err as NodeJS.ErrnoException);
+    } finally {
+      if (ch !== this.channel?.ch) ch.close();
+    }
+  }
+
+  private noteIoError(err: NodeJS.ErrnoException): void {
+    this.lastError = err.message;
+    this.deps.log.warn({ err: err.message, code: err.code }, 'socket error');
+    // The pod netns or its interface is gone: nothing to renew, and nothing may keep the netns alive.
+    if (err.code === 'ENOENT' || err.code === 'ENODEV' || err.code === 'ENOTNS') this.enqueue({ type: 'linkGone' });
+  }
+
+  private closeChannel(): void {
+    this.channel?.ch.close();
+    this.channel = undefined;
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const deadline = nextDeadline(this.state);
+    if (deadline === undefined || this.stopped) return;
+    const delay = Math.min(Math.max(0, deadline - this.deps.now()), MAX_TIMER_MS);
+    this.timer = setTimeout(() => this.enqueue({ type: 'timeout' }), delay);
+  }
+}

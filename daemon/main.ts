@@ -1,0 +1,77 @@
+// `ts-dhcp daemon`: parse flags, listen, serve the RPC methods, stop cleanly on SIGTERM/SIGINT without releasing
+// (pods keep using their addresses across a daemon restart).
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { createLogger } from './log';
+import { daemonUsage, parseDaemonArgs } from './flags';
+import { listen } from './listen';
+import { Registry } from './registry';
+import { serveRpc } from './rpc-server';
+import { addParams, attachmentParams, checkParams } from './rpc-params';
+import { nativeChannels } from './transport/packet-channel';
+import { StatusResult } from '../common/rpc';
+import { VERSION } from '../common/version';
+
+export async function runDaemon(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h') || argv.includes('-help')) {
+    process.stdout.write(daemonUsage());
+    return 0;
+  }
+  const opts = parseDaemonArgs(argv);
+  if (opts instanceof Error) {
+    process.stderr.write(`ts-dhcp daemon: ${opts.message}\n`);
+    return 2;
+  }
+  const log = createLogger(opts.logLevel);
+  const startedAt = Date.now();
+  const registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now });
+
+  let listening;
+  try {
+    listening = await listen(opts.socketPath, () => log.warn({ socketPath: opts.socketPath }, 'removed a stale socket file'));
+  } catch (err) {
+    log.fatal({ err: (err as Error).message, socketPath: opts.socketPath }, 'cannot listen');
+    return 1;
+  }
+  const { server, ownsSocketFile } = listening;
+  if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
+
+  serveRpc(
+    server,
+    {
+      add: (p) => registry.add(addParams(p)),
+      del: (p) => registry.del(attachmentParams(p)),
+      check: (p) => registry.check(checkParams(p)),
+      leases: async () => registry.list(),
+      status: async (): Promise<StatusResult> => ({
+        version: VERSION,
+        pid: process.pid,
+        uptimeS: Math.round((Date.now() - startedAt) / 1000),
+        socketPath: opts.socketPath,
+        leases: registry.countsByState(),
+      }),
+    },
+    log,
+  );
+  log.info({ socketPath: opts.socketPath, activated: listening.activated, version: VERSION }, 'serving');
+
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping; leases are kept (no RELEASE)');
+      registry.stopAll();
+      server.close();
+      if (ownsSocketFile) unlinkQuiet(opts.socketPath);
+      if (opts.pidfile) unlinkQuiet(opts.pidfile);
+      resolve(0);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,174 @@
+// The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
+// attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it.
+import { randomBytes } from 'node:crypto';
+import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, LeaseView } from '../common/rpc';
+import { ClientConfig } from './dhcp/lease';
+import { seededRng } from './dhcp/rng';
+import { Code, DaemonError } from './errors';
+import { DaemonOptions } from './flags';
+import { Logger, leaseLogger } from './log';
+import { LeaseRunner } from './lease-runner';
+import { ChannelFactory } from './transport/channel';
+import { LinkInfo, ensureLinkUp, isNetnsPath } from './transport/netns';
+
+export interface RegistryDeps {
+  opts: DaemonOptions;
+  channels: ChannelFactory;
+  log: Logger;
+  now(): number;
+}
+
+/** How long ADD waits for a fresh macvlan to come up before sending anyway. */
+const LINK_UP_TIMEOUT_MS = 2000;
+/** Option 61 limit: one type byte + 254 bytes of identifier (DESIGN.md contracts). */
+const MAX_CLIENT_ID_TEXT = 254;
+
+export function attachmentKey(a: Attachment): string {
+  return `${a.containerId}/${a.network}/${a.ifName}`;
+}
+
+/** The reference plugin's client identifier: type 0 + "<containerID>/<network>/<ifName>", so a switch from
+ *  `dhcp` keeps every address on the server. */
+export function legacyClientId(a: Attachment): Buffer {
+  const text = Buffer.from(attachmentKey(a)).subarray(0, MAX_CLIENT_ID_TEXT);
+  return Buffer.concat([Buffer.from([0]), text]);
+}
+
+export class Registry {
+  private readonly leases = new Map<string, LeaseRunner>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: RegistryDeps) {}
+
+  async add(p: AddParams): Promise<AddResult> {
+    const key = attachmentKey(p);
+    const runner = await this.serial(key, async () => {
+      const existing = this.leases.get(key);
+      if (existing && existing.params.netns === p.netns) return existing;
+      if (existing) {
+        // Same attachment in another netns: the old sandbox is gone without a DEL; its lease is stale.
+        this.leases.delete(key);
+        await existing.release();
+      }
+      const runner = await this.createRunner(p);
+      this.leases.set(key, runner);
+      runner.start();
+      return runner;
+    });
+    const facts = await runner.waitBound(p.timeoutMs ?? this.deps.opts.addTimeoutMs);
+    return { facts };
+  }
+
+  async del(a: Attachment): Promise<DelResult> {
+    const key = attachmentKey(a);
+    return this.serial(key, async () => {
+      const runner = this.leases.get(key);
+      if (!runner) return { released: false };
+      this.leases.delete(key);
+      await runner.release();
+      return { released: true };
+    });
+  }
+
+  async check(p: CheckParams): Promise<CheckResult> {
+    const key = attachmentKey(p);
+    return this.serial(key, async () => {
+      const runner = this.leases.get(key);
+      if (!runner) throw new DaemonError(Code.NO_LEASE, `no lease for ${key}`);
+      if (runner.params.netns !== p.netns) {
+        throw new DaemonError(Code.LEASE_MISMATCH, `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
+      }
+      if (!runner.bound || !runner.facts) {
+        throw new DaemonError(Code.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
+      }
+      return { facts: runner.facts, state: runner.state.state };
+    });
+  }
+
+  list(): LeaseView[] {
+    return [...this.leases.values()].map((r) => view(r));
+  }
+
+  countsByState(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.leases.values()) counts[r.state.state] = (counts[r.state.state] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Daemon shutdown: pods keep their addresses, so nothing is released. */
+  stopAll(): void {
+    for (const r of this.leases.values()) r.stop('daemon stopping');
+  }
+
+  private async createRunner(p: AddParams): Promise<LeaseRunner> {
+    const { opts, log } = this.deps;
+    const netnsPath = opts.hostPrefix + p.netns;
+    const ns = await isNetnsPath(netnsPath);
+    if (!ns.ok) throw new DaemonError(Code.INVALID_ENV, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
+    let link: LinkInfo;
+    try {
+      link = await ensureLinkUp(netnsPath, p.ifName, LINK_UP_TIMEOUT_MS);
+    } catch (err) {
+      throw new DaemonError(Code.INVALID_ENV, `CNI_IFNAME ${JSON.stringify(p.ifName)}: ${(err as Error).message}`);
+    }
+    const cfg: ClientConfig = {
+      chaddr: link.mac,
+      clientId: legacyClientId(p).toString('hex'),
+      paramRequestList: p.paramRequestList,
+      provide: p.provide.map((o) => ({ code: o.code, value: Buffer.from(o.value).toString('hex') })),
+      broadcastFlag: p.broadcast ?? opts.broadcast,
+      maxMessageSize: Math.max(576, Math.min(link.mtu, 1500)),
+      timing: {
+        firstRetransmitMs: opts.retransmitMs,
+        maxRetransmitMs: opts.resendMaxMs,
+        jitterMs: 1000,
+        minRenewRetransmitMs: 60_000,
+        requestRetries: 4,
+      },
+    };
+    return new LeaseRunner(p, cfg, {
+      channels: this.deps.channels,
+      now: this.deps.now,
+      rng: seededRng(randomBytes(4).readUInt32LE(0)),
+      log: leaseLogger(log, p),
+      netnsPath,
+    });
+  }
+
+  /** Runs fn after every earlier operation on the same attachment has finished. */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+}
+
+function view(r: LeaseRunner): LeaseView {
+  const s = r.state;
+  const v: LeaseView = {
+    containerId: r.params.containerId,
+    network: r.params.network,
+    ifName: r.params.ifName,
+    netns: r.params.netns,
+    args: r.params.args,
+    mac: r.cfg.chaddr,
+    state: s.state,
+  };
+  if (r.facts) {
+    v.address = r.facts.address;
+    v.prefixLength = r.facts.prefixLength;
+    v.serverId = r.facts.serverId;
+  }
+  if ('lease' in s && s.lease) {
+    v.t1At = new Date(s.lease.t1AtMs).toISOString();
+    v.t2At = new Date(s.lease.t2AtMs).toISOString();
+    v.expiresAt = new Date(s.lease.expiresAtMs).toISOString();
+  }
+  if (r.lastError) v.lastError = r.lastError;
+  return v;
+}
