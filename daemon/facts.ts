@@ -25,14 +25,14 @@ function classfulPrefix(address: string): number {
 
 /**
  * RFC 3442: when option 121 is present the client ignores 33 and 3 for routing. A route via 0.0.0.0 is on-link.
- * Without 121: option 33 host routes, then a default route via the first router.
+ * Without 121: option 33 routes (classful destinations, RFC 2132 §5.8), then a default route via the first router.
  */
 function routesOf(ack: DhcpMessage, gateway: string | undefined): Route[] {
   const classless = classlessRoutes(ack);
   if (classless && classless.length > 0) {
     return classless.map((r) => (r.gw === '0.0.0.0' ? { dst: r.dst } : { dst: r.dst, gw: r.gw }));
   }
-  const routes: Route[] = (staticRoutes(ack) ?? []).map((r) => ({ dst: `${r.dst}/32`, gw: r.gw }));
+  const routes: Route[] = (staticRoutes(ack) ?? []).map((r) => ({ dst: r.dst, gw: r.gw }));
   if (gateway) routes.push({ dst: '0.0.0.0/0', gw: gateway });
   return routes;
 }
