@@ -1,0 +1,135 @@
+// The CNI plugin: a function of its I/O (env, stdin, stdout, stderr) returning the exit code. The daemon does the
+// DHCP work; this side validates, asks the daemon over its socket, and formats the answer for the runtime.
+import { resolve as resolvePath } from 'node:path';
+import type { Writable } from 'node:stream';
+import { parseCniArgs } from '../common/cni/args';
+import { configParams, parseDelConf, parseNetConf, NetConf } from '../common/cni/config';
+import { readEnv, CniEnv } from '../common/cni/env';
+import { CniCode, CniError, toCniErrorJson } from '../common/cni/errors';
+import { buildResult } from '../common/cni/result';
+import { convertResult, LATEST_VERSION, requireCheckSupported, versionInfo } from '../common/cni/version';
+import type { LeaseFacts } from '../common/rpc';
+import { call } from './rpc-client';
+
+export interface PluginIo {
+  env: Record<string, string | undefined>;
+  stdin: Buffer | string;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export interface PluginDeps {
+  call?: typeof call;
+}
+
+/** The daemon's default ADD deadline; the RPC waits a little longer so the daemon's own answer wins the race. */
+const DAEMON_ADD_TIMEOUT_MS = 30_000;
+const RPC_MARGIN_MS = 5_000;
+
+export function rpcTimeoutMs(configuredTimeoutMs: number | undefined): number {
+  return (configuredTimeoutMs ?? DAEMON_ADD_TIMEOUT_MS) + RPC_MARGIN_MS;
+}
+
+export async function runPlugin(io: PluginIo, deps: PluginDeps = {}): Promise<number> {
+  const rpc = deps.call ?? call;
+  const declared = declaredVersion(io.stdin);
+  try {
+    const env = readEnv(io.env);
+    switch (env.verb) {
+      case 'VERSION':
+        write(io.stdout, versionInfo(declared));
+        return 0;
+      case 'ADD':
+        await add(env, parseNetConf(io.stdin), io.stdout, rpc);
+        return 0;
+      case 'CHECK':
+        await check(env, parseNetConf(io.stdin), rpc);
+        return 0;
+      case 'DEL':
+        await del(env, io.stdin, rpc);
+        return 0;
+    }
+  } catch (err) {
+    write(io.stdout, toCniErrorJson(err, declared ?? LATEST_VERSION));
+    if (!(err instanceof CniError)) io.stderr.write(`ts-dhcp: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+async function add(env: CniEnv, conf: NetConf, stdout: Writable, rpc: typeof call): Promise<void> {
+  const args = parseCniArgs(env.args);
+  const params = {
+    containerId: env.containerId,
+    ifName: env.ifName,
+    // The daemon runs with its own working directory.
+    netns: resolvePath(env.netns),
+    args,
+    ...configParams(conf, args),
+  };
+  const { facts } = await rpc(conf.ipam.daemonSocketPath, 'add', params, { timeoutMs: rpcTimeoutMs(conf.ipam.timeoutMs) });
+  write(stdout, convertResult(buildResult(facts, { priority: conf.ipam.priority }), conf.cniVersion));
+}
+
+async function check(env: CniEnv, conf: NetConf, rpc: typeof call): Promise<void> {
+  requireCheckSupported(conf.cniVersion);
+  if (conf.prevResult === undefined) throw new CniError(CniCode.INVALID_NETWORK_CONFIG, 'prevResult: missing; CHECK needs the result of the preceding ADD');
+  const expected = prevResultIps(conf.prevResult);
+  const params = { containerId: env.containerId, network: conf.name, ifName: env.ifName, netns: resolvePath(env.netns) };
+  const { facts } = await rpc(conf.ipam.daemonSocketPath, 'check', params, { timeoutMs: rpcTimeoutMs(conf.ipam.timeoutMs) });
+  const difference = compareWithPrevResult(expected, facts);
+  if (difference) throw new CniError(CniCode.LEASE_MISMATCH, `CHECK: ${difference}`);
+}
+
+/** DEL of an attachment the daemon does not know succeeds (the daemon answers released: false). */
+async function del(env: CniEnv, stdin: Buffer | string, rpc: typeof call): Promise<void> {
+  const conf = parseDelConf(stdin);
+  const params = { containerId: env.containerId, network: conf.name, ifName: env.ifName };
+  await rpc(conf.daemonSocketPath, 'del', params, { timeoutMs: rpcTimeoutMs(conf.timeoutMs) });
+}
+
+export interface PrevIp {
+  address: string; // CIDR
+  gateway?: string;
+}
+
+/** The IPv4 entries of prevResult.ips, in any result version (0.3.x/0.4.0 add `version`, chained plugins `interface`). */
+export function prevResultIps(prevResult: unknown): PrevIp[] {
+  const ips = (prevResult as { ips?: unknown } | null)?.ips;
+  if (typeof prevResult !== 'object' || prevResult === null || !Array.isArray(ips)) {
+    throw new CniError(CniCode.INVALID_NETWORK_CONFIG, 'prevResult.ips: missing; CHECK needs the addresses the preceding ADD returned');
+  }
+  return ips.flatMap((ip, i) => {
+    const { address, gateway } = (ip ?? {}) as { address?: unknown; gateway?: unknown };
+    if (typeof address !== 'string') throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `prevResult.ips[${i}].address: must be a CIDR string`);
+    if (address.includes(':')) return []; // IPv6 entries belong to another IPAM
+    const entry: PrevIp = { address };
+    if (typeof gateway === 'string') entry.gateway = gateway;
+    return [entry];
+  });
+}
+
+/** What differs between prevResult and the lease, in words; undefined when the lease is what ADD returned. */
+export function compareWithPrevResult(expected: readonly PrevIp[], facts: LeaseFacts): string | undefined {
+  const leased = `${facts.address}/${facts.prefixLength}`;
+  if (expected.length === 0) return `prevResult lists no IPv4 address, the lease has ${leased}`;
+  const match = expected.find((ip) => ip.address === leased);
+  if (!match) return `the lease has ${leased}, prevResult has ${expected.map((ip) => ip.address).join(', ')}`;
+  if (match.gateway !== undefined && match.gateway !== facts.gateway) {
+    return `gateway of ${leased}: the lease has ${facts.gateway ?? 'none'}, prevResult has ${match.gateway}`;
+  }
+  return undefined;
+}
+
+/** The config's cniVersion, read leniently: errors are reported in it whenever the input says what it is. */
+function declaredVersion(stdin: Buffer | string): string | undefined {
+  try {
+    const v = (JSON.parse(typeof stdin === 'string' ? stdin : stdin.toString('utf8')) as { cniVersion?: unknown }).cniVersion;
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function write(out: Writable, value: unknown): void {
+  out.write(`${JSON.stringify(value)}\n`);
+}

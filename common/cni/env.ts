@@ -1,0 +1,65 @@
+// The environment each CNI verb needs (CNI spec, "CNI operations"), checked before anything else happens.
+import { CniCode, CniError } from './errors';
+
+export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
+export const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'VERSION'];
+
+/** Required variables per verb. CNI_PATH and CNI_ARGS are optional for every verb; CNI_NETNS is optional for DEL. */
+export const REQUIRED_ENV: Readonly<Record<Verb, readonly string[]>> = {
+  ADD: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'],
+  DEL: ['CNI_CONTAINERID', 'CNI_IFNAME'],
+  CHECK: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'],
+  VERSION: [],
+};
+
+export interface CniEnv {
+  verb: Verb;
+  containerId: string;
+  ifName: string;
+  /** Empty only for DEL without CNI_NETNS. */
+  netns: string;
+  args: string | undefined;
+}
+
+// Same rule as libcni's ValidateContainerID.
+const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+function envError(msg: string, details?: string): CniError {
+  return new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, msg, details);
+}
+
+export function isVerb(v: string): v is Verb {
+  return (VERBS as readonly string[]).includes(v);
+}
+
+/** Reads and validates CNI_COMMAND and the variables its verb needs; an empty variable counts as missing. */
+export function readEnv(env: Record<string, string | undefined>): CniEnv {
+  const command = env.CNI_COMMAND ?? '';
+  if (command === '') throw envError('required env variables [CNI_COMMAND] missing');
+  if (!isVerb(command)) throw envError(`unknown CNI_COMMAND: ${command}`, `ts-dhcp supports ${VERBS.join(', ')}`);
+  const missing = REQUIRED_ENV[command].filter((name) => !env[name]);
+  if (missing.length > 0) throw envError(`required env variables [${missing.join(',')}] missing`);
+  const cniEnv: CniEnv = {
+    verb: command,
+    containerId: env.CNI_CONTAINERID ?? '',
+    ifName: env.CNI_IFNAME ?? '',
+    netns: env.CNI_NETNS ?? '',
+    args: env.CNI_ARGS,
+  };
+  if (command !== 'VERSION') validateAttachmentEnv(cniEnv);
+  return cniEnv;
+}
+
+function validateAttachmentEnv(e: CniEnv): void {
+  if (!CONTAINER_ID.test(e.containerId)) throw envError('invalid characters in CNI_CONTAINERID', e.containerId);
+  // Linux interface names (IFNAMSIZ - 1 bytes, not "." or "..", no '/', ':' or whitespace), as libcni checks them.
+  const why =
+    Buffer.byteLength(e.ifName) > 15
+      ? 'is longer than 15 bytes'
+      : e.ifName === '.' || e.ifName === '..'
+        ? 'is . or ..'
+        : /[/:\s]/.test(e.ifName)
+          ? 'contains / or : or whitespace'
+          : undefined;
+  if (why) throw envError(`CNI_IFNAME ${JSON.stringify(e.ifName)} ${why}`);
+}

@@ -1,0 +1,54 @@
+// CNI errors: the spec's reserved codes plus ts-dhcp's own (100+), and the error JSON the plugin prints on stdout.
+
+/** Codes 1..51 are the CNI spec's (SPEC.md "Error"); 100+ are ts-dhcp's. */
+export const CniCode = {
+  INCOMPATIBLE_CNI_VERSION: 1,
+  UNSUPPORTED_FIELD: 2,
+  UNKNOWN_CONTAINER: 3,
+  INVALID_ENVIRONMENT_VARIABLES: 4,
+  IO_FAILURE: 5,
+  DECODING_FAILURE: 6,
+  INVALID_NETWORK_CONFIG: 7,
+  TRY_AGAIN_LATER: 11,
+  PLUGIN_NOT_AVAILABLE: 50,
+  LIMITED_CONNECTIVITY: 51,
+  /** The daemon holds no lease for the attachment (CHECK). Same value as the daemon's Code.NO_LEASE. */
+  NO_LEASE: 100,
+  /** The lease is not what prevResult says (CHECK). Same value as the daemon's Code.LEASE_MISMATCH. */
+  LEASE_MISMATCH: 101,
+  /** The daemon failed unexpectedly (its own internal error, or a JSON-RPC protocol-level error it returned). */
+  DAEMON_ERROR: 102,
+  /** The daemon's reply was not a JSON-RPC 2.0 response to our request. */
+  RPC_PROTOCOL: 103,
+  /** A bug in the plugin itself (libcni's ErrInternal value). */
+  INTERNAL: 999,
+} as const;
+
+export class CniError extends Error {
+  constructor(
+    readonly code: number,
+    readonly msg: string,
+    readonly details?: string,
+  ) {
+    super(details ? `${msg}; ${details}` : msg);
+    this.name = 'CniError';
+  }
+}
+
+export interface CniErrorJson {
+  cniVersion: string;
+  code: number;
+  msg: string;
+  details?: string;
+}
+
+/** Anything that is not a CniError is a bug in the plugin: reported as INTERNAL, never swallowed. */
+export function toCniErrorJson(err: unknown, cniVersion: string): CniErrorJson {
+  if (err instanceof CniError) {
+    const out: CniErrorJson = { cniVersion, code: err.code, msg: err.msg };
+    if (err.details) out.details = err.details;
+    return out;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { cniVersion, code: CniCode.INTERNAL, msg: `internal error: ${message}` };
+}

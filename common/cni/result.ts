@@ -1,0 +1,75 @@
+// The CNI result of an IPAM plugin, built once in the newest shape from what the daemon says about the lease.
+// IPAM plugins return the abbreviated result: no `interfaces`, no `ips[].interface` (SPEC.md "Delegated plugins").
+import type { LeaseFacts } from '../rpc';
+
+/** Route scope values CNI 1.1 uses (netlink's RT_SCOPE_*). */
+export const SCOPE_LINK = 253;
+
+export interface IpConfig {
+  address: string; // CIDR: the leased address with its prefix length, e.g. "198.19.0.5/22"
+  gateway?: string;
+}
+
+/**
+ * `priority` and `scope` are spec 1.1.0 route attributes. libcni's single Route type reads and writes them for every
+ * result version, the reference dhcp plugin emits them under any cniVersion, and the plugins' ConfigureIface applies
+ * them; a parser that does not know them ignores them. So they are emitted for every version, as the reference does.
+ */
+export interface RouteEntry {
+  dst: string;
+  gw?: string;
+  priority?: number;
+  scope?: number;
+}
+
+export interface Dns {
+  nameservers?: string[];
+  domain?: string;
+  search?: string[];
+}
+
+/** The canonical result; version.ts converts it to the configured cniVersion. */
+export interface Result {
+  cniVersion: string;
+  ips: IpConfig[];
+  routes?: RouteEntry[];
+  dns?: Dns;
+}
+
+/** The parts of the network config the result depends on. */
+export interface ResultConfig {
+  /** Route metric for every route (ipam.priority); 0 or absent leaves the kernel's default. */
+  priority?: number;
+}
+
+export const CANONICAL_VERSION = '1.0.0';
+
+export function buildResult(facts: LeaseFacts, cfg: ResultConfig): Result {
+  const ip: IpConfig = { address: `${facts.address}/${facts.prefixLength}` };
+  if (facts.gateway) ip.gateway = facts.gateway;
+  const result: Result = { cniVersion: CANONICAL_VERSION, ips: [ip] };
+  const routes = facts.routes.map((r) => route(r, cfg.priority));
+  if (routes.length > 0) result.routes = routes;
+  const dns = dnsOf(facts.dns);
+  if (dns) result.dns = dns;
+  return result;
+}
+
+/**
+ * An on-link route (option 121 via 0.0.0.0) keeps gw "0.0.0.0" and gets link scope, as the reference plugin emits
+ * it. Omitting gw would not do: the spec lets the consumer substitute `ips[].gateway` for a missing gw, and the
+ * kernel rejects a gateway route with link scope.
+ */
+function route(r: LeaseFacts['routes'][number], priority: number | undefined): RouteEntry {
+  const out: RouteEntry = r.gw !== undefined && r.gw !== '0.0.0.0' ? { dst: r.dst, gw: r.gw } : { dst: r.dst, gw: '0.0.0.0', scope: SCOPE_LINK };
+  if (priority) out.priority = priority;
+  return out;
+}
+
+function dnsOf(d: LeaseFacts['dns']): Dns | undefined {
+  const out: Dns = {};
+  if (d.nameservers.length > 0) out.nameservers = [...d.nameservers];
+  if (d.domain) out.domain = d.domain;
+  if (d.search.length > 0) out.search = [...d.search];
+  return Object.keys(out).length > 0 ? out : undefined;
+}
