@@ -1,0 +1,171 @@
+// Typed wrapper around the native addon (native/src). Every call that needs the pod netns runs on a libuv worker
+// thread that enters the namespace, acts, and returns to the daemon's namespace before the Promise settles; the JS
+// thread never changes namespace. A descriptor opened in a namespace pins it while open, so callers keep sockets
+// for one transaction only.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export interface LinkAddress {
+  address: string;
+  prefixLength: number;
+}
+
+export interface LinkInfo {
+  index: number;
+  mac: string;
+  mtu: number;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** IFF_RUNNING: operationally up (carrier, qdisc attached); sends can succeed. */
+  running: boolean;
+  /** IPv4 addresses only. */
+  addresses: LinkAddress[];
+}
+
+/** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),
+ *  or 'ENOTNS' when the path is not a network namespace, or 'ETIMEDOUT' from ensureLinkUp. */
+export interface NetnsError extends Error {
+  code: string;
+  netns: string;
+  ifName: string;
+  syscall?: string;
+}
+
+export function isNetnsError(e: unknown): e is NetnsError {
+  if (!(e instanceof Error)) return false;
+  const r = e as unknown as Record<string, unknown>;
+  return typeof r.code === 'string' && typeof r.netns === 'string' && typeof r.ifName === 'string';
+}
+
+/** Builds a NetnsError with the addon's message shape: "op: netns: ifName: reason". */
+export function netnsError(op: string, netns: string, ifName: string, code: string, reason: string,
+  syscall?: string): NetnsError {
+  const err = new Error(`${op}: ${netns}: ${ifName}: ${reason}`) as NetnsError;
+  err.code = code;
+  err.netns = netns;
+  err.ifName = ifName;
+  if (syscall !== undefined) err.syscall = syscall;
+  return err;
+}
+
+interface NativePacket {
+  handle: object;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+}
+
+interface NativeAddon {
+  linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo>;
+  linkSetUp(netnsPath: string, ifName: string, up: boolean): Promise<void>;
+  openPacket(netnsPath: string, ifName: string): Promise<NativePacket>;
+  openUdp(netnsPath: string, ifName: string, bindAddress: string): Promise<number>;
+  packetStart(handle: object, onPacket: (ipPacket: Buffer) => void): void;
+  packetSend(handle: object, ipPacket: Buffer): void;
+  packetClose(handle: object): void;
+  udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
+}
+
+// Loaded on first use, so modules that only need the types (and unit tests without a build) do not need it.
+let addon: NativeAddon | undefined;
+function native(): NativeAddon {
+  // dist/daemon/transport/netns.js -> native/build/Release
+  addon ??= require(path.join(__dirname, '../../../native/build/Release/ts_dhcp_netns.node')) as NativeAddon;
+  return addon;
+}
+
+export function linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo> {
+  return native().linkInfo(netnsPath, ifName);
+}
+
+export function linkSetUp(netnsPath: string, ifName: string, up: boolean): Promise<void> {
+  return native().linkSetUp(netnsPath, ifName, up);
+}
+
+/** AF_PACKET socket on the interface that receives IPv4/UDP datagrams to port 68 (unfragmented) and sends IPv4
+ *  packets to the Ethernet broadcast address. Used from the JS thread; the namespace is only entered to open it. */
+export class PacketSocket {
+  readonly ifindex: number;
+  readonly mac: string;
+  readonly mtu: number;
+  readonly #handle: object;
+
+  constructor(opened: NativePacket) {
+    this.ifindex = opened.ifindex;
+    this.mac = opened.mac;
+    this.mtu = opened.mtu;
+    this.#handle = opened.handle;
+  }
+
+  /** Sends one IPv4 packet (IP header included). Throws a NetnsError on failure. */
+  send(ipPacket: Buffer): void {
+    native().packetSend(this.#handle, ipPacket);
+  }
+
+  /** Starts delivery of every received IP packet to `cb` (a later call replaces the callback). The socket keeps
+   *  the event loop alive from here until close(). */
+  onMessage(cb: (ipPacket: Buffer) => void): void {
+    native().packetStart(this.#handle, cb);
+  }
+
+  /** Stops delivery and closes the descriptor. Idempotent. */
+  close(): void {
+    native().packetClose(this.#handle);
+  }
+}
+
+export async function openPacket(netnsPath: string, ifName: string): Promise<PacketSocket> {
+  return new PacketSocket(await native().openPacket(netnsPath, ifName));
+}
+
+/** UDP socket created in the namespace, bound to `ifName` (SO_BINDTODEVICE) and to bindAddress:68 (IP_FREEBIND:
+ *  the address need not be configured yet), with SO_REUSEADDR and SO_BROADCAST. Returns the descriptor, for
+ *  `dgram.createSocket('udp4').bind({ fd })`; whoever holds it must close it. */
+export function openUdp(netnsPath: string, ifName: string, bindAddress: string): Promise<number> {
+  return native().openUdp(netnsPath, ifName, bindAddress);
+}
+
+/** One synchronous sendto on a descriptor from openUdp (netnsPath and ifName only name it in errors). Throws a
+ *  NetnsError on failure. */
+export function udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string,
+  ifName: string): void {
+  native().udpSend(fd, payload, dstIp, dstPort, netnsPath, ifName);
+}
+
+const LINK_POLL_MS = 5;
+
+/** Sets the link up if it is down, then waits until it is running (IFF_RUNNING), polling every few
+ *  milliseconds. A macvlan fresh from the CNI plugin is down; sending before it runs fails with ENETDOWN or is
+ *  dropped. Rejects with code 'ETIMEDOUT' when the link does not run within timeoutMs. */
+export async function ensureLinkUp(netnsPath: string, ifName: string, timeoutMs: number): Promise<LinkInfo> {
+  const deadline = performance.now() + timeoutMs;
+  let info = await linkInfo(netnsPath, ifName);
+  if (!info.up) {
+    await linkSetUp(netnsPath, ifName, true);
+    info = await linkInfo(netnsPath, ifName);
+  }
+  while (!info.running) {
+    if (performance.now() >= deadline) {
+      throw netnsError('ensureLinkUp', netnsPath, ifName, 'ETIMEDOUT', `link not running after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LINK_POLL_MS));
+    info = await linkInfo(netnsPath, ifName);
+  }
+  return info;
+}
+
+const NSFS_MAGIC = 0x6e736673;
+
+/** Checks, without entering it, that `path` is a namespace file (nsfs) and returns its inode, which identifies
+ *  the namespace. nsfs also holds non-network namespaces: the addon's calls refuse those with 'ENOTNS'. */
+export async function isNetnsPath(p: string): Promise<{ ok: true; inode: number } | { ok: false; reason: string }> {
+  try {
+    const sfs = await fs.statfs(p);
+    if (sfs.type !== NSFS_MAGIC) {
+      return { ok: false, reason: `${p}: not a namespace file (filesystem type 0x${sfs.type.toString(16)})` };
+    }
+    return { ok: true, inode: (await fs.stat(p)).ino };
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+  }
+}

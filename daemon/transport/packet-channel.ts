@@ -1,0 +1,34 @@
+// Channel over an AF_PACKET socket: sends hand-built IPv4/UDP packets (so the source may be 0.0.0.0) to the
+// Ethernet broadcast address, and receives replies even when they are unicast to an address not configured yet.
+import type { Channel, ChannelFactory, Received } from './channel';
+import { buildIpUdp, parseIpUdp } from './ipudp';
+import { openPacket } from './netns';
+import { openUdpChannel } from './udp-channel';
+
+const SERVER_PORT = 67;
+const CLIENT_PORT = 68;
+
+export async function openPacketChannel(netns: string, ifName: string, srcIp: string,
+  onReceive: (r: Received) => void): Promise<Channel> {
+  const socket = await openPacket(netns, ifName);
+  socket.onMessage((packet) => {
+    const p = parseIpUdp(packet);
+    // Malformed frames and other UDP/68 traffic are dropped here; the driver counts at the DHCP level.
+    if (!p.ok || p.srcPort !== SERVER_PORT || p.dstPort !== CLIENT_PORT) return;
+    onReceive({ payload: p.payload, srcIp: p.srcIp, dstIp: p.dstIp });
+  });
+  return {
+    send(payload, dstIp) {
+      socket.send(buildIpUdp(payload, { srcIp, dstIp, srcPort: CLIENT_PORT, dstPort: SERVER_PORT }));
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
+
+/** The ChannelFactory over real sockets in the pod netns. */
+export const nativeChannels: ChannelFactory = {
+  openPacket: openPacketChannel,
+  openUdp: openUdpChannel,
+};

@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "ts_dhcp_netns",
+      "sources": [
+        "src/addon.c",
+        "src/link.c",
+        "src/nsexec.c",
+        "src/operr.c",
+        "src/packet.c",
+        "src/udp.c"
+      ],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

@@ -1,0 +1,29 @@
+#ifndef TSDHCP_LINK_H
+#define TSDHCP_LINK_H
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+
+#include "operr.h"
+
+struct link_addr {
+  struct in_addr address;
+  int prefix_length;
+};
+
+struct link_facts {
+  int index;
+  unsigned char mac[6];
+  int mtu;
+  short flags; /* IFF_* as SIOCGIFFLAGS reports them */
+  struct link_addr *addrs; /* IPv4 only; malloc'd, owned by the caller */
+  size_t naddrs;
+};
+
+/* Index, MAC, MTU and flags of `ifname`, through ioctls on any socket of the current netns. */
+int link_query(int sock, const char *ifname, struct link_facts *f, struct op_error *e);
+/* link_query plus the interface's IPv4 addresses (getifaddrs), in the current netns. */
+int link_info(const char *ifname, struct link_facts *f, struct op_error *e);
+int link_set_up(const char *ifname, int up, struct op_error *e);
+
+#endif

@@ -1,0 +1,83 @@
+#include "packet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DHCP_CLIENT_PORT 68
+
+/* Offsets count from the IP header: SOCK_DGRAM strips the link-layer header. */
+static struct sock_filter udp68_filter[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),                           /* A = version/IHL */
+    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0),                        /* A = version << 4 */
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x40, 0, 7),                  /* IPv4? */
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                           /* A = protocol */
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 5),           /* UDP? */
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),                           /* A = flags/fragment offset */
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 3, 0),               /* MF or offset: a fragment */
+    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                          /* X = IHL * 4 */
+    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                           /* A = UDP destination port */
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, DHCP_CLIENT_PORT, 1, 0),      /* port 68? */
+    BPF_STMT(BPF_RET | BPF_K, 0),                                    /* drop */
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),                           /* accept all of it */
+};
+
+int packet_open(const char *ifname, struct link_facts *f, struct op_error *e) {
+  /* Protocol 0: the socket receives nothing until bind() names ETH_P_IP, which happens after the filter is
+   * attached, so no unfiltered frame can be queued and there is nothing to drain. */
+  int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return op_fail(e, "socket");
+  if (link_query(fd, ifname, f, e) < 0) goto fail;
+
+  struct sock_fprog prog = {.len = sizeof udp68_filter / sizeof udp68_filter[0], .filter = udp68_filter};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    op_fail(e, "setsockopt(SO_ATTACH_FILTER)");
+    goto fail;
+  }
+  struct sockaddr_ll sll = {
+      .sll_family = AF_PACKET,
+      .sll_protocol = htons(ETH_P_IP),
+      .sll_ifindex = f->index,
+  };
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+    op_fail(e, "bind");
+    goto fail;
+  }
+  return fd;
+
+fail:
+  close(fd);
+  return -1;
+}
+
+int packet_send(int fd, int ifindex, const void *ip_packet, size_t len) {
+  struct sockaddr_ll to = {
+      .sll_family = AF_PACKET,
+      .sll_protocol = htons(ETH_P_IP),
+      .sll_ifindex = ifindex,
+      .sll_halen = ETH_ALEN,
+      .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+  };
+  ssize_t n;
+  do {
+    n = sendto(fd, ip_packet, len, 0, (struct sockaddr *)&to, sizeof to);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}
+
+ssize_t packet_recv(int fd, void *buf, size_t cap) {
+  struct sockaddr_ll from;
+  socklen_t fromlen = sizeof from;
+  ssize_t n;
+  do {
+    n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  if ((size_t)n > cap || from.sll_pkttype == PACKET_OUTGOING) return 0;
+  return n;
+}
