@@ -1,0 +1,586 @@
+// The RFC 2131 client state machine for one lease, sans I/O: step(state, input, nowMs) → { state, actions }.
+// Time and randomness are inputs; the driver sends, arms one timer at nextDeadline() and persists. The state is
+// plain JSON (it is what the store writes).
+import { BROADCAST_IP, ZERO_IP, isIpv4 } from './bytes';
+import {
+  ClientIdentity,
+  buildDiscover,
+  buildRelease,
+  buildRequestInitReboot,
+  buildRequestRebinding,
+  buildRequestRenewing,
+  buildRequestSelecting,
+  mergeOptions,
+} from './messages';
+import { messageType, serverId } from './options';
+import { Rng } from './rng';
+import { TimingConfig, leaseTimes, renewRetransmitAtMs, retransmitDelayMs } from './timing';
+import { BOOTREPLY, DhcpMessage, MessageType, Opt } from './types';
+
+/** Plain-data client configuration (what a lease record can carry); converted to Buffers for each message. */
+export interface ClientConfig {
+  /** MAC, "aa:bb:cc:dd:ee:ff" or "aabbccddeeff". */
+  chaddr: string;
+  /** Option 61 value in hex, type byte included; "" for none. */
+  clientId: string;
+  paramRequestList: number[];
+  /** Values in hex. A provided 61 replaces clientId (see mergeOptions). */
+  provide: { code: number; value: string }[];
+  broadcastFlag: boolean;
+  maxMessageSize: number;
+  timing: TimingConfig;
+}
+
+export interface StepContext {
+  cfg: ClientConfig;
+  rng: Rng;
+}
+
+/** One exchange (DISCOVER…ACK, a renewal, a rebinding): its xid and clocks. */
+export interface Transaction {
+  xid: number;
+  /** Origin of the secs field: when acquisition (or renewal) began. */
+  startedAtMs: number;
+  /** First transmission of the current REQUEST: the origin of the lease times (RFC 2131 §4.4.1). */
+  firstSentAtMs: number;
+  /** Transmissions of the current message so far (0: the first is still to be sent at retransmitAtMs). */
+  sends: number;
+  retransmitAtMs: number;
+}
+
+/** The facts of a bound lease. Deadlines are absolute (driver clock); null for an infinite lease. */
+export interface Lease {
+  address: string;
+  serverId: string;
+  leaseTimeS: number;
+  requestSentAtMs: number;
+  t1AtMs: number | null;
+  t2AtMs: number | null;
+  expiresAtMs: number | null;
+}
+
+export interface Offer {
+  address: string;
+  serverId: string;
+}
+
+export type LeaseState =
+  /** Not started. Transient: 'start' sends a DISCOVER at once. */
+  | { state: 'INIT' }
+  /** Not started, with an address to verify (a stored lease). 'start' sends the INIT-REBOOT REQUEST at once. */
+  | { state: 'INIT-REBOOT'; requestedIp: string }
+  /** previousAddress: the address held before a NAK/expiry (for 'changed'); naks: NAKs since the last bind. */
+  | { state: 'SELECTING'; tx: Transaction; requestedIp?: string; previousAddress?: string; naks?: number }
+  | { state: 'REQUESTING'; tx: Transaction; offer: Offer; previousAddress?: string; naks?: number }
+  | { state: 'REBOOTING'; tx: Transaction; requestedIp: string }
+  | { state: 'BOUND'; lease: Lease }
+  | { state: 'RENEWING'; lease: Lease; tx: Transaction }
+  | { state: 'REBINDING'; lease: Lease; tx: Transaction }
+  | { state: 'RELEASED'; previousAddress?: string };
+
+export type StateName = LeaseState['state'];
+
+export type Input =
+  | { type: 'start'; requestedIp?: string }
+  | { type: 'packet'; msg: DhcpMessage }
+  | { type: 'timeout' }
+  | { type: 'release' }
+  | { type: 'linkGone' };
+
+export type IgnoreReason =
+  | 'state' // no transaction in progress
+  | 'op' // not a BOOTREPLY
+  | 'xid'
+  | 'chaddr'
+  | 'type' // message type not expected in this state
+  | 'server-id' // not from the server the REQUEST named
+  | 'no-server-id'
+  | 'yiaddr' // OFFER without an address
+  | 'invalid-ack'; // ACK without a usable address or lease time ('failed' says why)
+
+export type LeaseEvent =
+  | { kind: 'bound'; ack: DhcpMessage }
+  | { kind: 'renewed'; ack: DhcpMessage }
+  | { kind: 'rebound'; ack: DhcpMessage }
+  | { kind: 'changed'; from: string; to: string; ack: DhcpMessage }
+  | { kind: 'nak'; in: StateName; message?: string }
+  | { kind: 'expired'; address: string }
+  /** sentRelease: whether a DHCPRELEASE went out (not for linkGone, nor without a bound lease). */
+  | { kind: 'released'; sentRelease: boolean }
+  | { kind: 'ignored'; reason: IgnoreReason }
+  | { kind: 'failed'; reason: string }
+  /** attempt: the ordinal of this transmission of the message (2 = first retransmission). */
+  | { kind: 'retransmit'; state: StateName; attempt: number };
+
+/** Actions are to be carried out in order. */
+export type Action =
+  | { type: 'send'; msg: DhcpMessage; via: 'packet' | 'udp'; srcIp: string; dstIp: string }
+  | { type: 'emit'; event: LeaseEvent }
+  | { type: 'persist' };
+
+export interface StepResult {
+  state: LeaseState;
+  actions: Action[];
+}
+
+/** After the n-th NAK in a row (n ≥ 2) DISCOVER waits 2 s, 4 s, … (capped): a server that NAKs its own OFFERs
+ * must not drive a packet storm. The first NAK restarts at once. */
+const NAK_RESTART_FIRST_MS = 2000;
+
+type TxState = Extract<LeaseState, { tx: Transaction }>;
+type HeldState = Extract<LeaseState, { lease: Lease }>;
+
+export function initialState(requestedIp?: string): LeaseState {
+  if (requestedIp === undefined) return { state: 'INIT' };
+  checkIp(requestedIp);
+  return { state: 'INIT-REBOOT', requestedIp };
+}
+
+export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
+  switch (input.type) {
+    case 'start':
+      return onStart(state, input.requestedIp, nowMs, ctx);
+    case 'packet':
+      return onPacket(state, input.msg, nowMs, ctx);
+    case 'timeout':
+      return onTimeout(state, nowMs, ctx);
+    case 'release':
+      return onRelease(state, ctx);
+    case 'linkGone':
+      return onLinkGone(state);
+    default: {
+      const _: never = input;
+      throw new Error(`unknown input ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+/** The earliest instant at which the driver must call step with 'timeout'; undefined: none. */
+export function nextDeadline(state: LeaseState): number | undefined {
+  switch (state.state) {
+    case 'INIT':
+    case 'INIT-REBOOT':
+    case 'RELEASED':
+      return undefined;
+    case 'SELECTING':
+    case 'REQUESTING':
+    case 'REBOOTING':
+      return state.tx.retransmitAtMs;
+    case 'BOUND':
+      return earliest(state.lease.t1AtMs, state.lease.t2AtMs, state.lease.expiresAtMs);
+    case 'RENEWING':
+      return earliest(state.tx.retransmitAtMs, state.lease.t2AtMs, state.lease.expiresAtMs);
+    case 'REBINDING':
+      return earliest(state.tx.retransmitAtMs, state.lease.expiresAtMs);
+    default: {
+      const _: never = state;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+/**
+ * The socket the driver must hold so replies can arrive: AF_PACKET while the client has no usable address or
+ * broadcasts (IP source 0.0.0.0, or ciaddr in REBINDING); UDP bound to ciaddr in RENEWING; none otherwise.
+ */
+export function transportFor(state: LeaseState): 'packet' | 'udp' | null {
+  switch (state.state) {
+    case 'SELECTING':
+    case 'REQUESTING':
+    case 'REBOOTING':
+    case 'REBINDING':
+      return 'packet';
+    case 'RENEWING':
+      return 'udp';
+    case 'INIT':
+    case 'INIT-REBOOT':
+    case 'BOUND':
+    case 'RELEASED':
+      return null;
+    default: {
+      const _: never = state;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+// ---- caller commands ----
+
+function onStart(s: LeaseState, requestedIp: string | undefined, now: number, ctx: StepContext): StepResult {
+  switch (s.state) {
+    case 'INIT':
+      return requestedIp === undefined ? startSelecting(now, ctx, {}) : startRebooting(requestedIp, now, ctx);
+    case 'INIT-REBOOT':
+      return startRebooting(requestedIp ?? s.requestedIp, now, ctx);
+    case 'SELECTING':
+    case 'REQUESTING':
+    case 'REBOOTING':
+    case 'BOUND':
+    case 'RENEWING':
+    case 'REBINDING':
+    case 'RELEASED':
+      throw new Error(`'start' is not valid in state ${s.state}`);
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function onRelease(s: LeaseState, ctx: StepContext): StepResult {
+  switch (s.state) {
+    case 'BOUND':
+    case 'RENEWING':
+    case 'REBINDING': {
+      const { address, serverId: sid } = s.lease;
+      const msg = buildRelease(identity(ctx.cfg), ctx.rng.u32(), address, sid);
+      return {
+        state: { state: 'RELEASED', previousAddress: address },
+        actions: [
+          { type: 'send', msg, via: 'udp', srcIp: address, dstIp: sid },
+          { type: 'persist' },
+          emit({ kind: 'released', sentRelease: true }),
+        ],
+      };
+    }
+    case 'INIT':
+    case 'INIT-REBOOT':
+    case 'SELECTING':
+    case 'REQUESTING':
+    case 'REBOOTING':
+      return released(s, false);
+    case 'RELEASED':
+      return { state: s, actions: [] };
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function onLinkGone(s: LeaseState): StepResult {
+  switch (s.state) {
+    case 'INIT':
+    case 'INIT-REBOOT':
+    case 'SELECTING':
+    case 'REQUESTING':
+    case 'REBOOTING':
+    case 'BOUND':
+    case 'RENEWING':
+    case 'REBINDING':
+      return released(s, false);
+    case 'RELEASED':
+      return { state: s, actions: [] };
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function released(s: LeaseState, sentRelease: boolean): StepResult {
+  const previousAddress = 'lease' in s ? s.lease.address : undefined;
+  return {
+    state: previousAddress === undefined ? { state: 'RELEASED' } : { state: 'RELEASED', previousAddress },
+    actions: [{ type: 'persist' }, emit({ kind: 'released', sentRelease })],
+  };
+}
+
+// ---- timers ----
+
+function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
+  switch (s.state) {
+    case 'INIT':
+    case 'INIT-REBOOT':
+    case 'RELEASED':
+      return { state: s, actions: [] };
+    case 'SELECTING':
+      return now < s.tx.retransmitAtMs ? { state: s, actions: [] } : sendDiscover(s, now, ctx);
+    case 'REQUESTING':
+    case 'REBOOTING':
+      if (now < s.tx.retransmitAtMs) return { state: s, actions: [] };
+      return s.tx.sends > ctx.cfg.timing.requestRetries ? onRequestUnanswered(s, now, ctx) : sendRequest(s, now, ctx);
+    case 'BOUND':
+    case 'RENEWING':
+    case 'REBINDING': {
+      // Checked latest first: a driver that slept through several deadlines lands in the right state.
+      const { t1AtMs, t2AtMs, expiresAtMs } = s.lease;
+      if (expiresAtMs !== null && now >= expiresAtMs) return onExpiry(s, now, ctx);
+      if (s.state !== 'REBINDING' && t2AtMs !== null && now >= t2AtMs) return onT2(s, now, ctx);
+      if (s.state === 'BOUND') return t1AtMs !== null && now >= t1AtMs ? onT1(s, now, ctx) : { state: s, actions: [] };
+      return now >= s.tx.retransmitAtMs ? sendRequest(s, now, ctx) : { state: s, actions: [] };
+    }
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function onT1(s: Extract<LeaseState, { state: 'BOUND' }>, now: number, ctx: StepContext): StepResult {
+  const tx = newTx(ctx, now, now);
+  return sendRequest({ state: 'RENEWING', lease: s.lease, tx }, now, ctx);
+}
+
+function onT2(s: Extract<LeaseState, { state: 'BOUND' | 'RENEWING' }>, now: number, ctx: StepContext): StepResult {
+  const tx = newTx(ctx, s.state === 'RENEWING' ? s.tx.startedAtMs : now, now);
+  return sendRequest({ state: 'REBINDING', lease: s.lease, tx }, now, ctx);
+}
+
+function onExpiry(s: HeldState, now: number, ctx: StepContext): StepResult {
+  const address = s.lease.address;
+  const next = startSelecting(now, ctx, { requestedIp: address, previousAddress: address });
+  return { state: next.state, actions: [{ type: 'persist' }, emit({ kind: 'expired', address }), ...next.actions] };
+}
+
+/** RFC 2131 §4.4.1: no ACK or NAK after the retransmissions: back to INIT. */
+function onRequestUnanswered(s: Extract<LeaseState, { state: 'REQUESTING' | 'REBOOTING' }>, now: number, ctx: StepContext): StepResult {
+  const n = s.tx.sends;
+  const reason =
+    s.state === 'REQUESTING'
+      ? `no ACK or NAK from ${s.offer.serverId} after ${n} REQUESTs for ${s.offer.address}`
+      : `no ACK or NAK after ${n} INIT-REBOOT REQUESTs for ${s.requestedIp}`;
+  const next =
+    s.state === 'REQUESTING'
+      ? startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: s.naks })
+      : startSelecting(now, ctx, { requestedIp: s.requestedIp, previousAddress: s.requestedIp });
+  return { state: next.state, actions: [emit({ kind: 'failed', reason }), ...next.actions] };
+}
+
+// ---- network input ----
+
+function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
+  switch (s.state) {
+    case 'INIT':
+    case 'INIT-REBOOT':
+    case 'BOUND':
+    case 'RELEASED':
+      return ignore(s, 'state');
+    case 'SELECTING':
+    case 'REQUESTING':
+    case 'REBOOTING':
+    case 'RENEWING':
+    case 'REBINDING':
+      break;
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+  if (msg.op !== BOOTREPLY) return ignore(s, 'op');
+  if (msg.xid !== s.tx.xid) return ignore(s, 'xid');
+  if (!msg.chaddr.equals(chaddrOf(ctx.cfg))) return ignore(s, 'chaddr');
+  switch (messageType(msg)) {
+    case MessageType.OFFER:
+      return s.state === 'SELECTING' ? onOffer(s, msg, now, ctx) : ignore(s, 'type');
+    case MessageType.ACK:
+      return s.state === 'SELECTING' ? ignore(s, 'type') : onAck(s, msg, ctx);
+    case MessageType.NAK:
+      return s.state === 'SELECTING' ? ignore(s, 'type') : onNak(s, msg, now, ctx);
+    default:
+      return ignore(s, 'type');
+  }
+}
+
+/** The first valid OFFER wins (RFC 2131 §4.4.1 lets the client choose; waiting buys nothing here). */
+function onOffer(s: Extract<LeaseState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
+  const sid = serverId(msg);
+  if (sid === undefined) return ignore(s, 'no-server-id');
+  if (!usableIp(msg.yiaddr)) return ignore(s, 'yiaddr');
+  const tx: Transaction = { ...s.tx, firstSentAtMs: now, sends: 0, retransmitAtMs: now };
+  const next: LeaseState = { state: 'REQUESTING', tx, offer: { address: msg.yiaddr, serverId: sid } };
+  if (s.previousAddress !== undefined) next.previousAddress = s.previousAddress;
+  if (s.naks !== undefined) next.naks = s.naks;
+  return sendRequest(next, now, ctx);
+}
+
+function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, ctx: StepContext): StepResult {
+  // RENEWING talks to one server by unicast: an ACK from it needs no 54 to say where the next renewal goes.
+  const sid = serverId(msg) ?? (s.state === 'RENEWING' ? s.lease.serverId : undefined);
+  if (sid === undefined) return ignore(s, 'no-server-id');
+  if (s.state === 'REQUESTING' && sid !== s.offer.serverId) return ignore(s, 'server-id');
+  if (!usableIp(msg.yiaddr)) return invalidAck(s, `ACK from ${sid} without an address (yiaddr ${msg.yiaddr})`);
+  const times = leaseTimes(msg, s.tx.firstSentAtMs, ctx.rng);
+  if (!times.ok) return invalidAck(s, `ACK from ${sid} for ${msg.yiaddr} refused: ${times.reason}`);
+  const lease: Lease = { address: msg.yiaddr, serverId: sid, requestSentAtMs: s.tx.firstSentAtMs, ...times.value };
+  const before = s.state === 'REQUESTING' ? s.previousAddress : s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
+  let event: LeaseEvent;
+  if (before !== undefined && before !== lease.address) event = { kind: 'changed', from: before, to: lease.address, ack: msg };
+  else if (s.state === 'RENEWING') event = { kind: 'renewed', ack: msg };
+  else if (s.state === 'REBINDING') event = { kind: 'rebound', ack: msg };
+  else event = { kind: 'bound', ack: msg };
+  return { state: { state: 'BOUND', lease }, actions: [{ type: 'persist' }, emit(event)] };
+}
+
+/** A NAK in any requesting state sends the client back to INIT, asking again for the address it had in mind. */
+function onNak(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
+  // Only the server chosen in SELECTING may refuse; in the other states the REQUEST named no server.
+  if (s.state === 'REQUESTING') {
+    const sid = serverId(msg);
+    if (sid === undefined) return ignore(s, 'no-server-id');
+    if (sid !== s.offer.serverId) return ignore(s, 'server-id');
+  }
+  const text = msg.options.get(Opt.MESSAGE);
+  const event: LeaseEvent = { kind: 'nak', in: s.state };
+  if (text !== undefined) event.message = printable(text);
+  let next: StepResult;
+  if (s.state === 'REQUESTING') {
+    next = startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: (s.naks ?? 0) + 1 });
+  } else {
+    const address = s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
+    next = startSelecting(now, ctx, { requestedIp: address, previousAddress: address, naks: 1 });
+  }
+  // A NAK withdraws a lease the store holds (a bound one, or the stored one REBOOTING was verifying).
+  const persist: Action[] = s.state === 'REQUESTING' ? [] : [{ type: 'persist' }];
+  return { state: next.state, actions: [...persist, emit(event), ...next.actions] };
+}
+
+function invalidAck(s: LeaseState, reason: string): StepResult {
+  // As if no reply came: the retransmission schedule goes on.
+  return { state: s, actions: [emit({ kind: 'ignored', reason: 'invalid-ack' }), emit({ kind: 'failed', reason })] };
+}
+
+function ignore(s: LeaseState, reason: IgnoreReason): StepResult {
+  return { state: s, actions: [emit({ kind: 'ignored', reason })] };
+}
+
+// ---- sending ----
+
+interface SelectingStart {
+  requestedIp?: string;
+  previousAddress?: string;
+  naks?: number;
+}
+
+/** INIT: a new transaction, DISCOVER at once (or after the NAK restart delay). */
+function startSelecting(now: number, ctx: StepContext, o: SelectingStart): StepResult {
+  const naks = o.naks ?? 0;
+  const delay = naks < 2 ? 0 : Math.min(NAK_RESTART_FIRST_MS * 2 ** (naks - 2), ctx.cfg.timing.maxRetransmitMs);
+  const s: LeaseState = { state: 'SELECTING', tx: newTx(ctx, now + delay, now + delay) };
+  if (o.requestedIp !== undefined) s.requestedIp = o.requestedIp;
+  if (o.previousAddress !== undefined) s.previousAddress = o.previousAddress;
+  if (naks > 0) s.naks = naks;
+  return delay > 0 ? { state: s, actions: [] } : sendDiscover(s, now, ctx);
+}
+
+function startRebooting(requestedIp: string, now: number, ctx: StepContext): StepResult {
+  checkIp(requestedIp);
+  return sendRequest({ state: 'REBOOTING', tx: newTx(ctx, now, now), requestedIp }, now, ctx);
+}
+
+function sendDiscover(s: Extract<LeaseState, { state: 'SELECTING' }>, now: number, ctx: StepContext): StepResult {
+  const tx = transmitted(s.tx, now, ctx.rng, ctx.cfg.timing);
+  const msg = buildDiscover(identity(ctx.cfg), tx.xid, secs(tx, now), s.requestedIp);
+  const actions: Action[] = [broadcast(msg, ZERO_IP)];
+  if (tx.sends > 1) actions.push(emit({ kind: 'retransmit', state: s.state, attempt: tx.sends }));
+  return { state: { ...s, tx }, actions };
+}
+
+/** (Re)transmits the REQUEST of a requesting state; the caller has set up its transaction. */
+function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, ctx: StepContext): StepResult {
+  const id = identity(ctx.cfg);
+  const { timing } = ctx.cfg;
+  let next: Exclude<TxState, { state: 'SELECTING' }>;
+  let send: Action;
+  switch (s.state) {
+    case 'REQUESTING': {
+      next = { ...s, tx: transmitted(s.tx, now, ctx.rng, timing) };
+      const msg = buildRequestSelecting(id, next.tx.xid, secs(next.tx, now), { yiaddr: s.offer.address, serverId: s.offer.serverId });
+      send = broadcast(msg, ZERO_IP);
+      break;
+    }
+    case 'REBOOTING': {
+      next = { ...s, tx: transmitted(s.tx, now, ctx.rng, timing) };
+      send = broadcast(buildRequestInitReboot(id, next.tx.xid, secs(next.tx, now), s.requestedIp), ZERO_IP);
+      break;
+    }
+    case 'RENEWING': {
+      const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.t2AtMs), timing.minRenewRetransmitMs);
+      next = { ...s, tx: { ...s.tx, sends: s.tx.sends + 1, retransmitAtMs } };
+      const { address, serverId: sid } = s.lease;
+      send = { type: 'send', msg: buildRequestRenewing(id, next.tx.xid, secs(next.tx, now), address), via: 'udp', srcIp: address, dstIp: sid };
+      break;
+    }
+    case 'REBINDING': {
+      const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.expiresAtMs), timing.minRenewRetransmitMs);
+      next = { ...s, tx: { ...s.tx, sends: s.tx.sends + 1, retransmitAtMs } };
+      send = broadcast(buildRequestRebinding(id, next.tx.xid, secs(next.tx, now), s.lease.address), s.lease.address);
+      break;
+    }
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+  const actions: Action[] = [send];
+  if (next.tx.sends > 1) actions.push(emit({ kind: 'retransmit', state: next.state, attempt: next.tx.sends }));
+  return { state: next, actions };
+}
+
+/** A new transaction whose first message is sent by the caller right away (sends is counted on sending). */
+function newTx(ctx: StepContext, startedAtMs: number, firstSentAtMs: number): Transaction {
+  return { xid: ctx.rng.u32(), startedAtMs, firstSentAtMs, sends: 0, retransmitAtMs: firstSentAtMs };
+}
+
+/** The transaction after one more transmission of a DISCOVER or acquisition REQUEST, with its backoff. */
+function transmitted(tx: Transaction, now: number, rng: Rng, timing: TimingConfig): Transaction {
+  return { ...tx, sends: tx.sends + 1, retransmitAtMs: now + retransmitDelayMs(tx.sends, timing, rng) };
+}
+
+function broadcast(msg: DhcpMessage, srcIp: string): Action {
+  return { type: 'send', msg, via: 'packet', srcIp, dstIp: BROADCAST_IP };
+}
+
+function emit(event: LeaseEvent): Action {
+  return { type: 'emit', event };
+}
+
+// ---- helpers ----
+
+function secs(tx: Transaction, now: number): number {
+  return Math.max(0, Math.floor((now - tx.startedAtMs) / 1000));
+}
+
+function earliest(...times: (number | null)[]): number | undefined {
+  const set = times.filter((t): t is number => t !== null);
+  return set.length === 0 ? undefined : Math.min(...set);
+}
+
+/** RENEWING/REBINDING exist only for finite leases: a null deadline there is a bug. */
+function finite(t: number | null): number {
+  if (t === null) throw new Error('renewal of an infinite lease');
+  return t;
+}
+
+function usableIp(ip: string): boolean {
+  return isIpv4(ip) && ip !== ZERO_IP && ip !== BROADCAST_IP;
+}
+
+function checkIp(ip: string): void {
+  if (!usableIp(ip)) throw new TypeError(`not a usable IPv4 address: ${JSON.stringify(ip)}`);
+}
+
+/** Option 56 text for events and logs: printable ASCII only, bounded. */
+function printable(b: Buffer): string {
+  return b.toString('latin1').replace(/[^\x20-\x7e]/g, '?').slice(0, 255);
+}
+
+function chaddrOf(cfg: ClientConfig): Buffer {
+  const hex = cfg.chaddr.replace(/:/g, '');
+  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new TypeError(`chaddr is not a MAC address: ${JSON.stringify(cfg.chaddr)}`);
+  return Buffer.from(hex, 'hex');
+}
+
+function hexBytes(hex: string, what: string): Buffer {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new TypeError(`${what} is not hex: ${JSON.stringify(hex)}`);
+  return Buffer.from(hex, 'hex');
+}
+
+/** The builders' view of a ClientConfig; provided options go through mergeOptions (61 folds into clientId). */
+export function identity(cfg: ClientConfig): ClientIdentity {
+  const choices = mergeOptions(
+    { clientId: hexBytes(cfg.clientId, 'clientId'), paramRequestList: cfg.paramRequestList, provide: [] },
+    { provide: cfg.provide.map(({ code, value }) => ({ code, value: hexBytes(value, `option ${code}`) })) },
+  );
+  return { ...choices, chaddr: chaddrOf(cfg), broadcastFlag: cfg.broadcastFlag, maxMessageSize: cfg.maxMessageSize };
+}
