@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  configParams, DEFAULT_REQUEST_LIST, paramRequestList, parseDelConf, parseGoDurationMs, parseNetConf, resolveProvide,
+} from '../../common/cni/config';
+import { CniError } from '../../common/cni/errors';
+import { DEFAULT_SOCKET_PATH } from '../../common/rpc';
+
+type Json = Record<string, unknown>;
+
+function conf(ipam: Json = {}, top: Json = {}): string {
+  return JSON.stringify({ cniVersion: '1.0.0', name: 'lan', type: 'macvlan', master: 'eno1', ...top, ipam: { type: 'ts-dhcp', ...ipam } });
+}
+
+function rejects(stdin: string, code: number, msg: string | RegExp): void {
+  assert.throws(
+    () => parseNetConf(stdin),
+    (e: unknown) => {
+      assert.ok(e instanceof CniError, String(e));
+      assert.equal(e.code, code, e.msg);
+      if (typeof msg === 'string') assert.equal(e.msg, msg);
+      else assert.match(e.msg, msg);
+      return true;
+    },
+  );
+}
+
+test('a minimal config gets the defaults', () => {
+  const c = parseNetConf(conf());
+  assert.deepEqual(c, {
+    cniVersion: '1.0.0', name: 'lan', type: 'macvlan',
+    ipam: { type: 'ts-dhcp', daemonSocketPath: DEFAULT_SOCKET_PATH, paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [], priority: 0 },
+  });
+  assert.deepEqual(DEFAULT_REQUEST_LIST, [1, 121, 3, 33, 6, 15, 119, 51, 58, 59]);
+});
+
+test('every key is read', () => {
+  const c = parseNetConf(Buffer.from(conf({
+    daemonSocketPath: '/run/ts-dhcp/test.sock',
+    request: [{ option: 'interface-mtu' }, { option: '42' }],
+    provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }, { option: 'user-class', value: 'pods' }],
+    priority: 200, broadcast: true, timeout: '1m30s',
+  }, { prevResult: { cniVersion: '1.0.0', ips: [] } })));
+  assert.deepEqual(c.ipam, {
+    type: 'ts-dhcp', daemonSocketPath: '/run/ts-dhcp/test.sock',
+    paramRequestList: [26, 42, ...DEFAULT_REQUEST_LIST],
+    provide: [{ code: 12, fromArg: 'K8S_POD_NAME' }, { code: 77, value: 'pods' }],
+    priority: 200, broadcast: true, timeoutMs: 90_000,
+  });
+  assert.deepEqual(c.prevResult, { cniVersion: '1.0.0', ips: [] });
+});
+
+test('every supported cniVersion parses', () => {
+  for (const v of ['0.3.0', '0.3.1', '0.4.0', '1.0.0']) assert.equal(parseNetConf(conf({}, { cniVersion: v })).cniVersion, v);
+});
+
+test('request list: user entries first, then defaults not already listed (as the reference plugin)', () => {
+  assert.deepEqual(paramRequestList([6, 26], false), [6, 26, 1, 121, 3, 33, 15, 119, 51, 58, 59]);
+  assert.deepEqual(paramRequestList([26, 26], false), [26, ...DEFAULT_REQUEST_LIST], 'duplicates dropped');
+});
+
+test('request list: skipDefault on any entry drops the defaults, and an entry may carry only the flag', () => {
+  assert.deepEqual(parseNetConf(conf({ request: [{ option: 'subnet-mask' }, { option: 'routers', skipDefault: true }] })).ipam.paramRequestList, [1, 3]);
+  assert.deepEqual(parseNetConf(conf({ request: [{ skipDefault: true }, { option: '1' }] })).ipam.paramRequestList, [1]);
+  assert.deepEqual(parseNetConf(conf({ request: [{ skipDefault: true }] })).ipam.paramRequestList, []);
+  assert.deepEqual(parseNetConf(conf({ request: [{ option: 'routers', skipDefault: false }] })).ipam.paramRequestList, [121, 3, 1, 33, 6, 15, 119, 51, 58, 59]);
+});
+
+test('request list: 121 is moved ahead of 3 and 33 (RFC 3442 §4)', () => {
+  assert.deepEqual(paramRequestList([3, 33, 121], true), [121, 3, 33]);
+  assert.deepEqual(paramRequestList([1, 33, 6, 121], true), [1, 121, 33, 6]);
+  assert.deepEqual(paramRequestList([3], false), [121, 3, 1, 33, 6, 15, 119, 51, 58, 59]);
+  assert.deepEqual(paramRequestList([121, 3], true), [121, 3], 'already in order');
+});
+
+test('Go durations', () => {
+  const cases: [string, number | undefined][] = [
+    ['30s', 30_000], ['1m30s', 90_000], ['1.5s', 1500], ['250ms', 250], ['1h', 3_600_000], ['2m0.5s', 120_500],
+    ['500000us', 500], ['0', 0], ['.5s', 500],
+    ['30', undefined], ['', undefined], ['s', undefined], ['1x', undefined], ['-1s', undefined], ['1s ', undefined],
+  ];
+  for (const [s, ms] of cases) assert.equal(parseGoDurationMs(s), ms, s);
+  assert.equal(parseNetConf(conf({ timeout: 2500 })).ipam.timeoutMs, 2500, 'a number is milliseconds');
+});
+
+// One test per bad field.
+test('stdin that is not JSON is code 6', () => rejects('{"cniVersion":', 6, /^error parsing the network config on stdin: /));
+test('stdin that is not an object is code 6', () => rejects('[1]', 6, 'the network config on stdin is not a JSON object'));
+test('an unsupported cniVersion is code 1', () => rejects(conf({}, { cniVersion: '1.1.0' }), 1, 'incompatible CNI versions: the config has cniVersion "1.1.0"'));
+test('no cniVersion means 0.1.0: code 1', () => rejects(conf({}, { cniVersion: undefined }), 1, /no cniVersion \(which means 0\.1\.0\)/));
+test('a non-string cniVersion is code 7', () => rejects(conf({}, { cniVersion: 1 }), 7, 'cniVersion: must be a string'));
+test('missing name', () => rejects(conf({}, { name: undefined }), 7, 'name: missing network name'));
+test('bad name', () => rejects(conf({}, { name: 'my net' }), 7, /^name: "my net" has invalid characters/));
+test('missing type', () => rejects(conf({}, { type: '' }), 7, 'type: missing plugin type'));
+test('missing ipam', () => rejects(JSON.stringify({ cniVersion: '1.0.0', name: 'lan', type: 'macvlan' }), 7, /^ipam: missing/));
+test('ipam.type', () => rejects(conf({ type: 3 }), 7, 'ipam.type: must be a non-empty string'));
+test('unknown ipam key is code 2 with key and value', () => rejects(conf({ daemonSocketpath: '/x' }), 2, 'ipam.daemonSocketpath: unsupported field (value "/x")'));
+test('ipam.daemonSocketPath not a string', () => rejects(conf({ daemonSocketPath: 5 }), 7, 'ipam.daemonSocketPath: must be a non-empty string'));
+test('ipam.daemonSocketPath relative', () => rejects(conf({ daemonSocketPath: 'run/x.sock' }), 7, 'ipam.daemonSocketPath: "run/x.sock" must be an absolute path'));
+test('ipam.priority', () => {
+  for (const p of [-1, 1.5, '10', 2 ** 32]) rejects(conf({ priority: p }), 7, /^ipam\.priority: must be an integer route metric/);
+});
+test('ipam.broadcast', () => rejects(conf({ broadcast: 'yes' }), 7, 'ipam.broadcast: must be true or false, not "yes"'));
+test('ipam.timeout syntax', () => rejects(conf({ timeout: '30' }), 7, /^ipam\.timeout: must be a duration like "30s"/));
+test('ipam.timeout range', () => {
+  rejects(conf({ timeout: '50ms' }), 7, 'ipam.timeout: "50ms" is outside 100ms..1h');
+  rejects(conf({ timeout: '2h' }), 7, 'ipam.timeout: "2h" is outside 100ms..1h');
+  rejects(conf({ timeout: 0 }), 7, 'ipam.timeout: 0 is outside 100ms..1h');
+});
+test('ipam.request not an array', () => rejects(conf({ request: { option: 'routers' } }), 7, 'ipam.request: must be an array'));
+test('ipam.request entry not an object', () => rejects(conf({ request: ['routers'] }), 7, 'ipam.request[0]: must be an object'));
+test('ipam.request entry without option', () => rejects(conf({ request: [{}] }), 7, 'ipam.request[0]: needs "option" (or "skipDefault": true)'));
+test('ipam.request unknown option', () => rejects(conf({ request: [{ option: 'routers' }, { option: 'ntp-server' }] }), 7, 'ipam.request[1].option: unknown DHCP option "ntp-server" (did you mean "ntp-servers"?)'));
+test('ipam.request option code out of range', () => rejects(conf({ request: [{ option: '255' }] }), 7, 'ipam.request[0].option: DHCP option code 255 is outside 1..254'));
+test('ipam.request option not a string', () => rejects(conf({ request: [{ option: 3 }] }), 7, 'ipam.request[0].option: must be a DHCP option name or code, as a string'));
+test('ipam.request skipDefault not a boolean', () => rejects(conf({ request: [{ option: 'routers', skipDefault: 'true' }] }), 7, 'ipam.request[0].skipDefault: must be true or false'));
+test('ipam.request unknown entry key', () => rejects(conf({ request: [{ option: 'routers', optional: true }] }), 2, 'ipam.request[0].optional: unsupported field (value true)'));
+test('ipam.provide unknown option', () => rejects(conf({ provide: [{ option: 'hostnme', value: 'x' }] }), 7, 'ipam.provide[0].option: unknown DHCP option "hostnme" (did you mean "host-name"?)'));
+test('ipam.provide option the client owns', () => rejects(conf({ provide: [{ option: '53', value: 'x' }] }), 7, 'ipam.provide[0].option: "53" (option 53) is set by the DHCP client itself and cannot be provided'));
+test('ipam.provide duplicate option', () => rejects(conf({ provide: [{ option: 'host-name', value: 'a' }, { option: '12', value: 'b' }] }), 7, 'ipam.provide[1].option: option 12 is already provided by ipam.provide[0]'));
+test('ipam.provide with both value and fromArg', () => rejects(conf({ provide: [{ option: 'host-name', value: 'a', fromArg: 'K8S_POD_NAME' }] }), 7, 'ipam.provide[0]: needs exactly one of "value" and "fromArg"'));
+test('ipam.provide with neither value nor fromArg', () => rejects(conf({ provide: [{ option: 'host-name' }] }), 7, 'ipam.provide[0]: needs exactly one of "value" and "fromArg"'));
+test('ipam.provide value not a string', () => rejects(conf({ provide: [{ option: 'host-name', value: 42 }] }), 7, 'ipam.provide[0].value: must be a string'));
+test('ipam.provide value empty', () => rejects(conf({ provide: [{ option: 'host-name', value: '' }] }), 7, 'ipam.provide[0].value: is empty (option "host-name" needs at least 1 byte)'));
+test('ipam.provide value over 255 bytes', () => {
+  // 128 two-byte characters: 256 bytes, 128 UTF-16 units. The limit is in bytes.
+  rejects(conf({ provide: [{ option: 'user-class', value: 'é'.repeat(128) }] }), 7, 'ipam.provide[0].value: is 256 bytes, longer than the 255 a DHCP option holds (option "user-class")');
+  assert.equal(parseNetConf(conf({ provide: [{ option: 'user-class', value: 'x'.repeat(255) }] })).ipam.provide.length, 1);
+});
+test('ipam.provide fromArg empty', () => rejects(conf({ provide: [{ option: 'host-name', fromArg: '' }] }), 7, /^ipam\.provide\[0\]\.fromArg: must be the name of a CNI_ARGS key/));
+test('ipam.provide unknown entry key', () => rejects(conf({ provide: [{ option: 'host-name', value: 'a', vaule: 'b' }] }), 2, 'ipam.provide[0].vaule: unsupported field (value "b")'));
+
+test('fromArg reads CNI_ARGS; a missing or too long arg is code 4 naming the field and the key', () => {
+  const provide = parseNetConf(conf({ provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }, { option: '81', value: 'v' }] })).ipam.provide;
+  assert.deepEqual(resolveProvide(provide, { K8S_POD_NAME: 'web-0' }), [{ code: 12, value: 'web-0' }, { code: 81, value: 'v' }]);
+  assert.throws(() => resolveProvide(provide, {}), (e: CniError) => e.code === 4 && e.msg === 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_NAME');
+  assert.throws(
+    () => resolveProvide(provide, { K8S_POD_NAME: 'x'.repeat(300) }),
+    (e: CniError) => e.code === 4 && e.msg === 'ipam.provide[0].fromArg: CNI_ARGS K8S_POD_NAME is 300 bytes, longer than the 255 a DHCP option holds (option "host-name")',
+  );
+});
+
+test('configParams is the daemon\'s add params without the CNI_* parts', () => {
+  const c = parseNetConf(conf({ provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }], broadcast: false, timeout: '10s', request: [{ skipDefault: true, option: 'routers' }] }));
+  assert.deepEqual(configParams(c, { K8S_POD_NAME: 'web-0' }), {
+    network: 'lan', paramRequestList: [3], provide: [{ code: 12, value: 'web-0' }], broadcast: false, timeoutMs: 10_000,
+  });
+  assert.deepEqual(configParams(parseNetConf(conf()), {}), { network: 'lan', paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [] });
+});
+
+test('DEL reads only what it uses, so a config with other problems can still be released', () => {
+  const stdin = conf({ daemonSocketPath: '/run/x.sock', timeout: '5s', provide: [{ option: 'nonsense' }], extra: 1 }, { type: undefined });
+  assert.deepEqual(parseDelConf(stdin), { cniVersion: '1.0.0', name: 'lan', daemonSocketPath: '/run/x.sock', timeoutMs: 5000 });
+  assert.deepEqual(parseDelConf(JSON.stringify({ cniVersion: '0.3.1', name: 'lan' })), { cniVersion: '0.3.1', name: 'lan', daemonSocketPath: DEFAULT_SOCKET_PATH });
+  assert.throws(() => parseDelConf(conf({ daemonSocketPath: 'rel' })), (e: CniError) => e.code === 7);
+  assert.throws(() => parseDelConf(conf({}, { name: undefined })), (e: CniError) => e.code === 7);
+  assert.throws(() => parseDelConf(conf({}, { cniVersion: '9.9.9' })), (e: CniError) => e.code === 1);
+});

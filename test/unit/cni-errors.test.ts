@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CniCode, CniError, toCniErrorJson } from '../../common/cni/errors';
+
+test('the spec\'s codes', () => {
+  assert.deepEqual(
+    [CniCode.INCOMPATIBLE_CNI_VERSION, CniCode.UNSUPPORTED_FIELD, CniCode.UNKNOWN_CONTAINER, CniCode.INVALID_ENVIRONMENT_VARIABLES,
+      CniCode.IO_FAILURE, CniCode.DECODING_FAILURE, CniCode.INVALID_NETWORK_CONFIG, CniCode.TRY_AGAIN_LATER,
+      CniCode.PLUGIN_NOT_AVAILABLE, CniCode.LIMITED_CONNECTIVITY],
+    [1, 2, 3, 4, 5, 6, 7, 11, 50, 51],
+  );
+  for (const ours of [CniCode.NO_LEASE, CniCode.LEASE_MISMATCH, CniCode.DAEMON_ERROR, CniCode.RPC_PROTOCOL, CniCode.INTERNAL]) assert.ok(ours >= 100);
+});
+
+test('a CniError prints as the spec\'s error object, details only when present', () => {
+  assert.deepEqual(toCniErrorJson(new CniError(7, 'Invalid Configuration', 'Network 192.168.0.0/31 too small'), '1.0.0'), {
+    cniVersion: '1.0.0', code: 7, msg: 'Invalid Configuration', details: 'Network 192.168.0.0/31 too small',
+  });
+  assert.deepEqual(Object.keys(toCniErrorJson(new CniError(11, 'later'), '0.4.0')), ['cniVersion', 'code', 'msg']);
+  const e = new CniError(4, 'missing', 'CNI_IFNAME');
+  assert.equal(e.message, 'missing; CNI_IFNAME');
+  assert.ok(e instanceof Error);
+});
+
+test('anything else is a plugin bug: code 999', () => {
+  assert.deepEqual(toCniErrorJson(new TypeError('x is undefined'), '0.3.1'), { cniVersion: '0.3.1', code: 999, msg: 'internal error: x is undefined' });
+  assert.deepEqual(toCniErrorJson('thrown string', '1.0.0'), { cniVersion: '1.0.0', code: 999, msg: 'internal error: thrown string' });
+});
