@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures DHCP exchanges with real servers configured to send options the shared captures lack (6, 15, 26, 28, 33,
 # 119, 121, a private option, long options, overload, NAK). Writes test/fixtures/captures/*.pcap; then
-# scripts/extract-fixtures.ts cuts single messages out of them (and out of ../shared/fixtures) into
+# scripts/extract-fixtures.ts cuts single messages out of them (and out of the shared captures) into
 # test/fixtures/dhcp/*.bin.
 #
 # Needs root, dnsmasq, kea-dhcp4, dhcpd, tcpdump. Uses only netns tsc-lan / tsc-cli and 198.18.2.0/24.

@@ -1,7 +1,8 @@
 // Cuts single DHCP messages out of the packet captures into test/fixtures/dhcp/*.bin (raw UDP payloads), so unit
 // tests read exact server bytes without a pcap in the loop. Deterministic: the same captures give the same files.
 //
-// usage: node dist/scripts/extract-fixtures.js [SHARED_FIXTURES_DIR]   (default: ../shared/fixtures from the repo)
+// usage: node dist/scripts/extract-fixtures.js
+// "shared:" captures are copies of ../shared/fixtures/*.pcap (the team's captures), kept in test/fixtures/captures.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode } from '../daemon/dhcp/codec';
@@ -10,7 +11,6 @@ import { DhcpMessage, MessageType } from '../daemon/dhcp/types';
 import { readDhcp } from '../test/helpers/pcap';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SHARED = resolve(process.argv[2] ?? join(ROOT, '..', 'shared', 'fixtures'));
 const CAPTURES = join(ROOT, 'test', 'fixtures', 'captures');
 const OUT = join(ROOT, 'test', 'fixtures', 'dhcp');
 
@@ -51,7 +51,7 @@ const PICKS: [string, string, number, (m: DhcpMessage) => boolean][] = [
 
 mkdirSync(OUT, { recursive: true });
 for (const [name, source, type, extra] of PICKS) {
-  const path = source.startsWith('shared:') ? join(SHARED, source.slice(7)) : join(CAPTURES, source);
+  const path = join(CAPTURES, source.replace(/^shared:/, ''));
   const hit = readDhcp(readFileSync(path)).find((d) => {
     const m = decode(d.payload);
     return m.ok && messageType(m.value) === type && extra(m.value);
