@@ -87,13 +87,13 @@ async function del(env: CniEnv, stdin: Buffer | string, rpc: typeof call): Promi
   await rpc(conf.daemonSocketPath, 'del', params, { timeoutMs: rpcTimeoutMs(conf.timeoutMs) });
 }
 
-export interface PrevIp {
+interface PrevIp {
   address: string; // CIDR
   gateway?: string;
 }
 
 /** The IPv4 entries of prevResult.ips, in any result version (0.3.x/0.4.0 add `version`, chained plugins `interface`). */
-export function prevResultIps(prevResult: unknown): PrevIp[] {
+function prevResultIps(prevResult: unknown): PrevIp[] {
   const ips = (prevResult as { ips?: unknown } | null)?.ips;
   if (typeof prevResult !== 'object' || prevResult === null || !Array.isArray(ips)) {
     throw new CniError(CniCode.INVALID_NETWORK_CONFIG, 'prevResult.ips: missing; CHECK needs the addresses the preceding ADD returned');
@@ -109,7 +109,7 @@ export function prevResultIps(prevResult: unknown): PrevIp[] {
 }
 
 /** What differs between prevResult and the lease, in words; undefined when the lease is what ADD returned. */
-export function compareWithPrevResult(expected: readonly PrevIp[], facts: LeaseFacts): string | undefined {
+function compareWithPrevResult(expected: readonly PrevIp[], facts: LeaseFacts): string | undefined {
   const leased = `${facts.address}/${facts.prefixLength}`;
   if (expected.length === 0) return `prevResult lists no IPv4 address, the lease has ${leased}`;
   const match = expected.find((ip) => ip.address === leased);

@@ -2,7 +2,7 @@
 import { CniCode, CniError } from './errors';
 
 export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
-export const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'VERSION'];
+const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'VERSION'];
 
 /** Required variables per verb. CNI_PATH and CNI_ARGS are optional for every verb; CNI_NETNS is optional for DEL. */
 export const REQUIRED_ENV: Readonly<Record<Verb, readonly string[]>> = {
@@ -28,7 +28,7 @@ function envError(msg: string, details?: string): CniError {
   return new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, msg, details);
 }
 
-export function isVerb(v: string): v is Verb {
+function isVerb(v: string): v is Verb {
   return (VERBS as readonly string[]).includes(v);
 }
 

@@ -46,7 +46,7 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-export function isSupportedVersion(v: string): v is SupportedVersion {
+function isSupportedVersion(v: string): v is SupportedVersion {
   return Object.prototype.hasOwnProperty.call(CONVERTERS, v);
 }
 
