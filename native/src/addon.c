@@ -313,11 +313,16 @@ static void deliver(struct psock *ps, const void *bytes, size_t len) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value buffer, cb, recv, ignored;
   void *copy;
-  if (napi_create_buffer_copy(env, len, bytes, &copy, &buffer) == napi_ok &&
-      napi_get_reference_value(env, ps->callback, &cb) == napi_ok && napi_get_undefined(env, &recv) == napi_ok &&
-      napi_make_callback(env, ps->async_context, recv, cb, 1, &buffer, &ignored) == napi_pending_exception) {
+  bool pending = false;
+  if (napi_create_buffer_copy(env, len, bytes, &copy, &buffer) != napi_ok ||
+      napi_get_reference_value(env, ps->callback, &cb) != napi_ok ||
+      napi_get_reference_value(env, ps->self, &recv) != napi_ok ||
+      napi_make_callback(env, ps->async_context, recv, cb, 1, &buffer, &ignored) != napi_ok) {
+    /* Nothing on the JS stack can catch it here: report it like any uncaught exception. */
     napi_value exception;
-    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &exception) == napi_ok)
+      napi_fatal_exception(env, exception);
   }
   napi_close_handle_scope(env, scope);
 }
