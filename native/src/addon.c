@@ -178,7 +178,7 @@ napi_fail:
   return NULL;
 }
 
-static napi_value packet_handle_new(napi_env env, int fd, const struct job *j);
+static napi_value packet_handle_new(napi_env env, const struct job *j);
 
 static void job_complete(napi_env env, napi_status status, void *data) {
   struct job *j = data;
@@ -191,7 +191,10 @@ static void job_complete(napi_env env, napi_status status, void *data) {
     switch (j->kind) {
       case JOB_LINK_INFO: result = link_info_value(env, &j->facts); break;
       case JOB_LINK_SET_UP: napi_get_undefined(env, &result); break;
-      case JOB_OPEN_PACKET: result = packet_handle_new(env, j->fd, j); break;
+      case JOB_OPEN_PACKET:
+        result = packet_handle_new(env, j);
+        j->fd = -1; /* owned by the handle now, or closed by its failure path */
+        break;
       case JOB_OPEN_UDP: napi_create_int32(env, j->fd, &result); break;
     }
     if (result) {
@@ -374,10 +377,14 @@ static void psock_finalize(napi_env env, void *data, void *hint) {
   free(ps);
 }
 
-static napi_value packet_handle_new(napi_env env, int fd, const struct job *j) {
+/* Takes ownership of j->fd. */
+static napi_value packet_handle_new(napi_env env, const struct job *j) {
   struct psock *ps = calloc(1, sizeof *ps);
   napi_value obj, handle;
-  if (!ps) return NULL;
+  if (!ps) {
+    close(j->fd);
+    return NULL;
+  }
   ps->fd = -1;
   ps->env = env;
   ps->ifindex = j->facts.index;
@@ -387,7 +394,7 @@ static napi_value packet_handle_new(napi_env env, int fd, const struct job *j) {
   NAPI_OK(napi_create_object(env, &handle));
   NAPI_OK(napi_type_tag_object(env, handle, &psock_tag));
   NAPI_OK(napi_wrap(env, handle, ps, psock_finalize, NULL, NULL));
-  ps->fd = fd; /* from here the finalizer owns the fd */
+  ps->fd = j->fd; /* from here the finalizer owns the fd */
   NAPI_OK(napi_create_object(env, &obj));
   if (set_value(env, obj, "handle", handle) || set_int(env, obj, "ifindex", j->facts.index) ||
       set_value(env, obj, "mac", mac_string(env, j->facts.mac)) || set_int(env, obj, "mtu", j->facts.mtu))
@@ -396,6 +403,7 @@ static napi_value packet_handle_new(napi_env env, int fd, const struct job *j) {
 napi_fail:
   if (ps->fd >= 0) return NULL; /* wrapped: fd and memory go with the handle */
 fail:
+  close(j->fd);
   free(ps->ifname);
   free(ps->netns);
   free(ps);

@@ -27,6 +27,9 @@ const nsPath = (ns: string): string => `/var/run/netns/${ns}`;
 const LAN_IP = '198.18.1.1';
 const POD_IP = '198.18.1.50';
 const UNCONFIGURED_IP = '198.18.1.77';
+// A veth end gets IFF_RUNNING from the kernel's linkwatch work, rate-limited to about 1 s and slower while other
+// namespaces are torn down (rtnl contention): generous, not a measure.
+const VETH_RUNNING_MS = 10_000;
 
 function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8' });
@@ -204,7 +207,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     acquire = await settled(nativeChannels.openPacket(pod, 'eth1', '0.0.0.0', acquiring.onReceive));
 
     const started = performance.now();
-    const info = await settled(ensureLinkUp(pod, 'eth1', 2000));
+    const info = await settled(ensureLinkUp(pod, 'eth1', VETH_RUNNING_MS));
     t.diagnostic(`veth eth1: ensureLinkUp took ${(performance.now() - started).toFixed(1)} ms`);
     assert.equal(info.up && info.running, true);
   });
@@ -368,7 +371,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
   await t.test('an open socket pins a deleted netns; after close() it is really gone', async () => {
     addVeth('gone0', GONE);
     const gone = nsPath(GONE);
-    await settled(ensureLinkUp(gone, 'eth1', 2000));
+    await settled(ensureLinkUp(gone, 'eth1', VETH_RUNNING_MS));
     const packet = await settled(nativeChannels.openPacket(gone, 'eth1', '0.0.0.0', () => {}));
     const udp = await settled(nativeChannels.openUdp(gone, 'eth1', '198.18.1.66', () => {}));
     ip('netns', 'del', GONE);
@@ -390,6 +393,23 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     assert.equal(closed.status, 0, String(closed.stderr));
     const open = spawnSync(process.execPath, ['-e', script(false)], { timeout: 700, killSignal: 'SIGKILL' });
     assert.equal(open.signal, 'SIGKILL', 'an open socket keeps the process running');
+  });
+
+  await t.test('a packet socket dropped without close() is closed when collected', () => {
+    const netnsJs = require.resolve('../../daemon/transport/netns');
+    const script = `
+      const fds = () => require('node:fs').readdirSync('/proc/self/fd').length;
+      const before = fds();
+      require(${JSON.stringify(netnsJs)}).openPacket('/proc/self/ns/net', 'lo').then(() => {
+        const opened = fds();
+        gc();
+        setTimeout(() => { gc(); setTimeout(() => console.log(JSON.stringify([before, opened, fds()])), 50); }, 50);
+      });`;
+    const child = spawnSync('ip', ['netns', 'exec', POD, process.execPath, '--expose-gc', '-e', script],
+      { timeout: 5000, encoding: 'utf8' });
+    const [before, opened, after] = JSON.parse(child.stdout) as number[];
+    assert.equal(opened, before! + 1, child.stderr);
+    assert.equal(after, before);
   });
 
   await t.test('an exception thrown by the onMessage callback surfaces as uncaught, not silently', () => {
