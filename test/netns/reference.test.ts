@@ -18,6 +18,8 @@ import {
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
   createTopology,
+  pluginDir,
+  REFERENCE_DHCP,
   runCni,
   startCapture,
   startDhcpd,
@@ -172,8 +174,8 @@ describe('reference plugin through the library', { timeout: 120_000 }, () => {
   });
   after(() => topo.destroy());
 
-  async function add(pod: number, containerId: string): Promise<CniOutcome> {
-    const out = await runCni(topo, { command: 'ADD', containerId, podIndex: pod, config: netConfig(ref) });
+  async function add(pod: number, containerId: string, cniPath?: string[]): Promise<CniOutcome> {
+    const out = await runCni(topo, { command: 'ADD', containerId, podIndex: pod, config: netConfig(ref), cniPath });
     assertOk(out, `ADD pod ${pod}\n${ref.log()}`);
     return out;
   }
@@ -186,7 +188,8 @@ describe('reference plugin through the library', { timeout: 120_000 }, () => {
   async function oneLease(server: DhcpServer, range: [string, string], leaseTime: number): Promise<string> {
     const cap = await startCapture(topo, topo.lanNs, topo.lanPort);
     const containerId = `tsr-${server.kind}`;
-    const out = await add(1, containerId);
+    // The IPAM plugin is found through a bin dir made by pluginDir, as a test of ts-dhcp will do.
+    const out = await add(1, containerId, [pluginDir({ dhcp: REFERENCE_DHCP })]);
     const ip = addressOf(out);
     assert.ok(inRange(ip, range), `${ip} outside ${range}`);
     const lease = await waitFor(`${server.kind} lease for ${ip}`, () => server.leases().find((l) => l.ip === ip), 5000);
@@ -215,6 +218,8 @@ describe('reference plugin through the library', { timeout: 120_000 }, () => {
       const eth0 = await topo.exec(topo.podNs(pod), 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth0']);
       assert.match(eth0, new RegExp(`inet ${topo.podAddress(pod).replace(/\./g, '\\.')}/`));
       await topo.exec(topo.lanNs, 'ping', ['-c1', '-W2', ip]);
+      const v6off = await topo.exec(topo.podNs(pod), 'sysctl', ['-n', 'net.ipv6.conf.eth1.disable_ipv6']);
+      assert.equal(v6off.trim(), '1', 'IPv6 on the macvlan');
     }
     const leased = await waitFor('both dnsmasq leases', () => {
       const l = server.leases();

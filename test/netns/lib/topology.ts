@@ -216,22 +216,21 @@ ip -batch - <<'EOF'
 netns add ${lan}
 netns add ${node}
 EOF
-${noIpv6([lan, node])}
-ip -n ${lan} -batch - <<'EOF'
-link set lo up
-link add ${this.lanBridge} type bridge
-addr add ${this.serverIp}/${this.lanPrefixLength} dev ${this.lanBridge}
-link set ${this.lanBridge} up
-EOF
-ip -n ${node} -batch - <<'EOF'
-link set lo up
-link add ${this.nodeNic} type veth peer name ${this.lanPort} netns ${lan}
-link set ${this.nodeNic} up
-link add ${this.podBridge} type bridge
-addr add ${this.podGateway}/${this.podPrefixLength} dev ${this.podBridge}
-link set ${this.podBridge} up
-EOF
-ip -n ${lan} link set ${this.lanPort} master ${this.lanBridge} up
+${inNs(lan, [
+  'link set lo up',
+  `link add ${this.lanBridge} type bridge`,
+  `addr add ${this.serverIp}/${this.lanPrefixLength} dev ${this.lanBridge}`,
+  `link set ${this.lanBridge} up`,
+])}
+${inNs(node, [
+  'link set lo up',
+  `link add ${this.nodeNic} type veth peer name ${this.lanPort} netns ${lan}`,
+  `link set ${this.nodeNic} up`,
+  `link add ${this.podBridge} type bridge`,
+  `addr add ${this.podGateway}/${this.podPrefixLength} dev ${this.podBridge}`,
+  `link set ${this.podBridge} up`,
+])}
+${inNs(lan, [`link set ${this.lanPort} master ${this.lanBridge} up`])}
 `);
   }
 
@@ -245,24 +244,28 @@ ip -n ${lan} link set ${this.lanPort} master ${this.lanBridge} up
     if (ids.length === 0) return [];
     this.podAddress(ids[ids.length - 1] as number); // range check before touching anything
     for (const n of ids) this.livePods.add(n);
-    const names = ids.map((n) => this.podNs(n));
-    const perPod = ids.map(
-      (n) => `ip -n ${this.podNs(n)} -batch - <<'EOF'
-link set lo up
-addr add ${this.podAddress(n)}/${this.podPrefixLength} dev eth0
-link set eth0 up
-route add default via ${this.podGateway}
-EOF`,
-    );
+    // eth0 arrives in the pod with IPv6 still on, but down: inNs turns IPv6 off before anything is set up.
     await this.script(`
 ip -batch - <<'EOF'
-${names.map((ns) => `netns add ${ns}`).join('\n')}
+${ids.map((n) => `netns add ${this.podNs(n)}`).join('\n')}
 EOF
-${noIpv6(names)}
-ip -n ${this.nodeNs} -batch - <<'EOF'
-${ids.map((n) => `link add p${n} type veth peer name eth0 netns ${this.podNs(n)}\nlink set p${n} master ${this.podBridge} up`).join('\n')}
-EOF
-${perPod.join('\n')}
+${inNs(
+  this.nodeNs,
+  ids.flatMap((n) => [
+    `link add p${n} type veth peer name eth0 netns ${this.podNs(n)}`,
+    `link set p${n} master ${this.podBridge} up`,
+  ]),
+)}
+${ids
+  .map((n) =>
+    inNs(this.podNs(n), [
+      'link set lo up',
+      `addr add ${this.podAddress(n)}/${this.podPrefixLength} dev eth0`,
+      'link set eth0 up',
+      `route add default via ${this.podGateway}`,
+    ]),
+  )
+  .join('\n')}
 `);
     return ids;
   }
@@ -334,9 +337,15 @@ ${perPod.join('\n')}
   }
 }
 
-/** `all.disable_ipv6` also sets `default`, so interfaces created or moved in later start without IPv6. */
-function noIpv6(names: string[]): string {
-  return names.map((ns) => `nsenter --net=${NETNS_DIR}/${ns} sysctl -qw net.ipv6.conf.all.disable_ipv6=1`).join('\n');
+/**
+ * Shell lines that run `ip -batch` inside namespace `ns` after turning IPv6 off there (`all.disable_ipv6` also sets
+ * `default`, so interfaces created or moved in later start without it). nsenter, not `ip -n`: it leaves the mount
+ * namespace alone, which halves the cost per pod when there are many.
+ */
+function inNs(ns: string, batch: string[]): string {
+  return `nsenter --net=${NETNS_DIR}/${ns} sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && exec ip -batch -' <<'EOF'
+${batch.join('\n')}
+EOF`;
 }
 
 export async function createTopology(opts: TopologyOptions): Promise<Topology> {
