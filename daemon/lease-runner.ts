@@ -6,7 +6,7 @@ import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
 import { MessageType } from './dhcp/types';
-import { DaemonError, Code } from './errors';
+import { CniCode, CniError } from '../common/cni/errors';
 import { leaseFacts } from './facts';
 import type { Logger } from './log';
 import { Channel, ChannelFactory, Received } from './transport/channel';
@@ -71,14 +71,14 @@ export class LeaseRunner {
   /** Resolves with the lease facts once bound; rejects with "try again later" after timeoutMs. */
   waitBound(timeoutMs: number): Promise<LeaseFacts> {
     if (this.bound) return Promise.resolve(this.facts as LeaseFacts);
-    if (this.stopped) return Promise.reject(new DaemonError(Code.TRY_AGAIN_LATER, 'the lease was released while waiting'));
+    if (this.stopped) return Promise.reject(new CniError(CniCode.TRY_AGAIN_LATER, 'the lease was released while waiting'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new DaemonError(Code.TRY_AGAIN_LATER, `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`));
+          reject(new CniError(CniCode.TRY_AGAIN_LATER, `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`));
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -99,7 +99,7 @@ export class LeaseRunner {
     this.closeChannel();
     for (const w of this.waiters) {
       clearTimeout(w.timer);
-      w.reject(new DaemonError(Code.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
+      w.reject(new CniError(CniCode.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
     }
     this.waiters.clear();
   }

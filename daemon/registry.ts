@@ -2,14 +2,14 @@
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it.
 import { randomBytes } from 'node:crypto';
 import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, LeaseView } from '../common/rpc';
-import { ClientConfig } from './dhcp/lease';
+import { ClientConfig, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
-import { Code, DaemonError } from './errors';
+import { CniCode, CniError } from '../common/cni/errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
-import { LinkInfo, ensureLinkUp, isNetnsPath } from './transport/netns';
+import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo } from './transport/netns';
 
 export interface RegistryDeps {
   opts: DaemonOptions;
@@ -74,12 +74,12 @@ export class Registry {
     const key = attachmentKey(p);
     return this.serial(key, async () => {
       const runner = this.leases.get(key);
-      if (!runner) throw new DaemonError(Code.NO_LEASE, `no lease for ${key}`);
+      if (!runner) throw new CniError(CniCode.NO_LEASE, `no lease for ${key}`);
       if (runner.params.netns !== p.netns) {
-        throw new DaemonError(Code.LEASE_MISMATCH, `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
+        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
       }
       if (!runner.bound || !runner.facts) {
-        throw new DaemonError(Code.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
+        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
       }
       return { facts: runner.facts, state: runner.state.state };
     });
@@ -104,13 +104,8 @@ export class Registry {
     const { opts, log } = this.deps;
     const netnsPath = opts.hostPrefix + p.netns;
     const ns = await isNetnsPath(netnsPath);
-    if (!ns.ok) throw new DaemonError(Code.INVALID_ENV, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
-    let link: LinkInfo;
-    try {
-      link = await ensureLinkUp(netnsPath, p.ifName, LINK_UP_TIMEOUT_MS);
-    } catch (err) {
-      throw new DaemonError(Code.INVALID_ENV, `CNI_IFNAME ${JSON.stringify(p.ifName)}: ${(err as Error).message}`);
-    }
+    if (!ns.ok) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
+    const link = await this.linkUp(netnsPath, p);
     const cfg: ClientConfig = {
       chaddr: link.mac,
       clientId: legacyClientId(p).toString('hex'),
@@ -126,6 +121,11 @@ export class Registry {
         requestRetries: 4,
       },
     };
+    try {
+      identity(cfg); // the core would throw on every step; say so now, naming the option
+    } catch (err) {
+      throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid DHCP client options: ${(err as Error).message}`);
+    }
     return new LeaseRunner(p, cfg, {
       channels: this.deps.channels,
       now: this.deps.now,
@@ -133,6 +133,20 @@ export class Registry {
       log: leaseLogger(log, p),
       netnsPath,
     });
+  }
+
+  /** Brings the pod's interface up before the first send (the reference plugin loses 1-3 s to ENETDOWN here).
+   *  A link slow to report carrier is used anyway: retransmissions cover the first lost DISCOVER. */
+  private async linkUp(netnsPath: string, p: AddParams): Promise<LinkInfo> {
+    try {
+      return await ensureLinkUp(netnsPath, p.ifName, LINK_UP_TIMEOUT_MS);
+    } catch (err) {
+      if (isNetnsError(err) && err.code === 'ETIMEDOUT') {
+        this.deps.log.warn({ ifName: p.ifName, netns: p.netns }, 'link not running yet; sending anyway');
+        return linkInfo(netnsPath, p.ifName);
+      }
+      throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_IFNAME ${JSON.stringify(p.ifName)}: ${(err as Error).message}`);
+    }
   }
 
   /** Runs fn after every earlier operation on the same attachment has finished. */
@@ -164,10 +178,11 @@ function view(r: LeaseRunner): LeaseView {
     v.prefixLength = r.facts.prefixLength;
     v.serverId = r.facts.serverId;
   }
-  if ('lease' in s && s.lease) {
-    v.t1At = new Date(s.lease.t1AtMs).toISOString();
-    v.t2At = new Date(s.lease.t2AtMs).toISOString();
-    v.expiresAt = new Date(s.lease.expiresAtMs).toISOString();
+  if ('lease' in s) {
+    const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+    v.t1At = iso(s.lease.t1AtMs);
+    v.t2At = iso(s.lease.t2AtMs);
+    v.expiresAt = iso(s.lease.expiresAtMs);
   }
   if (r.lastError) v.lastError = r.lastError;
   return v;

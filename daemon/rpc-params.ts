@@ -1,11 +1,11 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
 import { AddParams, Attachment, CheckParams } from '../common/rpc';
-import { Code, DaemonError } from './errors';
+import { CniCode, CniError } from '../common/cni/errors';
 
 type Obj = Record<string, unknown>;
 
 function fail(field: string, what: string): never {
-  throw new DaemonError(Code.INVALID_CONFIG, `invalid params: ${field} ${what}`);
+  throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid params: ${field} ${what}`);
 }
 
 function object(v: unknown, field: string): Obj {
@@ -31,6 +31,9 @@ function netns(o: Obj): string {
   if (!path.startsWith('/')) fail('netns', `${JSON.stringify(path)} must be an absolute path`);
   return path;
 }
+
+/** Options the DHCP client computes per message (RFC 2131 table 5); a provided value would corrupt them. */
+const CLIENT_OWNED = new Set([50, 52, 53, 54, 55, 57]);
 
 function optionCode(v: unknown, field: string): number {
   if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 254) fail(field, 'must be a DHCP option code 1..254');
@@ -64,7 +67,9 @@ export function addParams(params: unknown): AddParams {
       const value = item.value;
       if (typeof value !== 'string') fail(`provide[${i}].value`, 'must be a string');
       if (Buffer.byteLength(value) > 255) fail(`provide[${i}].value`, 'must be at most 255 bytes');
-      return { code: optionCode(item.code, `provide[${i}].code`), value };
+      const code = optionCode(item.code, `provide[${i}].code`);
+      if (CLIENT_OWNED.has(code)) fail(`provide[${i}].code`, `${code} is set by the DHCP client itself`);
+      return { code, value };
     }),
   };
   if (o.broadcast !== undefined) {

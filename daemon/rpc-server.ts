@@ -3,7 +3,7 @@
 import { Server, Socket } from 'node:net';
 import jsonrpc, { JsonRpcError } from 'jsonrpc-lite';
 import { MAX_REQUEST_BYTES } from '../common/rpc';
-import { DaemonError } from './errors';
+import { CniError } from '../common/cni/errors';
 import type { Logger } from './log';
 
 export type Handler = (params: unknown) => Promise<unknown>;
@@ -59,9 +59,9 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, H
     reply(sock, jsonrpc.success(id, result as object));
     log.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'rpc ok');
   } catch (err) {
-    if (err instanceof DaemonError) {
-      reply(sock, jsonrpc.error(id, new JsonRpcError(err.message, err.code, err.details === undefined ? undefined : { details: err.details })));
-      log.info({ method, code: err.code, err: err.message }, 'rpc error');
+    if (err instanceof CniError) {
+      reply(sock, jsonrpc.error(id, new JsonRpcError(err.msg, err.code, err.details === undefined ? undefined : { details: err.details })));
+      log.info({ method, code: err.code, err: err.msg }, 'rpc error');
     } else {
       reply(sock, jsonrpc.error(id, new JsonRpcError(`internal error: ${(err as Error).message}`, INTERNAL_ERROR)));
       log.error({ method, err }, 'rpc handler failed');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { buildIpUdp, parseIpUdp } from '../../daemon/transport/ipudp';
 
 // dist/test/unit -> repository root; shared/ lies beside the repository.
-const FIXTURES = resolve(__dirname, '../../..', '..', 'shared', 'fixtures');
+const FIXTURES = resolve(__dirname, '../../../test/fixtures/captures');
 const LINKTYPE_ETHERNET = 1;
 const ETH_HEADER_LEN = 14;
 const ETHERTYPE_IPV4 = 0x0800;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DaemonError } from '../../daemon/errors';
+import { CniError } from '../../common/cni/errors';
 import { addParams, attachmentParams } from '../../daemon/rpc-params';
 
 const good = {
@@ -24,12 +24,13 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, paramRequestList: [0] }, /paramRequestList\[0\] must be a DHCP option code/],
     [{ ...good, provide: [{ code: 12, value: 'x'.repeat(256) }] }, /provide\[0\].value must be at most 255 bytes/],
     [{ ...good, provide: [{ code: 300, value: 'x' }] }, /provide\[0\].code/],
+    [{ ...good, provide: [{ code: 53, value: 'x' }] }, /provide\[0\].code 53 is set by the DHCP client itself/],
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
     [{ ...good, broadcast: 'yes' }, /broadcast must be a boolean/],
     [{ ...good, timeoutMs: -1 }, /timeoutMs/],
   ];
   for (const [p, re] of cases) {
-    assert.throws(() => addParams(p), (e: unknown) => e instanceof DaemonError && e.code === 7 && re.test(e.message), JSON.stringify(p));
+    assert.throws(() => addParams(p), (e: unknown) => e instanceof CniError && e.code === 7 && re.test(e.message), JSON.stringify(p));
   }
   assert.throws(() => attachmentParams({ containerId: 'c', network: 'n' }), /ifName/);
 });
