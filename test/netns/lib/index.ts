@@ -5,3 +5,4 @@ export * from './cni';
 export * from './capture';
 export * from './reference';
 export { sleep, waitFor } from './proc';
+export * from './tsdhcp';
