@@ -495,14 +495,14 @@ function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, c
       break;
     }
     case 'RENEWING': {
-      const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.t2AtMs), timing.minRenewRetransmitMs);
+      const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.t2AtMs), renewFloorMs(s.lease, timing));
       next = { ...s, tx: { ...s.tx, sends: s.tx.sends + 1, retransmitAtMs } };
       const { address, serverId: sid } = s.lease;
       send = { type: 'send', msg: buildRequestRenewing(id, next.tx.xid, secs(next.tx, now), address), via: 'udp', srcIp: address, dstIp: sid };
       break;
     }
     case 'REBINDING': {
-      const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.expiresAtMs), timing.minRenewRetransmitMs);
+      const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.expiresAtMs), renewFloorMs(s.lease, timing));
       next = { ...s, tx: { ...s.tx, sends: s.tx.sends + 1, retransmitAtMs } };
       send = broadcast(buildRequestRebinding(id, next.tx.xid, secs(next.tx, now), s.lease.address), s.lease.address);
       break;
@@ -515,6 +515,11 @@ function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, c
   const actions: Action[] = [send];
   if (next.tx.sends > 1) actions.push(emit({ kind: 'retransmit', state: next.state, attempt: next.tx.sends }));
   return { state: next, actions };
+}
+
+/** The RFC's 60 s floor would allow no retransmission at all inside a short (test) lease: at most 1/8 of the lease. */
+function renewFloorMs(lease: Lease, timing: TimingConfig): number {
+  return Math.min(timing.minRenewRetransmitMs, (lease.leaseTimeS * 1000) / 8);
 }
 
 /** A new transaction whose first message is sent by the caller right away (sends is counted on sending). */
