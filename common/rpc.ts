@@ -78,12 +78,27 @@ export interface LeaseView extends Attachment {
   lastError?: string;
 }
 
+/** One state change of a lease (RFC 2131 state names); `why` names the trigger ("OFFER", "T1", "NAK: ..."). */
+export interface Transition {
+  at: string; // ISO 8601
+  from: string;
+  to: string;
+  why: string;
+}
+
+/** One lease in full (`ts-dhcp leases show ID`): the row, what the server said, and the recent transitions. */
+export interface LeaseDetail extends LeaseView {
+  facts?: LeaseFacts;
+  transitions: Transition[];
+}
+
 export interface StatusResult {
   version: string;
   pid: number;
   uptimeS: number;
   socketPath: string;
   leases: Record<string, number>; // count by state
+  stateDir?: string;
 }
 
 export interface Methods {
@@ -91,6 +106,7 @@ export interface Methods {
   del: { params: DelParams; result: DelResult };
   check: { params: CheckParams; result: CheckResult };
   leases: { params: Record<string, never>; result: LeaseView[] };
+  lease: { params: Attachment; result: LeaseDetail };
   status: { params: Record<string, never>; result: StatusResult };
 }
 export type MethodName = keyof Methods;

@@ -1,7 +1,7 @@
 // Drives one attachment's pure lease core: feeds it packets and timeouts in order, carries out its actions
 // (send, emit, persist), keeps the one timer of the lease armed at the core's next deadline, and holds a socket
 // only while a transaction needs one (an open socket pins the pod netns).
-import { AddParams, LeaseFacts } from '../common/rpc';
+import { AddParams, LeaseFacts, Transition } from '../common/rpc';
 import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
@@ -20,7 +20,17 @@ export interface RunnerDeps {
   netnsPath: string;
   /** Called after every step that changed something the store or the lease view cares about. */
   onChange?(runner: LeaseRunner, event?: LeaseEvent): void;
+  /** Counts events (daemon/metrics.ts) when metrics are on. */
+  metrics?: RunnerMetrics;
 }
+
+export interface RunnerMetrics {
+  /** transactionMs: for bound/renewed/rebound/changed, how long since the exchange began. */
+  event(event: LeaseEvent, transactionMs?: number): void;
+}
+
+/** Transitions kept per lease for the lease view. */
+const MAX_TRANSITIONS = 16;
 
 interface Waiter {
   resolve(facts: LeaseFacts): void;
@@ -44,6 +54,10 @@ export class LeaseRunner {
   state: LeaseState = initialState();
   facts?: LeaseFacts;
   lastError?: string;
+  /** The most recent state changes, oldest first, at most MAX_TRANSITIONS. */
+  readonly transitions: Transition[] = [];
+  /** When the current exchange (acquisition, renewal) began: the latency metric's start. */
+  private txStartMs?: number;
   /** Messages sent in the current acquisition, by name: what ADD reports when it gives up. */
   private sentCounts = new Map<string, number>();
   private offers = 0;
@@ -126,18 +140,35 @@ export class LeaseRunner {
     const { state, actions } = step(before, input, this.deps.now(), { cfg: this.cfg, rng: this.deps.rng });
     this.state = state;
     if (before.state !== state.state) this.deps.log.info({ from: before.state, to: state.state }, 'state');
+    if (before.state !== state.state && this.txStartMs === undefined && state.state !== 'BOUND') this.txStartMs = this.deps.now();
     await this.reconcileChannel();
     let event: LeaseEvent | undefined;
+    const events: LeaseEvent[] = [];
     for (const action of actions) {
       if (action.type === 'send') await this.send(action.msg, action.via, action.srcIp, action.dstIp);
-      else if (action.type === 'emit') this.onEvent((event = action.event));
+      else if (action.type === 'emit') {
+        events.push((event = action.event));
+        this.onEvent(event);
+      }
     }
+    if (before.state !== state.state) this.recordTransition(before.state, state.state, input, events);
     this.arm();
     if (event || before.state !== state.state) this.deps.onChange?.(this, event);
   }
 
+  private recordTransition(from: string, to: string, input: Input, events: LeaseEvent[]): void {
+    this.transitions.push({ at: new Date().toISOString(), from, to, why: transitionWhy(from, input, events) });
+    if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
+  }
+
   private onEvent(event: LeaseEvent): void {
     const log = this.deps.log;
+    let transactionMs: number | undefined;
+    if (event.kind === 'bound' || event.kind === 'renewed' || event.kind === 'rebound' || event.kind === 'changed') {
+      transactionMs = this.txStartMs === undefined ? undefined : this.deps.now() - this.txStartMs;
+      this.txStartMs = undefined;
+    } else if (event.kind === 'expired') this.txStartMs = this.deps.now();
+    this.deps.metrics?.event(event, transactionMs);
     switch (event.kind) {
       case 'bound':
       case 'renewed':
@@ -261,3 +292,44 @@ export class LeaseRunner {
     this.timer = setTimeout(() => this.enqueue({ type: 'timeout' }), delay);
   }
 }
+
+/** Why a state changed, for the lease view: the event that says most, else the input that caused it. */
+export function transitionWhy(from: string, input: Input, events: LeaseEvent[]): string {
+  for (const e of events) {
+    switch (e.kind) {
+      case 'nak':
+        return e.message ? `NAK: ${e.message}` : 'NAK';
+      case 'expired':
+        return `lease on ${e.address} expired`;
+      case 'failed':
+        return e.reason;
+      case 'changed':
+        return `ACK with a new address (${e.from} -> ${e.to})`;
+      case 'bound':
+      case 'renewed':
+      case 'rebound':
+        return 'ACK';
+      case 'released':
+        return e.sentRelease ? 'released (RELEASE sent)' : 'released';
+      default:
+    }
+  }
+  switch (input.type) {
+    case 'packet':
+      return MESSAGE_NAMES[input.msg.options.get(53)?.[0] ?? 0] ?? 'reply';
+    case 'timeout':
+      return from === 'BOUND' ? 'T1' : from === 'RENEWING' ? 'T2' : 'timeout';
+    case 'start':
+      return input.requestedIp ? `start (requesting ${input.requestedIp})` : 'start';
+    case 'release':
+      return 'release requested';
+    case 'linkGone':
+      return 'link or netns gone';
+  }
+}
+
+const MESSAGE_NAMES: Record<number, string> = {
+  [MessageType.OFFER]: 'OFFER',
+  [MessageType.ACK]: 'ACK',
+  [MessageType.NAK]: 'NAK',
+};
