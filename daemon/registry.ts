@@ -1,13 +1,13 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it.
 import { randomBytes } from 'node:crypto';
-import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, LeaseView } from '../common/rpc';
+import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, LeaseDetail, LeaseView } from '../common/rpc';
 import { ClientConfig, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
 import { CniCode, CniError } from '../common/cni/errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
-import { LeaseRunner } from './lease-runner';
+import { LeaseRunner, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
 import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo } from './transport/netns';
 
@@ -16,6 +16,7 @@ export interface RegistryDeps {
   channels: ChannelFactory;
   log: Logger;
   now(): number;
+  metrics?: RunnerMetrics;
 }
 
 /** How long ADD waits for a fresh macvlan to come up before sending anyway. */
@@ -89,6 +90,16 @@ export class Registry {
     return [...this.leases.values()].map((r) => view(r));
   }
 
+  /** One lease in full, with its recent transitions (`ts-dhcp leases show`). */
+  detail(a: Attachment): LeaseDetail {
+    const key = attachmentKey(a);
+    const r = this.leases.get(key);
+    if (!r) throw new CniError(CniCode.NO_LEASE, `no lease for ${key}`);
+    const d: LeaseDetail = { ...view(r), transitions: [...r.transitions] };
+    if (r.facts) d.facts = r.facts;
+    return d;
+  }
+
   countsByState(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const r of this.leases.values()) counts[r.state.state] = (counts[r.state.state] ?? 0) + 1;
@@ -132,6 +143,7 @@ export class Registry {
       rng: seededRng(randomBytes(4).readUInt32LE(0)),
       log: leaseLogger(log, p),
       netnsPath,
+      metrics: this.deps.metrics,
     });
   }
 
