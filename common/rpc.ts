@@ -53,6 +53,8 @@ export type DelParams = Attachment;
 export interface DelResult {
   /** False when the daemon held no lease for the attachment (DEL is idempotent). */
   released: boolean;
+  /** True when the lease was forgotten without a RELEASE because its netns was already gone. */
+  dropped?: boolean;
 }
 
 export interface CheckParams extends Attachment {
@@ -61,6 +63,22 @@ export interface CheckParams extends Attachment {
 export interface CheckResult {
   facts: LeaseFacts;
   state: string;
+  /** ISO 8601; absent for an infinite lease. */
+  expiresAt?: string;
+  /** The IPv4 addresses configured on ifName in the netns now (CHECK compares them with the lease). */
+  interfaceAddresses: { address: string; prefixLength: number }[];
+}
+
+/** GC (CNI 1.1): release every lease of `network` whose (containerId, ifName) is not listed. */
+export interface GcParams {
+  network: string;
+  validAttachments: { containerId: string; ifName: string }[];
+}
+export interface GcResult {
+  /** The attachments released. */
+  released: Attachment[];
+  /** Releases that failed, in words; GC goes on past them (SPEC.md GC). */
+  errors: string[];
 }
 
 /** One row of the lease view. Field names are a stable interface (`ts-dhcp leases --json`). */
@@ -99,6 +117,10 @@ export interface StatusResult {
   socketPath: string;
   leases: Record<string, number>; // count by state
   stateDir?: string;
+  /** process.memoryUsage() of the daemon, in bytes. */
+  memory?: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  /** Open descriptors of the daemon (from /proc/self/fd). */
+  openFds?: number;
 }
 
 export interface Methods {
@@ -108,5 +130,6 @@ export interface Methods {
   leases: { params: Record<string, never>; result: LeaseView[] };
   lease: { params: Attachment; result: LeaseDetail };
   status: { params: Record<string, never>; result: StatusResult };
+  gc: { params: GcParams; result: GcResult };
 }
 export type MethodName = keyof Methods;

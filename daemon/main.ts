@@ -1,12 +1,12 @@
 // `ts-dhcp daemon`: parse flags, listen, serve the RPC methods, stop cleanly on SIGTERM/SIGINT without releasing
 // (pods keep using their addresses across a daemon restart).
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createLogger } from './log';
 import { daemonUsage, parseDaemonArgs } from './flags';
 import { listen } from './listen';
 import { Registry } from './registry';
 import { serveRpc } from './rpc-server';
-import { addParams, attachmentParams, checkParams } from './rpc-params';
+import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
 import { nativeChannels } from './transport/packet-channel';
 import { StatusResult } from '../common/rpc';
 import { VERSION } from '../common/version';
@@ -41,6 +41,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
       add: (p) => registry.add(addParams(p)),
       del: (p) => registry.del(attachmentParams(p)),
       check: (p) => registry.check(checkParams(p)),
+      gc: (p) => registry.gc(gcParams(p)),
       leases: async () => registry.list(),
       status: async (): Promise<StatusResult> => ({
         version: VERSION,
@@ -48,6 +49,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         socketPath: opts.socketPath,
         leases: registry.countsByState(),
+        memory: process.memoryUsage(),
+        openFds: readdirSync('/proc/self/fd').length,
       }),
     },
     log,

@@ -1,7 +1,7 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it.
 import { randomBytes } from 'node:crypto';
-import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, LeaseDetail, LeaseView } from '../common/rpc';
+import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView } from '../common/rpc';
 import { ClientConfig, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
 import { CniCode, CniError } from '../common/cni/errors';
@@ -66,9 +66,38 @@ export class Registry {
       const runner = this.leases.get(key);
       if (!runner) return { released: false };
       this.leases.delete(key);
+      // The runtime may delete the netns before DEL: nothing can be sent from it, and entering a path that is no
+      // longer a namespace is never done. The server lets the lease expire.
+      const ns = await isNetnsPath(this.deps.opts.hostPrefix + runner.params.netns);
+      if (!ns.ok) {
+        runner.stop('netns gone before DEL');
+        this.deps.log.info({ attachment: key, netns: runner.params.netns }, 'DEL: netns gone, lease dropped without RELEASE');
+        return { released: false, dropped: true };
+      }
       await runner.release();
       return { released: true };
     });
+  }
+
+  /** GC (CNI 1.1): releases every lease of `network` whose (containerId, ifName) is not in validAttachments. Each
+   *  release is serialised with the other operations on its attachment; one failing does not stop the others. */
+  async gc(p: GcParams): Promise<GcResult> {
+    const valid = new Set(p.validAttachments.map((a) => `${a.containerId}/${a.ifName}`));
+    const stale = [...this.leases.values()]
+      .map((r) => ({ containerId: r.params.containerId, network: r.params.network, ifName: r.params.ifName }))
+      .filter((a) => a.network === p.network && !valid.has(`${a.containerId}/${a.ifName}`));
+    const result: GcResult = { released: [], errors: [] };
+    await Promise.all(
+      stale.map(async (a) => {
+        try {
+          await this.del(a);
+          result.released.push(a);
+        } catch (err) {
+          result.errors.push(`${attachmentKey(a)}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    return result;
   }
 
   async check(p: CheckParams): Promise<CheckResult> {
@@ -82,7 +111,24 @@ export class Registry {
       if (!runner.bound || !runner.facts) {
         throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
       }
-      return { facts: runner.facts, state: runner.state.state };
+      const s = runner.state;
+      const expiresAtMs = 'lease' in s ? s.lease.expiresAtMs : null;
+      if (expiresAtMs !== null && expiresAtMs <= this.deps.now()) {
+        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
+      }
+      // CHECK only reads: it looks at the interface and never opens a socket or sends.
+      const netnsPath = this.deps.opts.hostPrefix + p.netns;
+      const ns = await isNetnsPath(netnsPath);
+      if (!ns.ok) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
+      let link: LinkInfo;
+      try {
+        link = await linkInfo(netnsPath, p.ifName);
+      } catch (err) {
+        throw new CniError(CniCode.LEASE_MISMATCH, `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`);
+      }
+      const out: CheckResult = { facts: runner.facts, state: s.state, interfaceAddresses: link.addresses };
+      if (expiresAtMs !== null) out.expiresAt = new Date(expiresAtMs).toISOString();
+      return out;
     });
   }
 

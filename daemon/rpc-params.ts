@@ -1,5 +1,5 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
-import { AddParams, Attachment, CheckParams } from '../common/rpc';
+import { AddParams, Attachment, CheckParams, GcParams } from '../common/rpc';
 import { CniCode, CniError } from '../common/cni/errors';
 
 type Obj = Record<string, unknown>;
@@ -42,6 +42,19 @@ function optionCode(v: unknown, field: string): number {
 
 export function attachmentParams(params: unknown): Attachment {
   return attachment(object(params, 'params'));
+}
+
+export function gcParams(params: unknown): GcParams {
+  const o = object(params, 'params');
+  const list = o.validAttachments;
+  if (!Array.isArray(list)) fail('validAttachments', 'must be an array');
+  return {
+    network: text(o, 'network', 1024),
+    validAttachments: list.map((e, i) => {
+      const a = object(e, `validAttachments[${i}]`);
+      return { containerId: text(a, 'containerId', 1024), ifName: text(a, 'ifName', 15) };
+    }),
+  };
 }
 
 export function checkParams(params: unknown): CheckParams {
