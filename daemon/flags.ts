@@ -18,6 +18,8 @@ export interface DaemonOptions {
   addTimeoutMs: number;
   stateDir: string;
   logLevel: string;
+  /** HOST:PORT to serve Prometheus metrics on; absent = no metrics (prom-client is not even loaded). */
+  metricsAddress?: string;
 }
 
 type Kind = 'string' | 'duration' | 'bool';
@@ -43,6 +45,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'add-timeout': { key: 'addTimeoutMs', kind: 'duration', help: 'ADD deadline before CNI error 11 (default 30s)' },
   'state-dir': { key: 'stateDir', kind: 'string', help: 'lease records (default /var/lib/ts-dhcp)' },
   'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
+  'metrics-address': { key: 'metricsAddress', kind: 'string', help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)' },
 };
 
 const REFERENCE_NAMES: Record<string, string> = {
@@ -107,6 +110,9 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | Error {
   if (opts.retransmitMs < 100) return new Error('--timeout must be at least 100ms');
   if (opts.resendMaxMs < opts.retransmitMs) return new Error('--resend-max must not be shorter than --timeout');
   if (opts.addTimeoutMs < 100) return new Error('--add-timeout must be at least 100ms');
+  if (opts.metricsAddress !== undefined && !/^(\[[^\]]+\]|[^:[\]]*):\d{1,5}$/.test(opts.metricsAddress)) {
+    return new Error(`--metrics-address: ${JSON.stringify(opts.metricsAddress)} is not HOST:PORT`);
+  }
   return opts;
 }
 

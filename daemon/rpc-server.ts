@@ -7,17 +7,19 @@ import { CniError } from '../common/cni/errors';
 import type { Logger } from './log';
 
 export type Handler = (params: unknown) => Promise<unknown>;
+/** Told about every request that reached a handler (metrics). */
+export type RpcObserver = (method: string, outcome: 'ok' | 'error' | 'internal', cniCode?: number) => void;
 
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const METHOD_NOT_FOUND = -32601;
 const INTERNAL_ERROR = -32603;
 
-export function serveRpc(server: Server, handlers: Record<string, Handler>, log: Logger): void {
-  server.on('connection', (sock) => onConnection(sock, handlers, log));
+export function serveRpc(server: Server, handlers: Record<string, Handler>, log: Logger, observe?: RpcObserver): void {
+  server.on('connection', (sock) => onConnection(sock, handlers, log, observe));
 }
 
-function onConnection(sock: Socket, handlers: Record<string, Handler>, log: Logger): void {
+function onConnection(sock: Socket, handlers: Record<string, Handler>, log: Logger, observe?: RpcObserver): void {
   let buffered = '';
   sock.setEncoding('utf8');
   sock.on('error', (err) => log.debug({ err: err.message }, 'rpc connection error'));
@@ -33,12 +35,12 @@ function onConnection(sock: Socket, handlers: Record<string, Handler>, log: Logg
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
-      if (line.trim()) void handleLine(sock, line, handlers, log);
+      if (line.trim()) void handleLine(sock, line, handlers, log, observe);
     }
   });
 }
 
-async function handleLine(sock: Socket, line: string, handlers: Record<string, Handler>, log: Logger): Promise<void> {
+async function handleLine(sock: Socket, line: string, handlers: Record<string, Handler>, log: Logger, observe?: RpcObserver): Promise<void> {
   const parsed = jsonrpc.parse(line);
   const one = Array.isArray(parsed) ? parsed[0] : parsed;
   if (Array.isArray(parsed) || !one || one.type !== 'request') {
@@ -57,14 +59,17 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, H
   try {
     const result = await handler(params ?? {});
     reply(sock, jsonrpc.success(id, result as object));
+    observe?.(method, 'ok');
     log.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'rpc ok');
   } catch (err) {
     if (err instanceof CniError) {
       reply(sock, jsonrpc.error(id, new JsonRpcError(err.msg, err.code, err.details === undefined ? undefined : { details: err.details })));
       log.info({ method, code: err.code, err: err.msg }, 'rpc error');
+      observe?.(method, 'error', err.code);
     } else {
       reply(sock, jsonrpc.error(id, new JsonRpcError(`internal error: ${(err as Error).message}`, INTERNAL_ERROR)));
       log.error({ method, err }, 'rpc handler failed');
+      observe?.(method, 'internal');
     }
   }
 }
