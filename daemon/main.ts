@@ -23,7 +23,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }
   const log = createLogger(opts.logLevel);
   const startedAt = Date.now();
-  const registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now });
+  // prom-client is loaded only when metrics are asked for.
+  const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
+    ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> => registry.countsByState())
+    : undefined;
+  const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics });
 
   let listening;
   try {
@@ -33,6 +37,17 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   const { server, ownsSocketFile } = listening;
+  let metricsServer: import('node:http').Server | undefined;
+  if (metrics && opts.metricsAddress) {
+    try {
+      metricsServer = await (require('./metrics') as typeof import('./metrics')).serveMetrics(metrics, opts.metricsAddress);
+    } catch (err) {
+      log.fatal({ err: (err as Error).message, metricsAddress: opts.metricsAddress }, 'cannot serve metrics');
+      server.close();
+      if (ownsSocketFile) unlinkQuiet(opts.socketPath);
+      return 1;
+    }
+  }
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
 
   serveRpc(
@@ -43,25 +58,29 @@ export async function runDaemon(argv: string[]): Promise<number> {
       check: (p) => registry.check(checkParams(p)),
       gc: (p) => registry.gc(gcParams(p)),
       leases: async () => registry.list(),
+      lease: async (p) => registry.detail(attachmentParams(p)),
       status: async (): Promise<StatusResult> => ({
         version: VERSION,
         pid: process.pid,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         socketPath: opts.socketPath,
+        stateDir: opts.stateDir,
         leases: registry.countsByState(),
         memory: process.memoryUsage(),
         openFds: readdirSync('/proc/self/fd').length,
       }),
     },
     log,
+    metrics && ((method, outcome, code) => metrics.rpc(method, outcome, code)),
   );
-  log.info({ socketPath: opts.socketPath, activated: listening.activated, version: VERSION }, 'serving');
+  log.info({ socketPath: opts.socketPath, activated: listening.activated, version: VERSION, metricsAddress: opts.metricsAddress }, 'serving');
 
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping; leases are kept (no RELEASE)');
       registry.stopAll();
       server.close();
+      metricsServer?.close();
       if (ownsSocketFile) unlinkQuiet(opts.socketPath);
       if (opts.pidfile) unlinkQuiet(opts.pidfile);
       resolve(0);
