@@ -1,0 +1,40 @@
+// The two implementations under test, each behind the same face: a daemon (by PID) on a topology of its own, the
+// macvlan network config that points at it, and the IPAM plugin binary the runtime would exec.
+import * as fs from 'node:fs';
+import {
+  CNI_BIN_DIR, REFERENCE_DHCP, TS_DHCP_BIN, macvlanConfig, startReferenceDaemon, startTsDaemon, tsDhcpCniPath,
+  type Topology,
+} from '../../test/netns/lib';
+
+export type SubjectName = 'ts-dhcp' | 'reference';
+
+export interface Subject {
+  name: SubjectName;
+  pid: number;
+  /** The macvlan network config with this implementation as IPAM. */
+  netConf: object;
+  /** CNI_PATH, where the macvlan plugin finds the IPAM plugin. */
+  cniPath: string[];
+  /** The IPAM plugin itself, for timing it without macvlan. */
+  ipamBinary: string;
+}
+
+export function referenceAvailable(): boolean {
+  return fs.existsSync(REFERENCE_DHCP);
+}
+
+export async function startSubject(name: SubjectName, topo: Topology): Promise<Subject> {
+  if (name === 'ts-dhcp') {
+    // The shipped default log level: debug lines for every packet would be the benchmark's own overhead.
+    const daemon = await startTsDaemon(topo, { args: ['--log-level', 'info'] });
+    return { name, pid: daemon.pid, netConf: macvlanConfig(topo, daemon), cniPath: tsDhcpCniPath(), ipamBinary: TS_DHCP_BIN };
+  }
+  const ref = await startReferenceDaemon(topo);
+  return {
+    name,
+    pid: ref.pid,
+    netConf: { cniVersion: '1.0.0', name: 'lan', type: 'macvlan', master: topo.nodeNic, mode: 'bridge', ipam: ref.ipam },
+    cniPath: [CNI_BIN_DIR],
+    ipamBinary: REFERENCE_DHCP,
+  };
+}
