@@ -21,8 +21,14 @@ const USAGE = `Usage: ts-dhcp <command> [flags]
 
 Commands:
   daemon     run the DHCP IPAM daemon (see "ts-dhcp daemon --help")
-  leases     list the leases the daemon holds ([--json] [--socket-path P])
+  leases     list the leases the daemon holds ([--json | --watch [--interval 2s]] [--socket-path P])
+  leases show ID
+             one lease in full with its recent transitions (ID: pod NAMESPACE/NAME or NAME, container id
+             or a prefix of it, or CONTAINERID/NETWORK/IFNAME) ([--json] [--socket-path P])
   status     show the daemon's status ([--json] [--socket-path P])
+  install    put ts-dhcp into the CNI bin dir ([--cni-bin-dir /opt/cni/bin] [--systemd [--unit-dir D]]
+             [--self-contained] [--root DIR])
+  uninstall  remove what install put there (same flags; --force removes files install did not write)
   version    print the version
 
 With CNI_COMMAND set in the environment, ts-dhcp is the CNI IPAM plugin.
@@ -35,6 +41,9 @@ async function runCli(cmd: string | undefined, args: string[]): Promise<number> 
     case 'leases':
     case 'status':
       return (require('./inspect') as typeof import('./inspect')).runInspect(cmd, args);
+    case 'install':
+    case 'uninstall':
+      return (require('./install') as typeof import('./install')).runInstall(cmd, args);
     case 'version':
     case '--version':
       process.stdout.write(`${(require('../common/version') as typeof import('../common/version')).VERSION}\n`);
