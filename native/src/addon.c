@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,11 +361,34 @@ static void on_poll_closed(uv_handle_t *handle) {
   napi_delete_reference(ps->env, ps->self);
 }
 
-/* Stops polling (the uv_close callback drops the strong reference) and closes the fd. Idempotent. */
-static void psock_close(struct psock *ps) {
+static void *close_fd_thread(void *arg) {
+  close((int)(intptr_t)arg);
+  return NULL;
+}
+
+/* close(2) of an AF_PACKET socket waits for an RCU grace period (packet_release calls synchronize_net): 10-20 ms
+ * here. On the JS thread that stalled every other lease once per acquisition, so a detached thread takes it; closes
+ * running at once share one grace period. The descriptor number stays taken until then, so nothing can reuse it. */
+static void close_in_background(int fd) {
+  pthread_attr_t attr;
+  pthread_t thread;
+  if (pthread_attr_init(&attr) == 0) {
+    int rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (rc == 0) rc = pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (rc == 0) rc = pthread_create(&thread, &attr, close_fd_thread, (void *)(intptr_t)fd);
+    pthread_attr_destroy(&attr);
+    if (rc == 0) return;
+  }
+  close(fd);
+}
+
+/* Stops polling (the uv_close callback drops the strong reference) and closes the fd, in the background unless
+ * `now`. Idempotent. */
+static void psock_close(struct psock *ps, bool now) {
   if (ps->fd < 0) return;
   if (ps->poll) uv_close((uv_handle_t *)ps->poll, on_poll_closed); /* removes the fd from epoll before close */
-  close(ps->fd);
+  if (now) close(ps->fd);
+  else close_in_background(ps->fd);
   ps->fd = -1;
 }
 
@@ -371,7 +396,7 @@ static void psock_finalize(napi_env env, void *data, void *hint) {
   struct psock *ps = data;
   /* Only reachable with a poll handle at environment teardown; leave the references to the environment. */
   if (ps->poll) ps->poll->data = NULL;
-  psock_close(ps);
+  psock_close(ps, true); /* at environment teardown no thread may outlive it */
   free(ps->ifname);
   free(ps->netns);
   free(ps);
@@ -465,7 +490,7 @@ static napi_value js_packet_start(napi_env env, napi_callback_info info) {
     rc = uv_poll_start(poll, UV_READABLE, on_readable);
   if (rc != 0) {
     throw_error(env, "onMessage", ps->netns, ps->ifname, (struct op_error){.errnum = -rc, .syscall = "uv_poll_start"});
-    psock_close(ps);
+    psock_close(ps, false);
   }
   return NULL;
 }
@@ -491,7 +516,7 @@ static napi_value js_packet_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (get_args(env, info, 1, argv)) return NULL;
   struct psock *ps = unwrap_psock(env, argv[0]);
-  if (ps) psock_close(ps);
+  if (ps) psock_close(ps, false);
   return NULL;
 }
 
