@@ -1,0 +1,154 @@
+// The lease view's formatting: human times, the table, one lease in full, status, finding a lease by what an
+// operator types, and colour only where asked.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { LeaseDetail, LeaseView, StatusResult } from '../../common/rpc';
+import {
+  COLOUR, PLAIN, humanDelta, humanDuration, leaseDetailText, leasesTable, parseInspectArgs, podName, resolveLease, statusText, styleFor,
+} from '../../client/inspect';
+
+const NOW = Date.parse('2026-01-02T10:00:00.000Z');
+const iso = (deltaS: number) => new Date(NOW + deltaS * 1000).toISOString();
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+const web1: LeaseView = {
+  containerId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', network: 'lan', ifName: 'eth1', netns: '/var/run/netns/cni-1',
+  args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-1', IgnoreUnknown: '1' }, mac: '02:42:c6:13:30:0a',
+  state: 'BOUND', address: '198.19.49.10', prefixLength: 22, serverId: '198.19.48.1',
+  t1At: iso(192), t2At: iso(400), expiresAt: iso(600),
+};
+const bare: LeaseView = {
+  containerId: 'ffeeddccbbaa99887766', network: 'lan', ifName: 'eth1', netns: '/var/run/netns/x', args: {}, mac: '02:00:00:00:00:01',
+  state: 'SELECTING', lastError: 'no OFFER yet',
+};
+
+describe('human times', () => {
+  test('durations at an operator\'s precision', () => {
+    assert.equal(humanDuration(0), '0s');
+    assert.equal(humanDuration(59_400), '59s');
+    assert.equal(humanDuration(192_000), '3m12s');
+    assert.equal(humanDuration(7_500_000), '2h05m');
+    assert.equal(humanDuration(86_400_000 + 4 * 3_600_000), '1d04h');
+  });
+  test('future is "in …", past is "… ago"', () => {
+    assert.equal(humanDelta(192_000), 'in 3m12s');
+    assert.equal(humanDelta(-5_000), '5s ago');
+    assert.equal(humanDelta(-200), 'in 0s', 'rounding to now is not "ago"');
+  });
+});
+
+describe('leases table', () => {
+  test('one row per lease, pod name from CNI_ARGS, else the container id shortened', () => {
+    const out = leasesTable([web1, bare], NOW);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] as string, /^POD\s+NETWORK\s+IFACE\s+ADDRESS\s+SERVER\s+STATE\s+RENEWS\s+EXPIRES\s+LAST ERROR$/);
+    const row = lines.find((l) => l.startsWith('default/web-1')) as string;
+    assert.deepEqual(row.split(/\s{2,}/), ['default/web-1', 'lan', 'eth1', '198.19.49.10/22', '198.19.48.1', 'BOUND', 'in 3m12s', 'in 10m00s']);
+    const other = lines.find((l) => l.startsWith('ffeeddccbbaa ')) as string;
+    assert.deepEqual(other.split(/\s{2,}/), ['ffeeddccbbaa', 'lan', 'eth1', '-', '-', 'SELECTING', '-', '-', 'no OFFER yet']);
+    assert.equal(podName({ ...bare, args: { K8S_POD_NAME: 'solo' } }), 'solo');
+    assert.equal(podName({ ...bare, containerId: 'short' }), 'short');
+  });
+
+  test('colour does not change the layout, and plain output has no escape codes', () => {
+    const plain = leasesTable([web1, bare], NOW, PLAIN);
+    const coloured = leasesTable([web1, bare], NOW, COLOUR);
+    assert.doesNotMatch(plain, ANSI);
+    assert.match(coloured, /\x1b\[32mBOUND/);
+    assert.match(coloured, /\x1b\[31mno OFFER yet/);
+    assert.equal(coloured.replace(ANSI, ''), plain);
+  });
+
+  test('an empty table says so', () => {
+    assert.equal(leasesTable([], NOW), 'no leases\n');
+  });
+});
+
+test('colour only on a terminal, and never with NO_COLOR or TERM=dumb', () => {
+  assert.equal(styleFor({ isTTY: true }, {}), COLOUR);
+  assert.equal(styleFor({ isTTY: false }, {}), PLAIN);
+  assert.equal(styleFor({}, {}), PLAIN);
+  assert.equal(styleFor({ isTTY: true }, { NO_COLOR: '' }), PLAIN);
+  assert.equal(styleFor({ isTTY: true }, { TERM: 'dumb' }), PLAIN);
+});
+
+test('one lease in full: facts, times with their ISO stamps, transitions newest first', () => {
+  const d: LeaseDetail = {
+    ...web1,
+    facts: {
+      address: '198.19.49.10', prefixLength: 22, gateway: '198.19.48.254', serverId: '198.19.48.1', leaseTimeS: 600, mtu: 1500,
+      routes: [{ dst: '0.0.0.0/0', gw: '198.19.48.254' }, { dst: '10.0.0.0/8' }],
+      dns: { nameservers: ['198.19.48.1'], domain: 'home.lan', search: ['home.lan', 'lan'] },
+    },
+    transitions: [
+      { at: iso(-30), from: 'INIT', to: 'SELECTING', why: 'start' },
+      { at: iso(-29), from: 'SELECTING', to: 'REQUESTING', why: 'OFFER' },
+      { at: iso(-28), from: 'REQUESTING', to: 'BOUND', why: 'ACK' },
+    ],
+  };
+  const out = leaseDetailText(d, NOW);
+  assert.match(out, /^Lease a1b2c3d4e5f60718293a4b5c6d7e8f90\/lan\/eth1\n/);
+  assert.match(out, /\n {2}pod +default\/web-1\n/);
+  assert.match(out, /\n {2}interface +eth1 \(MAC 02:42:c6:13:30:0a\)\n/);
+  assert.match(out, /\n {2}gateway +198\.19\.48\.254\n/);
+  assert.match(out, /\n {2}lease time +10m00s\n/);
+  assert.match(out, new RegExp(`\\n {2}renews \\(T1\\) +in 3m12s \\(${iso(192).replace(/\./g, '\\.')}\\)\\n`));
+  assert.match(out, /\n {2}routes +0\.0\.0\.0\/0 via 198\.19\.48\.254, 10\.0\.0\.0\/8 on-link\n/);
+  assert.match(out, /\n {2}search +home\.lan lan\n/);
+  assert.match(out, /\n {2}CNI_ARGS +K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;IgnoreUnknown=1\n/);
+  const table = out.slice(out.indexOf('Recent transitions'));
+  const rows = table.trimEnd().split('\n').slice(2).map((l) => l.trim().split(/\s{2,}/));
+  assert.deepEqual(rows, [
+    ['28s ago', 'REQUESTING', 'BOUND', 'ACK'],
+    ['29s ago', 'SELECTING', 'REQUESTING', 'OFFER'],
+    ['30s ago', 'INIT', 'SELECTING', 'start'],
+  ]);
+  assert.match(leaseDetailText({ ...bare, transitions: [] }, NOW), /Recent transitions: none\n$/);
+});
+
+test('status: version, uptime, socket, state dir, counts by state', () => {
+  const s: StatusResult = {
+    version: '0.1.0', pid: 42, uptimeS: 3 * 3600 + 120, socketPath: '/run/cni/ts-dhcp.sock', stateDir: '/var/lib/ts-dhcp',
+    leases: { SELECTING: 1, BOUND: 3 },
+  };
+  assert.equal(
+    statusText(s),
+    'daemon     running, version 0.1.0, pid 42, up 3h02m\n' +
+      'socket     /run/cni/ts-dhcp.sock\n' +
+      'state dir  /var/lib/ts-dhcp\n' +
+      'leases     4 (3 BOUND, 1 SELECTING)\n',
+  );
+  assert.match(statusText({ ...s, leases: {} }), /\nleases +none\n/);
+});
+
+describe('finding the lease an operator means', () => {
+  const eth2: LeaseView = { ...web1, ifName: 'eth2', address: '198.19.50.3' };
+  test('by pod NAMESPACE/NAME, pod name, container id, its prefix, or the full key', () => {
+    for (const id of ['default/web-1', 'web-1', web1.containerId, 'a1b2c3', `${web1.containerId}/lan/eth1`]) {
+      assert.equal(resolveLease([web1, bare], id), web1, id);
+    }
+  });
+  test('an ambiguous or unknown id is an error that says what to type', () => {
+    const amb = resolveLease([web1, eth2], 'web-1');
+    assert.ok(amb instanceof Error);
+    assert.match(amb.message, /matches 2 leases: .*\/lan\/eth1, .*\/lan\/eth2/);
+    assert.equal(resolveLease([web1, eth2], 'default/web-1/eth2'), eth2);
+    assert.equal(resolveLease([web1, eth2], `${web1.containerId}/lan/eth2`), eth2);
+    const none = resolveLease([web1], 'nope');
+    assert.ok(none instanceof Error);
+    assert.match(none.message, /no lease matches "nope"/);
+    assert.ok(resolveLease([web1], 'a1b') instanceof Error, 'prefixes shorter than 4 do not match');
+  });
+});
+
+test('arguments: --json, --watch with --interval, show ID, and the errors', () => {
+  assert.deepEqual(parseInspectArgs('leases', ['--json', '--socket-path', '/s']), { json: true, socketPath: '/s', watch: false, intervalMs: 2000 });
+  assert.deepEqual(parseInspectArgs('leases', ['--watch', '--interval=500ms']), { json: false, socketPath: '/run/cni/ts-dhcp.sock', watch: true, intervalMs: 500 });
+  assert.equal((parseInspectArgs('leases', ['show', 'web-1', '--json']) as { show?: string }).show, 'web-1');
+  assert.match(String(parseInspectArgs('leases', ['show'])), /needs a lease/);
+  assert.match(String(parseInspectArgs('leases', ['--watch', '--json'])), /do not go together/);
+  assert.match(String(parseInspectArgs('status', ['--watch'])), /unknown argument "--watch"/);
+  assert.match(String(parseInspectArgs('leases', ['--interval', '10ms'])), /at least 100ms/);
+  assert.match(String(parseInspectArgs('leases', ['--socket-path'])), /needs a value/);
+});
