@@ -10,11 +10,45 @@ export function main(): void {
   void runCli(cmd, rest).then((code) => process.exit(code));
 }
 
+// process.stdin/stdout/stderr build stream objects (net.Socket for a pipe): ~10 ms of the plugin's start-up. The
+// runtime hands the plugin a small config and takes a small result, so plain synchronous reads and writes on the
+// descriptors do.
 async function runPluginProcess(runPlugin: typeof import('./plugin').runPlugin): Promise<void> {
+  const stdin = readStdinSync() ?? (await readStdinStream());
+  const code = await runPlugin({ env: process.env, stdin, stdout: fdWriter(1), stderr: fdWriter(2) });
+  process.exitCode = code;
+}
+
+/** All of stdin, or undefined when it cannot be read synchronously (a non-blocking descriptor with nothing yet). */
+function readStdinSync(): Buffer | undefined {
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  try {
+    return readFileSync(0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EBADF') return Buffer.alloc(0); // no stdin at all: the plugin reports the missing config
+    if (code === 'EAGAIN') return undefined;
+    throw err;
+  }
+}
+
+async function readStdinStream(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  const code = await runPlugin({ env: process.env, stdin: Buffer.concat(chunks), stdout: process.stdout, stderr: process.stderr });
-  process.exitCode = code;
+  return Buffer.concat(chunks);
+}
+
+/** The one method runPlugin uses of a Writable. */
+function fdWriter(fd: number): import('node:stream').Writable {
+  const { writeSync } = require('node:fs') as typeof import('node:fs');
+  const writer = {
+    write(chunk: string | Uint8Array): boolean {
+      if (typeof chunk === 'string') writeSync(fd, chunk);
+      else writeSync(fd, chunk);
+      return true;
+    },
+  };
+  return writer as unknown as import('node:stream').Writable;
 }
 
 const USAGE = `Usage: ts-dhcp <command> [flags]
