@@ -49,7 +49,8 @@ function isSea(): boolean {
 }
 
 export function parseInstallArgs(args: string[]): InstallOptions | Error {
-  const o: InstallOptions = { cniBinDir: DEFAULT_CNI_BIN_DIR, systemd: false, unitDir: DEFAULT_UNIT_DIR, root: '/', selfContained: false, force: false };
+  // The self-contained binary installs itself: it has no Node installation to point a wrapper at.
+  const o: InstallOptions = { cniBinDir: DEFAULT_CNI_BIN_DIR, systemd: false, unitDir: DEFAULT_UNIT_DIR, root: '/', selfContained: isSea(), force: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const eq = a.indexOf('=');
