@@ -26,6 +26,8 @@ export interface AddParams extends Attachment {
   broadcast?: boolean;
   /** ADD deadline in ms. Absent: the daemon's default (-timeout). */
   timeoutMs?: number;
+  /** Option 61 choice (IPAM key clientId); `value` is literal text, already resolved from fromArg. Absent: legacy. */
+  clientId?: 'legacy' | 'pod' | 'duid' | { value: string };
 }
 
 export interface Route {
