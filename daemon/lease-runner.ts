@@ -5,7 +5,7 @@ import { AddParams, LeaseFacts, Transition } from '../common/rpc';
 import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
-import { MessageType } from './dhcp/types';
+import { DhcpMessage, MessageType } from './dhcp/types';
 import { CniCode, CniError } from '../common/cni/errors';
 import { leaseFacts } from './facts';
 import type { Logger } from './log';
@@ -20,8 +20,14 @@ export interface RunnerDeps {
   netnsPath: string;
   /** Called after every step that changed something the store or the lease view cares about. */
   onChange?(runner: LeaseRunner, event?: LeaseEvent): void;
+  /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
+  persist?(runner: LeaseRunner): Promise<void>;
   /** Counts events (daemon/metrics.ts) when metrics are on. */
   metrics?: RunnerMetrics;
+  /** Sets the pod interface administratively up or down (the expiry policy); absent: the policy is off. */
+  setLinkUp?(up: boolean): Promise<void>;
+  /** Give up a background acquisition after this long (daemon -resendtimeout); 0 or absent: never. */
+  resendTimeoutMs?: number;
 }
 
 export interface RunnerMetrics {
@@ -49,10 +55,17 @@ const SEND_NAMES: Record<number, string> = {
 const MAX_TIMER_MS = 0x7fffffff;
 
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
+const ACQUIRING_STATES = new Set(['SELECTING', 'REQUESTING', 'REBOOTING']);
+
+/** While the link is held down, a broadcast brings it up for this long to hear the reply (dnsmasq's ping check
+ *  delays an OFFER ~3 s). */
+const REPLY_WINDOW_MS = 4000;
 
 export class LeaseRunner {
   state: LeaseState = initialState();
   facts?: LeaseFacts;
+  /** The ACK behind `facts`: what the lease record keeps. */
+  ack?: DhcpMessage;
   lastError?: string;
   /** The most recent state changes, oldest first, at most MAX_TRANSITIONS. */
   readonly transitions: Transition[] = [];
@@ -67,6 +80,16 @@ export class LeaseRunner {
   private channel?: { key: string; ch: Channel };
   private waiters = new Set<Waiter>();
   private stopped = false;
+  /** The address of the first ACK: the one the CNI plugin configured on the interface. */
+  configuredAddress?: string;
+  /** Set while the server has bound an address other than configuredAddress: CHECK and the lease view show it. */
+  changedTo?: string;
+  /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
+  readonly ignored: Record<string, number> = {};
+  /** True while this runner holds the pod link down (expired lease, or a changed address). */
+  linkHeldDown = false;
+  private linkDownTimer?: NodeJS.Timeout;
+  private acquiringSinceMs?: number;
 
   constructor(
     readonly params: AddParams,
@@ -74,12 +97,33 @@ export class LeaseRunner {
     private readonly deps: RunnerDeps,
   ) {}
 
+  /** False once released or stopped (DEL, shutdown, resend timeout): a new ADD needs a new runner. */
+  get active(): boolean {
+    return !this.stopped;
+  }
+
   get bound(): boolean {
     return this.facts !== undefined && BOUND_STATES.has(this.state.state);
   }
 
   start(requestedIp?: string): void {
     this.enqueue(requestedIp ? { type: 'start', requestedIp } : { type: 'start' });
+  }
+
+  /** Continues a stored lease after a daemon restart: INIT or INIT-REBOOT is started, a held state gets a timeout
+   *  (the caller moves T1 to now for an immediate RENEW). */
+  resume(state: LeaseState, ack: DhcpMessage | undefined): void {
+    this.state = state;
+    if (ack) {
+      this.ack = ack;
+      this.facts = leaseFacts(ack);
+    }
+    this.enqueue(state.state === 'INIT-REBOOT' || state.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
+  }
+
+  /** Resolves when the step in progress (and any queued before this call) has finished. */
+  settled(): Promise<void> {
+    return this.chain;
   }
 
   /** Resolves with the lease facts once bound; rejects with "try again later" after timeoutMs. */
@@ -110,6 +154,7 @@ export class LeaseRunner {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.linkDownTimer);
     this.closeChannel();
     for (const w of this.waiters) {
       clearTimeout(w.timer);
@@ -144,16 +189,41 @@ export class LeaseRunner {
     await this.reconcileChannel();
     let event: LeaseEvent | undefined;
     const events: LeaseEvent[] = [];
+    let persist = false;
     for (const action of actions) {
       if (action.type === 'send') await this.send(action.msg, action.via, action.srcIp, action.dstIp);
+      else if (action.type === 'persist') persist = true;
       else if (action.type === 'emit') {
         events.push((event = action.event));
         this.onEvent(event);
+        await this.linkPolicy(event);
       }
     }
+    // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
+    if (persist) await this.persistNow();
+    if (this.bound) this.resolveWaiters();
     if (before.state !== state.state) this.recordTransition(before.state, state.state, input, events);
+    if (!ACQUIRING_STATES.has(state.state)) this.acquiringSinceMs = undefined;
+    else this.acquiringSinceMs ??= this.deps.now();
     this.arm();
     if (event || before.state !== state.state) this.deps.onChange?.(this, event);
+  }
+
+  private async persistNow(): Promise<void> {
+    try {
+      await this.deps.persist?.(this);
+    } catch (err) {
+      // The lease stays usable; the next persist retries. The log says the record is stale.
+      this.deps.log.error({ err: (err as Error).message }, 'cannot write the lease record');
+    }
+  }
+
+  private resolveWaiters(): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.resolve(this.facts as LeaseFacts);
+    }
+    this.waiters.clear();
   }
 
   private recordTransition(from: string, to: string, input: Input, events: LeaseEvent[]): void {
@@ -175,17 +245,13 @@ export class LeaseRunner {
       case 'rebound':
       case 'changed': {
         this.facts = leaseFacts(event.ack);
+        this.ack = event.ack;
         this.lastError = undefined;
         this.sentCounts.clear();
         this.offers = 0;
         this.naks = 0;
         if (event.kind === 'changed') log.warn({ from: event.from, to: event.to }, 'lease changed address');
         else log.info({ address: this.facts.address, leaseTimeS: this.facts.leaseTimeS }, event.kind);
-        for (const w of this.waiters) {
-          clearTimeout(w.timer);
-          w.resolve(this.facts);
-        }
-        this.waiters.clear();
         return;
       }
       case 'nak':
@@ -200,9 +266,13 @@ export class LeaseRunner {
         this.lastError = event.reason;
         log.warn({ reason: event.reason }, 'failed');
         return;
-      case 'ignored':
-        log.debug({ reason: event.reason }, 'ignored a reply');
+      case 'ignored': {
+        const n = (this.ignored[event.reason] = (this.ignored[event.reason] ?? 0) + 1);
+        // Every pod's AF_PACKET socket hears the broadcast replies to the others: other xids are routine.
+        const routine = event.reason === 'xid' || event.reason === 'state' || event.reason === 'type';
+        log[routine ? 'debug' : 'info']({ reason: event.reason, count: n }, 'ignored a reply');
         return;
+      }
       case 'retransmit':
         log.debug({ in: event.state, attempt: event.attempt }, 'retransmit');
         return;
@@ -211,6 +281,70 @@ export class LeaseRunner {
         return;
       default:
         log.debug({ event }, 'event');
+    }
+  }
+
+  /**
+   * Expiry policy. The pod must stop using an address that is no longer leased: the link goes down (as the reference
+   * plugin does; the kernel drops the routes through it and sockets on it fail at once). Removing the address instead
+   * would keep the link usable for DHCP, but the address is the CNI plugin's configuration, not ours, and the addon
+   * has no address calls; a down link is also what the runtime and operators recognise. AF_PACKET cannot send on a
+   * down link, so each broadcast of the re-acquisition opens the link for REPLY_WINDOW_MS. When the configured
+   * address is bound again the link stays up; a different address keeps it down and sets changedTo (the pod's
+   * configuration is stale; CHECK reports it).
+   */
+  private async linkPolicy(event: LeaseEvent): Promise<void> {
+    if (!this.deps.setLinkUp) return;
+    if (event.kind === 'expired') {
+      await this.holdLinkDown();
+      return;
+    }
+    if (event.kind !== 'bound' && event.kind !== 'renewed' && event.kind !== 'rebound' && event.kind !== 'changed') return;
+    const address = event.ack.yiaddr;
+    this.configuredAddress ??= address;
+    if (address === this.configuredAddress) {
+      this.changedTo = undefined;
+      clearTimeout(this.linkDownTimer);
+      if (this.linkHeldDown) {
+        this.linkHeldDown = false;
+        await this.setLink(true);
+        this.deps.log.info({ address }, 'same address bound again: link up');
+      }
+      return;
+    }
+    this.changedTo = address;
+    this.deps.log.warn({ configured: this.configuredAddress, bound: address }, 'server bound a different address; link held down');
+    await this.holdLinkDown();
+  }
+
+  private async holdLinkDown(): Promise<void> {
+    clearTimeout(this.linkDownTimer);
+    this.linkHeldDown = true;
+    this.closeChannel();
+    await this.setLink(false);
+  }
+
+  /** Before a broadcast while the link is held down: up for one reply window. */
+  private async openReplyWindow(): Promise<void> {
+    clearTimeout(this.linkDownTimer);
+    await this.setLink(true);
+    // A socket opened while the link was down carries ENETDOWN: start afresh.
+    this.closeChannel();
+    await this.reconcileChannel();
+    this.linkDownTimer = setTimeout(() => {
+      this.chain = this.chain.then(async () => {
+        if (this.stopped || !this.linkHeldDown) return;
+        this.closeChannel();
+        await this.setLink(false);
+      });
+    }, REPLY_WINDOW_MS);
+  }
+
+  private async setLink(up: boolean): Promise<void> {
+    try {
+      await this.deps.setLinkUp?.(up);
+    } catch (err) {
+      this.noteIoError(err as NodeJS.ErrnoException);
     }
   }
 
@@ -240,7 +374,9 @@ export class LeaseRunner {
     this.closeChannel();
     if (!want || !key) return;
     const ch = await this.open(want.via, want.srcIp, this.onReceive);
-    if (ch) this.channel = { key, ch };
+    // stop() came while opening: nothing may keep the netns alive.
+    if (ch && this.stopped) ch.close();
+    else if (ch) this.channel = { key, ch };
   }
 
   private async open(via: 'packet' | 'udp', srcIp: string, onReceive: (r: Received) => void): Promise<Channel | undefined> {
@@ -258,6 +394,7 @@ export class LeaseRunner {
   private async send(msg: Parameters<typeof encode>[0], via: 'packet' | 'udp', srcIp: string, dstIp: string): Promise<void> {
     const name = SEND_NAMES[msg.options.get(53)?.[0] ?? 0] ?? 'message';
     this.sentCounts.set(name, (this.sentCounts.get(name) ?? 0) + 1);
+    if (this.linkHeldDown && via === 'packet') await this.openReplyWindow();
     const key = `${via}:${srcIp}`;
     const ch = this.channel?.key === key ? this.channel.ch : await this.open(via, srcIp, () => {});
     if (!ch) return;
@@ -286,8 +423,17 @@ export class LeaseRunner {
   private arm(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const deadline = nextDeadline(this.state);
-    if (deadline === undefined || this.stopped) return;
+    if (this.stopped) return;
+    const giveUpAtMs = this.deps.resendTimeoutMs && this.acquiringSinceMs !== undefined ? this.acquiringSinceMs + this.deps.resendTimeoutMs : undefined;
+    if (giveUpAtMs !== undefined && this.deps.now() >= giveUpAtMs) {
+      this.lastError = `gave up after ${this.deps.resendTimeoutMs}ms (resend timeout): ${this.progress()}`;
+      this.deps.log.warn({ progress: this.progress() }, 'background acquisition given up (resend timeout)');
+      this.stop('resend timeout reached');
+      return;
+    }
+    const next = nextDeadline(this.state);
+    const deadline = giveUpAtMs === undefined || next === undefined ? next : Math.min(next, giveUpAtMs);
+    if (deadline === undefined) return;
     const delay = Math.min(Math.max(0, deadline - this.deps.now()), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.enqueue({ type: 'timeout' }), delay);
   }
