@@ -94,5 +94,16 @@ export function addParams(params: unknown): AddParams {
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 100 || t > 3_600_000) fail('timeoutMs', 'must be 100..3600000');
     p.timeoutMs = t;
   }
+  if (o.clientId !== undefined) p.clientId = clientId(o.clientId);
   return p;
+}
+
+function clientId(v: unknown): NonNullable<AddParams['clientId']> {
+  if (v === 'legacy' || v === 'pod' || v === 'duid') return v;
+  const o = object(v, 'clientId');
+  const value = o.value;
+  if (typeof value !== 'string' || value === '') fail('clientId', 'must be "legacy", "pod", "duid" or {value: non-empty text}');
+  // One type byte + the text: option 61 holds 255 bytes.
+  if (Buffer.byteLength(value) > 254) fail('clientId.value', 'must be at most 254 bytes');
+  return { value };
 }

@@ -3,7 +3,9 @@
 import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
 import { AddParams, DEFAULT_SOCKET_PATH } from '../rpc';
+import { DEFAULT_STATE_DIR } from '../spool';
 import { CniCode, CniError } from './errors';
+import { DEFAULT_DST, StaticRoute } from './result';
 import { requireSupportedVersion, SupportedVersion } from './version';
 
 /**
@@ -31,7 +33,19 @@ export interface IpamConf {
   priority: number;
   broadcast?: boolean;
   timeoutMs?: number;
+  /** Static routes merged after the server's (upstream plugins issue #640). */
+  routes: StaticRoute[];
+  /** false: no 0.0.0.0/0 route in the result, whatever the server says. */
+  defaultRoute: boolean;
+  stateDir: string;
+  clientId?: ClientIdConf;
 }
+
+/** IPAM key clientId: "legacy" | "pod" | "duid", or {"value": text} / {"fromArg": CNI_ARGS key}. */
+export type ClientIdConf = 'legacy' | 'pod' | 'duid' | { value: string } | { fromArg: string };
+
+/** Option 61 holds 255 bytes: one type byte and the text. */
+const MAX_CLIENT_ID_TEXT_BYTES = 254;
 
 export interface NetConf {
   cniVersion: SupportedVersion;
@@ -47,6 +61,16 @@ export interface DelConf {
   name: string;
   daemonSocketPath: string;
   timeoutMs?: number;
+  /** Where a DEL the daemon could not take is spooled (common/spool.ts). */
+  stateDir: string;
+}
+
+/** What GC needs (spec 1.1): the network and the attachments the runtime still considers valid. */
+export interface GcConf {
+  cniVersion: SupportedVersion;
+  name: string;
+  daemonSocketPath: string;
+  validAttachments: { containerId: string; ifName: string }[];
 }
 
 /** What the config contributes to the daemon's `add` params; the plugin adds the CNI_* parts. */
@@ -111,12 +135,34 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
 export function parseDelConf(stdin: Buffer | string): DelConf {
   const { raw, cniVersion, name } = parseBase(stdin);
   const ipam = isObject(raw.ipam) ? raw.ipam : {};
-  const conf: DelConf = { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath) };
+  const conf: DelConf = { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), stateDir: stateDir(ipam.stateDir) };
   if (ipam.timeout !== undefined) conf.timeoutMs = timeoutMs(ipam.timeout);
   return conf;
 }
 
-const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout'] as const;
+/** For STATUS: only where the daemon is; the rest of the config does not decide whether ADD can be served. */
+export function parseStatusConf(stdin: Buffer | string): Pick<DelConf, 'cniVersion' | 'name' | 'daemonSocketPath'> {
+  const { raw, cniVersion, name } = parseBase(stdin);
+  const ipam = isObject(raw.ipam) ? raw.ipam : {};
+  return { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath) };
+}
+
+/** For GC: libcni sends the still-valid attachments as both `cni.dev/valid-attachments` and `cni.dev/attachments`
+ *  (the spec's name); either is accepted, the spec's first. Absent means none is valid (SPEC.md GC). */
+export function parseGcConf(stdin: Buffer | string): GcConf {
+  const { raw, cniVersion, name } = parseBase(stdin);
+  const ipam = isObject(raw.ipam) ? raw.ipam : {};
+  const field = raw['cni.dev/attachments'] !== undefined ? 'cni.dev/attachments' : 'cni.dev/valid-attachments';
+  const validAttachments = entries(raw[field], field).map((e, i) => {
+    const { containerID, ifname } = e;
+    if (typeof containerID !== 'string' || containerID === '') throw invalid(`${field}[${i}].containerID`, `must be a non-empty string, not ${JSON.stringify(containerID)}`);
+    if (typeof ifname !== 'string' || ifname === '') throw invalid(`${field}[${i}].ifname`, `must be a non-empty string, not ${JSON.stringify(ifname)}`);
+    return { containerId: containerID, ifName: ifname };
+  });
+  return { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), validAttachments };
+}
+
+const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId'] as const;
 
 function parseIpam(o: Obj): IpamConf {
   rejectUnknownKeys(o, 'ipam', IPAM_KEYS);
@@ -127,13 +173,59 @@ function parseIpam(o: Obj): IpamConf {
     paramRequestList: parseRequest(o.request),
     provide: parseProvide(o.provide),
     priority: priority(o.priority),
+    routes: parseRoutes(o.routes),
+    defaultRoute: true,
+    stateDir: stateDir(o.stateDir),
   };
+  if (o.defaultRoute !== undefined) {
+    if (typeof o.defaultRoute !== 'boolean') throw invalid('ipam.defaultRoute', `must be true or false, not ${JSON.stringify(o.defaultRoute)}`);
+    ipam.defaultRoute = o.defaultRoute;
+  }
+  const staticDefault = ipam.routes.findIndex((r) => r.dst === DEFAULT_DST);
+  if (!ipam.defaultRoute && staticDefault >= 0) {
+    throw invalid(`ipam.routes[${staticDefault}].dst`, `${DEFAULT_DST} contradicts "defaultRoute": false`);
+  }
   if (o.broadcast !== undefined) {
     if (typeof o.broadcast !== 'boolean') throw invalid('ipam.broadcast', `must be true or false, not ${JSON.stringify(o.broadcast)}`);
     ipam.broadcast = o.broadcast;
   }
   if (o.timeout !== undefined) ipam.timeoutMs = timeoutMs(o.timeout);
+  if (o.clientId !== undefined) ipam.clientId = clientIdConf(o.clientId);
   return ipam;
+}
+
+
+function clientIdConf(v: unknown): ClientIdConf {
+  if (v === 'legacy' || v === 'pod' || v === 'duid') return v;
+  const how = 'must be "legacy", "pod", "duid", {"value": "<text>"} or {"fromArg": "<CNI_ARGS key>"}';
+  if (!isObject(v)) throw invalid('ipam.clientId', `${how}, not ${JSON.stringify(v)}`);
+  rejectUnknownKeys(v, 'ipam.clientId', ['value', 'fromArg']);
+  if ((v.value === undefined) === (v.fromArg === undefined)) throw invalid('ipam.clientId', 'needs exactly one of "value" and "fromArg"');
+  if (v.fromArg !== undefined) {
+    if (typeof v.fromArg !== 'string' || v.fromArg === '') throw invalid('ipam.clientId.fromArg', 'must be the name of a CNI_ARGS key');
+    return { fromArg: v.fromArg };
+  }
+  if (typeof v.value !== 'string') throw invalid('ipam.clientId.value', 'must be a string');
+  const why = clientIdProblem(v.value);
+  if (why) throw invalid('ipam.clientId.value', why);
+  return { value: v.value };
+}
+
+function clientIdProblem(text: string): string | undefined {
+  const bytes = Buffer.byteLength(text);
+  if (bytes === 0) return 'is empty';
+  if (bytes > MAX_CLIENT_ID_TEXT_BYTES) return `is ${bytes} bytes; option 61 holds a type byte and at most ${MAX_CLIENT_ID_TEXT_BYTES} bytes of identifier`;
+  return undefined;
+}
+
+/** The clientId for the daemon, with fromArg read from CNI_ARGS. */
+export function resolveClientId(c: ClientIdConf, args: Readonly<Record<string, string>>): NonNullable<AddParams['clientId']> {
+  if (typeof c === 'string' || 'value' in c) return c;
+  const value = args[c.fromArg];
+  if (value === undefined) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.clientId.fromArg: CNI_ARGS has no ${c.fromArg}`);
+  const why = clientIdProblem(value);
+  if (why) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.clientId.fromArg: CNI_ARGS ${c.fromArg} ${why}`);
+  return { value };
 }
 
 function socketPath(v: unknown): string {
@@ -142,6 +234,31 @@ function socketPath(v: unknown): string {
   // The runtime's working directory is not ours to rely on.
   if (!isAbsolute(v)) throw invalid('ipam.daemonSocketPath', `${JSON.stringify(v)} must be an absolute path`);
   return v;
+}
+
+function stateDir(v: unknown): string {
+  if (v === undefined) return DEFAULT_STATE_DIR;
+  if (typeof v !== 'string' || !isAbsolute(v)) throw invalid('ipam.stateDir', `must be an absolute path, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function parseRoutes(v: unknown): StaticRoute[] {
+  return entries(v, 'ipam.routes').map((e, i) => {
+    const field = `ipam.routes[${i}]`;
+    rejectUnknownKeys(e, field, ['dst', 'gw']);
+    const [net, len, ...rest] = typeof e.dst === 'string' ? e.dst.split('/') : [];
+    if (!net || !IPV4.test(net) || !len || !/^\d{1,2}$/.test(len) || Number(len) > 32 || rest.length > 0) {
+      throw invalid(`${field}.dst`, `must be an IPv4 CIDR like "10.0.0.0/8", not ${JSON.stringify(e.dst)}`);
+    }
+    const route: StaticRoute = { dst: e.dst as string };
+    if (e.gw !== undefined) {
+      if (typeof e.gw !== 'string' || !IPV4.test(e.gw)) throw invalid(`${field}.gw`, `must be an IPv4 address, not ${JSON.stringify(e.gw)}`);
+      route.gw = e.gw;
+    }
+    return route;
+  });
 }
 
 function priority(v: unknown): number {
@@ -282,5 +399,6 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   };
   if (conf.ipam.broadcast !== undefined) params.broadcast = conf.ipam.broadcast;
   if (conf.ipam.timeoutMs !== undefined) params.timeoutMs = conf.ipam.timeoutMs;
+  if (conf.ipam.clientId !== undefined) params.clientId = resolveClientId(conf.ipam.clientId, args);
   return params;
 }
