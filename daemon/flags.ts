@@ -17,6 +17,10 @@ export interface DaemonOptions {
   /** How long ADD waits for a lease before answering "try again later" (CNI error 11). */
   addTimeoutMs: number;
   stateDir: string;
+  /** Release every lease on SIGTERM/SIGINT (decommissioning a node); by default pods keep their addresses. */
+  releaseOnExit: boolean;
+  /** How often every attachment's netns and interface are checked for having vanished without a DEL. */
+  checkIntervalMs: number;
   logLevel: string;
   /** HOST:PORT to serve Prometheus metrics on; absent = no metrics (prom-client is not even loaded). */
   metricsAddress?: string;
@@ -44,6 +48,8 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   'add-timeout': { key: 'addTimeoutMs', kind: 'duration', help: 'ADD deadline before CNI error 11 (default 30s)' },
   'state-dir': { key: 'stateDir', kind: 'string', help: 'lease records (default /var/lib/ts-dhcp)' },
+  'release-on-exit': { key: 'releaseOnExit', kind: 'bool', help: 'release every lease when stopping (node decommissioning)' },
+  'check-interval': { key: 'checkIntervalMs', kind: 'duration', help: 'check for vanished pod netns/interfaces (default 10s)' },
   'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
   'metrics-address': { key: 'metricsAddress', kind: 'string', help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)' },
 };
@@ -68,6 +74,8 @@ export function defaultOptions(): DaemonOptions {
     resendTimeoutMs: 0,
     addTimeoutMs: 30_000,
     stateDir: '/var/lib/ts-dhcp',
+    releaseOnExit: false,
+    checkIntervalMs: 10_000,
     logLevel: 'info',
   };
 }
@@ -110,6 +118,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | Error {
   if (opts.retransmitMs < 100) return new Error('--timeout must be at least 100ms');
   if (opts.resendMaxMs < opts.retransmitMs) return new Error('--resend-max must not be shorter than --timeout');
   if (opts.addTimeoutMs < 100) return new Error('--add-timeout must be at least 100ms');
+  if (opts.checkIntervalMs < 100) return new Error('--check-interval must be at least 100ms');
   if (opts.metricsAddress !== undefined && !/^(\[[^\]]+\]|[^:[\]]*):\d{1,5}$/.test(opts.metricsAddress)) {
     return new Error(`--metrics-address: ${JSON.stringify(opts.metricsAddress)} is not HOST:PORT`);
   }

@@ -1,10 +1,12 @@
 // `ts-dhcp daemon`: parse flags, listen, serve the RPC methods, stop cleanly on SIGTERM/SIGINT without releasing
 // (pods keep using their addresses across a daemon restart).
 import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { createLogger } from './log';
 import { daemonUsage, parseDaemonArgs } from './flags';
 import { listen } from './listen';
 import { Registry } from './registry';
+import { LeaseStore } from './store';
 import { serveRpc } from './rpc-server';
 import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
 import { nativeChannels } from './transport/packet-channel';
@@ -27,7 +29,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
     ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> => registry.countsByState())
     : undefined;
-  const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics });
+  const store = new LeaseStore(opts.stateDir, log);
+  const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics, store });
 
   let listening;
   try {
@@ -37,6 +40,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   const { server, ownsSocketFile } = listening;
+  // With socket activation, connections made before this process started are accepted as soon as it listens:
+  // hold them until the RPC handlers are attached below, or they would hang unanswered.
+  const early: Socket[] = [];
+  const holdEarly = (sock: Socket) => early.push(sock);
+  server.on('connection', holdEarly);
   let metricsServer: import('node:http').Server | undefined;
   if (metrics && opts.metricsAddress) {
     try {
@@ -48,6 +56,18 @@ export async function runDaemon(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  // After listen: a second daemon refused there never touches the records of the live one.
+  try {
+    await store.init();
+    await registry.restore(await store.load());
+  } catch (err) {
+    log.fatal({ err: (err as Error).message, stateDir: opts.stateDir }, 'cannot use the state directory');
+    server.close();
+    metricsServer?.close();
+    if (ownsSocketFile) unlinkQuiet(opts.socketPath);
+    return 1;
+  }
+  registry.startVanishCheck(opts.checkIntervalMs);
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
 
   serveRpc(
@@ -73,20 +93,22 @@ export async function runDaemon(argv: string[]): Promise<number> {
     log,
     metrics && ((method, outcome, code) => metrics.rpc(method, outcome, code)),
   );
+  server.off('connection', holdEarly);
+  for (const sock of early) server.emit('connection', sock);
   log.info({ socketPath: opts.socketPath, activated: listening.activated, version: VERSION, metricsAddress: opts.metricsAddress }, 'serving');
 
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping; leases are kept (no RELEASE)');
-      registry.stopAll();
+    const stop = async (signal: string) => {
+      log.info({ signal, releaseOnExit: opts.releaseOnExit }, opts.releaseOnExit ? 'stopping; releasing every lease' : 'stopping; leases are kept (no RELEASE)');
       server.close();
+      await registry.shutdown(opts.releaseOnExit);
       metricsServer?.close();
       if (ownsSocketFile) unlinkQuiet(opts.socketPath);
       if (opts.pidfile) unlinkQuiet(opts.pidfile);
       resolve(0);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
   });
 }
 

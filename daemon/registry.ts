@@ -9,7 +9,11 @@ import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
-import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo } from './transport/netns';
+import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp } from './transport/netns';
+import { clientIdFor } from './client-id';
+import { LeaseStore, LoadedRecord } from './store';
+import { leaseFacts } from './facts';
+import { attachmentGone, recordOf, resumeState, storedAck } from './resume';
 
 export interface RegistryDeps {
   opts: DaemonOptions;
@@ -17,7 +21,14 @@ export interface RegistryDeps {
   log: Logger;
   now(): number;
   metrics?: RunnerMetrics;
+  /** Where lease records go; absent: leases live in memory only (tests). */
+  store?: LeaseStore;
 }
+
+/** Resuming stored leases is spread over time so a node with many pods does not flood the server: this much per
+ *  lease, at most RESUME_SPREAD_MAX_MS in all. */
+const RESUME_SPREAD_PER_LEASE_MS = 20;
+const RESUME_SPREAD_MAX_MS = 30_000;
 
 /** How long ADD waits for a fresh macvlan to come up before sending anyway. */
 const LINK_UP_TIMEOUT_MS = 2000;
@@ -38,6 +49,9 @@ export function legacyClientId(a: Attachment): Buffer {
 export class Registry {
   private readonly leases = new Map<string, LeaseRunner>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The inode of each lease's netns at ADD: the record keeps it, the vanish check compares it. */
+  private readonly netnsInodes = new WeakMap<LeaseRunner, number>();
+  private vanishTimer?: NodeJS.Timeout;
 
   constructor(private readonly deps: RegistryDeps) {}
 
@@ -45,7 +59,8 @@ export class Registry {
     const key = attachmentKey(p);
     const runner = await this.serial(key, async () => {
       const existing = this.leases.get(key);
-      if (existing && existing.params.netns === p.netns) return existing;
+      // A runner that gave up (resend timeout) is replaced by a fresh acquisition.
+      if (existing && existing.params.netns === p.netns && existing.active) return existing;
       if (existing) {
         // Same attachment in another netns: the old sandbox is gone without a DEL; its lease is stale.
         this.leases.delete(key);
@@ -71,6 +86,7 @@ export class Registry {
       const ns = await isNetnsPath(this.deps.opts.hostPrefix + runner.params.netns);
       if (!ns.ok) {
         runner.stop('netns gone before DEL');
+        await this.deps.store?.remove(key);
         this.deps.log.info({ attachment: key, netns: runner.params.netns }, 'DEL: netns gone, lease dropped without RELEASE');
         return { released: false, dropped: true };
       }
@@ -152,20 +168,106 @@ export class Registry {
     return counts;
   }
 
-  /** Daemon shutdown: pods keep their addresses, so nothing is released. */
-  stopAll(): void {
-    for (const r of this.leases.values()) r.stop('daemon stopping');
+  /** Daemon stop. By default pods keep their addresses: nothing is released and the records stay as the last
+   *  state change wrote them. With `release` (node decommissioning) every lease is released first. A step in
+   *  progress finishes, queued ones and waiting ADDs are cancelled, pending record writes complete. */
+  async shutdown(release: boolean): Promise<void> {
+    clearTimeout(this.vanishTimer);
+    this.vanishTimer = undefined;
+    const runners = [...this.leases.values()];
+    if (release) {
+      await Promise.all(runners.map((r) => this.del(r.params).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'release on exit failed'))));
+    }
+    for (const r of runners) r.stop('daemon stopping');
+    await Promise.all(runners.map((r) => r.settled()));
+    await this.deps.store?.idle();
+  }
+
+  /** Start-up: takes over the stored leases. A live attachment (the netns path names the same namespace, the
+   *  interface with the same MAC is in it) is back in the table at once, so ADD, DEL and the lease view see it, and
+   *  is re-verified with the server after a random delay (spread: many leases must not flood the server). A dead
+   *  one's record is dropped: without its netns nothing can be sent. */
+  async restore(loaded: LoadedRecord[]): Promise<void> {
+    const { opts, store, log, now } = this.deps;
+    const spreadMs = Math.min(RESUME_SPREAD_MAX_MS, loaded.length * RESUME_SPREAD_PER_LEASE_MS);
+    for (const { record: rec } of loaded) {
+      const key = attachmentKey(rec.params);
+      const netnsPath = opts.hostPrefix + rec.params.netns;
+      const gone = await attachmentGone(netnsPath, rec.params.ifName, rec.netnsInode, rec.mac);
+      if (gone) {
+        log.info({ attachment: key, reason: gone }, 'stored lease dropped: attachment gone');
+        await store?.remove(key);
+        continue;
+      }
+      const runner = this.runnerFor(rec.params, rec.cfg, netnsPath, rec.netnsInode);
+      const state = resumeState(rec, now());
+      const ack = storedAck(rec);
+      runner.state = state;
+      if (ack) runner.ack = ack;
+      if (ack) runner.facts = leaseFacts(ack);
+      this.leases.set(key, runner);
+      const delayMs = Math.floor(Math.random() * spreadMs);
+      log.info({ attachment: key, state: state.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
+      setTimeout(() => {
+        void this.serial(key, async () => {
+          if (this.leases.get(key) === runner) runner.resume(state, ack);
+        });
+      }, delayMs).unref();
+    }
+  }
+
+  /** Checks every attachment every intervalMs (after the previous check finished) until shutdown. */
+  startVanishCheck(intervalMs: number): void {
+    const tick = async (): Promise<void> => {
+      await this.sweepVanished().catch((err: Error) => this.deps.log.error({ err: err.message }, 'vanish check failed'));
+      if (this.vanishTimer) this.vanishTimer = setTimeout(() => void tick(), intervalMs);
+    };
+    this.vanishTimer = setTimeout(() => void tick(), intervalMs);
+  }
+
+  /** Drops every lease whose netns or interface vanished without a DEL (node reboot, runtime crash, `ip netns
+   *  del`): nothing is sent (there is nowhere to send from), the record goes, no socket is left in the netns. */
+  async sweepVanished(): Promise<void> {
+    for (const [key, runner] of [...this.leases]) {
+      const inode = this.netnsInodes.get(runner);
+      if (inode === undefined) continue;
+      const netnsPath = this.deps.opts.hostPrefix + runner.params.netns;
+      const gone = await attachmentGone(netnsPath, runner.params.ifName, inode, runner.cfg.chaddr);
+      if (!gone) continue;
+      await this.serial(key, async () => {
+        if (this.leases.get(key) !== runner) return;
+        this.leases.delete(key);
+        runner.stop(gone);
+        await runner.settled();
+        await this.deps.store?.remove(key);
+        this.deps.log.warn({ attachment: key, reason: gone, address: runner.facts?.address }, 'attachment vanished without DEL; lease dropped');
+      });
+    }
+  }
+
+  /** The core's persist action. A released lease (DEL, or the netns or link gone at a send) leaves the table and
+   *  the store; a lease dropped meanwhile writes nothing. */
+  private async persist(r: LeaseRunner): Promise<void> {
+    const key = attachmentKey(r.params);
+    if (r.state.state === 'RELEASED') {
+      if (this.leases.get(key) === r) this.leases.delete(key);
+      await this.deps.store?.remove(key);
+      return;
+    }
+    const inode = this.netnsInodes.get(r);
+    if (this.leases.get(key) !== r || inode === undefined) return;
+    await this.deps.store?.save(key, recordOf(r, inode, this.deps.now()));
   }
 
   private async createRunner(p: AddParams): Promise<LeaseRunner> {
-    const { opts, log } = this.deps;
+    const { opts } = this.deps;
     const netnsPath = opts.hostPrefix + p.netns;
     const ns = await isNetnsPath(netnsPath);
     if (!ns.ok) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
     const link = await this.linkUp(netnsPath, p);
     const cfg: ClientConfig = {
       chaddr: link.mac,
-      clientId: legacyClientId(p).toString('hex'),
+      clientId: this.clientId(p).toString('hex'),
       paramRequestList: p.paramRequestList,
       provide: p.provide.map((o) => ({ code: o.code, value: Buffer.from(o.value).toString('hex') })),
       broadcastFlag: p.broadcast ?? opts.broadcast,
@@ -183,14 +285,31 @@ export class Registry {
     } catch (err) {
       throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid DHCP client options: ${(err as Error).message}`);
     }
-    return new LeaseRunner(p, cfg, {
+    return this.runnerFor(p, cfg, netnsPath, ns.inode);
+  }
+
+  private clientId(p: AddParams): Buffer {
+    try {
+      return clientIdFor(p, legacyClientId(p), this.deps.opts.stateDir, leaseLogger(this.deps.log, p));
+    } catch (err) {
+      throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `ipam.clientId: ${(err as Error).message}`);
+    }
+  }
+
+  private runnerFor(p: AddParams, cfg: ClientConfig, netnsPath: string, netnsInode: number): LeaseRunner {
+    const runner = new LeaseRunner(p, cfg, {
+      persist: (r) => this.persist(r),
       channels: this.deps.channels,
       now: this.deps.now,
       rng: seededRng(randomBytes(4).readUInt32LE(0)),
-      log: leaseLogger(log, p),
+      log: leaseLogger(this.deps.log, p),
       netnsPath,
       metrics: this.deps.metrics,
+      setLinkUp: (up) => linkSetUp(netnsPath, p.ifName, up),
+      resendTimeoutMs: this.deps.opts.resendTimeoutMs,
     });
+    this.netnsInodes.set(runner, netnsInode);
+    return runner;
   }
 
   /** Brings the pod's interface up before the first send (the reference plugin loses 1-3 s to ENETDOWN here).

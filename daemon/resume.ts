@@ -1,0 +1,97 @@
+// Lease records ↔ runners: what a record holds for a runner, how a stored lease is re-verified after a restart,
+// and the cheap liveness check of an attachment (the netns file still names the same namespace, the interface with
+// the same MAC is still in it).
+import { promises as fs } from 'node:fs';
+import { decode, encode } from './dhcp/codec';
+import { LeaseState, initialState } from './dhcp/lease';
+import { DhcpMessage } from './dhcp/types';
+import type { LeaseRunner } from './lease-runner';
+import { LeaseRecord, RECORD_VERSION } from './store';
+import { linkInfo } from './transport/netns';
+
+export function recordOf(r: LeaseRunner, netnsInode: number, nowMs: number): LeaseRecord {
+  const { containerId, network, ifName } = r.params;
+  const rec: LeaseRecord = {
+    version: RECORD_VERSION,
+    attachment: { containerId, network, ifName },
+    params: r.params,
+    netnsInode,
+    mac: r.cfg.chaddr,
+    cfg: r.cfg,
+    state: r.state,
+    savedAtMs: nowMs,
+  };
+  if (r.ack) rec.ack = encode(r.ack).toString('base64');
+  if (r.facts) rec.serverId = r.facts.serverId;
+  if ('lease' in r.state) {
+    rec.serverId = r.state.lease.serverId;
+    rec.t1AtMs = r.state.lease.t1AtMs;
+    rec.t2AtMs = r.state.lease.t2AtMs;
+    rec.expiresAtMs = r.state.lease.expiresAtMs;
+  }
+  return rec;
+}
+
+export function storedAck(rec: LeaseRecord): DhcpMessage | undefined {
+  if (rec.ack === undefined) return undefined;
+  const d = decode(Buffer.from(rec.ack, 'base64'));
+  return d.ok ? d.value : undefined;
+}
+
+/** How a stored lease is re-verified with the server before it is trusted (RFC 2131 §3.2): a lease still before
+ *  T1 is RENEWed at once (T1 moved to now); any other stored address is asked for in INIT-REBOOT; a record without
+ *  an address starts over at INIT. */
+export function resumeState(rec: LeaseRecord, nowMs: number): LeaseState {
+  const s = rec.state;
+  if (s.state === 'BOUND' && s.lease.t1AtMs !== null && nowMs < s.lease.t1AtMs) {
+    return { state: 'BOUND', lease: { ...s.lease, t1AtMs: nowMs } };
+  }
+  const address = storedAddress(s);
+  return address === undefined ? initialState() : initialState(address);
+}
+
+function storedAddress(s: LeaseState): string | undefined {
+  switch (s.state) {
+    case 'BOUND':
+    case 'RENEWING':
+    case 'REBINDING':
+      return s.lease.address;
+    case 'INIT-REBOOT':
+    case 'REBOOTING':
+      return s.requestedIp;
+    case 'SELECTING':
+      return s.requestedIp;
+    case 'REQUESTING':
+      return s.offer.address;
+    case 'INIT':
+    case 'RELEASED':
+      return undefined;
+    default: {
+      const _: never = s;
+      throw new Error(`unknown state ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function normalMac(mac: string): string {
+  return mac.replace(/[:-]/g, '').toLowerCase();
+}
+
+/** Whether the attachment still exists: undefined when it does, else why not. Holds nothing open: a stat of the
+ *  netns file (its inode names the namespace) and one interface lookup. */
+export async function attachmentGone(netnsPath: string, ifName: string, netnsInode: number, mac: string): Promise<string | undefined> {
+  let ino: number;
+  try {
+    ino = (await fs.stat(netnsPath)).ino;
+  } catch (err) {
+    return `netns ${netnsPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+  if (ino !== netnsInode) return `netns ${netnsPath} names another namespace (inode ${ino}, was ${netnsInode})`;
+  try {
+    const link = await linkInfo(netnsPath, ifName);
+    if (normalMac(link.mac) !== normalMac(mac)) return `${ifName} has MAC ${link.mac}, not ${mac}`;
+  } catch (err) {
+    return `${ifName}: ${(err as Error).message}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,180 @@
+// The durable lease store: one JSON record per lease in <stateDir>/leases/, written atomically (temp file in the
+// same directory, fsync, rename, fsync of the directory), so a kill -9 at any instant leaves either the old record or
+// the new one, never half of one. Writes for one lease are serialised; a corrupt record is set aside, not fatal.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { AddParams, Attachment } from '../common/rpc';
+import { ClientConfig, LeaseState } from './dhcp/lease';
+import type { Logger } from './log';
+
+export const RECORD_VERSION = 1;
+
+/** What resuming a lease after a restart needs. Plain JSON. */
+export interface LeaseRecord {
+  version: typeof RECORD_VERSION;
+  attachment: Attachment;
+  /** The ADD that created the lease (netns as the runtime passed it, args, options). */
+  params: AddParams;
+  /** Inode of the netns file at ADD: the same path naming another namespace is another pod. */
+  netnsInode: number;
+  mac: string;
+  cfg: ClientConfig;
+  /** The core's state as of the last persist action. */
+  state: LeaseState;
+  /** The last ACK, base64 of its encoding; absent before the first one. */
+  ack?: string;
+  serverId?: string;
+  /** Copies of the core's absolute deadlines (ms since the epoch), for people reading the file. */
+  t1AtMs?: number | null;
+  t2AtMs?: number | null;
+  expiresAtMs?: number | null;
+  savedAtMs: number;
+}
+
+export interface LoadedRecord {
+  file: string;
+  record: LeaseRecord;
+}
+
+const RECORD_SUFFIX = '.json';
+const TEMP_SUFFIX = '.tmp';
+const CORRUPT_SUFFIX = '.corrupt';
+
+/** The record's file name: a hash of the attachment key, since container IDs and network names may hold any byte. */
+export function recordName(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40) + RECORD_SUFFIX;
+}
+
+export class LeaseStore {
+  readonly dir: string;
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    stateDir: string,
+    private readonly log: Logger,
+  ) {
+    this.dir = path.join(stateDir, 'leases');
+  }
+
+  /** Creates the state and lease directories (0700) if needed and tightens their modes. */
+  async init(): Promise<void> {
+    const stateDir = path.dirname(this.dir);
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(stateDir, 0o700);
+    await fs.chmod(this.dir, 0o700);
+  }
+
+  /** Writes the record for `key`, replacing the previous one atomically. */
+  save(key: string, record: LeaseRecord): Promise<void> {
+    return this.enqueue(key, () => this.write(recordName(key), JSON.stringify(record)));
+  }
+
+  /** Removes the record for `key` (no error when there is none). */
+  remove(key: string): Promise<void> {
+    return this.enqueue(key, async () => {
+      await fs.rm(path.join(this.dir, recordName(key)), { force: true });
+      await this.syncDir();
+    });
+  }
+
+  /** Resolves once every write queued so far has finished. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.queues.values()]);
+  }
+
+  /** Reads every record. Leftover temp files (a crash mid-write) are deleted; unreadable records are renamed to
+   *  *.corrupt with a log line, and the others load. */
+  async load(): Promise<LoadedRecord[]> {
+    const out: LoadedRecord[] = [];
+    for (const name of (await fs.readdir(this.dir)).sort()) {
+      const file = path.join(this.dir, name);
+      if (name.endsWith(TEMP_SUFFIX)) {
+        await fs.rm(file, { force: true });
+        continue;
+      }
+      if (!name.endsWith(RECORD_SUFFIX)) continue;
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (err) {
+        this.log.error({ file, err: (err as Error).message }, 'cannot read lease record');
+        continue;
+      }
+      const parsed = parseRecord(text);
+      if (typeof parsed === 'string') {
+        await fs.rename(file, file + CORRUPT_SUFFIX);
+        this.log.error({ file, reason: parsed, movedTo: file + CORRUPT_SUFFIX }, 'corrupt lease record set aside');
+        continue;
+      }
+      out.push({ file, record: parsed });
+    }
+    return out;
+  }
+
+  private enqueue(key: string, op: () => Promise<void>): Promise<void> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const run = prev.then(op);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  private async write(name: string, text: string): Promise<void> {
+    const temp = path.join(this.dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+    const fh = await fs.open(temp, 'wx', 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    await fs.rename(temp, path.join(this.dir, name));
+    await this.syncDir();
+  }
+
+  /** Makes the rename (or unlink) itself durable. */
+  private async syncDir(): Promise<void> {
+    const dh = await fs.open(this.dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  }
+}
+
+/** The record, or why it is unusable. Checks the shape resuming relies on, not every field. */
+export function parseRecord(text: string): LeaseRecord | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+  if (typeof v !== 'object' || v === null) return 'not an object';
+  const r = v as Record<string, unknown>;
+  if (r.version !== RECORD_VERSION) return `version ${JSON.stringify(r.version)}, expected ${RECORD_VERSION}`;
+  const a = r.attachment as Record<string, unknown> | undefined;
+  if (!a || typeof a.containerId !== 'string' || typeof a.network !== 'string' || typeof a.ifName !== 'string') {
+    return 'no attachment';
+  }
+  const p = r.params as Record<string, unknown> | undefined;
+  if (!p || typeof p.netns !== 'string' || !Array.isArray(p.paramRequestList) || !Array.isArray(p.provide)) {
+    return 'no ADD parameters';
+  }
+  if (typeof r.netnsInode !== 'number' || typeof r.mac !== 'string') return 'no netns inode or MAC';
+  const cfg = r.cfg as Record<string, unknown> | undefined;
+  if (!cfg || typeof cfg.chaddr !== 'string' || typeof cfg.timing !== 'object') return 'no client config';
+  const s = r.state as Record<string, unknown> | undefined;
+  if (!s || typeof s.state !== 'string') return 'no lease state';
+  if ('lease' in s && (typeof s.lease !== 'object' || s.lease === null)) return 'malformed lease';
+  if (r.ack !== undefined && typeof r.ack !== 'string') return 'malformed ACK';
+  return v as LeaseRecord;
+}
