@@ -1,0 +1,62 @@
+// Option 61 (client identifier) per the IPAM key `clientId`: legacy (the reference plugin's), pod (stable across
+// re-created pods), duid (RFC 4361: type 255, IAID, node DUID) or a literal value. At most 255 bytes, type included.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddParams } from '../common/rpc';
+import type { Logger } from './log';
+
+export const MAX_CLIENT_ID_BYTES = 255;
+/** RFC 4361 §6.1: type 255, then a 4-byte IAID, then the DUID. */
+const RFC4361_TYPE = 255;
+/** RFC 3315 §9.4 DUID-UUID (RFC 6355): type 4 + 16 bytes. */
+const DUID_UUID = 4;
+
+function typed(type: number, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([type]), body]);
+}
+
+/** The node's DUID, created once and kept in the state dir so every lease of this node carries the same one. */
+export function nodeDuid(stateDir: string): Buffer {
+  const file = join(stateDir, 'duid');
+  try {
+    const hex = readFileSync(file, 'utf8').trim();
+    if (/^(?:[0-9a-f]{2}){3,130}$/.test(hex)) return Buffer.from(hex, 'hex');
+  } catch {
+    // not yet created
+  }
+  const duid = Buffer.concat([Buffer.from([0, DUID_UUID]), randomBytes(16)]);
+  mkdirSync(stateDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${duid.toString('hex')}\n`, { mode: 0o644 });
+  renameSync(tmp, file);
+  return duid;
+}
+
+/** IAID: stable per attachment, distinct between a pod's interfaces (RFC 4361 §6.1). */
+function iaid(p: AddParams): Buffer {
+  return createHash('sha256').update(`${p.containerId}/${p.network}/${p.ifName}`).digest().subarray(0, 4);
+}
+
+/**
+ * The option 61 value for an ADD. `legacy` is the reference plugin's identifier (passed in: the registry owns it).
+ * "pod" without K8S_POD_NAMESPACE/K8S_POD_NAME falls back to legacy with a warning.
+ */
+export function clientIdFor(p: AddParams, legacy: Buffer, stateDir: string, log: Logger): Buffer {
+  const spec = p.clientId ?? 'legacy';
+  let id: Buffer;
+  if (spec === 'legacy') id = legacy;
+  else if (spec === 'pod') {
+    const ns = p.args.K8S_POD_NAMESPACE;
+    const name = p.args.K8S_POD_NAME;
+    if (!ns || !name) {
+      log.warn({ clientId: 'pod' }, 'clientId "pod" needs K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS; using the legacy identifier');
+      id = legacy;
+    } else id = typed(0, Buffer.from(`${ns}/${name}/${p.network}/${p.ifName}`));
+  } else if (spec === 'duid') id = typed(RFC4361_TYPE, Buffer.concat([iaid(p), nodeDuid(stateDir)]));
+  else id = typed(0, Buffer.from(spec.value));
+  if (id.length > MAX_CLIENT_ID_BYTES) {
+    throw new RangeError(`client identifier is ${id.length} bytes, more than the ${MAX_CLIENT_ID_BYTES} option 61 holds`);
+  }
+  return id;
+}
