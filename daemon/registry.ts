@@ -202,7 +202,11 @@ export class Registry {
       const runner = this.runnerFor(rec.params, rec.cfg, netnsPath, rec.netnsInode);
       const state = resumeState(rec, now());
       const ack = storedAck(rec);
-      runner.state = state;
+      // Until the re-verification, an unexpired lease stays as stored: the lease view shows it and a DEL in between
+      // still sends its RELEASE.
+      const s = rec.state;
+      const unexpired = 'lease' in s && (s.lease.expiresAtMs === null || s.lease.expiresAtMs > now());
+      runner.state = unexpired ? s : state;
       if (ack) runner.ack = ack;
       if (ack) runner.facts = leaseFacts(ack);
       this.leases.set(key, runner);
