@@ -3,12 +3,13 @@
 import { resolve as resolvePath } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseCniArgs } from '../common/cni/args';
-import { configParams, parseDelConf, parseNetConf, NetConf } from '../common/cni/config';
+import { configParams, parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from '../common/cni/config';
 import { readEnv, CniEnv } from '../common/cni/env';
 import { CniCode, CniError, toCniErrorJson } from '../common/cni/errors';
 import { buildResult } from '../common/cni/result';
-import { convertResult, LATEST_VERSION, requireCheckSupported, versionInfo } from '../common/cni/version';
-import type { LeaseFacts } from '../common/rpc';
+import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from '../common/cni/version';
+import type { CheckResult, LeaseFacts } from '../common/rpc';
+import { writeSpool } from '../common/spool';
 import { call } from './rpc-client';
 
 export interface PluginIo {
@@ -48,6 +49,12 @@ export async function runPlugin(io: PluginIo, deps: PluginDeps = {}): Promise<nu
       case 'DEL':
         await del(env, io.stdin, rpc);
         return 0;
+      case 'STATUS':
+        await status(io.stdin, rpc);
+        return 0;
+      case 'GC':
+        await gc(io.stdin, rpc);
+        return 0;
     }
   } catch (err) {
     write(io.stdout, toCniErrorJson(err, declared ?? LATEST_VERSION));
@@ -67,24 +74,63 @@ async function add(env: CniEnv, conf: NetConf, stdout: Writable, rpc: typeof cal
     ...configParams(conf, args),
   };
   const { facts } = await rpc(conf.ipam.daemonSocketPath, 'add', params, { timeoutMs: rpcTimeoutMs(conf.ipam.timeoutMs) });
-  write(stdout, convertResult(buildResult(facts, { priority: conf.ipam.priority }), conf.cniVersion));
+  const { priority, routes, defaultRoute } = conf.ipam;
+  write(stdout, convertResult(buildResult(facts, { priority, routes, defaultRoute }), conf.cniVersion));
 }
 
 async function check(env: CniEnv, conf: NetConf, rpc: typeof call): Promise<void> {
-  requireCheckSupported(conf.cniVersion);
+  requireVerbSupported('CHECK', conf.cniVersion);
   if (conf.prevResult === undefined) throw new CniError(CniCode.INVALID_NETWORK_CONFIG, 'prevResult: missing; CHECK needs the result of the preceding ADD');
   const expected = prevResultIps(conf.prevResult);
   const params = { containerId: env.containerId, network: conf.name, ifName: env.ifName, netns: resolvePath(env.netns) };
-  const { facts } = await rpc(conf.ipam.daemonSocketPath, 'check', params, { timeoutMs: rpcTimeoutMs(conf.ipam.timeoutMs) });
-  const difference = compareWithPrevResult(expected, facts);
+  // The daemon only reads (its lease, the interface): CHECK never acquires or sends anything.
+  const found = await rpc(conf.ipam.daemonSocketPath, 'check', params, { timeoutMs: rpcTimeoutMs(conf.ipam.timeoutMs) });
+  const difference = compareWithPrevResult(expected, found.facts) ?? compareWithInterface(found, env);
   if (difference) throw new CniError(CniCode.LEASE_MISMATCH, `CHECK: ${difference}`);
 }
 
-/** DEL of an attachment the daemon does not know succeeds (the daemon answers released: false). */
+/**
+ * Best effort and idempotent (SPEC.md DEL): an attachment the daemon does not know succeeds (released: false); so
+ * does a daemon that cannot be reached, once the release is spooled for the daemon's next start.
+ */
 async function del(env: CniEnv, stdin: Buffer | string, rpc: typeof call): Promise<void> {
   const conf = parseDelConf(stdin);
-  const params = { containerId: env.containerId, network: conf.name, ifName: env.ifName };
-  await rpc(conf.daemonSocketPath, 'del', params, { timeoutMs: rpcTimeoutMs(conf.timeoutMs) });
+  const attachment = { containerId: env.containerId, network: conf.name, ifName: env.ifName };
+  try {
+    await rpc(conf.daemonSocketPath, 'del', attachment, { timeoutMs: rpcTimeoutMs(conf.timeoutMs) });
+  } catch (err) {
+    if (!(err instanceof CniError) || !UNREACHABLE.has(err.code)) throw err;
+    try {
+      await writeSpool(conf.stateDir, attachment);
+    } catch (spoolErr) {
+      throw new CniError(CniCode.IO_FAILURE, `${err.msg}; and the release could not be remembered in ${conf.stateDir}: ${(spoolErr as Error).message}`, err.details);
+    }
+  }
+}
+
+/** What the RPC client reports when the request never reached a daemon able to serve it. */
+const UNREACHABLE: ReadonlySet<number> = new Set([CniCode.TRY_AGAIN_LATER, CniCode.IO_FAILURE]);
+/** STATUS is a readiness probe: a daemon slower than this is not ready. */
+const STATUS_TIMEOUT_MS = 5_000;
+
+/** Spec 1.1 STATUS: ready when the daemon answers; 50 (cannot serve ADD) naming the socket otherwise. */
+async function status(stdin: Buffer | string, rpc: typeof call): Promise<void> {
+  const conf = parseStatusConf(stdin);
+  requireVerbSupported('STATUS', conf.cniVersion);
+  try {
+    await rpc(conf.daemonSocketPath, 'status', {}, { timeoutMs: STATUS_TIMEOUT_MS });
+  } catch (err) {
+    const why = err instanceof CniError ? err.msg : String(err);
+    throw new CniError(CniCode.PLUGIN_NOT_AVAILABLE, `ts-dhcp daemon not available at ${conf.daemonSocketPath}: ${why}`, err instanceof CniError ? err.details : undefined);
+  }
+}
+
+/** Spec 1.1 GC: the daemon releases every lease of this network whose attachment is not listed as valid. */
+async function gc(stdin: Buffer | string, rpc: typeof call): Promise<void> {
+  const conf = parseGcConf(stdin);
+  requireVerbSupported('GC', conf.cniVersion);
+  const { errors } = await rpc(conf.daemonSocketPath, 'gc', { network: conf.name, validAttachments: conf.validAttachments }, { timeoutMs: rpcTimeoutMs(undefined) });
+  if (errors.length > 0) throw new CniError(CniCode.TRY_AGAIN_LATER, `GC of network ${conf.name}: ${errors.length} release(s) failed`, errors.join('; '));
 }
 
 interface PrevIp {
@@ -118,6 +164,15 @@ function compareWithPrevResult(expected: readonly PrevIp[], facts: LeaseFacts): 
     return `gateway of ${leased}: the lease has ${facts.gateway ?? 'none'}, prevResult has ${match.gateway}`;
   }
   return undefined;
+}
+
+/** The lease's address must be configured on CNI_IFNAME in the netns, with the lease's prefix. */
+function compareWithInterface(found: CheckResult, env: CniEnv): string | undefined {
+  const leased = `${found.facts.address}/${found.facts.prefixLength}`;
+  const onLink = found.interfaceAddresses.map((a) => `${a.address}/${a.prefixLength}`);
+  if (onLink.includes(leased)) return undefined;
+  const has = onLink.length > 0 ? `it has ${onLink.join(', ')}` : 'it has no IPv4 address';
+  return `address ${leased} is not configured on ${env.ifName} in ${env.netns} (${has})`;
 }
 
 /** The config's cniVersion, read leniently: errors are reported in it whenever the input says what it is. */

@@ -1,14 +1,17 @@
 // The environment each CNI verb needs (CNI spec, "CNI operations"), checked before anything else happens.
 import { CniCode, CniError } from './errors';
 
-export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
-const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'VERSION'];
+export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC' | 'VERSION';
+const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
 
 /** Required variables per verb. CNI_PATH and CNI_ARGS are optional for every verb; CNI_NETNS is optional for DEL. */
 export const REQUIRED_ENV: Readonly<Record<Verb, readonly string[]>> = {
   ADD: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'],
   DEL: ['CNI_CONTAINERID', 'CNI_IFNAME'],
   CHECK: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'],
+  // Network-wide verbs (spec 1.1): no attachment. CNI_PATH is not required: ts-dhcp delegates to no plugin.
+  STATUS: [],
+  GC: [],
   VERSION: [],
 };
 
@@ -16,7 +19,7 @@ export interface CniEnv {
   verb: Verb;
   containerId: string;
   ifName: string;
-  /** Empty only for DEL without CNI_NETNS. */
+  /** Empty for DEL without CNI_NETNS, and for STATUS, GC and VERSION. */
   netns: string;
   args: string | undefined;
 }
@@ -46,7 +49,7 @@ export function readEnv(env: Record<string, string | undefined>): CniEnv {
     netns: env.CNI_NETNS ?? '',
     args: env.CNI_ARGS,
   };
-  if (command !== 'VERSION') validateAttachmentEnv(cniEnv);
+  if (command === 'ADD' || command === 'DEL' || command === 'CHECK') validateAttachmentEnv(cniEnv);
   return cniEnv;
 }
 

@@ -36,19 +36,31 @@ export interface Result {
   dns?: Dns;
 }
 
+/** A route from the config (ipam.routes), emitted as given: without gw the consumer uses ips[].gateway (SPEC.md). */
+export interface StaticRoute {
+  dst: string;
+  gw?: string;
+}
+
 /** The parts of the network config the result depends on. */
 export interface ResultConfig {
   /** Route metric for every route (ipam.priority); 0 or absent leaves the kernel's default. */
   priority?: number;
+  /** ipam.routes: merged after the server's routes; one with the same dst replaces the server's. */
+  routes?: readonly StaticRoute[];
+  /** ipam.defaultRoute: false drops every 0.0.0.0/0 route the server sends (121's, or the one via option 3), so a
+   *  secondary NIC does not take the pod's egress from eth0. */
+  defaultRoute?: boolean;
 }
 
-export const CANONICAL_VERSION = '1.0.0';
+export const CANONICAL_VERSION = '1.1.0';
+export const DEFAULT_DST = '0.0.0.0/0';
 
 export function buildResult(facts: LeaseFacts, cfg: ResultConfig): Result {
   const ip: IpConfig = { address: `${facts.address}/${facts.prefixLength}` };
   if (facts.gateway) ip.gateway = facts.gateway;
   const result: Result = { cniVersion: CANONICAL_VERSION, ips: [ip] };
-  const routes = facts.routes.map((r) => route(r, cfg.priority));
+  const routes = mergeRoutes(facts.routes, cfg).map((r) => withPriority(r, cfg.priority));
   if (routes.length > 0) result.routes = routes;
   const dns = dnsOf(facts.dns);
   if (dns) result.dns = dns;
@@ -60,10 +72,24 @@ export function buildResult(facts: LeaseFacts, cfg: ResultConfig): Result {
  * it. Omitting gw would not do: the spec lets the consumer substitute `ips[].gateway` for a missing gw, and the
  * kernel rejects a gateway route with link scope.
  */
-function route(r: LeaseFacts['routes'][number], priority: number | undefined): RouteEntry {
-  const out: RouteEntry = r.gw !== undefined && r.gw !== '0.0.0.0' ? { dst: r.dst, gw: r.gw } : { dst: r.dst, gw: '0.0.0.0', scope: SCOPE_LINK };
-  if (priority) out.priority = priority;
-  return out;
+function serverRoute(r: LeaseFacts['routes'][number]): RouteEntry {
+  return r.gw !== undefined && r.gw !== '0.0.0.0' ? { dst: r.dst, gw: r.gw } : { dst: r.dst, gw: '0.0.0.0', scope: SCOPE_LINK };
+}
+
+/** The server's routes (minus defaults when defaultRoute is false), then the config's, one route per dst: two
+ *  routes to one dst would make the main plugin's route add fail with EEXIST. */
+export function mergeRoutes(fromServer: LeaseFacts['routes'], cfg: Pick<ResultConfig, 'routes' | 'defaultRoute'>): RouteEntry[] {
+  const statics = cfg.routes ?? [];
+  const overridden = new Set(statics.map((r) => r.dst));
+  const merged = fromServer
+    .filter((r) => !(cfg.defaultRoute === false && r.dst === DEFAULT_DST) && !overridden.has(r.dst))
+    .map(serverRoute);
+  for (const r of statics) merged.push(r.gw === undefined ? { dst: r.dst } : { dst: r.dst, gw: r.gw });
+  return merged;
+}
+
+function withPriority(r: RouteEntry, priority: number | undefined): RouteEntry {
+  return priority ? { ...r, priority } : r;
 }
 
 function dnsOf(d: LeaseFacts['dns']): Dns | undefined {

@@ -1,8 +1,7 @@
-// CNI spec versions: which ones ts-dhcp speaks, and one pure converter per version from the canonical result.
-// Adding a version is adding a converter: 0.2.0/0.1.0 need an `ip4: {ip, gateway, routes}` one; 1.1.0 becomes the
-// canonical shape and 1.0.0's converter only relabels.
+// CNI spec versions: which ones ts-dhcp speaks, which verbs each has, and one pure converter per version from the
+// canonical (1.1.0) result. Shapes follow libcni's pkg/types/{020,040,100}.
 import { CniCode, CniError } from './errors';
-import { CANONICAL_VERSION, IpConfig, Result, RouteEntry, Dns } from './result';
+import { CANONICAL_VERSION, Dns, IpConfig, Result, RouteEntry } from './result';
 
 /** Spec 0.3.x/0.4.0 IP entries carry the IP family; 1.0.0 dropped it. */
 export interface IpConfig04 extends IpConfig {
@@ -15,6 +14,28 @@ export interface Result04 {
   dns?: Dns;
 }
 
+/** Spec 0.1.0/0.2.0: one address per family under `ip4`, routes inside it with only `dst` and `gw`. */
+export interface Result02 {
+  cniVersion: string;
+  ip4: { ip: string; gateway?: string; routes?: { dst: string; gw?: string }[] };
+  /** Always present, as libcni prints it (a Go struct field is never omitted). */
+  dns: Dns;
+}
+
+export type VersionedResult = Result | Result04 | Result02;
+
+function to02x(version: string): (r: Result) => Result02 {
+  return (r) => {
+    // libcni's convertTo02x keeps the first address of each family; an IPAM lease has exactly one.
+    const first = r.ips[0];
+    if (!first) throw new CniError(CniCode.INTERNAL, `cannot express a result without addresses in cniVersion ${version}`);
+    const ip4: Result02['ip4'] = { ip: first.address };
+    if (first.gateway) ip4.gateway = first.gateway;
+    if (r.routes && r.routes.length > 0) ip4.routes = r.routes.map((rt) => (rt.gw === undefined ? { dst: rt.dst } : { dst: rt.dst, gw: rt.gw }));
+    return { cniVersion: version, ip4, dns: r.dns ?? {} };
+  };
+}
+
 function to04x(version: string): (r: Result) => Result04 {
   return (r) => {
     const out: Result04 = { cniVersion: version, ips: r.ips.map((ip) => ({ version: '4', ...ip })) };
@@ -24,12 +45,21 @@ function to04x(version: string): (r: Result) => Result04 {
   };
 }
 
+/** 1.0.0 and 1.1.0 results differ only in optional fields (route mtu/advmss/table/scope/priority, interface
+ *  socketPath/pciID) that readers of either version ignore when unknown, so 1.0.0 only relabels. */
+function relabel(version: string): (r: Result) => Result {
+  return (r) => ({ ...r, cniVersion: version });
+}
+
 const CONVERTERS = {
+  '0.1.0': to02x('0.1.0'),
+  '0.2.0': to02x('0.2.0'),
   '0.3.0': to04x('0.3.0'),
   '0.3.1': to04x('0.3.1'),
   '0.4.0': to04x('0.4.0'),
+  '1.0.0': relabel('1.0.0'),
   [CANONICAL_VERSION]: (r: Result): Result => r,
-} as const satisfies Record<string, (r: Result) => object>;
+} as const satisfies Record<string, (r: Result) => VersionedResult>;
 
 export type SupportedVersion = keyof typeof CONVERTERS;
 export const SUPPORTED_VERSIONS = Object.keys(CONVERTERS).sort(compareVersions) as SupportedVersion[];
@@ -58,14 +88,18 @@ export function requireSupportedVersion(cniVersion: string | undefined): Support
   throw new CniError(CniCode.INCOMPATIBLE_CNI_VERSION, `incompatible CNI versions: the config has ${given}`, `ts-dhcp supports ${SUPPORTED_VERSIONS.join(', ')}`);
 }
 
-/** CHECK exists since spec 0.4.0; libcni's skel answers older configs with code 1, so does ts-dhcp. */
-export function requireCheckSupported(v: SupportedVersion): void {
-  if (compareVersions(v, '0.4.0') < 0) {
-    throw new CniError(CniCode.INCOMPATIBLE_CNI_VERSION, `config version does not allow CHECK: cniVersion ${v} predates CHECK (0.4.0)`);
+/** The first spec version with each verb that not every version has (ADD, DEL and VERSION are in all). */
+export const VERB_SINCE = { CHECK: '0.4.0', STATUS: '1.1.0', GC: '1.1.0' } as const;
+
+/** libcni's skel answers a verb the config's version predates with code 1 ("config version does not allow X"). */
+export function requireVerbSupported(verb: keyof typeof VERB_SINCE, v: SupportedVersion): void {
+  const since = VERB_SINCE[verb];
+  if (compareVersions(v, since) < 0) {
+    throw new CniError(CniCode.INCOMPATIBLE_CNI_VERSION, `config version does not allow ${verb}: cniVersion ${v} predates ${verb} (${since})`);
   }
 }
 
-export function convertResult(result: Result, to: SupportedVersion): Result | Result04 {
+export function convertResult(result: Result, to: SupportedVersion): VersionedResult {
   return CONVERTERS[to](result);
 }
 

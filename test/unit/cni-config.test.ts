@@ -29,7 +29,10 @@ test('a minimal config gets the defaults', () => {
   const c = parseNetConf(conf());
   assert.deepEqual(c, {
     cniVersion: '1.0.0', name: 'lan', type: 'macvlan',
-    ipam: { type: 'ts-dhcp', daemonSocketPath: DEFAULT_SOCKET_PATH, paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [], priority: 0 },
+    ipam: {
+      type: 'ts-dhcp', daemonSocketPath: DEFAULT_SOCKET_PATH, paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [], priority: 0,
+      routes: [], defaultRoute: true, stateDir: '/var/lib/ts-dhcp',
+    },
   });
   assert.deepEqual(DEFAULT_REQUEST_LIST, [1, 121, 3, 33, 6, 15, 119, 51, 58, 59]);
 });
@@ -40,18 +43,20 @@ test('every key is read', () => {
     request: [{ option: 'interface-mtu' }, { option: '42' }],
     provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }, { option: 'user-class', value: 'pods' }],
     priority: 200, broadcast: true, timeout: '1m30s',
+    routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp',
   }, { prevResult: { cniVersion: '1.0.0', ips: [] } })));
   assert.deepEqual(c.ipam, {
     type: 'ts-dhcp', daemonSocketPath: '/run/ts-dhcp/test.sock',
     paramRequestList: [26, 42, ...DEFAULT_REQUEST_LIST],
     provide: [{ code: 12, fromArg: 'K8S_POD_NAME' }, { code: 77, value: 'pods' }],
     priority: 200, broadcast: true, timeoutMs: 90_000,
+    routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp',
   });
   assert.deepEqual(c.prevResult, { cniVersion: '1.0.0', ips: [] });
 });
 
 test('every supported cniVersion parses', () => {
-  for (const v of ['0.3.0', '0.3.1', '0.4.0', '1.0.0']) assert.equal(parseNetConf(conf({}, { cniVersion: v })).cniVersion, v);
+  for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']) assert.equal(parseNetConf(conf({}, { cniVersion: v })).cniVersion, v);
 });
 
 test('request list: user entries first, then defaults not already listed (as the reference plugin)', () => {
@@ -86,8 +91,21 @@ test('Go durations', () => {
 // One test per bad field.
 test('stdin that is not JSON is code 6', () => rejects('{"cniVersion":', 6, /^error parsing the network config on stdin: /));
 test('stdin that is not an object is code 6', () => rejects('[1]', 6, 'the network config on stdin is not a JSON object'));
-test('an unsupported cniVersion is code 1', () => rejects(conf({}, { cniVersion: '1.1.0' }), 1, 'incompatible CNI versions: the config has cniVersion "1.1.0"'));
-test('no cniVersion means 0.1.0: code 1', () => rejects(conf({}, { cniVersion: undefined }), 1, /no cniVersion \(which means 0\.1\.0\)/));
+test('an unsupported cniVersion is code 1', () => rejects(conf({}, { cniVersion: '1.2.0' }), 1, 'incompatible CNI versions: the config has cniVersion "1.2.0"'));
+test('no cniVersion means 0.1.0', () => assert.equal(parseNetConf(conf({}, { cniVersion: undefined })).cniVersion, '0.1.0'));
+test('ipam.routes: entries must be IPv4 CIDR dst and optional IPv4 gw, nothing else', () => {
+  rejects(conf({ routes: {} }), 7, 'ipam.routes: must be an array');
+  rejects(conf({ routes: [{ dst: '10.0.0.0' }] }), 7, 'ipam.routes[0].dst: must be an IPv4 CIDR like "10.0.0.0/8", not "10.0.0.0"');
+  rejects(conf({ routes: [{ dst: '10.0.0.0/33' }] }), 7, /^ipam\.routes\[0\]\.dst: must be an IPv4 CIDR/);
+  rejects(conf({ routes: [{ dst: 'fd00::/8' }] }), 7, /^ipam\.routes\[0\]\.dst: must be an IPv4 CIDR/);
+  rejects(conf({ routes: [{ dst: '10.0.0.0/8', gw: '10.0.0.256' }] }), 7, 'ipam.routes[0].gw: must be an IPv4 address, not "10.0.0.256"');
+  rejects(conf({ routes: [{ dst: '10.0.0.0/8', via: '10.0.0.1' }] }), 2, /^ipam\.routes\[0\]\.via: unsupported field/);
+});
+test('ipam.defaultRoute must be a boolean, and a static default route contradicts false', () => {
+  rejects(conf({ defaultRoute: 'no' }), 7, 'ipam.defaultRoute: must be true or false, not "no"');
+  rejects(conf({ defaultRoute: false, routes: [{ dst: '10.0.0.0/8' }, { dst: '0.0.0.0/0', gw: '198.19.0.1' }] }), 7, 'ipam.routes[1].dst: 0.0.0.0/0 contradicts "defaultRoute": false');
+});
+test('ipam.stateDir must be absolute', () => rejects(conf({ stateDir: 'state' }), 7, 'ipam.stateDir: must be an absolute path, not "state"'));
 test('a non-string cniVersion is code 7', () => rejects(conf({}, { cniVersion: 1 }), 7, 'cniVersion: must be a string'));
 test('missing name', () => rejects(conf({}, { name: undefined }), 7, 'name: missing network name'));
 test('bad name', () => rejects(conf({}, { name: 'my net' }), 7, /^name: "my net" has invalid characters/));
@@ -150,8 +168,8 @@ test('configParams is the daemon\'s add params without the CNI_* parts', () => {
 
 test('DEL reads only what it uses, so a config with other problems can still be released', () => {
   const stdin = conf({ daemonSocketPath: '/run/x.sock', timeout: '5s', provide: [{ option: 'nonsense' }], extra: 1 }, { type: undefined });
-  assert.deepEqual(parseDelConf(stdin), { cniVersion: '1.0.0', name: 'lan', daemonSocketPath: '/run/x.sock', timeoutMs: 5000 });
-  assert.deepEqual(parseDelConf(JSON.stringify({ cniVersion: '0.3.1', name: 'lan' })), { cniVersion: '0.3.1', name: 'lan', daemonSocketPath: DEFAULT_SOCKET_PATH });
+  assert.deepEqual(parseDelConf(stdin), { cniVersion: '1.0.0', name: 'lan', daemonSocketPath: '/run/x.sock', stateDir: '/var/lib/ts-dhcp', timeoutMs: 5000 });
+  assert.deepEqual(parseDelConf(JSON.stringify({ cniVersion: '0.3.1', name: 'lan', ipam: { stateDir: '/srv/s' } })), { cniVersion: '0.3.1', name: 'lan', daemonSocketPath: DEFAULT_SOCKET_PATH, stateDir: '/srv/s' });
   assert.throws(() => parseDelConf(conf({ daemonSocketPath: 'rel' })), (e: CniError) => e.code === 7);
   assert.throws(() => parseDelConf(conf({}, { name: undefined })), (e: CniError) => e.code === 7);
   assert.throws(() => parseDelConf(conf({}, { cniVersion: '9.9.9' })), (e: CniError) => e.code === 1);

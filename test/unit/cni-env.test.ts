@@ -22,6 +22,10 @@ test('each verb reads what it needs', () => {
   assert.equal(readEnv({ CNI_COMMAND: 'VERSION' }).verb, 'VERSION');
   assert.equal(readEnv({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'c', CNI_IFNAME: 'eth1' }).netns, '', 'DEL without CNI_NETNS');
   assert.equal(readEnv({ ...full, CNI_PATH: undefined, CNI_COMMAND: 'CHECK' }).verb, 'CHECK', 'CNI_PATH is optional');
+  for (const verb of ['STATUS', 'GC']) {
+    assert.equal(readEnv({ CNI_COMMAND: verb }).verb, verb, `${verb} needs no attachment`);
+    assert.equal(readEnv({ CNI_COMMAND: verb, CNI_IFNAME: 'not/validated' }).verb, verb, `${verb} ignores attachment variables`);
+  }
 });
 
 test('every required variable of every verb is checked, an empty one counts as missing', () => {
@@ -42,7 +46,7 @@ test('all missing variables are named at once', () => {
 
 test('missing or unknown CNI_COMMAND is code 4', () => {
   assert.deepEqual(envCode({}), { code: 4, msg: 'required env variables [CNI_COMMAND] missing' });
-  assert.deepEqual(envCode({ ...full, CNI_COMMAND: 'GC' }), { code: 4, msg: 'unknown CNI_COMMAND: GC' });
+  assert.deepEqual(envCode({ ...full, CNI_COMMAND: 'FROB' }), { code: 4, msg: 'unknown CNI_COMMAND: FROB' });
   assert.deepEqual(envCode({ ...full, CNI_COMMAND: 'add' }), { code: 4, msg: 'unknown CNI_COMMAND: add' });
 });
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { CniError } from '../../common/cni/errors';
 import { buildResult, Result, SCOPE_LINK } from '../../common/cni/result';
 import {
-  compareVersions, convertResult, LATEST_VERSION, requireCheckSupported, requireSupportedVersion, SUPPORTED_VERSIONS, versionInfo,
+  compareVersions, convertResult, LATEST_VERSION, requireSupportedVersion, requireVerbSupported, SUPPORTED_VERSIONS, versionInfo,
 } from '../../common/cni/version';
 import type { LeaseFacts } from '../../common/rpc';
 
@@ -20,7 +20,7 @@ const facts: LeaseFacts = {
 
 test('canonical result: ips, routes (on-link as gw 0.0.0.0 + link scope), dns; no interfaces', () => {
   assert.deepEqual(buildResult(facts, {}), {
-    cniVersion: '1.0.0',
+    cniVersion: '1.1.0',
     ips: [{ address: '198.19.0.57/22', gateway: '198.19.0.1' }],
     routes: [{ dst: '198.18.0.0/24', gw: '0.0.0.0', scope: SCOPE_LINK }, { dst: '0.0.0.0/0', gw: '198.19.0.1' }],
     dns: { nameservers: ['198.19.0.1', '198.19.0.2'], domain: 'lan.example', search: ['lan.example', 'example'] },
@@ -42,7 +42,7 @@ test('a daemon route via 0.0.0.0 is on-link too', () => {
 
 test('no gateway, no routes, no DNS: only ips', () => {
   const bare = buildResult({ ...facts, gateway: undefined, routes: [], dns: { nameservers: [], search: [] } }, {});
-  assert.deepEqual(bare, { cniVersion: '1.0.0', ips: [{ address: '198.19.0.57/22' }] });
+  assert.deepEqual(bare, { cniVersion: '1.1.0', ips: [{ address: '198.19.0.57/22' }] });
   const { gateway: _omit, ...noGateway } = facts;
   assert.deepEqual(buildResult(noGateway, {}).ips, [{ address: '198.19.0.57/22' }]);
 });
@@ -54,6 +54,16 @@ test('dns keeps only what the lease has', () => {
 
 // Expected JSON, key for key, per version: the IPAM ("abbreviated") result of each spec release's SPEC.md.
 const expected: Record<string, unknown> = {
+  '0.1.0': {
+    cniVersion: '0.1.0',
+    ip4: { ip: '198.19.0.57/22', gateway: '198.19.0.1', routes: [{ dst: '198.18.0.0/24', gw: '0.0.0.0' }, { dst: '0.0.0.0/0', gw: '198.19.0.1' }] },
+    dns: { nameservers: ['198.19.0.1', '198.19.0.2'], domain: 'lan.example', search: ['lan.example', 'example'] },
+  },
+  '0.2.0': {
+    cniVersion: '0.2.0',
+    ip4: { ip: '198.19.0.57/22', gateway: '198.19.0.1', routes: [{ dst: '198.18.0.0/24', gw: '0.0.0.0' }, { dst: '0.0.0.0/0', gw: '198.19.0.1' }] },
+    dns: { nameservers: ['198.19.0.1', '198.19.0.2'], domain: 'lan.example', search: ['lan.example', 'example'] },
+  },
   '0.3.0': {
     cniVersion: '0.3.0',
     ips: [{ version: '4', address: '198.19.0.57/22', gateway: '198.19.0.1' }],
@@ -78,6 +88,12 @@ const expected: Record<string, unknown> = {
     routes: [{ dst: '198.18.0.0/24', gw: '0.0.0.0', scope: 253, priority: 7 }, { dst: '0.0.0.0/0', gw: '198.19.0.1', priority: 7 }],
     dns: { nameservers: ['198.19.0.1', '198.19.0.2'], domain: 'lan.example', search: ['lan.example', 'example'] },
   },
+  '1.1.0': {
+    cniVersion: '1.1.0',
+    ips: [{ address: '198.19.0.57/22', gateway: '198.19.0.1' }],
+    routes: [{ dst: '198.18.0.0/24', gw: '0.0.0.0', scope: 253, priority: 7 }, { dst: '0.0.0.0/0', gw: '198.19.0.1', priority: 7 }],
+    dns: { nameservers: ['198.19.0.1', '198.19.0.2'], domain: 'lan.example', search: ['lan.example', 'example'] },
+  },
 };
 
 test('every supported version has a fixture, and the converted JSON matches it byte for byte', () => {
@@ -89,10 +105,11 @@ test('every supported version has a fixture, and the converted JSON matches it b
 });
 
 test('every version: a bare result stays bare, and no version invents interfaces', () => {
-  const bare: Result = { cniVersion: '1.0.0', ips: [{ address: '198.19.0.57/22' }] };
+  const bare: Result = { cniVersion: '1.1.0', ips: [{ address: '198.19.0.57/22' }] };
   for (const v of SUPPORTED_VERSIONS) {
     const out = convertResult(bare, v) as unknown as Record<string, unknown>;
-    assert.deepEqual(Object.keys(out), ['cniVersion', 'ips'], v);
+    // 0.1.0/0.2.0 always carry dns, as libcni prints a Go struct that is never omitted.
+    assert.deepEqual(Object.keys(out), v === '0.1.0' || v === '0.2.0' ? ['cniVersion', 'ip4', 'dns'] : ['cniVersion', 'ips'], v);
     assert.equal(out.cniVersion, v);
   }
 });
@@ -105,11 +122,11 @@ test('converters do not modify the canonical result', () => {
 });
 
 test('supported versions, in order; VERSION echoes the input\'s cniVersion', () => {
-  assert.deepEqual(SUPPORTED_VERSIONS, ['0.3.0', '0.3.1', '0.4.0', '1.0.0']);
-  assert.equal(LATEST_VERSION, '1.0.0');
-  assert.deepEqual(versionInfo('0.4.0'), { cniVersion: '0.4.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0'] });
-  assert.deepEqual(versionInfo(undefined).cniVersion, '1.0.0');
-  assert.deepEqual(versionInfo('1.1.0').cniVersion, '1.1.0', 'a probe with a newer version is answered, not failed');
+  assert.deepEqual(SUPPORTED_VERSIONS, ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
+  assert.equal(LATEST_VERSION, '1.1.0');
+  assert.deepEqual(versionInfo('0.4.0'), { cniVersion: '0.4.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+  assert.deepEqual(versionInfo(undefined).cniVersion, '1.1.0');
+  assert.deepEqual(versionInfo('1.2.0').cniVersion, '1.2.0', 'a probe with a newer version is answered, not failed');
 });
 
 test('compareVersions is numeric', () => {
@@ -119,14 +136,22 @@ test('compareVersions is numeric', () => {
 });
 
 test('unsupported versions are code 1 and list what is supported', () => {
-  for (const v of ['0.1.0', '0.2.0', '1.1.0', '2.0.0', 'banana']) {
-    assert.throws(() => requireSupportedVersion(v), (e: CniError) => e.code === 1 && e.details === 'ts-dhcp supports 0.3.0, 0.3.1, 0.4.0, 1.0.0', v);
+  for (const v of ['0.0.9', '1.2.0', '2.0.0', 'banana']) {
+    assert.throws(() => requireSupportedVersion(v), (e: CniError) => e.code === 1 && e.details === 'ts-dhcp supports 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0', v);
   }
-  assert.throws(() => requireSupportedVersion(undefined), (e: CniError) => e.code === 1 && /0\.1\.0/.test(e.msg));
+  assert.equal(requireSupportedVersion(undefined), '0.1.0', 'no cniVersion means 0.1.0, as libcni reads it');
   assert.equal(requireSupportedVersion('0.3.1'), '0.3.1');
 });
 
-test('CHECK needs 0.4.0 or later: code 1 before', () => {
-  for (const v of ['0.3.0', '0.3.1'] as const) assert.throws(() => requireCheckSupported(v), (e: CniError) => e.code === 1 && /does not allow CHECK/.test(e.msg));
-  for (const v of ['0.4.0', '1.0.0'] as const) assert.doesNotThrow(() => requireCheckSupported(v));
+test('CHECK needs 0.4.0 or later, STATUS and GC 1.1.0: code 1 before', () => {
+  const since = { CHECK: '0.4.0', STATUS: '1.1.0', GC: '1.1.0' } as const;
+  for (const verb of ['CHECK', 'STATUS', 'GC'] as const) {
+    for (const v of SUPPORTED_VERSIONS) {
+      if (compareVersions(v, since[verb]) < 0) {
+        assert.throws(() => requireVerbSupported(verb, v), (e: CniError) => e.code === 1 && e.msg === `config version does not allow ${verb}: cniVersion ${v} predates ${verb} (${since[verb]})`);
+      } else {
+        assert.doesNotThrow(() => requireVerbSupported(verb, v), `${verb} ${v}`);
+      }
+    }
+  }
 });

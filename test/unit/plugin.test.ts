@@ -3,6 +3,10 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { CniError } from '../../common/cni/errors';
 import { SUPPORTED_VERSIONS } from '../../common/cni/version';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSpool } from '../../common/spool';
 import { DEFAULT_SOCKET_PATH, LeaseFacts, MethodName } from '../../common/rpc';
 import { runPlugin, rpcTimeoutMs } from '../../client/plugin';
 import type { call } from '../../client/rpc-client';
@@ -27,7 +31,15 @@ function fakeCall(answer: (method: MethodName) => unknown): { call: typeof call;
   return { call: fn, calls };
 }
 
-const answers = (method: MethodName) => (method === 'del' ? { released: true } : method === 'check' ? { facts, state: 'BOUND' } : { facts });
+const onEth1 = [{ address: '198.19.0.57', prefixLength: 22 }];
+const answers = (method: MethodName) =>
+  method === 'del' ? { released: true }
+  : method === 'check' ? { facts, state: 'BOUND', interfaceAddresses: onEth1 }
+  : method === 'gc' ? { released: [], errors: [] }
+  : method === 'status' ? { version: 'x', pid: 1, uptimeS: 1, socketPath: DEFAULT_SOCKET_PATH, leases: {} }
+  : { facts };
+
+const ALL_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 
 function sink(): Writable & { text: () => string } {
   const chunks: Buffer[] = [];
@@ -55,10 +67,11 @@ test('VERSION echoes the input cniVersion, needs no other env and calls nobody',
   for (const v of SUPPORTED_VERSIONS) {
     const r = await run('VERSION', JSON.stringify({ cniVersion: v }), { env: { CNI_CONTAINERID: undefined, CNI_NETNS: undefined, CNI_IFNAME: undefined } });
     assert.equal(r.code, 0);
-    assert.deepEqual(r.json, { cniVersion: v, supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0'] });
+    assert.deepEqual(r.json, { cniVersion: v, supportedVersions: ALL_VERSIONS });
     assert.equal(r.calls.length, 0);
   }
-  assert.equal((await run('VERSION', '')).json.cniVersion, '1.0.0', 'no input: the latest');
+  assert.deepEqual(SUPPORTED_VERSIONS, ALL_VERSIONS);
+  assert.equal((await run('VERSION', '')).json.cniVersion, '1.1.0', 'no input: the latest');
 });
 
 test('ADD, every cniVersion: asks the daemon and prints the result in the config\'s version', async () => {
@@ -77,12 +90,14 @@ test('ADD, every cniVersion: asks the daemon and prints the result in the config
       timeoutMs: 35_000,
     }]);
     const ip = { address: '198.19.0.57/22', gateway: '198.19.0.1' };
-    assert.deepEqual(r.json, {
-      cniVersion: v,
-      ips: [v === '1.0.0' ? ip : { version: '4', ...ip }],
-      routes: [{ dst: '0.0.0.0/0', gw: '198.19.0.1', priority: 50 }],
-      dns: { nameservers: ['198.19.0.1'] },
-    });
+    const routes = [{ dst: '0.0.0.0/0', gw: '198.19.0.1', priority: 50 }];
+    const dns = { nameservers: ['198.19.0.1'] };
+    if (v === '0.1.0' || v === '0.2.0') {
+      // The ip4 form keeps only dst and gw of a route (libcni types020).
+      assert.deepEqual(r.json, { cniVersion: v, ip4: { ip: ip.address, gateway: ip.gateway, routes: [{ dst: '0.0.0.0/0', gw: '198.19.0.1' }] }, dns }, v);
+    } else {
+      assert.deepEqual(r.json, { cniVersion: v, ips: [v.startsWith('1.') ? ip : { version: '4', ...ip }], routes, dns }, v);
+    }
   }
 });
 
@@ -126,7 +141,7 @@ test('errors go to stdout as the spec\'s error JSON in the config\'s version, ex
 test('ADD: missing env is code 4 before anything else', async () => {
   const r = await failsWith('ADD', 'not even json', 4, 'required env variables [CNI_NETNS] missing', { env: { CNI_NETNS: undefined } });
   assert.equal(r.calls.length, 0);
-  assert.equal(r.json.cniVersion, '1.0.0', 'no readable config: the latest version');
+  assert.equal(r.json.cniVersion, '1.1.0', 'no readable config: the latest version');
 });
 
 test('ADD: stdin that is not JSON is code 6', async () => {
@@ -140,8 +155,8 @@ test('ADD: an invalid config is code 7 naming the field, and the daemon is not c
 });
 
 test('ADD: an unsupported cniVersion is code 1, reported in that version', async () => {
-  const r = await failsWith('ADD', config('1.1.0'), 1, /^incompatible CNI versions/);
-  assert.equal(r.json.cniVersion, '1.1.0');
+  const r = await failsWith('ADD', config('1.2.0'), 1, /^incompatible CNI versions/);
+  assert.equal(r.json.cniVersion, '1.2.0');
 });
 
 test('ADD: a provide fromArg missing from CNI_ARGS is code 4', async () => {
@@ -188,19 +203,52 @@ test('DEL needs no CNI_NETNS, and ignores config problems that do not concern it
   assert.equal(r.calls.length, 1);
 });
 
-test('DEL: missing CNI_IFNAME is code 4; the daemon down is an error (the runtime retries DEL, the lease is not leaked)', async () => {
+test('DEL: missing CNI_IFNAME is code 4', async () => {
   await failsWith('DEL', config('1.0.0'), 4, 'required env variables [CNI_IFNAME] missing', { env: { CNI_IFNAME: undefined } });
-  await failsWith('DEL', config('1.0.0'), 11, /not running/, { answer: () => new CniError(11, 'ts-dhcp daemon is not running: ...') });
+});
+
+test('DEL, every cniVersion, daemon down (11) or unreachable (5): success, and the release is spooled in stateDir', async () => {
+  for (const [i, v] of SUPPORTED_VERSIONS.entries()) {
+    const stateDir = mkdtempSync(join(tmpdir(), 'tsq-spool-'));
+    try {
+      const down = new CniError(i % 2 ? 5 : 11, 'ts-dhcp daemon is not running: ...');
+      const r = await run('DEL', config(v, { stateDir }), { answer: () => down });
+      assert.deepEqual([r.code, r.out], [0, ''], v);
+      const spooled = await readSpool(stateDir);
+      assert.deepEqual(spooled.map((e) => e.attachment), [{ containerId: 'c0ffee', network: 'lan', ifName: 'eth1' }], v);
+      assert.equal(statSync(join(stateDir, 'spool')).mode & 0o777, 0o700);
+      assert.equal(statSync(spooled[0]?.file as string).mode & 0o777, 0o600);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('DEL: the daemon down and the spool unwritable is code 5 saying both', async () => {
+  const r = await failsWith('DEL', config('1.0.0', { stateDir: '/dev/null/tsq' }), 5, /^ts-dhcp daemon is not running: \.\.\.; and the release could not be remembered in \/dev\/null\/tsq: /,
+    { answer: () => new CniError(11, 'ts-dhcp daemon is not running: ...') });
+  assert.equal(r.calls.length, 1);
+});
+
+test('DEL: a daemon error that is not "unreachable" is reported, nothing spooled', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tsq-spool-'));
+  try {
+    await failsWith('DEL', config('1.0.0', { stateDir }), 7, 'invalid params: ifName must be at most 15 characters', { answer: () => new CniError(7, 'invalid params: ifName must be at most 15 characters') });
+    assert.deepEqual(await readSpool(stateDir), []);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 function prevResult(v: string, ips: unknown[]) {
   return { cniVersion: v, interfaces: [{ name: 'eth1', sandbox: '/run/netns/pod1' }], ips };
 }
 
-test('CHECK, 0.4.0 and 1.0.0: matching prevResult succeeds silently', async () => {
+test('CHECK, 0.4.0, 1.0.0 and 1.1.0: matching prevResult and interface succeed silently', async () => {
   const ips: Record<string, unknown[]> = {
     '0.4.0': [{ version: '4', interface: 0, address: '198.19.0.57/22', gateway: '198.19.0.1' }],
     '1.0.0': [{ interface: 0, address: '198.19.0.57/22', gateway: '198.19.0.1' }, { interface: 0, address: 'fd00::5/64' }],
+    '1.1.0': [{ interface: 0, address: '198.19.0.57/22', gateway: '198.19.0.1' }],
   };
   for (const [v, list] of Object.entries(ips)) {
     const r = await run('CHECK', config(v, {}, { prevResult: prevResult(v, list) }));
@@ -234,8 +282,24 @@ test('CHECK: missing or malformed prevResult is code 7', async () => {
   await failsWith('CHECK', config('1.0.0', {}, { prevResult: { ips: [{ address: 5 }] } }), 7, 'prevResult.ips[0].address: must be a CIDR string');
 });
 
+test('CHECK: the address missing from the interface is code 101 naming interface, netns and what it has', async () => {
+  const stdin = config('1.1.0', {}, { prevResult: prevResult('1.1.0', [{ address: '198.19.0.57/22', gateway: '198.19.0.1' }]) });
+  await failsWith('CHECK', stdin, 101, 'CHECK: address 198.19.0.57/22 is not configured on eth1 in /run/netns/pod1 (it has no IPv4 address)',
+    { answer: (m) => (m === 'check' ? { facts, state: 'BOUND', interfaceAddresses: [] } : undefined) });
+  await failsWith('CHECK', stdin, 101, 'CHECK: address 198.19.0.57/22 is not configured on eth1 in /run/netns/pod1 (it has 198.19.0.57/24, 10.0.0.1/8)',
+    { answer: (m) => (m === 'check' ? { facts, state: 'BOUND', interfaceAddresses: [{ address: '198.19.0.57', prefixLength: 24 }, { address: '10.0.0.1', prefixLength: 8 }] } : undefined) });
+});
+
+test('CHECK: the daemon\'s verdicts on expiry, state and interface pass through as their own messages', async () => {
+  const stdin = config('1.1.0', {}, { prevResult: prevResult('1.1.0', [{ address: '198.19.0.57/22' }]) });
+  for (const msg of ['lease for c0ffee/lan/eth1 expired at 2026-01-01T00:00:00.000Z', 'lease for c0ffee/lan/eth1 is not bound (state SELECTING)',
+    'CNI_IFNAME "eth1" is not usable in /run/netns/pod1: linkInfo: /run/netns/pod1: eth1: No such device']) {
+    await failsWith('CHECK', stdin, 101, msg, { answer: () => new CniError(101, msg) });
+  }
+});
+
 test('CHECK before 0.4.0 is code 1, without calling the daemon', async () => {
-  for (const v of ['0.3.0', '0.3.1']) {
+  for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.3.1']) {
     const r = await failsWith('CHECK', config(v, {}, { prevResult: prevResult(v, []) }), 1, /does not allow CHECK/);
     assert.equal(r.calls.length, 0);
   }
@@ -250,9 +314,57 @@ test('CHECK: missing CNI_NETNS is code 4', async () => {
   await failsWith('CHECK', config('1.0.0'), 4, 'required env variables [CNI_NETNS] missing', { env: { CNI_NETNS: '' } });
 });
 
+test('STATUS 1.1.0: success and no output when the daemon answers; needs no attachment env', async () => {
+  const r = await run('STATUS', config('1.1.0', { daemonSocketPath: '/tmp/s.sock' }), { env: { CNI_CONTAINERID: undefined, CNI_NETNS: undefined, CNI_IFNAME: undefined } });
+  assert.deepEqual([r.code, r.out], [0, '']);
+  assert.deepEqual(r.calls, [{ socketPath: '/tmp/s.sock', method: 'status', params: {}, timeoutMs: 5000 }]);
+});
+
+test('STATUS: daemon unreachable is code 50 with the socket path in the message', async () => {
+  const r = await failsWith('STATUS', config('1.1.0', { daemonSocketPath: '/tmp/s.sock' }), 50,
+    'ts-dhcp daemon not available at /tmp/s.sock: ts-dhcp daemon is not running: cannot connect to /tmp/s.sock', { answer: () => new CniError(11, 'ts-dhcp daemon is not running: cannot connect to /tmp/s.sock', 'ECONNREFUSED') });
+  assert.equal(r.json.details, 'ECONNREFUSED');
+});
+
+test('GC 1.1.0: sends the valid attachments (cni.dev/attachments or cni.dev/valid-attachments) for the network', async () => {
+  const valid = [{ containerID: 'a1', ifname: 'eth1' }, { containerID: 'b2', ifname: 'net1' }];
+  for (const key of ['cni.dev/attachments', 'cni.dev/valid-attachments']) {
+    const r = await run('GC', config('1.1.0', {}, { [key]: valid }), { env: { CNI_CONTAINERID: undefined, CNI_NETNS: undefined, CNI_IFNAME: undefined } });
+    assert.deepEqual([r.code, r.out], [0, ''], key);
+    assert.deepEqual(r.calls.map((c) => [c.method, c.params]), [['gc', { network: 'lan', validAttachments: [{ containerId: 'a1', ifName: 'eth1' }, { containerId: 'b2', ifName: 'net1' }] }]]);
+  }
+  const none = await run('GC', config('1.1.0'));
+  assert.deepEqual(none.calls[0]?.params, { network: 'lan', validAttachments: [] }, 'no list: nothing is valid');
+});
+
+test('GC: a malformed attachment list is code 7 naming the entry; failed releases are reported after the others', async () => {
+  await failsWith('GC', config('1.1.0', {}, { 'cni.dev/attachments': [{ containerID: 'a1' }] }), 7, 'cni.dev/attachments[0].ifname: must be a non-empty string, not undefined');
+  await failsWith('GC', config('1.1.0', {}, { 'cni.dev/valid-attachments': 'a1' }), 7, 'cni.dev/valid-attachments: must be an array');
+  const r = await failsWith('GC', config('1.1.0'), 11, 'GC of network lan: 1 release(s) failed', { answer: () => ({ released: [], errors: ['x/lan/eth1: boom'] }) });
+  assert.equal(r.json.details, 'x/lan/eth1: boom');
+});
+
+test('STATUS and GC before 1.1.0 are code 1, without calling the daemon', async () => {
+  for (const v of SUPPORTED_VERSIONS.filter((x) => x !== '1.1.0')) {
+    for (const verb of ['STATUS', 'GC']) {
+      const r = await failsWith(verb, config(v), 1, `config version does not allow ${verb}: cniVersion ${v} predates ${verb} (1.1.0)`);
+      assert.equal(r.calls.length, 0);
+      assert.equal(r.json.cniVersion, v);
+    }
+  }
+});
+
+test('garbage or truncated stdin is code 6 for every verb that reads it', async () => {
+  const whole = config('1.1.0');
+  for (const verb of ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC']) {
+    await failsWith(verb, whole.slice(0, whole.length / 2), 6, /^error parsing the network config on stdin/);
+    await failsWith(verb, '\u0000\u0001garbage', 6, /^error parsing the network config on stdin/);
+    await failsWith(verb, '[1,2]', 6, 'the network config on stdin is not a JSON object');
+  }
+});
+
 test('an unknown or missing CNI_COMMAND is code 4', async () => {
-  await failsWith('GC', config('1.0.0'), 4, 'unknown CNI_COMMAND: GC');
-  await failsWith('STATUS', config('1.0.0'), 4, 'unknown CNI_COMMAND: STATUS');
+  await failsWith('FROB', config('1.0.0'), 4, 'unknown CNI_COMMAND: FROB');
   const r = await failsWith('', config('0.4.0'), 4, 'required env variables [CNI_COMMAND] missing');
   assert.equal(r.json.cniVersion, '0.4.0');
 });
