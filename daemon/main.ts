@@ -7,6 +7,7 @@ import { daemonUsage, parseDaemonArgs } from './flags';
 import { listen } from './listen';
 import { Registry } from './registry';
 import { LeaseStore } from './store';
+import { readSpool, removeSpool } from '../common/spool';
 import { serveRpc } from './rpc-server';
 import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
 import { nativeChannels } from './transport/packet-channel';
@@ -60,6 +61,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
   try {
     await store.init();
     await registry.restore(await store.load());
+    // DELs the plugin could not deliver while the daemon was down.
+    for (const { file, attachment } of await readSpool(opts.stateDir)) {
+      const done = await registry.del(attachment).catch((err: Error) => log.warn({ err: err.message, attachment }, 'spooled DEL failed'));
+      log.info({ attachment, ...done }, 'spooled DEL carried out');
+      await removeSpool(file);
+    }
   } catch (err) {
     log.fatal({ err: (err as Error).message, stateDir: opts.stateDir }, 'cannot use the state directory');
     server.close();
