@@ -10,7 +10,7 @@ import { decode } from '../../daemon/dhcp/codec';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
-  Topology, cniMacvlan, createTopology, macvlanConfig, startCapture, startKea, startTsDaemon, waitFor,
+  Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startKea, startTsDaemon, waitFor,
   type DhcpServer, type Packet, type TsDaemon, type TsDaemonOptions,
 } from './lib';
 
@@ -152,6 +152,29 @@ describe('durable leases with Kea (20 s leases)', () => {
     assert.equal(records(second.stateDir).length, 1);
     const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'mid', podIndex: n, config: macvlanConfig(topo, second) });
     assert.equal(del.code, 0, del.stdout + del.stderr);
+    await second.stop();
+  });
+
+  test('a DEL spooled while the daemon was down is carried out at the next start: RELEASE, record and spool gone', async () => {
+    const dir = topo.tempDir('s');
+    const first = await daemonOn(dir);
+    const n = await topo.addPod();
+    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'spooled', podIndex: n, config: macvlanConfig(topo, first) });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    const ip = (out.json?.ips?.[0]?.address as string).split('/')[0] as string;
+    await first.stop();
+    // The IPAM plugin alone (eth1 stays, as when the runtime retries DEL later): the daemon is down, so it spools.
+    const del = await cniIpam(topo, { command: 'DEL', containerId: 'spooled', podIndex: n, config: macvlanConfig(topo, first, { stateDir: first.stateDir }) });
+    assert.equal(del.code, 0, del.stdout + del.stderr);
+    assert.equal(fs.readdirSync(path.join(first.stateDir, 'spool')).length, 1);
+
+    const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
+    const second = await daemonOn(dir);
+    await waitFor('the spooled DEL', () => second.logs().some((l) => l.msg === 'spooled DEL carried out'), 10_000);
+    assert.deepEqual(releasesIn(await capture.stop()), [ip]);
+    assert.deepEqual(fs.readdirSync(path.join(second.stateDir, 'spool')), []);
+    assert.deepEqual(records(second.stateDir), []);
+    assert.deepEqual(await second.rpc('leases', {}), []);
     await second.stop();
   });
 
