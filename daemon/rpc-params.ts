@@ -21,9 +21,11 @@ function text(o: Obj, field: string, max = 4096): string {
 }
 
 function attachment(o: Obj): Attachment {
+  const containerId = text(o, 'containerId', 1024);
+  const network = text(o, 'network', 1024);
   const ifName = text(o, 'ifName', 15);
   if (ifName.includes('/') || ifName === '.' || ifName === '..') fail('ifName', `${JSON.stringify(ifName)} is not an interface name`);
-  return { containerId: text(o, 'containerId', 1024), network: text(o, 'network', 1024), ifName };
+  return { containerId, network, ifName };
 }
 
 function netns(o: Obj): string {
@@ -64,6 +66,7 @@ export function checkParams(params: unknown): CheckParams {
 
 export function addParams(params: unknown): AddParams {
   const o = object(params, 'params');
+  const base = { ...attachment(o), netns: netns(o) };
   const args = object(o.args ?? {}, 'args');
   for (const [k, v] of Object.entries(args)) if (typeof v !== 'string') fail(`args.${k}`, 'must be a string');
   const prl = o.paramRequestList;
@@ -71,8 +74,7 @@ export function addParams(params: unknown): AddParams {
   const provide = o.provide ?? [];
   if (!Array.isArray(provide)) fail('provide', 'must be an array');
   const p: AddParams = {
-    ...attachment(o),
-    netns: netns(o),
+    ...base,
     args: args as Record<string, string>,
     paramRequestList: prl.map((c, i) => optionCode(c, `paramRequestList[${i}]`)),
     provide: provide.map((e, i) => {

@@ -10,7 +10,6 @@ export type Handler = (params: unknown) => Promise<unknown>;
 /** Told about every request that reached a handler (metrics). */
 export type RpcObserver = (method: string, outcome: 'ok' | 'error' | 'internal', cniCode?: number) => void;
 
-const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const METHOD_NOT_FOUND = -32601;
 const INTERNAL_ERROR = -32603;
@@ -44,7 +43,7 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, H
   const parsed = jsonrpc.parse(line);
   const one = Array.isArray(parsed) ? parsed[0] : parsed;
   if (Array.isArray(parsed) || !one || one.type !== 'request') {
-    const code = one?.type === 'invalid' && /JSON/i.test(String(one.payload?.message)) ? PARSE_ERROR : INVALID_REQUEST;
+    const code = one?.type === 'invalid' ? one.payload.code : INVALID_REQUEST;
     const why = Array.isArray(parsed) ? 'batch requests are not supported' : one?.type === 'invalid' ? one.payload.message : `expected a request, got a ${one?.type}`;
     reply(sock, jsonrpc.error(null as unknown as string, new JsonRpcError(String(why), code)));
     return;
