@@ -152,8 +152,10 @@ describe('operator experience', () => {
 
   test('the self-contained ts-dhcp runs VERSION and an ADD through macvlan with no node on PATH', async (t) => {
     const sea = path.join(REPO, 'dist/sea/ts-dhcp');
-    const built = path.join(REPO, 'dist/client/main.js');
-    if (!fs.existsSync(sea) || fs.statSync(sea).mtimeMs < fs.statSync(built).mtimeMs) {
+    // Rebuilt when any compiled file it bundles (client/, common/) is newer than it.
+    const bundled = ['dist/client', 'dist/common'].flatMap((d) => fs.readdirSync(path.join(REPO, d), { recursive: true, encoding: 'utf8' }).map((f) => path.join(REPO, d, f)));
+    const newest = Math.max(...bundled.map((f) => fs.statSync(f).mtimeMs));
+    if (!fs.existsSync(sea) || fs.statSync(sea).mtimeMs < newest) {
       execFileSync(process.execPath, [path.join(REPO, 'scripts/build-sea.js')], { stdio: 'ignore' });
     }
     // PATH holds only `ip` (the test runs plugins through `ip netns exec`), so no node can be found.
