@@ -28,7 +28,7 @@ export interface LifecycleOptions {
   /** Server address / prefix, e.g. '198.19.34.1/23'. */
   lanCidr: string;
   range: [string, string];
-  /** An address inside the subnet but outside `range`: INIT-REBOOT for it is NAKed. */
+  /** An address the server NAKs in INIT-REBOOT (outside its pool, or its subnet). */
   outsideRange: string;
   /** Short leases (20 s) let the suite watch T1, T2 and expiry; dnsmasq enforces 2 minutes and skips expiry. */
   shortLease: boolean;
