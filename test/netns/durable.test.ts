@@ -155,6 +155,15 @@ describe('durable leases with Kea (20 s leases)', () => {
     await second.stop();
   });
 
+  test('--release-on-exit: SIGTERM releases every lease and removes the records', async () => {
+    const d = await daemonOn(topo.tempDir('r'), ['--release-on-exit']);
+    const { ips } = await addPods(d, 2, 'r');
+    const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
+    await d.stop('SIGTERM');
+    assert.deepEqual(releasesIn(await capture.stop()).sort(), [...ips].sort());
+    assert.deepEqual(records(d.stateDir), []);
+  });
+
   test('a DEL spooled while the daemon was down is carried out at the next start: RELEASE, record and spool gone', async () => {
     const dir = topo.tempDir('s');
     const first = await daemonOn(dir);
