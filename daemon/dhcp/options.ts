@@ -2,6 +2,7 @@
 // that is absent or malformed, so one bad option never spoils the rest of a message. The registry maps each code to
 // its names and to the functions that turn its bytes into a value and back.
 import { bytesToIp, intToIp, ipToBytes, ipToInt, isIpv4, prefixToMaskInt } from './bytes';
+import { optionName } from '../../common/option-names';
 import { DhcpMessage, Opt } from './types';
 
 export interface Route {
@@ -12,10 +13,8 @@ export interface Route {
 
 export interface OptionDef<T> {
   readonly code: number;
-  /** RFC 2132-style name, as ISC dhcpd and the CNI dhcp plugin spell it where they name the option. */
+  /** dhcp-options(5) name, for messages. */
   readonly name: string;
-  /** Other spellings users already write: the CNI dhcp plugin's and the d2g/dhcp4 library's. */
-  readonly aliases: readonly string[];
   /** The value carried by `raw`, or undefined when `raw` is malformed for this option. Never throws. */
   decode(raw: Buffer): T | undefined;
   /** The wire bytes of `value` (without code and length). Throws TypeError/RangeError on a value that cannot be sent. */
@@ -310,70 +309,36 @@ const framing: Kind<never> = {
 
 // ---- the registry --------------------------------------------------------------------------------------------------
 
-function def<T>(code: number, name: string, aliases: readonly string[], kind: Kind<T>): OptionDef<T> {
-  return Object.freeze({ code, name, aliases: Object.freeze([...aliases]), ...kind });
+/** Names come from the one table users' configs are checked against (common/option-names.ts). */
+function def<T>(code: number, kind: Kind<T>): OptionDef<T> {
+  return Object.freeze({ code, name: optionName(code), ...kind });
 }
 
-export const PAD = def(Opt.PAD, 'pad', ['Pad'], framing);
-export const SUBNET_MASK = def(Opt.SUBNET_MASK, 'subnet-mask', ['SubnetMask'], ip);
-export const ROUTERS = def(Opt.ROUTER, 'routers', ['router', 'Router'], ipList);
-export const DNS_SERVERS = def(Opt.DNS_SERVERS, 'domain-name-servers', ['DomainNameServer'], ipList);
-export const HOST_NAME = def(Opt.HOST_NAME, 'host-name', ['HostName'], text);
-export const DOMAIN_NAME = def(Opt.DOMAIN_NAME, 'domain-name', ['DomainName'], text);
-export const INTERFACE_MTU = def(Opt.INTERFACE_MTU, 'interface-mtu', ['InterfaceMTU'], u16(68));
-export const BROADCAST_ADDRESS = def(Opt.BROADCAST_ADDRESS, 'broadcast-address', ['BroadcastAddress'], ip);
-export const STATIC_ROUTES = def(Opt.STATIC_ROUTES, 'static-routes', ['StaticRoute'], staticRouteList);
-export const REQUESTED_IP = def(
-  Opt.REQUESTED_IP,
-  'requested-ip-address',
-  ['dhcp-requested-address', 'RequestedIPAddress'],
-  ip,
-);
-export const LEASE_TIME = def(Opt.LEASE_TIME, 'ip-address-lease-time', ['dhcp-lease-time', 'IPAddressLeaseTime'], u32);
-export const OVERLOAD = def(Opt.OVERLOAD, 'option-overload', ['dhcp-option-overload', 'Overload'], u8(1, 3));
-export const MESSAGE_TYPE = def(Opt.MESSAGE_TYPE, 'dhcp-message-type', ['DHCPMessageType'], u8(0, 255));
-export const SERVER_ID = def(Opt.SERVER_ID, 'server-identifier', ['dhcp-server-identifier', 'ServerIdentifier'], ip);
-export const PARAMETER_REQUEST_LIST = def(
-  Opt.PARAMETER_REQUEST_LIST,
-  'parameter-request-list',
-  ['dhcp-parameter-request-list', 'ParameterRequestList'],
-  codeList,
-);
-export const MESSAGE = def(Opt.MESSAGE, 'message', ['dhcp-message', 'Message'], text);
-export const MAX_MESSAGE_SIZE = def(
-  Opt.MAX_MESSAGE_SIZE,
-  'maximum-dhcp-message-size',
-  ['dhcp-max-message-size', 'MaximumDHCPMessageSize'],
-  u16(576),
-);
-export const RENEWAL_TIME = def(Opt.RENEWAL_TIME, 'renewal-time', ['dhcp-renewal-time', 'RenewalTimeValue'], u32);
-export const REBINDING_TIME = def(
-  Opt.REBINDING_TIME,
-  'rebinding-time',
-  ['dhcp-rebinding-time', 'RebindingTimeValue'],
-  u32,
-);
-export const VENDOR_CLASS_ID = def(
-  Opt.VENDOR_CLASS_ID,
-  'vendor-class-identifier',
-  ['VendorClassIdentifier'],
-  text,
-);
-export const CLIENT_ID = def(
-  Opt.CLIENT_ID,
-  'dhcp-client-identifier',
-  ['client-identifier', 'ClientIdentifier'],
-  bytes(2),
-);
-export const USER_CLASS = def(Opt.USER_CLASS, 'user-class', ['UserClass'], bytes(1));
-export const DOMAIN_SEARCH = def(Opt.DOMAIN_SEARCH, 'domain-search', ['DomainSearch'], domainList);
-export const CLASSLESS_ROUTES = def(
-  Opt.CLASSLESS_ROUTES,
-  'classless-static-routes',
-  ['classless-static-route', 'rfc3442-classless-static-routes', 'ClasslessRouteFormat'],
-  classless,
-);
-export const END = def(Opt.END, 'end', ['End'], framing);
+export const PAD = def(Opt.PAD, framing);
+export const SUBNET_MASK = def(Opt.SUBNET_MASK, ip);
+export const ROUTERS = def(Opt.ROUTER, ipList);
+export const DNS_SERVERS = def(Opt.DNS_SERVERS, ipList);
+export const HOST_NAME = def(Opt.HOST_NAME, text);
+export const DOMAIN_NAME = def(Opt.DOMAIN_NAME, text);
+export const INTERFACE_MTU = def(Opt.INTERFACE_MTU, u16(68));
+export const BROADCAST_ADDRESS = def(Opt.BROADCAST_ADDRESS, ip);
+export const STATIC_ROUTES = def(Opt.STATIC_ROUTES, staticRouteList);
+export const REQUESTED_IP = def(Opt.REQUESTED_IP, ip);
+export const LEASE_TIME = def(Opt.LEASE_TIME, u32);
+export const OVERLOAD = def(Opt.OVERLOAD, u8(1, 3));
+export const MESSAGE_TYPE = def(Opt.MESSAGE_TYPE, u8(0, 255));
+export const SERVER_ID = def(Opt.SERVER_ID, ip);
+export const PARAMETER_REQUEST_LIST = def(Opt.PARAMETER_REQUEST_LIST, codeList);
+export const MESSAGE = def(Opt.MESSAGE, text);
+export const MAX_MESSAGE_SIZE = def(Opt.MAX_MESSAGE_SIZE, u16(576));
+export const RENEWAL_TIME = def(Opt.RENEWAL_TIME, u32);
+export const REBINDING_TIME = def(Opt.REBINDING_TIME, u32);
+export const VENDOR_CLASS_ID = def(Opt.VENDOR_CLASS_ID, text);
+export const CLIENT_ID = def(Opt.CLIENT_ID, bytes(2));
+export const USER_CLASS = def(Opt.USER_CLASS, bytes(1));
+export const DOMAIN_SEARCH = def(Opt.DOMAIN_SEARCH, domainList);
+export const CLASSLESS_ROUTES = def(Opt.CLASSLESS_ROUTES, classless);
+export const END = def(Opt.END, framing);
 
 const REGISTRY: ReadonlyMap<number, OptionDef<unknown>> = new Map(
   [
@@ -383,34 +348,13 @@ const REGISTRY: ReadonlyMap<number, OptionDef<unknown>> = new Map(
   ].map((d): [number, OptionDef<unknown>] => [d.code, d]),
 );
 
-/** Lower-cased names and aliases → definition. Built once; never modified. */
-const BY_NAME: ReadonlyMap<string, OptionDef<unknown>> = new Map(
-  [...REGISTRY.values()].flatMap((d) => [d.name, ...d.aliases].map((n): [string, OptionDef<unknown>] => [n.toLowerCase(), d])),
-);
-
 /** An option the registry does not type: its value is its bytes (the CNI plugin accepts any code as a number). */
 function rawOption(code: number): OptionDef<Buffer> {
-  return def(code, String(code), [], bytes(0));
+  return def(code, bytes(0));
 }
 
 export function optionByCode(code: number): OptionDef<unknown> | undefined {
   return REGISTRY.get(code);
-}
-
-/**
- * Resolves a name as users write it in `request`/`provide`: our name, an alias (case-insensitive), or a decimal
- * code 0-255 (as the CNI dhcp plugin accepts), which yields a raw-bytes definition when the code is not registered.
- */
-export function optionByName(name: string): OptionDef<unknown> | undefined {
-  if (/^\d{1,3}$/.test(name)) {
-    const code = Number(name);
-    return code <= 255 ? (REGISTRY.get(code) ?? rawOption(code)) : undefined;
-  }
-  return BY_NAME.get(name.toLowerCase());
-}
-
-export function optionName(code: number): string | undefined {
-  return REGISTRY.get(code)?.name;
 }
 
 /** Wire bytes of one option value, checked against the option's kind; unregistered codes take a Buffer. */
