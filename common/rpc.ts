@@ -121,7 +121,7 @@ export interface StatusResult {
   stateDir?: string;
   /** process.memoryUsage() of the daemon, in bytes. */
   memory?: { rss: number; heapUsed: number; heapTotal: number; external: number };
-  /** Open descriptors of the daemon (from /proc/self/fd). */
+  /** Open descriptors of the daemon (from /proc/self/fd, counting the status request's own socket and dir handle). */
   openFds?: number;
 }
 
