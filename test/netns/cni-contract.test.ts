@@ -7,19 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
-import { decode } from '../../daemon/dhcp/codec';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
   Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startDnsmasq, startTsDaemon, waitFor,
   type CniJson, type DhcpServer, type Packet, type TsDaemon,
+  dhcpOf,
 } from './lib';
 
-function dhcpOf(p: Packet): DhcpMessage | undefined {
-  if (!p.dhcp) return undefined;
-  const d = decode(p.dhcp);
-  return d.ok ? d.value : undefined;
-}
 
 function ofType(packets: Packet[], type: number): DhcpMessage[] {
   return packets.map(dhcpOf).filter((m): m is DhcpMessage => m !== undefined && messageType(m) === type);

@@ -6,19 +6,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decode } from '../../daemon/dhcp/codec';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
   Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startKea, startTsDaemon, waitFor,
   type DhcpServer, type Packet, type TsDaemon, type TsDaemonOptions,
+  dhcpOf,
 } from './lib';
 
-function dhcpOf(p: Packet): DhcpMessage | undefined {
-  if (!p.dhcp) return undefined;
-  const d = decode(p.dhcp);
-  return d.ok ? d.value : undefined;
-}
 
 function releasesIn(packets: Packet[]): string[] {
   return packets.map(dhcpOf).filter((m): m is DhcpMessage => m !== undefined && messageType(m) === MessageType.RELEASE).map((m) => m.ciaddr);

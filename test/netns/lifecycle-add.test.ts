@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { messageType } from '../../daemon/dhcp/options';
 import { FLAG_BROADCAST, MessageType } from '../../daemon/dhcp/types';
-import { dhcpOf } from './lifecycle-common';
 import {
   Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startDnsmasq, startTsDaemon,
   type DhcpServer, type TsDaemon,
+  dhcpOf,
 } from './lib';
 
 describe('ADD with no server on the segment', () => {

@@ -3,7 +3,6 @@
 // going away and coming back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decode } from '../../daemon/dhcp/codec';
 import { ClientConfig } from '../../daemon/dhcp/lease';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
@@ -14,14 +13,10 @@ import { nativeChannels } from '../../daemon/transport/packet-channel';
 import { ensureLinkUp, linkInfo, linkSetUp } from '../../daemon/transport/netns';
 import {
   Topology, cniMacvlan, createTopology, macvlanConfig, startCapture, startTsDaemon, waitFor,
-  type DhcpServer, type Packet, type ServerOptions, type TsDaemon,
+  type DhcpServer, type ServerOptions, type TsDaemon,
+  dhcpOf,
 } from './lib';
 
-export function dhcpOf(p: Packet): DhcpMessage | undefined {
-  if (!p.dhcp) return undefined;
-  const d = decode(p.dhcp);
-  return d.ok ? d.value : undefined;
-}
 
 export interface LifecycleOptions {
   prefix: string;

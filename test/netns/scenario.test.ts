@@ -2,19 +2,14 @@
 // namespaces with their own default route on eth0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decode } from '../../daemon/dhcp/codec';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
   Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startDnsmasq, startKea, startTsDaemon, waitFor,
-  type CniJson, type DhcpServer, type Packet, type TsDaemon,
+  type CniJson, type DhcpServer, type TsDaemon,
+  dhcpOf,
 } from './lib';
 
-function dhcpOf(p: Packet): DhcpMessage | undefined {
-  if (!p.dhcp) return undefined;
-  const d = decode(p.dhcp);
-  return d.ok ? d.value : undefined;
-}
 
 function podArgs(n: number): string {
   return `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-${n}`;

@@ -2,6 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bytesToIp, macToString } from '../../../daemon/dhcp/bytes';
+import { decode } from '../../../daemon/dhcp/codec';
+import type { DhcpMessage } from '../../../daemon/dhcp/types';
 import { hasExited, sleep, waitFor } from './proc';
 import type { Topology } from './topology';
 
@@ -29,6 +31,13 @@ export interface Capture {
 }
 
 export const DHCP_FILTER = 'udp port 67 or udp port 68';
+
+/** The packet's DHCP message, decoded with the project codec; undefined for other packets or undecodable bytes. */
+export function dhcpOf(p: Packet): DhcpMessage | undefined {
+  if (!p.dhcp) return undefined;
+  const d = decode(p.dhcp);
+  return d.ok ? d.value : undefined;
+}
 
 const LINKTYPE_ETHERNET = 1;
 const ETHERTYPE_VLAN = 0x8100;
