@@ -1,5 +1,7 @@
 // The issue's five scenarios, run against one implementation on its own topology, through the real macvlan plugin
 // exactly as a container runtime calls it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runCni, sleep, type CniOutcome, type Topology } from '../../test/netns/lib';
 import { cpuTimeMs, round, sampleProc, type ProcSample } from './procstat';
 import { distribution, pool, type Distribution } from './stats';
@@ -44,12 +46,47 @@ export interface SubjectResult {
   errors: string[];
 }
 
+/** What any implementation pays on this machine, measured through the same harness: the macvlan plugin with the
+ *  trivial `static` IPAM, and a bare `node` start. */
+export interface Floors {
+  macvlanStaticAdd: Distribution;
+  macvlanStaticDel: Distribution;
+  bareNode: Distribution;
+}
+
 type Progress = (msg: string) => void;
 
 interface Attempt {
   ok: boolean;
   ms: number;
   address?: string;
+}
+
+export async function measureFloors(topo: Topology, runs: number): Promise<Floors> {
+  const pods = topo.pods.slice(0, runs);
+  const config = {
+    cniVersion: '1.0.0',
+    name: 'floor',
+    type: 'macvlan',
+    master: topo.nodeNic,
+    mode: 'bridge',
+    ipam: { type: 'static', addresses: [{ address: `${topo.lanAddress(2000)}/${topo.lanPrefixLength}` }] },
+  };
+  // eth2: the pods' eth1 may hold a lease of the scenarios.
+  const cni = async (command: 'ADD' | 'DEL', n: number): Promise<number> => {
+    const out = await runCni(topo, { command, containerId: `floor-${n}`, podIndex: n, ifName: 'eth2', config });
+    if (out.code !== 0) throw new Error(`macvlan with static IPAM: ${command} failed: ${out.stdout}${out.stderr}`);
+    return out.durationMs;
+  };
+  const adds: number[] = [];
+  const dels: number[] = [];
+  for (const n of pods) adds.push(await cni('ADD', n));
+  for (const n of pods) dels.push(await cni('DEL', n));
+  const bare = path.join(topo.tempDir('floor'), 'bare-node');
+  fs.writeFileSync(bare, '#!/usr/bin/env node\n', { mode: 0o755 });
+  const node: number[] = [];
+  for (let i = 0; i < runs; i++) node.push((await runCni(topo, { command: 'VERSION', config: {}, pluginPath: bare })).durationMs);
+  return { macvlanStaticAdd: distribution(adds), macvlanStaticDel: distribution(dels), bareNode: distribution(node) };
 }
 
 class Runner {
@@ -125,7 +162,7 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
     await sleep(plan.settleMs);
     const s = { leases, ...sampleProc(pid) };
     proc.push(s);
-    progress(`idle with ${leases} leases: ${s.rssMiB} MiB RSS, ${s.threads} threads, ${s.fds} fds`);
+    progress(`idle with ${leases} leases: ${s.rssMiB} MiB RSS (${s.rssAnonMiB} private), ${s.threads} threads, ${s.fds} fds`);
   };
   await r.ensurePods(Math.max(plan.sequential, plan.burst, plan.parallelTotal));
   await sample(0);
