@@ -8,6 +8,7 @@ import { Rng } from './dhcp/rng';
 import { DhcpMessage, MessageType } from './dhcp/types';
 import { CniCode, CniError } from '../common/cni/errors';
 import { leaseFacts } from './facts';
+import { HostSend, releaseFromHost } from './host-release';
 import type { Logger } from './log';
 import { Channel, ChannelFactory, Received } from './transport/channel';
 
@@ -28,6 +29,8 @@ export interface RunnerDeps {
   setLinkUp?(up: boolean): Promise<void>;
   /** Give up a background acquisition after this long (daemon -resendtimeout); 0 or absent: never. */
   resendTimeoutMs?: number;
+  /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
+  sendFromHost?: HostSend;
 }
 
 export interface RunnerMetrics {
@@ -201,6 +204,11 @@ export class LeaseRunner {
     }
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
     if (persist) await this.persistNow();
+    // The pod side vanished under a held lease: its address is free for reuse, so the host releases it if it can.
+    if (input.type === 'linkGone' && this.deps.sendFromHost) {
+      const hostRelease = await releaseFromHost(this.deps.sendFromHost, this.cfg, before, this.deps.now(), this.deps.rng);
+      this.deps.log.info({ hostRelease }, 'link or netns gone: lease dropped');
+    }
     if (this.bound) this.resolveWaiters();
     if (before.state !== state.state) this.recordTransition(before.state, state.state, input, events);
     if (!ACQUIRING_STATES.has(state.state)) this.acquiringSinceMs = undefined;
@@ -395,14 +403,33 @@ export class LeaseRunner {
     const name = SEND_NAMES[msg.options.get(53)?.[0] ?? 0] ?? 'message';
     this.sentCounts.set(name, (this.sentCounts.get(name) ?? 0) + 1);
     if (this.linkHeldDown && via === 'packet') await this.openReplyWindow();
+    const payload = encode(msg);
+    if ((await this.sendOn(via, payload, srcIp, dstIp, name, msg.xid)) || name !== 'RELEASE') return;
+    // UDP from ciaddr has no route when the address was never configured on the interface (plugin killed mid-ADD,
+    // main plugin failing after IPAM): AF_PACKET needs none (IP source ciaddr, Ethernet broadcast, which servers
+    // accept). With the interface gone as well, the daemon's own netns is the last way to the server.
+    if (via === 'udp' && (await this.sendOn('packet', payload, srcIp, dstIp, name, msg.xid))) return;
+    if (!this.deps.sendFromHost) return;
+    try {
+      await this.deps.sendFromHost(payload, dstIp);
+      this.deps.log.info({ ciaddr: srcIp, dstIp }, 'RELEASE sent from the host');
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, ciaddr: srcIp, dstIp }, 'RELEASE could not be sent; the server keeps the lease until it expires');
+    }
+  }
+
+  /** One send on a channel of the pod netns; false when it could not be opened or the send failed. */
+  private async sendOn(via: 'packet' | 'udp', payload: Buffer, srcIp: string, dstIp: string, name: string, xid: number): Promise<boolean> {
     const key = `${via}:${srcIp}`;
     const ch = this.channel?.key === key ? this.channel.ch : await this.open(via, srcIp, () => {});
-    if (!ch) return;
+    if (!ch) return false;
     try {
-      ch.send(encode(msg), dstIp);
-      this.deps.log.debug({ msg: name, via, srcIp, dstIp, xid: msg.xid }, 'sent');
+      ch.send(payload, dstIp);
+      this.deps.log.debug({ msg: name, via, srcIp, dstIp, xid }, 'sent');
+      return true;
     } catch (err) {
       this.noteIoError(err as NodeJS.ErrnoException);
+      return false;
     } finally {
       if (ch !== this.channel?.ch) ch.close();
     }

@@ -11,6 +11,7 @@ import { readSpool, removeSpool } from '../common/spool';
 import { serveRpc } from './rpc-server';
 import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
 import { nativeChannels } from './transport/packet-channel';
+import { sendFromHost } from './host-release';
 import { StatusResult } from '../common/rpc';
 import { VERSION } from '../common/version';
 
@@ -31,7 +32,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> => registry.countsByState())
     : undefined;
   const store = new LeaseStore(opts.stateDir, log);
-  const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics, store });
+  const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics, store, sendFromHost });
 
   let listening;
   try {

@@ -2,7 +2,7 @@
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it.
 import { randomBytes } from 'node:crypto';
 import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView } from '../common/rpc';
-import { ClientConfig, identity } from './dhcp/lease';
+import { ClientConfig, LeaseState, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
 import { CniCode, CniError } from '../common/cni/errors';
 import { DaemonOptions } from './flags';
@@ -14,6 +14,7 @@ import { clientIdFor } from './client-id';
 import { LeaseStore, LoadedRecord } from './store';
 import { leaseFacts } from './facts';
 import { attachmentGone, recordOf, resumeState, storedAck } from './resume';
+import { HostSend, releaseFromHost } from './host-release';
 
 export interface RegistryDeps {
   opts: DaemonOptions;
@@ -23,6 +24,9 @@ export interface RegistryDeps {
   metrics?: RunnerMetrics;
   /** Where lease records go; absent: leases live in memory only (tests). */
   store?: LeaseStore;
+  /** Sends a RELEASE from the daemon's netns for a lease whose pod side is gone; absent: such leases are only
+   *  dropped (the in-process tests, whose servers are not reachable from the host). */
+  sendFromHost?: HostSend;
 }
 
 /** Resuming stored leases is spread over time so a node with many pods does not flood the server: this much per
@@ -82,12 +86,13 @@ export class Registry {
       if (!runner) return { released: false };
       this.leases.delete(key);
       // The runtime may delete the netns before DEL: nothing can be sent from it, and entering a path that is no
-      // longer a namespace is never done. The server lets the lease expire.
+      // longer a namespace is never done. The RELEASE goes from the host when it can.
       const ns = await isNetnsPath(this.deps.opts.hostPrefix + runner.params.netns);
       if (!ns.ok) {
         runner.stop('netns gone before DEL');
+        const hostRelease = await this.releaseFromHost(runner.cfg, runner.state);
         await this.deps.store?.remove(key);
-        this.deps.log.info({ attachment: key, netns: runner.params.netns }, 'DEL: netns gone, lease dropped without RELEASE');
+        this.deps.log.info({ attachment: key, netns: runner.params.netns, hostRelease }, 'DEL: netns gone, lease dropped');
         return { released: false, dropped: true };
       }
       await runner.release();
@@ -186,7 +191,7 @@ export class Registry {
   /** Start-up: takes over the stored leases. A live attachment (the netns path names the same namespace, the
    *  interface with the same MAC is in it) is back in the table at once, so ADD, DEL and the lease view see it, and
    *  is re-verified with the server after a random delay (spread: many leases must not flood the server). A dead
-   *  one's record is dropped: without its netns nothing can be sent. */
+   *  one's record is dropped, its lease released from the host when it can be. */
   async restore(loaded: LoadedRecord[]): Promise<void> {
     const { opts, store, log, now } = this.deps;
     const spreadMs = Math.min(RESUME_SPREAD_MAX_MS, loaded.length * RESUME_SPREAD_PER_LEASE_MS);
@@ -195,7 +200,8 @@ export class Registry {
       const netnsPath = opts.hostPrefix + rec.params.netns;
       const gone = await attachmentGone(netnsPath, rec.params.ifName, rec.netnsInode, rec.mac);
       if (gone) {
-        log.info({ attachment: key, reason: gone }, 'stored lease dropped: attachment gone');
+        const hostRelease = await this.releaseFromHost(rec.cfg, rec.state);
+        log.info({ attachment: key, reason: gone, hostRelease }, 'stored lease dropped: attachment gone');
         await store?.remove(key);
         continue;
       }
@@ -230,7 +236,8 @@ export class Registry {
   }
 
   /** Drops every lease whose netns or interface vanished without a DEL (node reboot, runtime crash, `ip netns
-   *  del`): nothing is sent (there is nowhere to send from), the record goes, no socket is left in the netns. */
+   *  del`): the address is free for reuse, so a RELEASE goes from the host when it can; nothing is sent from the
+   *  pod side or afterwards, the record goes, no socket is left in the netns. */
   async sweepVanished(): Promise<void> {
     for (const [key, runner] of [...this.leases]) {
       const inode = this.netnsInodes.get(runner);
@@ -243,8 +250,9 @@ export class Registry {
         this.leases.delete(key);
         runner.stop(gone);
         await runner.settled();
+        const hostRelease = await this.releaseFromHost(runner.cfg, runner.state);
         await this.deps.store?.remove(key);
-        this.deps.log.warn({ attachment: key, reason: gone, address: runner.facts?.address }, 'attachment vanished without DEL; lease dropped');
+        this.deps.log.warn({ attachment: key, reason: gone, address: runner.facts?.address, hostRelease }, 'attachment vanished without DEL; lease dropped');
       });
     }
   }
@@ -311,9 +319,17 @@ export class Registry {
       metrics: this.deps.metrics,
       setLinkUp: (up) => linkSetUp(netnsPath, p.ifName, up),
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
+      sendFromHost: this.deps.sendFromHost,
     });
     this.netnsInodes.set(runner, netnsInode);
     return runner;
+  }
+
+  /** The RELEASE of a lease whose pod side is gone, from the daemon's netns (daemon/host-release.ts); what
+   *  happened, for the log line. */
+  private async releaseFromHost(cfg: ClientConfig, state: LeaseState): Promise<string> {
+    if (!this.deps.sendFromHost) return 'no host sender';
+    return releaseFromHost(this.deps.sendFromHost, cfg, state, this.deps.now(), seededRng(randomBytes(4).readUInt32LE(0)));
   }
 
   /** Brings the pod's interface up before the first send (the reference plugin loses 1-3 s to ENETDOWN here).
