@@ -64,7 +64,7 @@ for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 mkdir -p "$tmp/cni-bin"
 ln -s /usr/lib/cni/macvlan "$tmp/cni-bin/macvlan"
 ln -s "$repo/bin/ts-dhcp" "$tmp/cni-bin/ts-dhcp"
-conf=$(printf '{"cniVersion":"1.0.0","name":"lan","type":"macvlan","master":"eno1","mode":"bridge","ipam":{"type":"ts-dhcp","daemonSocketPath":"%s"}}' "$sock")
+conf=$(printf '{"cniVersion":"1.0.0","name":"lan","type":"macvlan","master":"eno1","mode":"bridge","ipam":{"type":"ts-dhcp","daemonSocketPath":"%s","defaultRoute":false}}' "$sock")
 cni() { # VERB POD
   nsx node env CNI_COMMAND="$1" CNI_CONTAINERID="demo-$2" CNI_NETNS="/var/run/netns/$P$2" CNI_IFNAME=eth1 \
     CNI_PATH="$tmp/cni-bin" CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=nginx-$2" \
@@ -82,11 +82,13 @@ for pod in pod1 pod2; do
   jq -c . "$tmp/$pod.json"
 done
 
-step "eth1 inside the pods"
-for pod in pod1 pod2; do nsx $pod ip -4 -br addr show dev eth1; done
+step "eth1 inside the pods; the default route stays on eth0 (ipam.defaultRoute: false)"
+for pod in pod1 pod2; do nsx $pod ip -4 -br addr show dev eth1; nsx $pod ip -4 route | sed 's/^/    /'; done
 
 step "ts-dhcp leases"
 ./bin/ts-dhcp leases --socket-path "$sock"
+step "ts-dhcp leases show default/nginx-pod1 (what the server said, DNS included, and the state transitions)"
+./bin/ts-dhcp leases show default/nginx-pod1 --socket-path "$sock"
 
 step "The LAN reaches the pods"
 for pod in pod1 pod2; do
