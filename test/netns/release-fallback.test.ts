@@ -2,7 +2,8 @@
 // - the address was never configured on eth1 (plugin killed mid-ADD, main plugin failing after IPAM): UDP from
 //   ciaddr has no route, so the RELEASE goes out through AF_PACKET with IP source ciaddr;
 // - the daemon was down at DEL and macvlan removed eth1 since: at the next start the attachment is dead, and the
-//   RELEASE goes from the daemon's own netns (the node's eno1 has a LAN address, as on a real node).
+//   RELEASE goes from the daemon's own netns (the node's eno1 has a LAN address, as on a real node); the same when
+//   the pod netns is gone at DEL.
 // Against dnsmasq and ISC dhcpd, one after the other on the same LAN.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -112,6 +113,25 @@ describe('RELEASE when the pod side cannot send it', () => {
         const dropped = daemon.logs().find((l) => l.msg === 'stored lease dropped: attachment gone');
         assert.match(String(dropped?.hostRelease), /^RELEASE sent from the host/);
         await waitFor('the spool to be emptied', () => fs.readdirSync(path.join(stateDir, 'spool')).length === 0, 5000, 100);
+      });
+
+      test('DEL after the pod netns was deleted: lease dropped, RELEASE from the host', async () => {
+        const n = await topo.addPod();
+        const containerId = `gone${n}`;
+        const add = await cniMacvlan(topo, { command: 'ADD', containerId, podIndex: n, config: macvlanConfig(topo, daemon) });
+        assert.equal(add.code, 0, add.stdout + add.stderr);
+        const ip = (add.json?.ips?.[0]?.address as string).split('/')[0] as string;
+        await waitFor(`${kind} to hold the lease`, () => server.leases().some((l) => l.ip === ip), 5000, 100);
+        const netnsPath = topo.netnsPath(n);
+        await topo.removePod(n);
+
+        const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
+        const del = await cniIpam(topo, { command: 'DEL', containerId, netnsPath, config: macvlanConfig(topo, daemon) });
+        assert.deepEqual([del.code, del.stdout], [0, ''], del.stderr);
+        await waitFor(`${kind} to free the lease`, () => !server.leases().some((l) => l.ip === ip), 5000, 100);
+        const sent = releases(await capture.stop());
+        assert.deepEqual(sent.map(({ p, m }) => [p.ipSrc, m.ciaddr]), [[nodeIp, ip]], 'one RELEASE, from the node');
+        assert.ok(!(await daemon.rpc('leases', {})).some((l) => l.containerId === containerId));
       });
     });
   }
