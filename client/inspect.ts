@@ -128,7 +128,7 @@ export function leasesTable(leases: LeaseView[], nowMs: number, st: Style = PLAI
     podName(l),
     l.network,
     l.ifName,
-    l.address ? `${l.address}/${l.prefixLength}` : '-',
+    l.address ? `${l.address}/${l.prefixLength}${l.changedTo ? ` -> ${l.changedTo}` : ''}` : '-',
     l.serverId ?? '-',
     l.state,
     when(l.t1At, nowMs),
@@ -149,6 +149,7 @@ export function leaseDetailText(d: LeaseDetail, nowMs: number, st: Style = PLAIN
     ['netns', d.netns],
     ['state', stateStyle(d.state, st)(d.state)],
     ['address', d.address ? `${d.address}/${d.prefixLength}` : '-'],
+    ['changed to', d.changedTo ? st.red(`${d.changedTo} (the server bound another address; the pod still has ${d.address}, link held down)`) : '-'],
     ['gateway', f?.gateway ?? '-'],
     ['server', d.serverId ?? '-'],
     ['lease time', f ? (f.leaseTimeS === 0xffffffff ? 'infinite' : humanDuration(f.leaseTimeS * 1000)) : '-'],
@@ -162,6 +163,7 @@ export function leaseDetailText(d: LeaseDetail, nowMs: number, st: Style = PLAIN
     ['mtu', f?.mtu !== undefined ? String(f.mtu) : '-'],
     ['CNI_ARGS', Object.entries(d.args).map(([k, v]) => `${k}=${v}`).join(';') || '-'],
     ['last error', d.lastError ? st.red(d.lastError) : '-'],
+    ['ignored replies', Object.entries(d.ignored ?? {}).map(([why, n]) => `${why}: ${n}`).join(', ') || '-'],
   ];
   const w = Math.max(...fields.map(([k]) => k.length));
   const head = `${st.bold('Lease')} ${d.containerId}/${d.network}/${d.ifName}\n${fields.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;

@@ -28,6 +28,17 @@ export interface AddParams extends Attachment {
   timeoutMs?: number;
   /** Option 61 choice (IPAM key clientId); `value` is literal text, already resolved from fromArg. Absent: legacy. */
   clientId?: 'legacy' | 'pod' | 'duid' | { value: string };
+  /** The routes the plugin's result gave the runtime for ifName (after ipam.routes/defaultRoute/priority), gateways
+   *  resolved as the main plugin resolves them. The kernel drops them when the daemon takes an expired lease's link
+   *  down; the daemon adds them again when the same address is bound and the link comes back up. */
+  routes?: PodRoute[];
+}
+
+/** A route as installed in the pod: `gw` absent means on-link (link scope); metric 0 is the kernel's default. */
+export interface PodRoute {
+  dst: string; // CIDR
+  gw?: string;
+  metric?: number;
 }
 
 export interface Route {
@@ -96,6 +107,9 @@ export interface LeaseView extends Attachment {
   t2At?: string;
   expiresAt?: string;
   lastError?: string;
+  /** Set while the server has bound this address instead of `address`, the one the pod's interface was configured
+   *  with (after expiry); the link is held down and CHECK fails until the attachment is re-created. */
+  changedTo?: string;
 }
 
 /** One state change of a lease (RFC 2131 state names); `why` names the trigger ("OFFER", "T1", "NAK: ..."). */
@@ -110,6 +124,8 @@ export interface Transition {
 export interface LeaseDetail extends LeaseView {
   facts?: LeaseFacts;
   transitions: Transition[];
+  /** Replies ignored by this lease, counted by reason (daemon/dhcp/lease.ts IgnoreReason). */
+  ignored?: Record<string, number>;
 }
 
 export interface StatusResult {
