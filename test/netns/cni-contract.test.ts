@@ -112,10 +112,9 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
     assert.equal(dnsmasq.leases().length, (await daemon.rpc('leases', {})).length);
   });
 
-  // The daemon's part: the lease it went on acquiring for a killed plugin is gone after DEL. The server keeps it until
-  // it expires: the address was never configured on eth1, so the RELEASE (UDP from ciaddr) cannot be sent; see the
-  // issue note.
-  test('a plugin killed mid-ADD (runtime timeout) leaves no orphan in the daemon once DEL comes', async () => {
+  // The lease the daemon went on acquiring for a killed plugin is gone after DEL, on the server too: the address was
+  // never configured on eth1, so the RELEASE goes through AF_PACKET from ciaddr (UDP from ciaddr has no route).
+  test('a plugin killed mid-ADD (runtime timeout) leaves no orphan in the daemon or on the server once DEL comes', async () => {
     await topo.exec(topo.lanNs, 'ip', ['link', 'set', topo.lanPort, 'down']);
     try {
       const killed = await cniMacvlan(topo, { command: 'ADD', containerId: 'kill7', podIndex: 7, config: macvlanConfig(topo, daemon, { timeout: '30s' }), timeoutMs: 2500 });
@@ -129,6 +128,7 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
     const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'kill7', podIndex: 7, config: macvlanConfig(topo, daemon) });
     assert.equal(del.code, 0, del.stdout + del.stderr);
     assert.ok(!(await daemon.rpc('leases', {})).some((l) => l.containerId === 'kill7'));
+    await waitFor('dnsmasq to free it', () => !dnsmasq.leases().some((l) => l.ip === bound.address), 5000, 100);
   });
 
   test('no leak: 200 ADD/CHECK/DEL cycles leave the daemon\'s descriptors and heap at their baseline', async () => {
