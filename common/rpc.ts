@@ -28,10 +28,18 @@ export interface AddParams extends Attachment {
   timeoutMs?: number;
   /** Option 61 choice (IPAM key clientId); `value` is literal text, already resolved from fromArg. Absent: legacy. */
   clientId?: 'legacy' | 'pod' | 'duid' | { value: string };
-  /** The routes the plugin's result gave the runtime for ifName (after ipam.routes/defaultRoute/priority), gateways
-   *  resolved as the main plugin resolves them. The kernel drops them when the daemon takes an expired lease's link
-   *  down; the daemon adds them again when the same address is bound and the link comes back up. */
-  routes?: PodRoute[];
+  /** How the plugin turned the lease's routes into its result (ipam.priority, ipam.routes, ipam.defaultRoute). The
+   *  kernel drops a pod's routes through ifName when the daemon takes an expired lease's link down; when the same
+   *  address is bound again the daemon builds the result's routes the same way (common/cni/result.ts podRoutes) and
+   *  adds them back. Absent: the defaults (the server's routes, metric 0). */
+  routing?: RouteConfig;
+}
+
+export interface RouteConfig {
+  priority?: number;
+  /** ipam.routes: here an absent gw means the lease's gateway (CNI result semantics), not on-link. */
+  routes?: Route[];
+  defaultRoute?: boolean;
 }
 
 /** A route as installed in the pod: `gw` absent means on-link (link scope); metric 0 is the kernel's default. */

@@ -1,7 +1,8 @@
 // Drives one attachment's pure lease core: feeds it packets and timeouts in order, carries out its actions
 // (send, emit, persist), keeps the one timer of the lease armed at the core's next deadline, and holds a socket
 // only while a transaction needs one (an open socket pins the pod netns).
-import { AddParams, LeaseFacts, Transition } from '../common/rpc';
+import { AddParams, LeaseFacts, PodRoute, Transition } from '../common/rpc';
+import { podRoutes } from '../common/cni/result';
 import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
@@ -27,6 +28,9 @@ export interface RunnerDeps {
   metrics?: RunnerMetrics;
   /** Sets the pod interface administratively up or down (the expiry policy); absent: the policy is off. */
   setLinkUp?(up: boolean): Promise<void>;
+  /** Adds one route through the pod interface (daemon/transport/netns.ts routeAdd): the link policy restores the
+   *  result's routes with it. */
+  addRoute?(route: PodRoute): Promise<void>;
   /** Give up a background acquisition after this long (daemon -resendtimeout); 0 or absent: never. */
   resendTimeoutMs?: number;
   /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
@@ -316,6 +320,7 @@ export class LeaseRunner {
       if (this.linkHeldDown) {
         this.linkHeldDown = false;
         await this.setLink(true);
+        await this.restoreRoutes();
         this.deps.log.info({ address }, 'same address bound again: link up');
       }
       return;
@@ -323,6 +328,22 @@ export class LeaseRunner {
     this.changedTo = address;
     this.deps.log.warn({ configured: this.configuredAddress, bound: address }, 'server bound a different address; link held down');
     await this.holdLinkDown();
+  }
+
+  /** Taking the link down made the kernel drop every route through it (the prefix route of its address comes back
+   *  with the link: IPv4 addresses stay on a down link). The routes the main plugin installed from our result are
+   *  built again the same way and added back; one already there (EEXIST) is fine. */
+  private async restoreRoutes(): Promise<void> {
+    if (!this.deps.addRoute || !this.facts) return;
+    const routing = this.params.routing ?? {};
+    for (const route of podRoutes(this.facts, routing)) {
+      try {
+        await this.deps.addRoute(route);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code !== 'EEXIST') this.deps.log.warn({ route, err: e.message }, 'cannot restore a route after link up');
+      }
+    }
   }
 
   private async holdLinkDown(): Promise<void> {

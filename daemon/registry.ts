@@ -9,7 +9,7 @@ import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
-import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp } from './transport/netns';
+import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, routeAdd } from './transport/netns';
 import { clientIdFor } from './client-id';
 import { LeaseStore, LoadedRecord } from './store';
 import { leaseFacts } from './facts';
@@ -132,6 +132,9 @@ export class Registry {
       if (!runner.bound || !runner.facts) {
         throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
       }
+      if (runner.changedTo !== undefined) {
+        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} changed from ${runner.configuredAddress} to ${runner.changedTo} after it expired; the pod's interface still has ${runner.configuredAddress} (held down): re-create the attachment`);
+      }
       const s = runner.state;
       const expiresAtMs = 'lease' in s ? s.lease.expiresAtMs : null;
       if (expiresAtMs !== null && expiresAtMs <= this.deps.now()) {
@@ -162,7 +165,7 @@ export class Registry {
     const key = attachmentKey(a);
     const r = this.leases.get(key);
     if (!r) throw new CniError(CniCode.NO_LEASE, `no lease for ${key}`);
-    const d: LeaseDetail = { ...view(r), transitions: [...r.transitions] };
+    const d: LeaseDetail = { ...view(r), transitions: [...r.transitions], ignored: { ...r.ignored } };
     if (r.facts) d.facts = r.facts;
     return d;
   }
@@ -318,6 +321,7 @@ export class Registry {
       netnsPath,
       metrics: this.deps.metrics,
       setLinkUp: (up) => linkSetUp(netnsPath, p.ifName, up),
+      addRoute: (route) => routeAdd(netnsPath, p.ifName, route),
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
       sendFromHost: this.deps.sendFromHost,
     });
@@ -382,5 +386,10 @@ function view(r: LeaseRunner): LeaseView {
     v.expiresAt = iso(s.lease.expiresAtMs);
   }
   if (r.lastError) v.lastError = r.lastError;
+  if (r.changedTo !== undefined) {
+    // `address` stays what the pod's interface has; changedTo is what the server bound instead.
+    v.address = r.configuredAddress;
+    v.changedTo = r.changedTo;
+  }
   return v;
 }

@@ -1,5 +1,5 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
-import { AddParams, Attachment, CheckParams, GcParams } from '../common/rpc';
+import { AddParams, Attachment, CheckParams, GcParams, RouteConfig } from '../common/rpc';
 import { CniCode, CniError } from '../common/cni/errors';
 
 type Obj = Record<string, unknown>;
@@ -97,7 +97,37 @@ export function addParams(params: unknown): AddParams {
     p.timeoutMs = t;
   }
   if (o.clientId !== undefined) p.clientId = clientId(o.clientId);
+  if (o.routing !== undefined) p.routing = routing(o.routing);
   return p;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** More static routes than this is not a pod's configuration. */
+const MAX_ROUTES = 256;
+
+function routing(v: unknown): RouteConfig {
+  const o = object(v, 'routing');
+  const out: RouteConfig = {};
+  if (o.priority !== undefined) {
+    const m = o.priority;
+    if (!Number.isInteger(m) || (m as number) < 0 || (m as number) > 0xffffffff) fail('routing.priority', 'must be an integer 0..4294967295');
+    out.priority = m as number;
+  }
+  if (o.defaultRoute !== undefined) {
+    if (typeof o.defaultRoute !== 'boolean') fail('routing.defaultRoute', 'must be a boolean');
+    out.defaultRoute = o.defaultRoute;
+  }
+  if (o.routes !== undefined) {
+    if (!Array.isArray(o.routes) || o.routes.length > MAX_ROUTES) fail('routing.routes', `must be an array of at most ${MAX_ROUTES} routes`);
+    out.routes = o.routes.map((e, i) => {
+      const r = object(e, `routing.routes[${i}]`);
+      const [net, len, ...rest] = typeof r.dst === 'string' ? r.dst.split('/') : [];
+      if (!net || !IPV4.test(net) || !len || !/^\d{1,2}$/.test(len) || Number(len) > 32 || rest.length > 0) fail(`routing.routes[${i}].dst`, 'must be an IPv4 CIDR');
+      if (r.gw !== undefined && (typeof r.gw !== 'string' || !IPV4.test(r.gw))) fail(`routing.routes[${i}].gw`, 'must be an IPv4 address');
+      return r.gw === undefined ? { dst: r.dst as string } : { dst: r.dst as string, gw: r.gw as string };
+    });
+  }
+  return out;
 }
 
 function clientId(v: unknown): NonNullable<AddParams['clientId']> {

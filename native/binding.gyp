@@ -8,6 +8,7 @@
         "src/nsexec.c",
         "src/operr.c",
         "src/packet.c",
+        "src/route.c",
         "src/udp.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

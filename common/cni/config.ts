@@ -400,5 +400,7 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.broadcast !== undefined) params.broadcast = conf.ipam.broadcast;
   if (conf.ipam.timeoutMs !== undefined) params.timeoutMs = conf.ipam.timeoutMs;
   if (conf.ipam.clientId !== undefined) params.clientId = resolveClientId(conf.ipam.clientId, args);
+  // The daemon rebuilds the result's routes from these when it restores a link (common/rpc.ts AddParams.routing).
+  params.routing = { priority: conf.ipam.priority, routes: conf.ipam.routes.map((r) => ({ ...r })), defaultRoute: conf.ipam.defaultRoute };
   return params;
 }

@@ -1,6 +1,6 @@
 // The CNI result of an IPAM plugin, built once in the newest shape from what the daemon says about the lease.
 // IPAM plugins return the abbreviated result: no `interfaces`, no `ips[].interface` (SPEC.md "Delegated plugins").
-import type { LeaseFacts } from '../rpc';
+import type { LeaseFacts, PodRoute } from '../rpc';
 
 /** Route scope values CNI 1.1 uses (netlink's RT_SCOPE_*). */
 export const SCOPE_LINK = 253;
@@ -65,6 +65,22 @@ export function buildResult(facts: LeaseFacts, cfg: ResultConfig): Result {
   const dns = dnsOf(facts.dns);
   if (dns) result.dns = dns;
   return result;
+}
+
+/**
+ * The routes of buildResult's result as the main plugin installs them (CNI ConfigureIface): a route without gw goes
+ * via ips[].gateway, gw "0.0.0.0" is on-link, priority is the metric. The daemon adds these back after it brought an
+ * expired lease's link down and up again.
+ */
+export function podRoutes(facts: LeaseFacts, cfg: ResultConfig): PodRoute[] {
+  const result = buildResult(facts, cfg);
+  return (result.routes ?? []).map((r) => {
+    const gw = r.gw ?? result.ips[0]?.gateway;
+    const route: PodRoute = { dst: r.dst };
+    if (gw !== undefined && gw !== '0.0.0.0') route.gw = gw;
+    if (r.priority) route.metric = r.priority;
+    return route;
+  });
 }
 
 /**

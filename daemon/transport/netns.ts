@@ -64,6 +64,7 @@ interface NativeAddon {
   packetSend(handle: object, ipPacket: Buffer): void;
   packetClose(handle: object): void;
   udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
+  routeAdd(netnsPath: string, ifName: string, dst: string, prefixLength: number, gw: string | null, metric: number): Promise<void>;
 }
 
 // Loaded on first use, so modules that only need the types (and unit tests without a build) do not need it.
@@ -80,6 +81,13 @@ export function linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo> {
 
 export function linkSetUp(netnsPath: string, ifName: string, up: boolean): Promise<void> {
   return native().linkSetUp(netnsPath, ifName, up);
+}
+
+/** Adds an IPv4 route through ifName in the netns (rtnetlink; protocol boot, scope link without a gateway). `dst`
+ *  is a CIDR; metric 0 is the kernel's default. Rejects with code 'EEXIST' when the same route is already there. */
+export function routeAdd(netnsPath: string, ifName: string, route: { dst: string; gw?: string; metric?: number }): Promise<void> {
+  const [dst, prefix] = route.dst.split('/');
+  return native().routeAdd(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
 }
 
 /** AF_PACKET socket on the interface that receives IPv4/UDP datagrams to port 68 (unfragmented) and sends IPv4

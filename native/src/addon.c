@@ -15,6 +15,7 @@
 #include "link.h"
 #include "nsexec.h"
 #include "packet.h"
+#include "route.h"
 #include "udp.h"
 
 #define NAPI_OK(call)                      \
@@ -96,8 +97,8 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
 
 /* ---- netns jobs: run on the libuv threadpool, settle a Promise on the JS thread ---- */
 
-enum job_kind { JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP };
-static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp"};
+enum job_kind { JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP, JOB_ROUTE_ADD };
+static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp", "routeAdd"};
 
 struct job {
   enum job_kind kind;
@@ -107,6 +108,7 @@ struct job {
   char *ifname;
   int up;
   struct in_addr local;
+  struct route_spec route;
   struct op_error err;
   struct link_facts facts;
   int fd;
@@ -126,6 +128,7 @@ static int job_body(void *arg, struct op_error *e) {
     case JOB_LINK_SET_UP: return link_set_up(j->ifname, j->up, e);
     case JOB_OPEN_PACKET: return (j->fd = packet_open(j->ifname, &j->facts, e)) < 0 ? -1 : 0;
     case JOB_OPEN_UDP: return (j->fd = udp_open(j->ifname, j->local, e)) < 0 ? -1 : 0;
+    case JOB_ROUTE_ADD: return route_add(j->ifname, &j->route, e);
   }
   return op_fail_with(e, "job", EINVAL);
 }
@@ -192,7 +195,8 @@ static void job_complete(napi_env env, napi_status status, void *data) {
   } else {
     switch (j->kind) {
       case JOB_LINK_INFO: result = link_info_value(env, &j->facts); break;
-      case JOB_LINK_SET_UP: napi_get_undefined(env, &result); break;
+      case JOB_LINK_SET_UP:
+      case JOB_ROUTE_ADD: napi_get_undefined(env, &result); break;
       case JOB_OPEN_PACKET:
         result = packet_handle_new(env, j);
         j->fd = -1; /* owned by the handle now, or closed by its failure path */
@@ -293,6 +297,44 @@ static napi_value js_open_udp(napi_env env, napi_callback_info info) {
   if (!j->err.errnum && inet_pton(AF_INET, address, &j->local) != 1)
     j->err = (struct op_error){.errnum = EINVAL, .reason = "bindAddress is not an IPv4 address"};
   free(address);
+  return job_start(env, j);
+}
+
+/* routeAdd(netnsPath, ifName, dst, prefixLength, gw | null, metric): an IPv4 route through ifName in the netns. */
+static napi_value js_route_add(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t prefix;
+  uint32_t metric;
+  napi_valuetype gw_type;
+  if (get_args(env, info, 6, argv)) return NULL;
+  if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || napi_get_value_uint32(env, argv[5], &metric) != napi_ok ||
+      napi_typeof(env, argv[4], &gw_type) != napi_ok || (gw_type != napi_null && gw_type != napi_string)) {
+    napi_throw_type_error(env, NULL, "routeAdd(netnsPath, ifName, dst: string, prefixLength: number, gw: string | null, metric: number)");
+    return NULL;
+  }
+  struct job *j = job_new(env, JOB_ROUTE_ADD, argv[0], argv[1]);
+  if (!j) return NULL;
+  char *dst = get_string(env, argv[2], "dst must be a string");
+  char *gw = dst && gw_type == napi_string ? get_string(env, argv[4], "gw must be a string or null") : NULL;
+  if (!dst || (gw_type == napi_string && !gw)) {
+    free(dst);
+    job_free(j);
+    return NULL;
+  }
+  j->route.prefix_length = prefix;
+  j->route.metric = metric;
+  j->route.has_gw = gw != NULL;
+  if (j->err.errnum) {
+    /* the interface name was already refused */
+  } else if (inet_pton(AF_INET, dst, &j->route.dst) != 1) {
+    j->err = (struct op_error){.errnum = EINVAL, .reason = "dst is not an IPv4 address"};
+  } else if (prefix < 0 || prefix > 32) {
+    j->err = (struct op_error){.errnum = EINVAL, .reason = "prefixLength must be 0..32"};
+  } else if (gw && inet_pton(AF_INET, gw, &j->route.gw) != 1) {
+    j->err = (struct op_error){.errnum = EINVAL, .reason = "gw is not an IPv4 address"};
+  }
+  free(gw);
+  free(dst);
   return job_start(env, j);
 }
 
@@ -560,6 +602,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"packetSend", NULL, js_packet_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetClose", NULL, js_packet_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"routeAdd", NULL, js_route_add, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

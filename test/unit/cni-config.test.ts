@@ -162,8 +162,13 @@ test('configParams is the daemon\'s add params without the CNI_* parts', () => {
   const c = parseNetConf(conf({ provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }], broadcast: false, timeout: '10s', request: [{ skipDefault: true, option: 'routers' }] }));
   assert.deepEqual(configParams(c, { K8S_POD_NAME: 'web-0' }), {
     network: 'lan', paramRequestList: [3], provide: [{ code: 12, value: 'web-0' }], broadcast: false, timeoutMs: 10_000,
+    routing: { priority: 0, routes: [], defaultRoute: true },
   });
-  assert.deepEqual(configParams(parseNetConf(conf()), {}), { network: 'lan', paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [] });
+  const routing = { priority: 0, routes: [], defaultRoute: true };
+  assert.deepEqual(configParams(parseNetConf(conf()), {}), { network: 'lan', paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [], routing });
+  // What the daemon needs to rebuild the result's routes when it restores a link after expiry.
+  const routed = parseNetConf(conf({ priority: 7, defaultRoute: false, routes: [{ dst: '10.0.0.0/8' }, { dst: '192.0.2.0/24', gw: '198.19.0.9' }] }));
+  assert.deepEqual(configParams(routed, {}).routing, { priority: 7, defaultRoute: false, routes: [{ dst: '10.0.0.0/8' }, { dst: '192.0.2.0/24', gw: '198.19.0.9' }] });
 });
 
 test('DEL reads only what it uses, so a config with other problems can still be released', () => {
@@ -173,4 +178,25 @@ test('DEL reads only what it uses, so a config with other problems can still be 
   assert.throws(() => parseDelConf(conf({ daemonSocketPath: 'rel' })), (e: CniError) => e.code === 7);
   assert.throws(() => parseDelConf(conf({}, { name: undefined })), (e: CniError) => e.code === 7);
   assert.throws(() => parseDelConf(conf({}, { cniVersion: '9.9.9' })), (e: CniError) => e.code === 1);
+});
+
+test('ipam.clientId: the three modes, a literal value, fromArg resolved from CNI_ARGS; at most 254 bytes of text', () => {
+  for (const mode of ['legacy', 'pod', 'duid'] as const) {
+    assert.equal(configParams(parseNetConf(conf({ clientId: mode })), {}).clientId, mode);
+  }
+  assert.equal(configParams(parseNetConf(conf()), {}).clientId, undefined, 'absent: the daemon uses legacy');
+  assert.deepEqual(configParams(parseNetConf(conf({ clientId: { value: 'rack7-db' } })), {}).clientId, { value: 'rack7-db' });
+  const fromArg = parseNetConf(conf({ clientId: { fromArg: 'K8S_POD_NAME' } }));
+  assert.deepEqual(configParams(fromArg, { K8S_POD_NAME: 'web-0' }).clientId, { value: 'web-0' });
+  assert.throws(() => configParams(fromArg, {}), (e: CniError) => e.code === 4 && e.msg === 'ipam.clientId.fromArg: CNI_ARGS has no K8S_POD_NAME');
+  assert.throws(() => configParams(fromArg, { K8S_POD_NAME: 'x'.repeat(255) }), (e: CniError) => e.code === 4 && /K8S_POD_NAME is 255 bytes/.test(e.msg));
+  assert.deepEqual(configParams(parseNetConf(conf({ clientId: { value: 'é'.repeat(127) } })), {}).clientId, { value: 'é'.repeat(127) }, '254 bytes fit');
+  rejects(conf({ clientId: { value: 'x'.repeat(255) } }), 7, /^ipam\.clientId\.value.*is 255 bytes/);
+  rejects(conf({ clientId: { value: '' } }), 7, /^ipam\.clientId\.value.*is empty/);
+  rejects(conf({ clientId: { value: 5 } }), 7, /^ipam\.clientId\.value.*must be a string/);
+  rejects(conf({ clientId: 'mac' }), 7, /^ipam\.clientId.*must be "legacy", "pod", "duid"/);
+  rejects(conf({ clientId: { value: 'a', fromArg: 'B' } }), 7, /^ipam\.clientId.*exactly one of "value" and "fromArg"/);
+  rejects(conf({ clientId: {} }), 7, /^ipam\.clientId.*exactly one of "value" and "fromArg"/);
+  rejects(conf({ clientId: { fromArg: '' } }), 7, /^ipam\.clientId\.fromArg.*CNI_ARGS key/);
+  rejects(conf({ clientId: { value: 'a', type: 0 } }), 2, /^ipam\.clientId\.type: unsupported field/);
 });

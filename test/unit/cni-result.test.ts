@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CniError } from '../../common/cni/errors';
-import { buildResult, Result, SCOPE_LINK } from '../../common/cni/result';
+import { buildResult, podRoutes, Result, SCOPE_LINK } from '../../common/cni/result';
 import {
   compareVersions, convertResult, LATEST_VERSION, requireSupportedVersion, requireVerbSupported, SUPPORTED_VERSIONS, versionInfo,
 } from '../../common/cni/version';
@@ -154,4 +154,15 @@ test('CHECK needs 0.4.0 or later, STATUS and GC 1.1.0: code 1 before', () => {
       }
     }
   }
+});
+
+test('podRoutes: the result\'s routes as the main plugin installs them (gateway resolved, on-link, metric)', () => {
+  assert.deepEqual(podRoutes(facts, {}), [{ dst: '198.18.0.0/24' }, { dst: '0.0.0.0/0', gw: '198.19.0.1' }]);
+  assert.deepEqual(podRoutes(facts, { priority: 30, defaultRoute: false, routes: [{ dst: '10.0.0.0/8' }, { dst: '192.0.2.0/24', gw: '198.19.0.9' }] }), [
+    { dst: '198.18.0.0/24', metric: 30 },
+    { dst: '10.0.0.0/8', gw: '198.19.0.1', metric: 30 }, // no gw: ips[].gateway, as CNI ConfigureIface does
+    { dst: '192.0.2.0/24', gw: '198.19.0.9', metric: 30 },
+  ]);
+  const { gateway: _, ...noGateway } = facts;
+  assert.deepEqual(podRoutes({ ...noGateway, routes: [] }, { routes: [{ dst: '10.0.0.0/8' }] }), [{ dst: '10.0.0.0/8' }], 'no gateway at all: on-link');
 });

@@ -34,3 +34,21 @@ test('every bad field is named, with code 7', () => {
   }
   assert.throws(() => attachmentParams({ containerId: 'c', network: 'n' }), /ifName/);
 });
+
+test('routing (how the result\'s routes were built) passes through, each bad field named', () => {
+  const routing = { priority: 9, defaultRoute: false, routes: [{ dst: '10.0.0.0/8' }, { dst: '192.0.2.0/24', gw: '198.19.0.9' }] };
+  assert.deepEqual(addParams({ ...good, routing }).routing, routing);
+  assert.deepEqual(addParams({ ...good, routing: {} }).routing, {});
+  const bad: [unknown, RegExp][] = [
+    ['x', /routing must be an object/],
+    [{ priority: -1 }, /routing\.priority must be an integer/],
+    [{ defaultRoute: 'no' }, /routing\.defaultRoute must be a boolean/],
+    [{ routes: {} }, /routing\.routes must be an array/],
+    [{ routes: [{ dst: '10.0.0.0' }] }, /routing\.routes\[0\]\.dst must be an IPv4 CIDR/],
+    [{ routes: [{ dst: '10.0.0.0/33' }] }, /routing\.routes\[0\]\.dst must be an IPv4 CIDR/],
+    [{ routes: [{ dst: '10.0.0.0/8', gw: 'fe80::1' }] }, /routing\.routes\[0\]\.gw must be an IPv4 address/],
+  ];
+  for (const [value, msg] of bad) {
+    assert.throws(() => addParams({ ...good, routing: value }), (e: CniError) => e.code === 7 && msg.test(e.msg), JSON.stringify(value));
+  }
+});
