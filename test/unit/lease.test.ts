@@ -638,3 +638,38 @@ describe('state is plain JSON', () => {
     assert.deepEqual([...seen].sort(), ['BOUND', 'REBINDING', 'RELEASED', 'RENEWING', 'REQUESTING', 'SELECTING']);
   });
 });
+
+describe('renewal retransmission in a short lease', () => {
+  test('with the RFC\'s 60 s floor, a 20 s lease still retransmits: the wait is at most lease/8 (2.5 s)', () => {
+    const c = new Client(config()); // DEFAULT_TIMING: minRenewRetransmitMs 60 s
+    assert.equal(c.cfg.timing.minRenewRetransmitMs, 60_000);
+    bound(c, { leaseS: 20, t1S: 10, t2S: 15 });
+    const { t2AtMs, expiresAtMs } = c.lease;
+    const at: [string, number, string][] = [];
+    while (c.state.state !== 'INIT' && c.state.state !== 'SELECTING') {
+      const actions = c.fire();
+      if (sends(actions).length > 0) at.push([c.state.state, c.now, onlySend(actions).via]);
+      assert.ok(at.length < 10);
+    }
+    const t1 = (at[0] as [string, number, string])[1];
+    assert.deepEqual(at.slice(0, 4), [
+      ['RENEWING', t1, 'udp'],
+      ['RENEWING', t1 + 2500, 'udp'], // half of the 5 s to T2 (2.5 s) = lease/8: retransmitted, not skipped
+      ['REBINDING', t2AtMs as number, 'packet'],
+      ['REBINDING', (t2AtMs as number) + 2500, 'packet'],
+    ]);
+    assert.ok(c.now === expiresAtMs, 'expiry ends REBINDING');
+  });
+
+  test('a long lease keeps the 60 s floor: half the remaining time, never less than 60 s', () => {
+    const c = new Client(config());
+    bound(c, { leaseS: 1000, t1S: 500, t2S: 600 }); // 100 s from T1 to T2; lease/8 = 125 s > 60 s
+    c.fire();
+    assert.equal(c.name, 'RENEWING');
+    const t1 = c.now;
+    c.fire();
+    assert.equal(c.now - t1, 60_000, 'half of 100 s is 50 s, raised to the 60 s floor');
+    c.fire();
+    assert.equal(c.name, 'REBINDING', 'the next wait is cut at T2');
+  });
+});
