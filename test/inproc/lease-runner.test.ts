@@ -1,0 +1,100 @@
+// LeaseRunner without root: an in-memory ChannelFactory and a fake server in the same process, real timers with
+// short retransmission times.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
+import { decode, encode } from '../../daemon/dhcp/codec';
+import { ClientConfig } from '../../daemon/dhcp/lease';
+import { seededRng } from '../../daemon/dhcp/rng';
+import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
+import { LeaseRunner } from '../../daemon/lease-runner';
+import { createLogger } from '../../daemon/log';
+import type { Channel, ChannelFactory, Received } from '../../daemon/transport/channel';
+
+const SERVER = '198.19.60.1';
+const ADDRESS = '198.19.60.20';
+
+/** A server that answers DISCOVER with OFFER and REQUEST with ACK, or stays silent; counts what it heard. */
+class FakeServer {
+  heard: number[] = [];
+  constructor(public answering: boolean) {}
+
+  factory(): ChannelFactory {
+    const open = async (_ns: string, _if: string, _src: string, onReceive: (r: Received) => void): Promise<Channel> => ({
+      send: (payload) => {
+        const d = decode(payload);
+        assert.ok(d.ok);
+        const type = d.value.options.get(Opt.MESSAGE_TYPE)?.[0] ?? 0;
+        this.heard.push(type);
+        if (!this.answering) return;
+        const answer = type === MessageType.DISCOVER ? MessageType.OFFER : type === MessageType.REQUEST ? MessageType.ACK : 0;
+        if (answer) setImmediate(() => onReceive({ payload: encode(reply(d.value, answer)), srcIp: SERVER, dstIp: '255.255.255.255' }));
+      },
+      close: () => {},
+    });
+    return { openPacket: open, openUdp: open };
+  }
+}
+
+function reply(req: DhcpMessage, type: number): DhcpMessage {
+  const options = new Map<number, Buffer>([
+    [Opt.MESSAGE_TYPE, Buffer.from([type])],
+    [Opt.SERVER_ID, ipToBytes(SERVER)],
+    [Opt.LEASE_TIME, u32(3600)],
+    [Opt.SUBNET_MASK, ipToBytes('255.255.252.0')],
+  ]);
+  return { ...req, op: 2, yiaddr: ADDRESS, ciaddr: '0.0.0.0', options };
+}
+
+function runner(server: FakeServer, resendTimeoutMs: number): LeaseRunner {
+  const cfg: ClientConfig = {
+    chaddr: '02:00:00:00:00:01',
+    clientId: Buffer.from('\0c1/lan/eth1').toString('hex'),
+    paramRequestList: [1, 3, 51],
+    provide: [],
+    broadcastFlag: false,
+    maxMessageSize: 1500,
+    timing: { firstRetransmitMs: 40, maxRetransmitMs: 80, jitterMs: 10, minRenewRetransmitMs: 60_000, requestRetries: 4 },
+  };
+  return new LeaseRunner(
+    { containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p1', args: {}, paramRequestList: cfg.paramRequestList, provide: [] },
+    cfg,
+    { channels: server.factory(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), netnsPath: '/run/netns/p1', resendTimeoutMs },
+  );
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('-resendtimeout: with no server, the background acquisition gives up and says what it tried', async (t) => {
+  const server = new FakeServer(false);
+  const r = runner(server, 400);
+  t.after(() => r.stop('test over'));
+  r.start();
+  const waiting = assert.rejects(r.waitBound(10_000), /acquisition cancelled: resend timeout reached/);
+  await waitFor('the runner to give up', () => !r.active);
+  assert.ok(server.heard.filter((m) => m === MessageType.DISCOVER).length >= 2, `DISCOVERs retransmitted: ${server.heard}`);
+  assert.match(r.lastError ?? '', /^gave up after 400ms \(resend timeout\): \d+ DISCOVERs on eth1 in \/run\/netns\/p1, no OFFER/);
+  await waiting;
+  const sent = server.heard.length;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(server.heard.length, sent, 'nothing is sent after giving up');
+});
+
+test('-resendtimeout does not touch a lease that was bound in time', async (t) => {
+  const server = new FakeServer(true);
+  const r = runner(server, 200);
+  t.after(() => r.stop('test over'));
+  r.start();
+  const facts = await r.waitBound(5000);
+  assert.equal(facts.address, ADDRESS);
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal(r.active, true);
+  assert.equal(r.state.state, 'BOUND');
+  assert.deepEqual(server.heard, [MessageType.DISCOVER, MessageType.REQUEST]);
+});
