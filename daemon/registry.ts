@@ -13,7 +13,7 @@ import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp,
 import { clientIdFor } from './client-id';
 import { LeaseStore, LoadedRecord } from './store';
 import { leaseFacts } from './facts';
-import { attachmentGone, recordOf, resumeState, storedAck } from './resume';
+import { attachmentGone, netnsGone, recordOf, resumeState, storedAck } from './resume';
 import { HostSend, releaseFromHost } from './host-release';
 
 export interface RegistryDeps {
@@ -238,15 +238,15 @@ export class Registry {
     this.vanishTimer = setTimeout(() => void tick(), intervalMs);
   }
 
-  /** Drops every lease whose netns or interface vanished without a DEL (node reboot, runtime crash, `ip netns
-   *  del`): the address is free for reuse, so a RELEASE goes from the host when it can; nothing is sent from the
+  /** Drops every lease whose netns vanished without a DEL (node reboot, runtime crash, `ip netns del`); a removed
+   *  interface is noticed at the lease's next transaction instead, so the sweep stays one stat per lease. The address is free for reuse, so a RELEASE goes from the host when it can; nothing is sent from the
    *  pod side or afterwards, the record goes, no socket is left in the netns. */
   async sweepVanished(): Promise<void> {
     for (const [key, runner] of [...this.leases]) {
       const inode = this.netnsInodes.get(runner);
       if (inode === undefined) continue;
       const netnsPath = this.deps.opts.hostPrefix + runner.params.netns;
-      const gone = await attachmentGone(netnsPath, runner.params.ifName, inode, runner.cfg.chaddr);
+      const gone = await netnsGone(netnsPath, inode);
       if (!gone) continue;
       await this.serial(key, async () => {
         if (this.leases.get(key) !== runner) return;

@@ -77,16 +77,24 @@ function normalMac(mac: string): string {
   return mac.replace(/[:-]/g, '').toLowerCase();
 }
 
-/** Whether the attachment still exists: undefined when it does, else why not. Holds nothing open: a stat of the
- *  netns file (its inode names the namespace) and one interface lookup. */
-export async function attachmentGone(netnsPath: string, ifName: string, netnsInode: number, mac: string): Promise<string | undefined> {
+/** Whether the pod's netns file still names the same namespace: undefined when it does, else why not. One stat,
+ *  nothing entered or held open: cheap enough to run for every lease every few seconds. */
+export async function netnsGone(netnsPath: string, netnsInode: number): Promise<string | undefined> {
   let ino: number;
   try {
     ino = (await fs.stat(netnsPath)).ino;
   } catch (err) {
     return `netns ${netnsPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
   }
-  if (ino !== netnsInode) return `netns ${netnsPath} names another namespace (inode ${ino}, was ${netnsInode})`;
+  return ino === netnsInode ? undefined : `netns ${netnsPath} names another namespace (inode ${ino}, was ${netnsInode})`;
+}
+
+/** Whether the attachment still exists: the netns (netnsGone) and the interface with its MAC (one lookup inside the
+ *  netns on a worker thread). Used once per stored lease at start; a running lease notices a removed interface at
+ *  its next transaction (ENODEV → linkGone). */
+export async function attachmentGone(netnsPath: string, ifName: string, netnsInode: number, mac: string): Promise<string | undefined> {
+  const ns = await netnsGone(netnsPath, netnsInode);
+  if (ns) return ns;
   try {
     const link = await linkInfo(netnsPath, ifName);
     if (normalMac(link.mac) !== normalMac(mac)) return `${ifName} has MAC ${link.mac}, not ${mac}`;
