@@ -3,6 +3,7 @@
 // going away and coming back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { macToString } from '../../daemon/dhcp/bytes';
 import { ClientConfig } from '../../daemon/dhcp/lease';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
@@ -141,7 +142,8 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         const rebooted = await again.waitBound(15_000);
         assert.equal(rebooted.address, facts.address);
         assert.deepEqual(again.transitions.slice(0, 2).map((x) => x.to), ['REBOOTING', 'BOUND']);
-        const req = (await capture.stop()).map(dhcpOf).find((m) => m && messageType(m) === MessageType.REQUEST);
+        // Other pods of this suite renew meanwhile: pick this client's REQUEST by its chaddr.
+        const req = (await capture.stop()).map(dhcpOf).find((m) => m && messageType(m) === MessageType.REQUEST && macToString(m.chaddr) === mac);
         assert.ok(req, 'an INIT-REBOOT REQUEST');
         assert.equal(requestedIp(req), facts.address);
         assert.equal(serverId(req), undefined);
