@@ -49,7 +49,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'add-timeout': { key: 'addTimeoutMs', kind: 'duration', help: 'ADD deadline before CNI error 11 (default 30s)' },
   'state-dir': { key: 'stateDir', kind: 'string', help: 'lease records (default /var/lib/ts-dhcp)' },
   'release-on-exit': { key: 'releaseOnExit', kind: 'bool', help: 'release every lease when stopping (node decommissioning)' },
-  'check-interval': { key: 'checkIntervalMs', kind: 'duration', help: 'check for vanished pod netns/interfaces (default 10s)' },
+  'check-interval': { key: 'checkIntervalMs', kind: 'duration', help: 'sweep for vanished pod netns besides inotify on their directories (default 60s)' },
   'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
   'metrics-address': { key: 'metricsAddress', kind: 'string', help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)' },
 };
@@ -75,7 +75,7 @@ export function defaultOptions(): DaemonOptions {
     addTimeoutMs: 30_000,
     stateDir: '/var/lib/ts-dhcp',
     releaseOnExit: false,
-    checkIntervalMs: 10_000,
+    checkIntervalMs: 60_000,
     logLevel: 'info',
   };
 }

@@ -15,6 +15,7 @@ import { LeaseStore, LoadedRecord } from './store';
 import { leaseFacts } from './facts';
 import { attachmentGone, netnsGone, recordOf, resumeState, storedAck } from './resume';
 import { HostSend, releaseFromHost } from './host-release';
+import { NetnsWatch } from './netns-watch';
 
 export interface RegistryDeps {
   opts: DaemonOptions;
@@ -56,6 +57,10 @@ export class Registry {
   /** The inode of each lease's netns at ADD: the record keeps it, the vanish check compares it. */
   private readonly netnsInodes = new WeakMap<LeaseRunner, number>();
   private vanishTimer?: NodeJS.Timeout;
+  /** Set while the vanish check runs: netns directories watched for removals between sweeps. */
+  private netnsWatch?: NetnsWatch;
+  private sweeping?: Promise<void>;
+  private sweepAgain = false;
 
   constructor(private readonly deps: RegistryDeps) {}
 
@@ -182,6 +187,8 @@ export class Registry {
   async shutdown(release: boolean): Promise<void> {
     clearTimeout(this.vanishTimer);
     this.vanishTimer = undefined;
+    this.netnsWatch?.close();
+    this.netnsWatch = undefined;
     const runners = [...this.leases.values()];
     if (release) {
       await Promise.all(runners.map((r) => this.del(r.params).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'release on exit failed'))));
@@ -229,13 +236,31 @@ export class Registry {
     }
   }
 
-  /** Checks every attachment every intervalMs (after the previous check finished) until shutdown. */
+  /** Checks the attachments of a netns directory as soon as it changes (inotify), and every attachment every
+   *  intervalMs (after the previous check finished) for paths that cannot be watched, until shutdown. */
   startVanishCheck(intervalMs: number): void {
+    this.netnsWatch = new NetnsWatch(() => void this.sweepSoon());
+    for (const r of this.leases.values()) this.netnsWatch.watch(this.deps.opts.hostPrefix + r.params.netns);
     const tick = async (): Promise<void> => {
-      await this.sweepVanished().catch((err: Error) => this.deps.log.error({ err: err.message }, 'vanish check failed'));
+      await this.sweepSoon();
       if (this.vanishTimer) this.vanishTimer = setTimeout(() => void tick(), intervalMs);
     };
     this.vanishTimer = setTimeout(() => void tick(), intervalMs);
+  }
+
+  /** One sweep at a time; a change noticed during a sweep gets another sweep after it. */
+  private sweepSoon(): Promise<void> {
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return this.sweeping;
+    }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        await this.sweepVanished().catch((err: Error) => this.deps.log.error({ err: err.message }, 'vanish check failed'));
+      } while (this.sweepAgain);
+    })().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
   }
 
   /** Drops every lease whose netns vanished without a DEL (node reboot, runtime crash, `ip netns del`); a removed
@@ -326,6 +351,7 @@ export class Registry {
       sendFromHost: this.deps.sendFromHost,
     });
     this.netnsInodes.set(runner, netnsInode);
+    this.netnsWatch?.watch(netnsPath);
     return runner;
   }
 

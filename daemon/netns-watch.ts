@@ -1,0 +1,34 @@
+// Notices pod netns files disappearing (`ip netns del`, a runtime removing its sandbox) as they happen, through
+// inotify on the directories that hold them (one descriptor per directory, none per lease), so the periodic sweep
+// of every lease can be slow and an idle node with a thousand leases stays idle.
+import { FSWatcher, watch } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class NetnsWatch {
+  private readonly watchers = new Map<string, FSWatcher>();
+
+  /** `onChanged()`: a watched directory changed; the caller checks its leases (one stat each). */
+  constructor(private readonly onChanged: () => void) {}
+
+  /** Starts watching the directory of `netnsPath` unless it is watched already. A path that cannot be watched
+   *  (e.g. /proc/PID/ns/net) is left to the periodic sweep. */
+  watch(netnsPath: string): void {
+    const dir = dirname(netnsPath);
+    if (this.watchers.has(dir)) return;
+    try {
+      const w = watch(dir, { persistent: false }, () => this.onChanged());
+      w.on('error', () => {
+        w.close();
+        this.watchers.delete(dir);
+      });
+      this.watchers.set(dir, w);
+    } catch {
+      // Not watchable: the sweep covers it.
+    }
+  }
+
+  close(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+}
