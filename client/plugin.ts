@@ -9,8 +9,7 @@ import { CniCode, CniError, toCniErrorJson } from '../common/cni/errors';
 import { buildResult } from '../common/cni/result';
 import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from '../common/cni/version';
 import type { CheckResult, LeaseFacts } from '../common/rpc';
-import { writeSpool } from '../common/spool';
-import { call } from './rpc-client';
+import type { call } from './rpc-client';
 
 export interface PluginIo {
   env: Record<string, string | undefined>;
@@ -32,7 +31,8 @@ export function rpcTimeoutMs(configuredTimeoutMs: number | undefined): number {
 }
 
 export async function runPlugin(io: PluginIo, deps: PluginDeps = {}): Promise<number> {
-  const rpc = deps.call ?? call;
+  // Loaded on first use: VERSION needs no socket, and only a DEL the daemon could not take writes the spool.
+  const rpc: typeof call = (...a) => (deps.call ?? (require('./rpc-client') as typeof import('./rpc-client')).call)(...a);
   const declared = declaredVersion(io.stdin);
   try {
     const env = readEnv(io.env);
@@ -101,7 +101,7 @@ async function del(env: CniEnv, stdin: Buffer | string, rpc: typeof call): Promi
   } catch (err) {
     if (!(err instanceof CniError) || !UNREACHABLE.has(err.code)) throw err;
     try {
-      await writeSpool(conf.stateDir, attachment);
+      await (require('../common/spool') as typeof import('../common/spool')).writeSpool(conf.stateDir, attachment);
     } catch (spoolErr) {
       throw new CniError(CniCode.IO_FAILURE, `${err.msg}; and the release could not be remembered in ${conf.stateDir}: ${(spoolErr as Error).message}`, err.details);
     }

@@ -3,6 +3,8 @@
 // never collide with JSON-RPC's reserved -32768..-32000 range) and the CNI `details` as `data`.
 
 export const DEFAULT_SOCKET_PATH = '/run/cni/ts-dhcp.sock';
+/** The daemon's lease records and the plugin's DEL spool (daemon --state-dir, IPAM stateDir). */
+export const DEFAULT_STATE_DIR = '/var/lib/ts-dhcp';
 /** Largest request line the daemon reads; a CNI config with prevResult fits many times over. */
 export const MAX_REQUEST_BYTES = 1 << 20;
 

@@ -6,7 +6,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Attachment } from './rpc';
 
-export const DEFAULT_STATE_DIR = '/var/lib/ts-dhcp';
 export const SPOOL_RECORD_VERSION = 1;
 
 export interface SpoolRecord extends Attachment {

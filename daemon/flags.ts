@@ -1,6 +1,6 @@
 // Daemon command line. The reference daemon's Go-style flags are accepted verbatim (single dash, "-flag value" or
 // "-flag=value") so ts-dhcp can replace `dhcp daemon` in existing units; GNU long options are the documented form.
-import { DEFAULT_SOCKET_PATH } from '../common/rpc';
+import { DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR } from '../common/rpc';
 import { parseDuration } from './duration';
 
 export interface DaemonOptions {
@@ -73,7 +73,7 @@ export function defaultOptions(): DaemonOptions {
     resendMaxMs: 62_000,
     resendTimeoutMs: 0,
     addTimeoutMs: 30_000,
-    stateDir: '/var/lib/ts-dhcp',
+    stateDir: DEFAULT_STATE_DIR,
     releaseOnExit: false,
     checkIntervalMs: 60_000,
     logLevel: 'info',
