@@ -76,7 +76,8 @@ export type DelParams = Attachment;
 export interface DelResult {
   /** False when the daemon held no lease for the attachment (DEL is idempotent). */
   released: boolean;
-  /** True when the lease was forgotten without a RELEASE because its netns was already gone. */
+  /** True when the netns was already gone: the lease left the daemon, and a RELEASE went from the daemon's own
+   *  netns when the server was reachable (daemon/host-release.ts). */
   dropped?: boolean;
 }
 
