@@ -20,8 +20,6 @@ export interface RunnerDeps {
   log: Logger;
   /** The netns path as this daemon sees it (host prefix applied). */
   netnsPath: string;
-  /** Called after every step that changed something the store or the lease view cares about. */
-  onChange?(runner: LeaseRunner, event?: LeaseEvent): void;
   /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
   persist?(runner: LeaseRunner): Promise<void>;
   /** Counts events (daemon/metrics.ts) when metrics are on. */
@@ -194,16 +192,15 @@ export class LeaseRunner {
     if (before.state !== state.state) this.deps.log.info({ from: before.state, to: state.state }, 'state');
     if (before.state !== state.state && this.txStartMs === undefined && state.state !== 'BOUND') this.txStartMs = this.deps.now();
     await this.reconcileChannel();
-    let event: LeaseEvent | undefined;
     const events: LeaseEvent[] = [];
     let persist = false;
     for (const action of actions) {
       if (action.type === 'send') await this.send(action.msg, action.via, action.srcIp, action.dstIp);
       else if (action.type === 'persist') persist = true;
       else if (action.type === 'emit') {
-        events.push((event = action.event));
-        this.onEvent(event);
-        await this.linkPolicy(event);
+        events.push(action.event);
+        this.onEvent(action.event);
+        await this.linkPolicy(action.event);
       }
     }
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
@@ -218,7 +215,6 @@ export class LeaseRunner {
     if (!ACQUIRING_STATES.has(state.state)) this.acquiringSinceMs = undefined;
     else this.acquiringSinceMs ??= this.deps.now();
     this.arm();
-    if (event || before.state !== state.state) this.deps.onChange?.(this, event);
   }
 
   private async persistNow(): Promise<void> {
