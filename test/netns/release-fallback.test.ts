@@ -4,7 +4,7 @@
 // - the daemon was down at DEL and macvlan removed eth1 since: at the next start the attachment is dead, and the
 //   RELEASE goes from the daemon's own netns (the node's eno1 has a LAN address, as on a real node); the same when
 //   the pod netns is gone at DEL.
-// Against dnsmasq and ISC dhcpd, one after the other on the same LAN.
+// Against dnsmasq, ISC dhcpd and Kea, one after the other on the same LAN.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,7 @@ import { messageType, serverId } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
   Topology, cniIpam, cniMacvlan, createTopology, dhcpOf, macvlanConfig, startCapture, startDhcpd, startDnsmasq,
-  startTsDaemon, waitFor, type DhcpServer, type Packet, type TsDaemon,
+  startKea, startTsDaemon, waitFor, type DhcpServer, type Packet, type TsDaemon,
 } from './lib';
 
 function releases(packets: Packet[]): { p: Packet; m: DhcpMessage }[] {
@@ -24,7 +24,7 @@ function releases(packets: Packet[]): { p: Packet; m: DhcpMessage }[] {
 }
 
 const RANGE: [string, string] = ['198.19.57.10', '198.19.57.200'];
-const START = { dnsmasq: startDnsmasq, dhcpd: startDhcpd };
+const START = { dnsmasq: startDnsmasq, dhcpd: startDhcpd, kea: startKea };
 
 describe('RELEASE when the pod side cannot send it', () => {
   let topo: Topology;
@@ -44,7 +44,7 @@ describe('RELEASE when the pod side cannot send it', () => {
     return d;
   }
 
-  for (const kind of ['dnsmasq', 'dhcpd'] as const) {
+  for (const kind of ['dnsmasq', 'dhcpd', 'kea'] as const) {
     describe(kind, () => {
       let server: DhcpServer;
       let daemon: TsDaemon;
