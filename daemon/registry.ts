@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView } from '../common/rpc';
 import { ClientConfig, LeaseState, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
+import { DEFAULT_TIMING } from './dhcp/timing';
 import { CniCode, CniError } from '../common/cni/errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
@@ -312,13 +313,7 @@ export class Registry {
       provide: p.provide.map((o) => ({ code: o.code, value: Buffer.from(o.value).toString('hex') })),
       broadcastFlag: p.broadcast ?? opts.broadcast,
       maxMessageSize: Math.max(576, Math.min(link.mtu, 1500)),
-      timing: {
-        firstRetransmitMs: opts.retransmitMs,
-        maxRetransmitMs: opts.resendMaxMs,
-        jitterMs: 1000,
-        minRenewRetransmitMs: 60_000,
-        requestRetries: 4,
-      },
+      timing: { ...DEFAULT_TIMING, firstRetransmitMs: opts.retransmitMs, maxRetransmitMs: opts.resendMaxMs },
     };
     try {
       identity(cfg); // the core would throw on every step; say so now, naming the option

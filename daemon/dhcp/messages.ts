@@ -35,22 +35,6 @@ export interface ClientIdentity extends OptionChoices<Buffer> {
   maxMessageSize: number;
 }
 
-/** What the client asks for unless told otherwise: addressing, routes (RFC 3442 included), DNS, MTU, lease times. */
-export const DEFAULT_PARAM_REQUEST_LIST: readonly number[] = [
-  Opt.SUBNET_MASK,
-  Opt.ROUTER,
-  Opt.DNS_SERVERS,
-  Opt.DOMAIN_NAME,
-  Opt.INTERFACE_MTU,
-  Opt.BROADCAST_ADDRESS,
-  Opt.STATIC_ROUTES,
-  Opt.LEASE_TIME,
-  Opt.RENEWAL_TIME,
-  Opt.REBINDING_TIME,
-  Opt.DOMAIN_SEARCH,
-  Opt.CLASSLESS_ROUTES,
-];
-
 /** Options each builder computes per message: a provided value would contradict the protocol state. */
 const COMPUTED: ReadonlySet<number> = new Set([
   Opt.PAD,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '../../daemon/dhcp/codec';
 import { ClientConfig, LeaseState } from '../../daemon/dhcp/lease';
-import { DEFAULT_PARAM_REQUEST_LIST } from '../../daemon/dhcp/messages';
+import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
 import { messageType, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING } from '../../daemon/dhcp/timing';
@@ -15,7 +15,7 @@ const NOW = 1_700_000_000_000;
 const cfg: ClientConfig = {
   chaddr: '02:00:00:00:00:01',
   clientId: Buffer.from('\0ctr1/net1/eth1').toString('hex'),
-  paramRequestList: [...DEFAULT_PARAM_REQUEST_LIST],
+  paramRequestList: [...DEFAULT_REQUEST_LIST],
   provide: [],
   broadcastFlag: false,
   maxMessageSize: 1500,

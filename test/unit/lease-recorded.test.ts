@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { macToString } from '../../daemon/dhcp/bytes';
 import { decode } from '../../daemon/dhcp/codec';
 import { Action, ClientConfig, LeaseEvent, LeaseState, step } from '../../daemon/dhcp/lease';
-import { DEFAULT_PARAM_REQUEST_LIST } from '../../daemon/dhcp/messages';
+import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
 import { leaseTimeS, rebindingTimeS, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING } from '../../daemon/dhcp/timing';
@@ -26,7 +26,7 @@ function config(chaddr: Buffer): ClientConfig {
   return {
     chaddr: macToString(chaddr),
     clientId: '',
-    paramRequestList: [...DEFAULT_PARAM_REQUEST_LIST],
+    paramRequestList: [...DEFAULT_REQUEST_LIST],
     provide: [],
     broadcastFlag: true,
     maxMessageSize: 1500,

@@ -13,7 +13,7 @@ import {
   step,
   transportFor,
 } from '../../daemon/dhcp/lease';
-import { DEFAULT_PARAM_REQUEST_LIST } from '../../daemon/dhcp/messages';
+import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
 import { requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING, TimingConfig } from '../../daemon/dhcp/timing';
@@ -30,7 +30,7 @@ function config(timing: Partial<TimingConfig> = {}): ClientConfig {
   return {
     chaddr: MAC,
     clientId: Buffer.from('\0ctr1/net1/eth1').toString('hex'),
-    paramRequestList: [...DEFAULT_PARAM_REQUEST_LIST],
+    paramRequestList: [...DEFAULT_REQUEST_LIST],
     provide: [{ code: Opt.HOST_NAME, value: Buffer.from('pod-a').toString('hex') }],
     broadcastFlag: false,
     maxMessageSize: 1500,

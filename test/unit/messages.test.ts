@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
+import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
 import { describe, test } from 'node:test';
 import {
   ClientIdentity,
-  DEFAULT_PARAM_REQUEST_LIST,
   buildDiscover,
   buildRelease,
   buildRequestInitReboot,
@@ -113,20 +113,20 @@ describe('builders (RFC 2131 table 5)', () => {
 describe('mergeOptions', () => {
   const defaults = {
     clientId: 'default-id',
-    paramRequestList: [...DEFAULT_PARAM_REQUEST_LIST],
+    paramRequestList: [...DEFAULT_REQUEST_LIST],
     provide: [
       { code: 12, value: 'default-host' },
       { code: 60, value: 'ts-dhcp' },
     ],
   };
 
-  test('the default request list includes DNS, routes (3, 33, 121), mask, MTU and search', () => {
-    for (const code of [1, 3, 6, 15, 26, 33, 119, 121]) assert.ok(DEFAULT_PARAM_REQUEST_LIST.includes(code), `code ${code}`);
+  test("the default request list (the plugin's list in common/cni/config.ts) includes DNS, routes (3, 33, 121), mask and search", () => {
+    for (const code of [1, 3, 6, 15, 33, 119, 121]) assert.ok(DEFAULT_REQUEST_LIST.includes(code), `code ${code}`);
   });
 
   test('a user request list only adds codes: DNS is never dropped', () => {
     const m = mergeOptions(defaults, { paramRequestList: [121, 42, 3, 42] });
-    assert.deepEqual(m.paramRequestList, [...DEFAULT_PARAM_REQUEST_LIST, 42]);
+    assert.deepEqual(m.paramRequestList, [...DEFAULT_REQUEST_LIST, 42]);
     assert.ok(m.paramRequestList.includes(Opt.DNS_SERVERS));
     assert.deepEqual(mergeOptions({ ...defaults, paramRequestList: [6] }, { paramRequestList: [1] }).paramRequestList, [6, 1]);
   });
