@@ -2,7 +2,6 @@
 // (send, emit, persist), keeps the one timer of the lease armed at the core's next deadline, and holds a socket
 // only while a transaction needs one (an open socket pins the pod netns).
 import { AddParams, LeaseFacts, PodRoute, Transition } from '../common/rpc';
-import { podRoutes } from '../common/cni/result';
 import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
@@ -10,6 +9,7 @@ import { DhcpMessage, MessageType } from './dhcp/types';
 import { CniCode, CniError } from '../common/cni/errors';
 import { leaseFacts } from './facts';
 import { HostSend, releaseFromHost } from './host-release';
+import { LinkHold } from './link-hold';
 import type { Logger } from './log';
 import { Channel, ChannelFactory, Received } from './transport/channel';
 
@@ -24,7 +24,8 @@ export interface RunnerDeps {
   persist?(runner: LeaseRunner): Promise<void>;
   /** Counts events (daemon/metrics.ts) when metrics are on. */
   metrics?: RunnerMetrics;
-  /** Sets the pod interface administratively up or down (the expiry policy); absent: the policy is off. */
+  /** Sets the pod interface administratively up or down (the expiry policy, daemon/link-hold.ts); absent: the
+   *  policy is off. */
   setLinkUp?(up: boolean): Promise<void>;
   /** Adds one route through the pod interface (daemon/transport/netns.ts routeAdd): the link policy restores the
    *  result's routes with it. */
@@ -62,10 +63,6 @@ const MAX_TIMER_MS = 0x7fffffff;
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
 const ACQUIRING_STATES = new Set(['SELECTING', 'REQUESTING', 'REBOOTING']);
 
-/** While the link is held down, a broadcast brings it up for this long to hear the reply (dnsmasq's ping check
- *  delays an OFFER ~3 s). */
-const REPLY_WINDOW_MS = 4000;
-
 export class LeaseRunner {
   state: LeaseState = initialState();
   facts?: LeaseFacts;
@@ -85,22 +82,44 @@ export class LeaseRunner {
   private channel?: { key: string; ch: Channel };
   private waiters = new Set<Waiter>();
   private stopped = false;
-  /** The address of the first ACK: the one the CNI plugin configured on the interface. */
-  configuredAddress?: string;
-  /** Set while the server has bound an address other than configuredAddress: CHECK and the lease view show it. */
-  changedTo?: string;
   /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
   readonly ignored: Record<string, number> = {};
-  /** True while this runner holds the pod link down (expired lease, or a changed address). */
-  linkHeldDown = false;
-  private linkDownTimer?: NodeJS.Timeout;
   private acquiringSinceMs?: number;
+  /** The expiry link policy; absent when deps.setLinkUp is. */
+  private readonly link?: LinkHold;
 
   constructor(
     readonly params: AddParams,
     readonly cfg: ClientConfig,
     private readonly deps: RunnerDeps,
-  ) {}
+  ) {
+    if (deps.setLinkUp) {
+      this.link = new LinkHold(
+        { setLinkUp: deps.setLinkUp, addRoute: deps.addRoute, log: deps.log },
+        {
+          closeChannel: () => this.closeChannel(),
+          reopenChannel: () => this.reconcileChannel(),
+          serialise: (work) => {
+            this.chain = this.chain.then(work);
+          },
+          active: () => !this.stopped,
+          facts: () => this.facts,
+          routing: () => this.params.routing ?? {},
+          ioError: (err) => this.noteIoError(err),
+        },
+      );
+    }
+  }
+
+  /** The address of the first ACK: the one the CNI plugin configured on the interface. */
+  get configuredAddress(): string | undefined {
+    return this.link?.configuredAddress;
+  }
+
+  /** Set while the server has bound an address other than configuredAddress: CHECK and the lease view show it. */
+  get changedTo(): string | undefined {
+    return this.link?.changedTo;
+  }
 
   /** False once released or stopped (DEL, shutdown, resend timeout): a new ADD needs a new runner. */
   get active(): boolean {
@@ -159,7 +178,7 @@ export class LeaseRunner {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.linkDownTimer);
+    this.link?.stop();
     this.closeChannel();
     for (const w of this.waiters) {
       clearTimeout(w.timer);
@@ -200,7 +219,7 @@ export class LeaseRunner {
       else if (action.type === 'emit') {
         events.push(action.event);
         this.onEvent(action.event);
-        await this.linkPolicy(action.event);
+        await this.link?.onEvent(action.event);
       }
     }
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
@@ -292,87 +311,6 @@ export class LeaseRunner {
     }
   }
 
-  /**
-   * Expiry policy. The pod must stop using an address that is no longer leased: the link goes down (as the reference
-   * plugin does; the kernel drops the routes through it and sockets on it fail at once). Removing the address instead
-   * would keep the link usable for DHCP, but the address is the CNI plugin's configuration, not ours, and the addon
-   * has no address calls; a down link is also what the runtime and operators recognise. AF_PACKET cannot send on a
-   * down link, so each broadcast of the re-acquisition opens the link for REPLY_WINDOW_MS. When the configured
-   * address is bound again the link stays up; a different address keeps it down and sets changedTo (the pod's
-   * configuration is stale; CHECK reports it).
-   */
-  private async linkPolicy(event: LeaseEvent): Promise<void> {
-    if (!this.deps.setLinkUp) return;
-    if (event.kind === 'expired') {
-      await this.holdLinkDown();
-      return;
-    }
-    if (event.kind !== 'bound' && event.kind !== 'renewed' && event.kind !== 'rebound' && event.kind !== 'changed') return;
-    const address = event.ack.yiaddr;
-    this.configuredAddress ??= address;
-    if (address === this.configuredAddress) {
-      this.changedTo = undefined;
-      clearTimeout(this.linkDownTimer);
-      if (this.linkHeldDown) {
-        this.linkHeldDown = false;
-        await this.setLink(true);
-        await this.restoreRoutes();
-        this.deps.log.info({ address }, 'same address bound again: link up');
-      }
-      return;
-    }
-    this.changedTo = address;
-    this.deps.log.warn({ configured: this.configuredAddress, bound: address }, 'server bound a different address; link held down');
-    await this.holdLinkDown();
-  }
-
-  /** Taking the link down made the kernel drop every route through it (the prefix route of its address comes back
-   *  with the link: IPv4 addresses stay on a down link). The routes the main plugin installed from our result are
-   *  built again the same way and added back; one already there (EEXIST) is fine. */
-  private async restoreRoutes(): Promise<void> {
-    if (!this.deps.addRoute || !this.facts) return;
-    const routing = this.params.routing ?? {};
-    for (const route of podRoutes(this.facts, routing)) {
-      try {
-        await this.deps.addRoute(route);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code !== 'EEXIST') this.deps.log.warn({ route, err: e.message }, 'cannot restore a route after link up');
-      }
-    }
-  }
-
-  private async holdLinkDown(): Promise<void> {
-    clearTimeout(this.linkDownTimer);
-    this.linkHeldDown = true;
-    this.closeChannel();
-    await this.setLink(false);
-  }
-
-  /** Before a broadcast while the link is held down: up for one reply window. */
-  private async openReplyWindow(): Promise<void> {
-    clearTimeout(this.linkDownTimer);
-    await this.setLink(true);
-    // A socket opened while the link was down carries ENETDOWN: start afresh.
-    this.closeChannel();
-    await this.reconcileChannel();
-    this.linkDownTimer = setTimeout(() => {
-      this.chain = this.chain.then(async () => {
-        if (this.stopped || !this.linkHeldDown) return;
-        this.closeChannel();
-        await this.setLink(false);
-      });
-    }, REPLY_WINDOW_MS);
-  }
-
-  private async setLink(up: boolean): Promise<void> {
-    try {
-      await this.deps.setLinkUp?.(up);
-    } catch (err) {
-      this.noteIoError(err as NodeJS.ErrnoException);
-    }
-  }
-
   private onReceive = (r: Received): void => {
     const decoded = decode(r.payload);
     if (!decoded.ok) {
@@ -419,7 +357,7 @@ export class LeaseRunner {
   private async send(msg: Parameters<typeof encode>[0], via: 'packet' | 'udp', srcIp: string, dstIp: string): Promise<void> {
     const name = SEND_NAMES[msg.options.get(53)?.[0] ?? 0] ?? 'message';
     this.sentCounts.set(name, (this.sentCounts.get(name) ?? 0) + 1);
-    if (this.linkHeldDown && via === 'packet') await this.openReplyWindow();
+    if (this.link?.heldDown && via === 'packet') await this.link.openReplyWindow();
     const payload = encode(msg);
     if ((await this.sendOn(via, payload, srcIp, dstIp, name, msg.xid)) || name !== 'RELEASE') return;
     // UDP from ciaddr has no route when the address was never configured on the interface (plugin killed mid-ADD,
