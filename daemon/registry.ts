@@ -55,6 +55,8 @@ export function legacyClientId(a: Attachment): Buffer {
 export class Registry {
   private readonly leases = new Map<string, LeaseRunner>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The daemon's randomness (resume spread, xids of host-side RELEASEs); each lease seeds its own from it. */
+  private readonly rng = seededRng(randomBytes(4).readUInt32LE(0));
   /** The inode of each lease's netns at ADD: the record keeps it, the vanish check compares it. */
   private readonly netnsInodes = new WeakMap<LeaseRunner, number>();
   private vanishTimer?: NodeJS.Timeout;
@@ -227,7 +229,7 @@ export class Registry {
       if (ack) runner.ack = ack;
       if (ack) runner.facts = leaseFacts(ack);
       this.leases.set(key, runner);
-      const delayMs = Math.floor(Math.random() * spreadMs);
+      const delayMs = Math.floor(this.rng.next() * spreadMs);
       log.info({ attachment: key, state: state.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
       setTimeout(() => {
         void this.serial(key, async () => {
@@ -336,7 +338,7 @@ export class Registry {
       persist: (r) => this.persist(r),
       channels: this.deps.channels,
       now: this.deps.now,
-      rng: seededRng(randomBytes(4).readUInt32LE(0)),
+      rng: seededRng(this.rng.u32()),
       log: leaseLogger(this.deps.log, p),
       netnsPath,
       metrics: this.deps.metrics,
@@ -354,7 +356,7 @@ export class Registry {
    *  happened, for the log line. */
   private async releaseFromHost(cfg: ClientConfig, state: LeaseState): Promise<string> {
     if (!this.deps.sendFromHost) return 'no host sender';
-    return releaseFromHost(this.deps.sendFromHost, cfg, state, this.deps.now(), seededRng(randomBytes(4).readUInt32LE(0)));
+    return releaseFromHost(this.deps.sendFromHost, cfg, state, this.deps.now(), this.rng);
   }
 
   /** Brings the pod's interface up before the first send (the reference plugin loses 1-3 s to ENETDOWN here).
