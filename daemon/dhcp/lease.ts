@@ -258,24 +258,9 @@ function onRelease(s: LeaseState, ctx: StepContext): StepResult {
   }
 }
 
+/** The pod's interface or netns is gone: in every state the lease ends here, and nothing can be sent. */
 function onLinkGone(s: LeaseState): StepResult {
-  switch (s.state) {
-    case 'INIT':
-    case 'INIT-REBOOT':
-    case 'SELECTING':
-    case 'REQUESTING':
-    case 'REBOOTING':
-    case 'BOUND':
-    case 'RENEWING':
-    case 'REBINDING':
-      return released(s, false);
-    case 'RELEASED':
-      return { state: s, actions: [] };
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
-  }
+  return s.state === 'RELEASED' ? { state: s, actions: [] } : released(s, false);
 }
 
 function released(s: LeaseState, sentRelease: boolean): StepResult {
