@@ -3,14 +3,10 @@ import { test } from 'node:test';
 import { encodeOption } from '../../daemon/dhcp/options';
 import { DhcpMessage, Opt } from '../../daemon/dhcp/types';
 import { leaseFacts } from '../../daemon/facts';
+import { reply } from '../helpers/messages';
 
 function ack(options: [number, unknown][], yiaddr = '198.19.0.57'): DhcpMessage {
-  return {
-    op: 2, htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, flags: 0,
-    ciaddr: '0.0.0.0', yiaddr, siaddr: '0.0.0.0', giaddr: '0.0.0.0',
-    chaddr: Buffer.alloc(6), sname: '', file: '',
-    options: new Map(options.map(([c, v]) => [c, encodeOption(c, v)])),
-  };
+  return reply({ yiaddr, options: new Map(options.map(([c, v]) => [c, encodeOption(c, v)])) });
 }
 
 test('address, prefix, gateway, default route and DNS from a plain ACK', () => {

@@ -11,17 +11,14 @@ import {
   retransmitDelayMs,
 } from '../../daemon/dhcp/timing';
 import { DhcpMessage, Opt } from '../../daemon/dhcp/types';
+import { reply } from '../helpers/messages';
 
 function ack(times: { lease?: number; t1?: number; t2?: number }): DhcpMessage {
   const options = new Map<number, Buffer>([[Opt.MESSAGE_TYPE, Buffer.from([5])]]);
   if (times.lease !== undefined) options.set(Opt.LEASE_TIME, u32(times.lease));
   if (times.t1 !== undefined) options.set(Opt.RENEWAL_TIME, u32(times.t1));
   if (times.t2 !== undefined) options.set(Opt.REBINDING_TIME, u32(times.t2));
-  return {
-    op: 2, htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, flags: 0,
-    ciaddr: '0.0.0.0', yiaddr: '198.18.0.20', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
-    chaddr: Buffer.alloc(6), sname: '', file: '', options,
-  };
+  return reply({ yiaddr: '198.18.0.20', options });
 }
 
 const SENT = 1_000_000;

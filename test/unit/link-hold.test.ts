@@ -7,6 +7,7 @@ import type { LeaseEvent } from '../../daemon/dhcp/lease';
 import type { DhcpMessage } from '../../daemon/dhcp/types';
 import { LinkHold } from '../../daemon/link-hold';
 import type { Logger } from '../../daemon/log';
+import { reply } from '../helpers/messages';
 
 const CONFIGURED = '198.19.0.5';
 const OTHER = '198.19.0.9';
@@ -27,23 +28,7 @@ const FACTS: LeaseFacts = {
 };
 
 function ack(yiaddr: string): DhcpMessage {
-  return {
-    op: 2,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 1,
-    secs: 0,
-    flags: 0,
-    ciaddr: '0.0.0.0',
-    yiaddr,
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: Buffer.alloc(6),
-    sname: '',
-    file: '',
-    options: new Map(),
-  };
+  return reply({ yiaddr });
 }
 
 const bound = (address: string): LeaseEvent => ({ kind: 'bound', ack: ack(address) });

@@ -2,25 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as o from '../../daemon/dhcp/options';
 import { DhcpMessage, Opt } from '../../daemon/dhcp/types';
+import { reply } from '../helpers/messages';
 
 function msg(options: [number, number[] | Buffer][]): DhcpMessage {
-  return {
-    op: 2,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 1,
-    secs: 0,
-    flags: 0,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: Buffer.alloc(6),
-    sname: '',
-    file: '',
-    options: new Map(options.map(([c, v]) => [c, Buffer.from(v)])),
-  };
+  return reply({ options: new Map(options.map(([c, v]) => [c, Buffer.from(v)])) });
 }
 
 const with1 = (code: number, bytes: number[] | Buffer): DhcpMessage => msg([[code, bytes]]);
