@@ -2,7 +2,7 @@
 # Installs the Debian packages ts-dhcp's demo, tests and benchmark use, when any is missing. Run as root.
 # Package scripts are kept from starting the servers they install: tests start their own inside namespaces.
 set -euo pipefail
-pkgs=(dnsmasq kea-dhcp4-server isc-dhcp-server containernetworking-plugins tcpdump jq iproute2 iputils-ping procps
+pkgs=(dnsmasq kea-dhcp4-server isc-dhcp-server containernetworking-plugins tcpdump nftables jq iproute2 iputils-ping procps
       util-linux systemd hyperfine build-essential python3 ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
