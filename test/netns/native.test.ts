@@ -18,9 +18,10 @@ import {
   ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, openPacket, openUdp, type PacketSocket,
 } from '../../daemon/transport/netns';
 import { nativeChannels } from '../../daemon/transport/packet-channel';
+import { nsTag } from './lib/topology';
 
-const LAN = 'tsn-lan';
-const POD = 'tsn-pod';
+const LAN = `${nsTag()}tsn-lan`;
+const POD = `${nsTag()}tsn-pod`;
 const GONE = 'tsn-gone';
 const MV = 'tsn-mv';
 const nsPath = (ns: string): string => `/var/run/netns/${ns}`;

@@ -78,6 +78,14 @@ function pidsInNamespaces(nsNames: string[]): number[] {
   return pids;
 }
 
+/** TS_TEST_NS_TAG (a few [a-z0-9] chars) goes in front of every test namespace name, so that two checkouts can
+ * run the same netns test at once without sweeping each other's namespaces. */
+export function nsTag(): string {
+  const tag = process.env.TS_TEST_NS_TAG ?? '';
+  if (!/^[a-z0-9]{0,6}$/.test(tag)) throw new TypeError(`TS_TEST_NS_TAG must be 0-6 chars of [a-z0-9]: ${tag}`);
+  return tag;
+}
+
 /** Names of existing namespaces that belong to a topology with this prefix. */
 function namespacesWithPrefix(prefix: string): string[] {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -156,8 +164,9 @@ export class Topology {
   private destroying: Promise<void> | undefined;
 
   constructor(opts: TopologyOptions) {
-    if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(opts.prefix)) {
-      throw new TypeError(`netns prefix must be 1-24 chars of [a-z0-9-]: ${JSON.stringify(opts.prefix)}`);
+    const prefix = nsTag() + opts.prefix;
+    if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(prefix)) {
+      throw new TypeError(`netns prefix must be 1-24 chars of [a-z0-9-]: ${JSON.stringify(prefix)}`);
     }
     const lan = parseCidr(opts.lanCidr);
     const pod = parseCidr(opts.podCidr ?? defaultPodCidr(lan));
@@ -165,9 +174,9 @@ export class Topology {
     if ((lan.network & prefixToMaskInt(shorter)) >>> 0 === (pod.network & prefixToMaskInt(shorter)) >>> 0) {
       throw new TypeError(`pod network ${opts.podCidr} overlaps the LAN ${opts.lanCidr}`);
     }
-    this.prefix = opts.prefix;
-    this.lanNs = `${opts.prefix}lan`;
-    this.nodeNs = `${opts.prefix}node`;
+    this.prefix = prefix;
+    this.lanNs = `${prefix}lan`;
+    this.nodeNs = `${prefix}node`;
     this.serverIp = lan.address;
     this.lanPrefixLength = lan.prefixLength;
     this.lanNetmask = intToIp(prefixToMaskInt(lan.prefixLength));
