@@ -1,7 +1,7 @@
 // `ts-dhcp leases`, `ts-dhcp leases show ID` and `ts-dhcp status`: what the daemon holds, for operators. The
 // formatting functions are pure (time and colour are parameters) so the unit tests pin the output.
 import { DEFAULT_SOCKET_PATH, LeaseDetail, LeaseView, StatusResult } from '../common/rpc';
-import { CniError } from '../common/cni/errors';
+import { CniError } from '../daemon/cni/errors';
 import { parseDuration } from '../daemon/duration';
 import { call } from './rpc-client';
 

@@ -2,12 +2,12 @@
 // DHCP work; this side validates, asks the daemon over its socket, and formats the answer for the runtime.
 import { resolve as resolvePath } from 'node:path';
 import type { Writable } from 'node:stream';
-import { parseCniArgs } from '../common/cni/args';
-import { configParams, parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from '../common/cni/config';
-import { readEnv, CniEnv } from '../common/cni/env';
-import { CniCode, CniError, toCniErrorJson } from '../common/cni/errors';
-import { buildResult } from '../common/cni/result';
-import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from '../common/cni/version';
+import { parseCniArgs } from '../daemon/cni/args';
+import { configParams, parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from '../daemon/cni/config';
+import { readEnv, CniEnv } from '../daemon/cni/env';
+import { CniCode, CniError, toCniErrorJson } from '../daemon/cni/errors';
+import { buildResult } from '../daemon/cni/result';
+import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from '../daemon/cni/version';
 import type { CheckResult, LeaseFacts } from '../common/rpc';
 import type { call } from './rpc-client';
 

@@ -1,7 +1,7 @@
 // One JSON-RPC 2.0 call to the daemon: connect to its unix socket, write one request line, read one response line,
 // close. Written out here (a few lines) rather than pulled from a library: this runs in every plugin invocation.
 import { createConnection } from 'node:net';
-import { CniCode, CniError } from '../common/cni/errors';
+import { CniCode, CniError } from '../daemon/cni/errors';
 import type { MethodName, Methods } from '../common/rpc';
 
 /** Replies are small (a lease list is the largest); a daemon that streams more than this is misbehaving. */

@@ -32,7 +32,7 @@ export interface AddParams extends Attachment {
   clientId?: 'legacy' | 'pod' | 'duid' | { value: string };
   /** How the plugin turned the lease's routes into its result (ipam.priority, ipam.routes, ipam.defaultRoute). The
    *  kernel drops a pod's routes through ifName when the daemon takes an expired lease's link down; when the same
-   *  address is bound again the daemon builds the result's routes the same way (common/cni/result.ts podRoutes) and
+   *  address is bound again the daemon builds the result's routes the same way (daemon/cni/result.ts podRoutes) and
    *  adds them back. Absent: the defaults (the server's routes, metric 0). */
   routing?: RouteConfig;
 }

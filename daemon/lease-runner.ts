@@ -6,7 +6,7 @@ import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
 import { DhcpMessage, MessageType } from './dhcp/types';
-import { CniCode, CniError } from '../common/cni/errors';
+import { CniCode, CniError } from './cni/errors';
 import { leaseFacts } from './facts';
 import { HostSend, releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';

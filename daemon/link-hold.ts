@@ -2,7 +2,7 @@
 // another address, opens it for each broadcast's reply window, and brings it (and its routes) back when the
 // configured address is bound again. The lease runner owns one and feeds it the core's events.
 import { LeaseFacts, PodRoute, RouteConfig } from '../common/rpc';
-import { podRoutes } from '../common/cni/result';
+import { podRoutes } from './cni/result';
 import { LeaseEvent } from './dhcp/lease';
 import type { Logger } from './log';
 

@@ -5,7 +5,7 @@ import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, 
 import { ClientConfig, LeaseState, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
 import { DEFAULT_TIMING } from './dhcp/timing';
-import { CniCode, CniError } from '../common/cni/errors';
+import { CniCode, CniError } from './cni/errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics } from './lease-runner';

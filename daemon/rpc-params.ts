@@ -1,6 +1,6 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
 import { AddParams, Attachment, CheckParams, GcParams, RouteConfig } from '../common/rpc';
-import { CniCode, CniError } from '../common/cni/errors';
+import { CniCode, CniError } from './cni/errors';
 
 type Obj = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 import { Server, Socket } from 'node:net';
 import jsonrpc, { JsonRpcError } from 'jsonrpc-lite';
 import { MAX_REQUEST_BYTES } from '../common/rpc';
-import { CniError } from '../common/cni/errors';
+import { CniError } from './cni/errors';
 import type { Logger } from './log';
 
 export type Handler = (params: unknown) => Promise<unknown>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCniArgs } from '../../common/cni/args';
-import { CniError } from '../../common/cni/errors';
+import { parseCniArgs } from '../../daemon/cni/args';
+import { CniError } from '../../daemon/cni/errors';
 
 test('K=V pairs separated by ";"', () => {
   assert.deepEqual(parseCniArgs('K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc'), {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   configParams, DEFAULT_REQUEST_LIST, paramRequestList, parseDelConf, parseGoDurationMs, parseNetConf, resolveProvide,
-} from '../../common/cni/config';
-import { CniError } from '../../common/cni/errors';
+} from '../../daemon/cni/config';
+import { CniError } from '../../daemon/cni/errors';
 import { DEFAULT_SOCKET_PATH } from '../../common/rpc';
 
 type Json = Record<string, unknown>;

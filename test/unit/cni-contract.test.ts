@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildResult, mergeRoutes, Result } from '../../common/cni/result';
-import { convertResult, SUPPORTED_VERSIONS } from '../../common/cni/version';
+import { buildResult, mergeRoutes, Result } from '../../daemon/cni/result';
+import { convertResult, SUPPORTED_VERSIONS } from '../../daemon/cni/version';
 import type { LeaseFacts } from '../../common/rpc';
 import { readSpool, removeSpool, spoolFile, writeSpool } from '../../common/spool';
 

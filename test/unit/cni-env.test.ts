@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readEnv, REQUIRED_ENV } from '../../common/cni/env';
-import { CniError } from '../../common/cni/errors';
+import { readEnv, REQUIRED_ENV } from '../../daemon/cni/env';
+import { CniError } from '../../daemon/cni/errors';
 
 const full = { CNI_CONTAINERID: 'c0ffee', CNI_NETNS: '/run/netns/pod1', CNI_IFNAME: 'eth1', CNI_PATH: '/opt/cni/bin' };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CniCode, CniError, toCniErrorJson } from '../../common/cni/errors';
+import { CniCode, CniError, toCniErrorJson } from '../../daemon/cni/errors';
 
 test('the spec\'s codes', () => {
   assert.deepEqual(

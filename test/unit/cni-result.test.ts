@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CniError } from '../../common/cni/errors';
-import { buildResult, podRoutes, Result, SCOPE_LINK } from '../../common/cni/result';
+import { CniError } from '../../daemon/cni/errors';
+import { buildResult, podRoutes, Result, SCOPE_LINK } from '../../daemon/cni/result';
 import {
   compareVersions, convertResult, LATEST_VERSION, requireSupportedVersion, requireVerbSupported, SUPPORTED_VERSIONS, versionInfo,
-} from '../../common/cni/version';
+} from '../../daemon/cni/version';
 import type { LeaseFacts } from '../../common/rpc';
 
 const facts: LeaseFacts = {

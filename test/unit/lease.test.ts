@@ -13,7 +13,7 @@ import {
   step,
   transportFor,
 } from '../../daemon/dhcp/lease';
-import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
+import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
 import { requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING, TimingConfig } from '../../daemon/dhcp/timing';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_REQUEST_LIST } from '../../common/cni/config';
+import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
 import { describe, test } from 'node:test';
 import {
   ClientIdentity,
@@ -120,7 +120,7 @@ describe('mergeOptions', () => {
     ],
   };
 
-  test("the default request list (the plugin's list in common/cni/config.ts) includes DNS, routes (3, 33, 121), mask and search", () => {
+  test("the default request list (the plugin's list in daemon/cni/config.ts) includes DNS, routes (3, 33, 121), mask and search", () => {
     for (const code of [1, 3, 6, 15, 33, 119, 121]) assert.ok(DEFAULT_REQUEST_LIST.includes(code), `code ${code}`);
   });
 

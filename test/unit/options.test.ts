@@ -17,7 +17,7 @@ describe('options: registry', () => {
     }
   });
 
-  it('registry entries carry the names users write in the CNI config (common/option-names.ts)', () => {
+  it('registry entries carry the names users write in the CNI config (daemon/option-names.ts)', () => {
     assert.equal(o.CLASSLESS_ROUTES.name, 'classless-static-routes');
     assert.equal(o.ROUTERS.name, 'routers');
     assert.equal(o.CLIENT_ID.name, 'dhcp-client-identifier');

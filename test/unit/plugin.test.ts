@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { CniError } from '../../common/cni/errors';
-import { SUPPORTED_VERSIONS } from '../../common/cni/version';
+import { CniError } from '../../daemon/cni/errors';
+import { SUPPORTED_VERSIONS } from '../../daemon/cni/version';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, TestContext } from 'node:test';
-import { CniError } from '../../common/cni/errors';
+import { CniError } from '../../daemon/cni/errors';
 import type { AddParams } from '../../common/rpc';
 import { call } from '../../client/rpc-client';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CniError } from '../../common/cni/errors';
+import { CniError } from '../../daemon/cni/errors';
 import { addParams, attachmentParams } from '../../daemon/rpc-params';
 
 const good = {

@@ -1,6 +1,6 @@
 // The CNI result of an IPAM plugin, built once in the newest shape from what the daemon says about the lease.
 // IPAM plugins return the abbreviated result: no `interfaces`, no `ips[].interface` (SPEC.md "Delegated plugins").
-import type { LeaseFacts, PodRoute } from '../rpc';
+import type { LeaseFacts, PodRoute } from '../../common/rpc';
 
 /** Route scope values CNI 1.1 uses (netlink's RT_SCOPE_*). */
 export const SCOPE_LINK = 253;

@@ -2,7 +2,7 @@
 // Every bad input is a CniError whose message starts with the field's path, e.g. `ipam.provide[0].option: ...`.
 import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
-import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR } from '../rpc';
+import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR } from '../../common/rpc';
 import { CniCode, CniError } from './errors';
 import { DEFAULT_DST, StaticRoute } from './result';
 import { requireSupportedVersion, SupportedVersion } from './version';
