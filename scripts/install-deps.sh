@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ts-dhcp's demo, tests and benchmark use, when any is missing. Run as root.
-# Package scripts are kept from starting the servers they install: tests start their own inside namespaces.
+# Installs the Debian packages of scripts/deps.txt (every program the tests, the demo, the image build and the
+# benchmark execute), when any is missing. Run as root. Package scripts are kept from starting the servers they
+# install: tests start their own inside namespaces, and the runtime tests their own containerd.
 set -euo pipefail
-pkgs=(dnsmasq kea-dhcp4-server isc-dhcp-server containernetworking-plugins tcpdump nftables jq iproute2 iputils-ping procps
-      util-linux systemd hyperfine build-essential python3 ca-certificates)
+deps=$(dirname "$0")/deps.txt
+mapfile -t pkgs < <(sed 's/#.*//' "$deps" | awk 'NF == 2 { print $2 }' | sort -u)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,3 +24,4 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
   echo "ts-dhcp needs Node.js 20 or newer on PATH (found: $(node --version 2>&1))" >&2
   exit 1
 fi
+node "$(dirname "$0")/preflight.js"

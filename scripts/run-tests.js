@@ -3,6 +3,7 @@
 // Runs the compiled test tiers in order — dist/test/unit, dist/test/inproc (if present), dist/test/netns — one
 // `node --test` process per file, a few at a time, each with a timeout, and prints a summary. Exits non-zero when
 // anything failed. Usage: node scripts/run-tests.js [unit|inproc|netns ...]   (default: all tiers)
+// With the netns tier selected it first runs scripts/preflight.js: every program the tests execute must be there.
 //
 // Environment: TEST_CONCURRENCY (files at once, per tier), TEST_FILE_TIMEOUT_S (overrides every tier's default).
 
@@ -10,6 +11,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { preflight } = require('./preflight');
 
 const ROOT = path.resolve(__dirname, '..');
 const cores = os.availableParallelism();
@@ -120,6 +122,9 @@ async function main() {
     console.error(`unknown tier(s): ${unknown.join(', ')}; tiers are ${TIERS.map((t) => t.name).join(', ')}`);
     return 2;
   }
+  // The netns tier executes the programs of scripts/deps.txt: a missing one fails the run now, by name, instead of
+  // as an ENOENT deep inside some test minutes later.
+  if ((wanted.length === 0 || wanted.includes('netns')) && preflight() !== 0) return 1;
   const rows = [];
   const t0 = Date.now();
   for (const tier of TIERS) {
