@@ -13,6 +13,7 @@ import { ChannelFactory } from './transport/channel';
 import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, routeAdd } from './transport/netns';
 import { clientIdFor } from './client-id';
 import { LeaseStore, LoadedRecord } from './store';
+import { broadcastFlag } from './broadcast';
 import { leaseFacts } from './facts';
 import { attachmentGone, netnsGone, recordOf, resumeState, storedAck } from './resume';
 import { HostSend, releaseFromHost } from './host-release';
@@ -313,7 +314,7 @@ export class Registry {
       clientId: this.clientId(p).toString('hex'),
       paramRequestList: p.paramRequestList,
       provide: p.provide.map((o) => ({ code: o.code, value: Buffer.from(o.value).toString('hex') })),
-      broadcastFlag: p.broadcast ?? opts.broadcast,
+      broadcastFlag: broadcastFlag(link.kind, p.broadcast, opts.broadcast),
       maxMessageSize: Math.max(576, Math.min(link.mtu, 1500)),
       timing: { ...DEFAULT_TIMING, firstRetransmitMs: opts.retransmitMs, maxRetransmitMs: opts.resendMaxMs },
     };

@@ -20,6 +20,9 @@ export interface LinkInfo {
   running: boolean;
   /** IPv4 addresses only. */
   addresses: LinkAddress[];
+  /** The link's driver as ETHTOOL_GDRVINFO names it, for virtual links their rtnetlink kind ('macvlan', 'ipvlan',
+   *  'veth'); '' when the driver names none. */
+  kind: string;
 }
 
 /** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),

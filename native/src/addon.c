@@ -145,6 +145,11 @@ static napi_value mac_string(napi_env env, const unsigned char *mac) {
   return napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v) == napi_ok ? v : NULL;
 }
 
+static napi_value string_value(napi_env env, const char *text) {
+  napi_value v;
+  return napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v) == napi_ok ? v : NULL;
+}
+
 static int set_int(napi_env env, napi_value obj, const char *key, int value) {
   napi_value v;
   return napi_create_int32(env, value, &v) == napi_ok && napi_set_named_property(env, obj, key, v) == napi_ok
@@ -176,7 +181,8 @@ static napi_value link_info_value(napi_env env, const struct link_facts *f) {
   }
   if (set_int(env, obj, "index", f->index) || set_value(env, obj, "mac", mac_string(env, f->mac)) ||
       set_int(env, obj, "mtu", f->mtu) || set_bool(env, obj, "up", f->flags & IFF_UP) ||
-      set_bool(env, obj, "running", f->flags & IFF_RUNNING) || set_value(env, obj, "addresses", list))
+      set_bool(env, obj, "running", f->flags & IFF_RUNNING) || set_value(env, obj, "addresses", list) ||
+      set_value(env, obj, "kind", string_value(env, f->kind)))
     goto napi_fail;
   return obj;
 napi_fail:

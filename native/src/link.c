@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,6 +26,16 @@ int link_query(int sock, const char *ifname, struct link_facts *f, struct op_err
   f->mtu = ifr.ifr_mtu;
   if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) return op_fail(e, "ioctl(SIOCGIFFLAGS)");
   f->flags = ifr.ifr_flags;
+  /* The kind decides the BOOTP broadcast flag (an ipvlan shares its parent's MAC); a driver without ethtool info
+   * is no error, just no kind. */
+  struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+  ifreq_for(&ifr, ifname);
+  ifr.ifr_data = (char *)&info;
+  f->kind[0] = '\0';
+  if (ioctl(sock, SIOCETHTOOL, &ifr) == 0) {
+    memcpy(f->kind, info.driver, sizeof f->kind);
+    f->kind[sizeof f->kind - 1] = '\0';
+  }
   return 0;
 }
 

@@ -16,11 +16,14 @@ struct link_facts {
   unsigned char mac[6];
   int mtu;
   short flags; /* IFF_* as SIOCGIFFLAGS reports them */
+  /* The driver's name as ETHTOOL_GDRVINFO reports it: for virtual links the rtnetlink kind ("macvlan", "ipvlan",
+   * "veth"); "" when the driver reports none. */
+  char kind[32];
   struct link_addr *addrs; /* IPv4 only; malloc'd, owned by the caller */
   size_t naddrs;
 };
 
-/* Index, MAC, MTU and flags of `ifname`, through ioctls on any socket of the current netns. */
+/* Index, MAC, MTU, flags and kind of `ifname`, through ioctls on any socket of the current netns. */
 int link_query(int sock, const char *ifname, struct link_facts *f, struct op_error *e);
 /* link_query plus the interface's IPv4 addresses (getifaddrs), in the current netns. */
 int link_info(const char *ifname, struct link_facts *f, struct op_error *e);

@@ -176,10 +176,10 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
   const agent = await startAgent(t);
   const pod = nsPath(POD);
 
-  await t.test('linkInfo reports what ip link reports; a fresh veth end is down', async () => {
+  await t.test('linkInfo reports what ip link reports (the kind too); a fresh veth end is down', async () => {
     const info = await settled(linkInfo(pod, 'eth1'));
     const ref = ipLink(POD, 'eth1');
-    assert.deepEqual(info, { index: ref.ifindex, mac: ref.address, mtu: ref.mtu, up: false, running: false, addresses: [] });
+    assert.deepEqual(info, { index: ref.ifindex, mac: ref.address, mtu: ref.mtu, up: false, running: false, addresses: [], kind: 'veth' });
     assert.ok(!ref.flags.includes('UP'));
   });
 
@@ -355,7 +355,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
       ip('-n', POD, 'link', 'set', 'mvtmp', 'netns', MV);
       ip('-n', MV, 'link', 'set', 'mvtmp', 'name', 'eth1');
       const mv = nsPath(MV);
-      assert.equal((await settled(linkInfo(mv, 'eth1'))).up, false);
+      assert.deepEqual(await settled(linkInfo(mv, 'eth1')).then(({ up, kind }) => ({ up, kind })), { up: false, kind: 'macvlan' });
       const ch = await settled(nativeChannels.openPacket(mv, 'eth1', '0.0.0.0', () => {}));
       const started = performance.now();
       const info = await settled(ensureLinkUp(mv, 'eth1', 3000));
