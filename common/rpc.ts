@@ -7,6 +7,8 @@ export const DEFAULT_SOCKET_PATH = '/run/cni/ts-dhcp.sock';
 export const DEFAULT_STATE_DIR = '/var/lib/ts-dhcp';
 /** Largest request line the daemon reads; a CNI config with prevResult fits many times over. */
 export const MAX_REQUEST_BYTES = 1 << 20;
+/** AddParams.warnings holds at most this many (the last one says how many more there were). */
+export const MAX_CONFIG_WARNINGS = 64;
 
 /** Leases are keyed by attachment, as CNI keys attachments (CNI spec: containerID, network name, ifName). */
 export interface Attachment {
@@ -35,6 +37,9 @@ export interface AddParams extends Attachment {
    *  address is bound again the daemon builds the result's routes the same way (daemon/cni/result.ts podRoutes) and
    *  adds them back. Absent: the defaults (the server's routes, metric 0). */
   routing?: RouteConfig;
+  /** What the config layer ignored (unknown keys, `provide` entries left out), one sentence each; the daemon logs
+   *  them once, when it creates the attachment, and does not keep them. */
+  warnings?: string[];
 }
 
 export interface RouteConfig {

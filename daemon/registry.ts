@@ -68,7 +68,9 @@ export class Registry {
 
   constructor(private readonly deps: RegistryDeps) {}
 
-  async add(p: AddParams): Promise<AddResult> {
+  async add(params: AddParams): Promise<AddResult> {
+    // The config's warnings are logged when the attachment is created, not kept with the lease or its record.
+    const { warnings, ...p } = params;
     const key = attachmentKey(p);
     const runner = await this.serial(key, async () => {
       const existing = this.leases.get(key);
@@ -80,6 +82,7 @@ export class Registry {
         await existing.release();
       }
       const runner = await this.createRunner(p);
+      if (warnings) leaseLogger(this.deps.log, p).warn({ warnings }, 'network config: parts ignored');
       this.leases.set(key, runner);
       runner.start();
       return runner;

@@ -1,6 +1,7 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
-import { AddParams, Attachment, CheckParams, GcParams, RouteConfig } from '../common/rpc';
+import { AddParams, Attachment, CheckParams, GcParams, MAX_CONFIG_WARNINGS, RouteConfig } from '../common/rpc';
 import { CniCode, CniError } from './cni/errors';
+import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 
 type Obj = Record<string, unknown>;
 
@@ -34,8 +35,6 @@ function netns(o: Obj): string {
   return path;
 }
 
-/** Options the DHCP client computes per message (RFC 2131 table 5); a provided value would corrupt them. */
-const CLIENT_OWNED = new Set([50, 52, 53, 54, 55, 57]);
 
 function optionCode(v: unknown, field: string): number {
   if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 254) fail(field, 'must be a DHCP option code 1..254');
@@ -83,7 +82,7 @@ export function addParams(params: unknown): AddParams {
       if (typeof value !== 'string') fail(`provide[${i}].value`, 'must be a string');
       if (Buffer.byteLength(value) > 255) fail(`provide[${i}].value`, 'must be at most 255 bytes');
       const code = optionCode(item.code, `provide[${i}].code`);
-      if (CLIENT_OWNED.has(code)) fail(`provide[${i}].code`, `${code} is set by the DHCP client itself`);
+      if (CLIENT_OWNED_OPTIONS.has(code)) fail(`provide[${i}].code`, `${code} is set by the DHCP client itself`);
       return { code, value };
     }),
   };
@@ -98,12 +97,21 @@ export function addParams(params: unknown): AddParams {
   }
   if (o.clientId !== undefined) p.clientId = clientId(o.clientId);
   if (o.routing !== undefined) p.routing = routing(o.routing);
+  if (o.warnings !== undefined) p.warnings = warnings(o.warnings);
   return p;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** More static routes than this is not a pod's configuration. */
 const MAX_ROUTES = 256;
+
+function warnings(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > MAX_CONFIG_WARNINGS) fail('warnings', `must be an array of at most ${MAX_CONFIG_WARNINGS} strings`);
+  return v.map((w, i) => {
+    if (typeof w !== 'string' || w.length > 1024) fail(`warnings[${i}]`, 'must be a string of at most 1024 characters');
+    return w;
+  });
+}
 
 function routing(v: unknown): RouteConfig {
   const o = object(v, 'routing');

@@ -1,8 +1,12 @@
 // The network config on stdin (CNI spec section 1) with the IPAM keys of the reference dhcp plugin plus ts-dhcp's.
 // Every bad input is a CniError whose message starts with the field's path, e.g. `ipam.provide[0].option: ...`.
+// What the reference plugin accepts is accepted (switching is "change `type` only"): an unknown key, a `provide`
+// entry the client cannot send or whose `fromArg` is absent from CNI_ARGS is left out with a warning, which the
+// daemon logs once when it creates the attachment. `ipam.strict: true` makes each of those an error instead.
 import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
-import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR } from '../../common/rpc';
+import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR, MAX_CONFIG_WARNINGS } from '../../common/rpc';
+import { CLIENT_OWNED_OPTIONS } from '../dhcp/messages';
 import { CniCode, CniError } from './errors';
 import { DEFAULT_DST, StaticRoute } from './result';
 import { requireSupportedVersion, SupportedVersion } from './version';
@@ -14,13 +18,11 @@ import { requireSupportedVersion, SupportedVersion } from './version';
  */
 export const DEFAULT_REQUEST_LIST: readonly number[] = [1, 121, 3, 33, 6, 15, 119, 51, 58, 59];
 
-/** Options the DHCP client state machine sets itself; a provided value would corrupt its messages. */
-const CLIENT_OWNED_OPTIONS: ReadonlySet<number> = new Set([50, 52, 53, 54, 55]);
-
 const MAX_TIMEOUT_MS = 3_600_000;
 const MIN_TIMEOUT_MS = 100;
 
-export type ProvideOption = { code: number; value: string } | { code: number; fromArg: string };
+/** `at`: the entry's index in ipam.provide, for messages. */
+export type ProvideOption = { code: number; value: string; at: number } | { code: number; fromArg: string; at: number };
 
 export interface IpamConf {
   type: string;
@@ -38,6 +40,8 @@ export interface IpamConf {
   defaultRoute: boolean;
   stateDir: string;
   clientId?: ClientIdConf;
+  /** ipam.strict: what the reference plugin would ignore is an error instead of a warning. */
+  strict: boolean;
 }
 
 /** IPAM key clientId: "legacy" | "pod" | "duid", or {"value": text} / {"fromArg": CNI_ARGS key}. */
@@ -52,6 +56,8 @@ export interface NetConf {
   type: string;
   ipam: IpamConf;
   prevResult?: unknown;
+  /** What was ignored, one sentence each naming the field (never set with ipam.strict). */
+  warnings: string[];
 }
 
 /** What DEL needs; DEL reads nothing else, so a config that no longer validates can still release its lease. */
@@ -85,12 +91,32 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function rejectUnknownKeys(o: Obj, field: string, known: readonly string[]): void {
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) {
-      throw new CniError(CniCode.UNSUPPORTED_FIELD, `${field}.${key}: unsupported field (value ${JSON.stringify(o[key])})`, `supported keys: ${known.join(', ')}`);
-    }
+/** Collects what a lenient parse ignores; with `strict` each of those is thrown instead. */
+class Leniency {
+  readonly warnings: string[] = [];
+  constructor(readonly strict: boolean) {}
+
+  /** `err` when strict; otherwise its message plus what was done instead becomes a warning. */
+  ignore(err: CniError, instead: string): void {
+    if (this.strict) throw err;
+    this.warnings.push(`${err.msg}; ${instead}`);
   }
+}
+
+/** Unknown keys: rejected with ipam.strict, ignored otherwise (Go's encoding/json, which the reference uses, ignores
+ *  them, and real configs carry keys of other tools). */
+function unknownKeys(o: Obj, field: string, known: readonly string[], lenient: Leniency): void {
+  for (const key of Object.keys(o)) {
+    if (known.includes(key)) continue;
+    let value = JSON.stringify(o[key]) ?? 'undefined';
+    if (value.length > 64) value = `${value.slice(0, 61)}...`;
+    lenient.ignore(new CniError(CniCode.UNSUPPORTED_FIELD, `${field}.${key}: unsupported field (value ${value})`, `supported keys: ${known.join(', ')}`), 'ignored');
+  }
+}
+
+/** Keys of ts-dhcp's own objects (clientId): no reference config carries them, so a typo there is always an error. */
+function rejectUnknownKeys(o: Obj, field: string, known: readonly string[]): void {
+  unknownKeys(o, field, known, new Leniency(true));
 }
 
 // Same rule as libcni's ValidateNetworkName.
@@ -125,7 +151,8 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
   const { raw, cniVersion, name } = parseBase(stdin);
   if (typeof raw.type !== 'string' || raw.type === '') throw invalid('type', 'missing plugin type');
   if (!isObject(raw.ipam)) throw invalid('ipam', 'missing: ts-dhcp is an IPAM plugin and reads its settings from "ipam"');
-  const conf: NetConf = { cniVersion, name, type: raw.type, ipam: parseIpam(raw.ipam) };
+  const lenient = new Leniency(raw.ipam.strict === true);
+  const conf: NetConf = { cniVersion, name, type: raw.type, ipam: parseIpam(raw.ipam, lenient), warnings: lenient.warnings };
   if (raw.prevResult !== undefined) conf.prevResult = raw.prevResult;
   return conf;
 }
@@ -161,20 +188,22 @@ export function parseGcConf(stdin: Buffer | string): GcConf {
   return { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), validAttachments };
 }
 
-const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId'] as const;
+const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId', 'strict'] as const;
 
-function parseIpam(o: Obj): IpamConf {
-  rejectUnknownKeys(o, 'ipam', IPAM_KEYS);
+function parseIpam(o: Obj, lenient: Leniency): IpamConf {
+  if (o.strict !== undefined && typeof o.strict !== 'boolean') throw invalid('ipam.strict', `must be true or false, not ${JSON.stringify(o.strict)}`);
+  unknownKeys(o, 'ipam', IPAM_KEYS, lenient);
   if (typeof o.type !== 'string' || o.type === '') throw invalid('ipam.type', 'must be a non-empty string');
   const ipam: IpamConf = {
     type: o.type,
     daemonSocketPath: socketPath(o.daemonSocketPath),
-    paramRequestList: parseRequest(o.request),
-    provide: parseProvide(o.provide),
+    paramRequestList: parseRequest(o.request, lenient),
+    provide: parseProvide(o.provide, lenient),
     priority: priority(o.priority),
-    routes: parseRoutes(o.routes),
+    routes: parseRoutes(o.routes, lenient),
     defaultRoute: true,
     stateDir: stateDir(o.stateDir),
+    strict: lenient.strict,
   };
   if (o.defaultRoute !== undefined) {
     if (typeof o.defaultRoute !== 'boolean') throw invalid('ipam.defaultRoute', `must be true or false, not ${JSON.stringify(o.defaultRoute)}`);
@@ -243,10 +272,10 @@ function stateDir(v: unknown): string {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-function parseRoutes(v: unknown): StaticRoute[] {
+function parseRoutes(v: unknown, lenient: Leniency): StaticRoute[] {
   return entries(v, 'ipam.routes').map((e, i) => {
     const field = `ipam.routes[${i}]`;
-    rejectUnknownKeys(e, field, ['dst', 'gw']);
+    unknownKeys(e, field, ['dst', 'gw'], lenient);
     const [net, len, ...rest] = typeof e.dst === 'string' ? e.dst.split('/') : [];
     if (!net || !IPV4.test(net) || !len || !/^\d{1,2}$/.test(len) || Number(len) > 32 || rest.length > 0) {
       throw invalid(`${field}.dst`, `must be an IPv4 CIDR like "10.0.0.0/8", not ${JSON.stringify(e.dst)}`);
@@ -330,12 +359,12 @@ function code(v: unknown, field: string): number {
   return found.code;
 }
 
-function parseRequest(v: unknown): number[] {
+function parseRequest(v: unknown, lenient: Leniency): number[] {
   const requested: number[] = [];
   let skipDefault = false;
   entries(v, 'ipam.request').forEach((e, i) => {
     const field = `ipam.request[${i}]`;
-    rejectUnknownKeys(e, field, ['option', 'skipDefault']);
+    unknownKeys(e, field, ['option', 'skipDefault'], lenient);
     if (e.skipDefault !== undefined && typeof e.skipDefault !== 'boolean') throw invalid(`${field}.skipDefault`, 'must be true or false');
     if (e.skipDefault) skipDefault = true;
     if (e.option === undefined && !e.skipDefault) throw invalid(field, 'needs "option" (or "skipDefault": true)');
@@ -344,28 +373,35 @@ function parseRequest(v: unknown): number[] {
   return paramRequestList(requested, skipDefault);
 }
 
-function parseProvide(v: unknown): ProvideOption[] {
+/** Entries keep their index (`at`) so that later messages name the entry; duplicates stay, the last one resolved
+ *  wins (resolveProvide), as the reference's option update does. */
+function parseProvide(v: unknown, lenient: Leniency): ProvideOption[] {
   const provided = new Map<number, number>(); // code → index of the entry that provides it
-  return entries(v, 'ipam.provide').map((e, i) => {
+  const out: ProvideOption[] = [];
+  entries(v, 'ipam.provide').forEach((e, i) => {
     const field = `ipam.provide[${i}]`;
-    rejectUnknownKeys(e, field, ['option', 'value', 'fromArg']);
+    unknownKeys(e, field, ['option', 'value', 'fromArg'], lenient);
     const c = code(e.option, `${field}.option`);
     if (CLIENT_OWNED_OPTIONS.has(c)) {
-      throw invalid(`${field}.option`, `${JSON.stringify(e.option)} (option ${c}) is set by the DHCP client itself and cannot be provided`);
+      const err = invalid(`${field}.option`, `${JSON.stringify(e.option)} (option ${c}) is set by the DHCP client itself and cannot be provided`);
+      lenient.ignore(err, 'entry ignored');
+      return;
     }
     const earlier = provided.get(c);
-    if (earlier !== undefined) throw invalid(`${field}.option`, `option ${c} is already provided by ipam.provide[${earlier}]`);
+    if (earlier !== undefined) lenient.ignore(invalid(`${field}.option`, `option ${c} is already provided by ipam.provide[${earlier}]`), 'the later entry wins');
     provided.set(c, i);
     if ((e.value === undefined) === (e.fromArg === undefined)) throw invalid(field, 'needs exactly one of "value" and "fromArg"');
     if (e.fromArg !== undefined) {
       if (typeof e.fromArg !== 'string' || e.fromArg === '') throw invalid(`${field}.fromArg`, 'must be the name of a CNI_ARGS key, e.g. "K8S_POD_NAME"');
-      return { code: c, fromArg: e.fromArg };
+      out.push({ code: c, fromArg: e.fromArg, at: i });
+      return;
     }
     if (typeof e.value !== 'string') throw invalid(`${field}.value`, 'must be a string');
     const why = valueProblem(e.value, c);
     if (why) throw invalid(`${field}.value`, why);
-    return { code: c, value: e.value };
+    out.push({ code: c, value: e.value, at: i });
   });
+  return out;
 }
 
 /** DHCP options carry 1..255 bytes (RFC 2132 §2); longer values would need RFC 3396 splitting no server expects. */
@@ -376,26 +412,48 @@ function valueProblem(value: string, c: number): string | undefined {
   return undefined;
 }
 
-/** Values for `provide`, with `fromArg` read from CNI_ARGS. */
-export function resolveProvide(provide: readonly ProvideOption[], args: Readonly<Record<string, string>>): { code: number; value: string }[] {
-  return provide.map((p, i) => {
-    if ('value' in p) return { code: p.code, value: p.value };
+export interface ResolvedProvide {
+  provide: { code: number; value: string }[];
+  warnings: string[];
+}
+
+/**
+ * Values for `provide`, with `fromArg` read from CNI_ARGS. A key absent from CNI_ARGS leaves its option out with a
+ * warning, as the reference does (runtimes other than kubelet pass no K8S_* args); with `strict` it is code 4.
+ * For a code provided twice the last value wins, in the position of the first.
+ */
+export function resolveProvide(provide: readonly ProvideOption[], args: Readonly<Record<string, string>>, strict = false): ResolvedProvide {
+  const lenient = new Leniency(strict);
+  const values = new Map<number, string>(); // Map.set on an existing key keeps its position
+  for (const p of provide) {
+    if ('value' in p) {
+      values.set(p.code, p.value);
+      continue;
+    }
+    const field = `ipam.provide[${p.at}].fromArg`;
     const value = args[p.fromArg];
     if (value === undefined) {
-      throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.provide[${i}].fromArg: CNI_ARGS has no ${p.fromArg}`, `option "${optionName(p.code)}" takes its value from CNI_ARGS key ${p.fromArg}`);
+      const err = new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `${field}: CNI_ARGS has no ${p.fromArg}`, `option "${optionName(p.code)}" takes its value from CNI_ARGS key ${p.fromArg}`);
+      lenient.ignore(err, `option "${optionName(p.code)}" not sent`);
+      continue;
     }
     const why = valueProblem(value, p.code);
-    if (why) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.provide[${i}].fromArg: CNI_ARGS ${p.fromArg} ${why}`);
-    return { code: p.code, value };
-  });
+    if (why) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `${field}: CNI_ARGS ${p.fromArg} ${why}`);
+    values.set(p.code, value);
+  }
+  return { provide: [...values].map(([code, value]) => ({ code, value })), warnings: lenient.warnings };
 }
 
 export function configParams(conf: NetConf, args: Readonly<Record<string, string>>): ConfigParams {
+  const resolved = resolveProvide(conf.ipam.provide, args, conf.ipam.strict);
   const params: ConfigParams = {
     network: conf.name,
     paramRequestList: [...conf.ipam.paramRequestList],
-    provide: resolveProvide(conf.ipam.provide, args),
+    provide: resolved.provide,
   };
+  const warnings = [...conf.warnings, ...resolved.warnings];
+  if (warnings.length > MAX_CONFIG_WARNINGS) warnings.splice(MAX_CONFIG_WARNINGS - 1, Infinity, `and ${warnings.length - MAX_CONFIG_WARNINGS + 1} more`);
+  if (warnings.length > 0) params.warnings = warnings;
   if (conf.ipam.broadcast !== undefined) params.broadcast = conf.ipam.broadcast;
   if (conf.ipam.timeoutMs !== undefined) params.timeoutMs = conf.ipam.timeoutMs;
   if (conf.ipam.clientId !== undefined) params.clientId = resolveClientId(conf.ipam.clientId, args);

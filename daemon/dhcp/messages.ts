@@ -35,17 +35,20 @@ export interface ClientIdentity extends OptionChoices<Buffer> {
   maxMessageSize: number;
 }
 
-/** Options each builder computes per message: a provided value would contradict the protocol state. */
-const COMPUTED: ReadonlySet<number> = new Set([
-  Opt.PAD,
+/**
+ * The one list of options the client owns (the config, the daemon's RPC check and the builders all use it): each
+ * builder computes them per message, so a provided value would contradict the protocol state. 57 belongs here: it
+ * announces the largest reply this client can take, which the daemon derives from the interface MTU, and a `provide`
+ * value is text, which cannot carry its 16-bit number. 61 is not here: a provided 61 replaces the client identifier
+ * (mergeOptions), as in the reference plugin.
+ */
+export const CLIENT_OWNED_OPTIONS: ReadonlySet<number> = new Set([
   Opt.REQUESTED_IP,
   Opt.OVERLOAD,
   Opt.MESSAGE_TYPE,
   Opt.SERVER_ID,
   Opt.PARAMETER_REQUEST_LIST,
   Opt.MAX_MESSAGE_SIZE,
-  Opt.CLIENT_ID,
-  Opt.END,
 ]);
 
 function checkCode(code: number, what: string): void {
@@ -59,8 +62,8 @@ function checkCode(code: number, what: string): void {
  * 2. Provided options: a user entry replaces the default entry with the same code, in the default's position; new
  *    codes follow in the user's order; within one list the last entry for a code wins.
  * 3. Client identifier (61): a provided 61 (default or user, the user's last) replaces `clientId`.
- * 4. Options the client computes per message (50, 52, 53, 54, 55, 57) cannot be provided: RangeError, as for codes
- *    outside 1-254. Host name (12) and all other codes are ordinary provided options.
+ * 4. Options the client computes per message (CLIENT_OWNED_OPTIONS: 50, 52, 53, 54, 55, 57) cannot be provided:
+ *    RangeError, as for codes outside 1-254. Host name (12) and all other codes are ordinary provided options.
  */
 export function mergeOptions<V>(defaults: OptionChoices<V>, user: UserOptionChoices<V>): OptionChoices<V> {
   const paramRequestList: number[] = [];
@@ -73,7 +76,7 @@ export function mergeOptions<V>(defaults: OptionChoices<V>, user: UserOptionChoi
   for (const { code, value } of [...defaults.provide, ...(user.provide ?? [])]) {
     checkCode(code, 'provided option');
     if (code === Opt.CLIENT_ID) clientId = value;
-    else if (COMPUTED.has(code)) throw new RangeError(`provided option ${code} is computed by the client per message`);
+    else if (CLIENT_OWNED_OPTIONS.has(code)) throw new RangeError(`provided option ${code} is computed by the client per message`);
     else provide.set(code, value);
   }
   return { clientId, paramRequestList, provide: [...provide].map(([code, value]) => ({ code, value })) };
@@ -101,7 +104,7 @@ function build(cfg: ClientIdentity, type: MessageTypeValue, f: Fields): DhcpMess
     options.set(Opt.MAX_MESSAGE_SIZE, u16(size));
     for (const { code, value } of cfg.provide) {
       checkCode(code, 'provided option');
-      if (COMPUTED.has(code)) throw new RangeError(`provided option ${code} is computed by the client per message`);
+      if (CLIENT_OWNED_OPTIONS.has(code) || code === Opt.CLIENT_ID) throw new RangeError(`provided option ${code} is computed by the client per message`);
       options.set(code, Buffer.from(value));
     }
     if (cfg.paramRequestList.length > 0) options.set(Opt.PARAMETER_REQUEST_LIST, Buffer.from(cfg.paramRequestList));

@@ -4,7 +4,8 @@ import {
   configParams, DEFAULT_REQUEST_LIST, paramRequestList, parseDelConf, parseGoDurationMs, parseNetConf, resolveProvide,
 } from '../../daemon/cni/config';
 import { CniError } from '../../daemon/cni/errors';
-import { DEFAULT_SOCKET_PATH } from '../../common/rpc';
+import { DEFAULT_SOCKET_PATH, MAX_CONFIG_WARNINGS } from '../../common/rpc';
+import { CLIENT_OWNED_OPTIONS } from '../../daemon/dhcp/messages';
 
 type Json = Record<string, unknown>;
 
@@ -31,8 +32,9 @@ test('a minimal config gets the defaults', () => {
     cniVersion: '1.0.0', name: 'lan', type: 'macvlan',
     ipam: {
       type: 'ts-dhcp', daemonSocketPath: DEFAULT_SOCKET_PATH, paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [], priority: 0,
-      routes: [], defaultRoute: true, stateDir: '/var/lib/ts-dhcp',
+      routes: [], defaultRoute: true, stateDir: '/var/lib/ts-dhcp', strict: false,
     },
+    warnings: [],
   });
   assert.deepEqual(DEFAULT_REQUEST_LIST, [1, 121, 3, 33, 6, 15, 119, 51, 58, 59]);
 });
@@ -43,14 +45,14 @@ test('every key is read', () => {
     request: [{ option: 'interface-mtu' }, { option: '42' }],
     provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }, { option: 'user-class', value: 'pods' }],
     priority: 200, broadcast: true, timeout: '1m30s',
-    routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp',
+    routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp', strict: true,
   }, { prevResult: { cniVersion: '1.0.0', ips: [] } })));
   assert.deepEqual(c.ipam, {
     type: 'ts-dhcp', daemonSocketPath: '/run/ts-dhcp/test.sock',
     paramRequestList: [26, 42, ...DEFAULT_REQUEST_LIST],
-    provide: [{ code: 12, fromArg: 'K8S_POD_NAME' }, { code: 77, value: 'pods' }],
+    provide: [{ code: 12, fromArg: 'K8S_POD_NAME', at: 0 }, { code: 77, value: 'pods', at: 1 }],
     priority: 200, broadcast: true, timeoutMs: 90_000,
-    routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp',
+    routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp', strict: true,
   });
   assert.deepEqual(c.prevResult, { cniVersion: '1.0.0', ips: [] });
 });
@@ -99,7 +101,7 @@ test('ipam.routes: entries must be IPv4 CIDR dst and optional IPv4 gw, nothing e
   rejects(conf({ routes: [{ dst: '10.0.0.0/33' }] }), 7, /^ipam\.routes\[0\]\.dst: must be an IPv4 CIDR/);
   rejects(conf({ routes: [{ dst: 'fd00::/8' }] }), 7, /^ipam\.routes\[0\]\.dst: must be an IPv4 CIDR/);
   rejects(conf({ routes: [{ dst: '10.0.0.0/8', gw: '10.0.0.256' }] }), 7, 'ipam.routes[0].gw: must be an IPv4 address, not "10.0.0.256"');
-  rejects(conf({ routes: [{ dst: '10.0.0.0/8', via: '10.0.0.1' }] }), 2, /^ipam\.routes\[0\]\.via: unsupported field/);
+  rejects(conf({ strict: true, routes: [{ dst: '10.0.0.0/8', via: '10.0.0.1' }] }), 2, /^ipam\.routes\[0\]\.via: unsupported field/);
 });
 test('ipam.defaultRoute must be a boolean, and a static default route contradicts false', () => {
   rejects(conf({ defaultRoute: 'no' }), 7, 'ipam.defaultRoute: must be true or false, not "no"');
@@ -112,7 +114,32 @@ test('bad name', () => rejects(conf({}, { name: 'my net' }), 7, /^name: "my net"
 test('missing type', () => rejects(conf({}, { type: '' }), 7, 'type: missing plugin type'));
 test('missing ipam', () => rejects(JSON.stringify({ cniVersion: '1.0.0', name: 'lan', type: 'macvlan' }), 7, /^ipam: missing/));
 test('ipam.type', () => rejects(conf({ type: 3 }), 7, 'ipam.type: must be a non-empty string'));
-test('unknown ipam key is code 2 with key and value', () => rejects(conf({ daemonSocketpath: '/x' }), 2, 'ipam.daemonSocketpath: unsupported field (value "/x")'));
+test('an unknown key is ignored with a warning naming it and its value, at every level of ipam', () => {
+  const c = parseNetConf(conf({
+    daemonSocketpath: '/x', 'k8s.v1.cni.cncf.io/tool': { nested: 'x'.repeat(100) },
+    request: [{ option: 'routers', optional: true }], provide: [{ option: 'host-name', value: 'a', vaule: 'b' }],
+    routes: [{ dst: '10.0.0.0/8', via: '10.0.0.1' }],
+  }));
+  assert.deepEqual(c.warnings, [
+    'ipam.daemonSocketpath: unsupported field (value "/x"); ignored',
+    `ipam.k8s.v1.cni.cncf.io/tool: unsupported field (value ${JSON.stringify({ nested: 'x'.repeat(100) }).slice(0, 61)}...); ignored`,
+    'ipam.request[0].optional: unsupported field (value true); ignored',
+    'ipam.provide[0].vaule: unsupported field (value "b"); ignored',
+    'ipam.routes[0].via: unsupported field (value "10.0.0.1"); ignored',
+  ]);
+  assert.equal(c.ipam.daemonSocketPath, DEFAULT_SOCKET_PATH);
+  assert.deepEqual(c.ipam.routes, [{ dst: '10.0.0.0/8' }]);
+  assert.deepEqual(configParams(c, {}).warnings, c.warnings, 'the warnings travel to the daemon, which logs them');
+  assert.equal(configParams(parseNetConf(conf()), {}).warnings, undefined);
+});
+test('strict: an unknown ipam key is code 2 with key and value', () => rejects(conf({ strict: true, daemonSocketpath: '/x' }), 2, 'ipam.daemonSocketpath: unsupported field (value "/x")'));
+test('ipam.strict must be a boolean', () => rejects(conf({ strict: 'yes' }), 7, 'ipam.strict: must be true or false, not "yes"'));
+test('warnings beyond the RPC limit are summed up in the last one', () => {
+  const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, i]));
+  const w = configParams(parseNetConf(conf(many)), {}).warnings ?? [];
+  assert.equal(w.length, MAX_CONFIG_WARNINGS);
+  assert.equal(w.at(-1), 'and 7 more');
+});
 test('ipam.daemonSocketPath not a string', () => rejects(conf({ daemonSocketPath: 5 }), 7, 'ipam.daemonSocketPath: must be a non-empty string'));
 test('ipam.daemonSocketPath relative', () => rejects(conf({ daemonSocketPath: 'run/x.sock' }), 7, 'ipam.daemonSocketPath: "run/x.sock" must be an absolute path'));
 test('ipam.priority', () => {
@@ -132,10 +159,29 @@ test('ipam.request unknown option', () => rejects(conf({ request: [{ option: 'ro
 test('ipam.request option code out of range', () => rejects(conf({ request: [{ option: '255' }] }), 7, 'ipam.request[0].option: DHCP option code 255 is outside 1..254'));
 test('ipam.request option not a string', () => rejects(conf({ request: [{ option: 3 }] }), 7, 'ipam.request[0].option: must be a DHCP option name or code, as a string'));
 test('ipam.request skipDefault not a boolean', () => rejects(conf({ request: [{ option: 'routers', skipDefault: 'true' }] }), 7, 'ipam.request[0].skipDefault: must be true or false'));
-test('ipam.request unknown entry key', () => rejects(conf({ request: [{ option: 'routers', optional: true }] }), 2, 'ipam.request[0].optional: unsupported field (value true)'));
+test('strict: ipam.request unknown entry key', () => rejects(conf({ strict: true, request: [{ option: 'routers', optional: true }] }), 2, 'ipam.request[0].optional: unsupported field (value true)'));
 test('ipam.provide unknown option', () => rejects(conf({ provide: [{ option: 'hostnme', value: 'x' }] }), 7, 'ipam.provide[0].option: unknown DHCP option "hostnme" (did you mean "host-name"?)'));
-test('ipam.provide option the client owns', () => rejects(conf({ provide: [{ option: '53', value: 'x' }] }), 7, 'ipam.provide[0].option: "53" (option 53) is set by the DHCP client itself and cannot be provided'));
-test('ipam.provide duplicate option', () => rejects(conf({ provide: [{ option: 'host-name', value: 'a' }, { option: '12', value: 'b' }] }), 7, 'ipam.provide[1].option: option 12 is already provided by ipam.provide[0]'));
+test('ipam.provide: an option the client owns (one list: 50, 52-55, 57) is left out with a warning; strict: code 7', () => {
+  for (const code of [50, 52, 53, 54, 55, 57]) {
+    const c = parseNetConf(conf({ provide: [{ option: String(code), value: 'x' }, { option: 'host-name', value: 'h' }] }));
+    assert.deepEqual(c.ipam.provide, [{ code: 12, value: 'h', at: 1 }]);
+    assert.deepEqual(c.warnings, [`ipam.provide[0].option: "${code}" (option ${code}) is set by the DHCP client itself and cannot be provided; entry ignored`]);
+  }
+  assert.deepEqual([...CLIENT_OWNED_OPTIONS].sort((a, b) => a - b), [50, 52, 53, 54, 55, 57]);
+  rejects(conf({ strict: true, provide: [{ option: 'dhcp-max-message-size', value: 'x' }] }), 7, 'ipam.provide[0].option: "dhcp-max-message-size" (option 57) is set by the DHCP client itself and cannot be provided');
+  // 61 is not the client's: a provided client identifier replaces the default one, as in the reference.
+  assert.deepEqual(parseNetConf(conf({ provide: [{ option: '61', value: 'id' }] })).ipam.provide, [{ code: 61, value: 'id', at: 0 }]);
+});
+test('ipam.provide: an option provided twice, the last value wins (in the first one\'s place); strict: code 7', () => {
+  const c = parseNetConf(conf({ provide: [{ option: 'host-name', value: 'a' }, { option: '81', value: 'f' }, { option: '12', value: 'b' }] }));
+  assert.deepEqual(c.warnings, ['ipam.provide[2].option: option 12 is already provided by ipam.provide[0]; the later entry wins']);
+  assert.deepEqual(configParams(c, {}).provide, [{ code: 12, value: 'b' }, { code: 81, value: 'f' }]);
+  // A later fromArg that CNI_ARGS lacks does not remove the earlier value (the reference appends only what it has).
+  const d = parseNetConf(conf({ provide: [{ option: 'host-name', value: 'a' }, { option: '12', fromArg: 'K8S_POD_NAME' }] }));
+  assert.deepEqual(configParams(d, {}).provide, [{ code: 12, value: 'a' }]);
+  assert.deepEqual(configParams(d, { K8S_POD_NAME: 'web-0' }).provide, [{ code: 12, value: 'web-0' }]);
+  rejects(conf({ strict: true, provide: [{ option: 'host-name', value: 'a' }, { option: '12', value: 'b' }] }), 7, 'ipam.provide[1].option: option 12 is already provided by ipam.provide[0]');
+});
 test('ipam.provide with both value and fromArg', () => rejects(conf({ provide: [{ option: 'host-name', value: 'a', fromArg: 'K8S_POD_NAME' }] }), 7, 'ipam.provide[0]: needs exactly one of "value" and "fromArg"'));
 test('ipam.provide with neither value nor fromArg', () => rejects(conf({ provide: [{ option: 'host-name' }] }), 7, 'ipam.provide[0]: needs exactly one of "value" and "fromArg"'));
 test('ipam.provide value not a string', () => rejects(conf({ provide: [{ option: 'host-name', value: 42 }] }), 7, 'ipam.provide[0].value: must be a string'));
@@ -146,12 +192,17 @@ test('ipam.provide value over 255 bytes', () => {
   assert.equal(parseNetConf(conf({ provide: [{ option: 'user-class', value: 'x'.repeat(255) }] })).ipam.provide.length, 1);
 });
 test('ipam.provide fromArg empty', () => rejects(conf({ provide: [{ option: 'host-name', fromArg: '' }] }), 7, /^ipam\.provide\[0\]\.fromArg: must be the name of a CNI_ARGS key/));
-test('ipam.provide unknown entry key', () => rejects(conf({ provide: [{ option: 'host-name', value: 'a', vaule: 'b' }] }), 2, 'ipam.provide[0].vaule: unsupported field (value "b")'));
+test('strict: ipam.provide unknown entry key', () => rejects(conf({ strict: true, provide: [{ option: 'host-name', value: 'a', vaule: 'b' }] }), 2, 'ipam.provide[0].vaule: unsupported field (value "b")'));
 
-test('fromArg reads CNI_ARGS; a missing or too long arg is code 4 naming the field and the key', () => {
+test('fromArg reads CNI_ARGS; a missing arg leaves the option out with a warning (strict: code 4), a too long one is code 4', () => {
   const provide = parseNetConf(conf({ provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }, { option: '81', value: 'v' }] })).ipam.provide;
-  assert.deepEqual(resolveProvide(provide, { K8S_POD_NAME: 'web-0' }), [{ code: 12, value: 'web-0' }, { code: 81, value: 'v' }]);
-  assert.throws(() => resolveProvide(provide, {}), (e: CniError) => e.code === 4 && e.msg === 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_NAME');
+  assert.deepEqual(resolveProvide(provide, { K8S_POD_NAME: 'web-0' }), { provide: [{ code: 12, value: 'web-0' }, { code: 81, value: 'v' }], warnings: [] });
+  assert.deepEqual(resolveProvide(provide, {}), { provide: [{ code: 81, value: 'v' }], warnings: ['ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_NAME; option "host-name" not sent'] });
+  assert.throws(() => resolveProvide(provide, {}, true), (e: CniError) => e.code === 4 && e.msg === 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_NAME');
+  const strict = parseNetConf(conf({ strict: true, provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }] }));
+  assert.throws(() => configParams(strict, {}), (e: CniError) => e.code === 4 && e.msg === 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_NAME');
+  const lenient = parseNetConf(conf({ provide: [{ option: 'user-class', value: 'u' }, { option: 'host-name', fromArg: 'K8S_POD_NAME' }] }));
+  assert.deepEqual(configParams(lenient, {}).warnings, ['ipam.provide[1].fromArg: CNI_ARGS has no K8S_POD_NAME; option "host-name" not sent']);
   assert.throws(
     () => resolveProvide(provide, { K8S_POD_NAME: 'x'.repeat(300) }),
     (e: CniError) => e.code === 4 && e.msg === 'ipam.provide[0].fromArg: CNI_ARGS K8S_POD_NAME is 300 bytes, longer than the 255 a DHCP option holds (option "host-name")',
@@ -198,5 +249,6 @@ test('ipam.clientId: the three modes, a literal value, fromArg resolved from CNI
   rejects(conf({ clientId: { value: 'a', fromArg: 'B' } }), 7, /^ipam\.clientId.*exactly one of "value" and "fromArg"/);
   rejects(conf({ clientId: {} }), 7, /^ipam\.clientId.*exactly one of "value" and "fromArg"/);
   rejects(conf({ clientId: { fromArg: '' } }), 7, /^ipam\.clientId\.fromArg.*CNI_ARGS key/);
+  // ts-dhcp's own key: no reference config carries it, so a typo inside is an error even without strict.
   rejects(conf({ clientId: { value: 'a', type: 0 } }), 2, /^ipam\.clientId\.type: unsupported field/);
 });

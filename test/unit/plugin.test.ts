@@ -160,8 +160,13 @@ test('ADD: an unsupported cniVersion is code 1, reported in that version', async
   assert.equal(r.json.cniVersion, '1.2.0');
 });
 
-test('ADD: a provide fromArg missing from CNI_ARGS is code 4', async () => {
-  await failsWith('ADD', config('1.0.0', { provide: [{ option: 'host-name', fromArg: 'K8S_POD_UID' }] }), 4, 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_UID');
+test('ADD: a provide fromArg missing from CNI_ARGS leaves the option out and tells the daemon; with strict it is code 4', async () => {
+  const r = await run('ADD', config('1.0.0', { provide: [{ option: 'host-name', fromArg: 'K8S_POD_UID' }], extra: 1 }));
+  assert.equal(r.code, 0, r.out);
+  const params = r.calls[0]?.params as { provide: unknown; warnings: unknown };
+  assert.deepEqual(params.provide, []);
+  assert.deepEqual(params.warnings, ['ipam.extra: unsupported field (value 1); ignored', 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_UID; option "host-name" not sent']);
+  await failsWith('ADD', config('1.0.0', { strict: true, provide: [{ option: 'host-name', fromArg: 'K8S_POD_UID' }] }), 4, 'ipam.provide[0].fromArg: CNI_ARGS has no K8S_POD_UID');
 });
 
 test('ADD: malformed CNI_ARGS is code 4', async () => {

@@ -11,6 +11,7 @@ const good = {
 test('valid add params pass through', () => {
   assert.deepEqual(addParams(good), good);
   assert.deepEqual(addParams({ ...good, broadcast: true, timeoutMs: 5000 }).timeoutMs, 5000);
+  assert.deepEqual(addParams({ ...good, warnings: ['ipam.x: unsupported field (value 1); ignored'] }).warnings, ['ipam.x: unsupported field (value 1); ignored']);
 });
 
 test('every bad field is named, with code 7', () => {
@@ -25,6 +26,10 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, provide: [{ code: 12, value: 'x'.repeat(256) }] }, /provide\[0\].value must be at most 255 bytes/],
     [{ ...good, provide: [{ code: 300, value: 'x' }] }, /provide\[0\].code/],
     [{ ...good, provide: [{ code: 53, value: 'x' }] }, /provide\[0\].code 53 is set by the DHCP client itself/],
+    [{ ...good, provide: [{ code: 57, value: 'x' }] }, /provide\[0\].code 57 is set by the DHCP client itself/],
+    [{ ...good, warnings: 'x' }, /warnings must be an array of at most 64 strings/],
+    [{ ...good, warnings: Array(65).fill('w') }, /warnings must be an array of at most 64 strings/],
+    [{ ...good, warnings: [3] }, /warnings\[0\] must be a string/],
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
     [{ ...good, broadcast: 'yes' }, /broadcast must be a boolean/],
     [{ ...good, timeoutMs: -1 }, /timeoutMs/],
