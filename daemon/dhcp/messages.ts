@@ -171,6 +171,12 @@ export function buildRequestRebinding(cfg: ClientIdentity, xid: number, secs: nu
   return build(cfg, MessageType.REQUEST, { xid, secs, flags: 0, ciaddr, parameters: true });
 }
 
+/** DHCPDECLINE (the address is in use on the link, RFC 2131 §4.4.1): ciaddr 0, 50 = the address, 54 = the server
+ *  that offered it, 61; secs 0 and nothing else (table 5). Broadcast: the client has no address. */
+export function buildDecline(cfg: ClientIdentity, xid: number, address: string, serverId: string): DhcpMessage {
+  return build(cfg, MessageType.DECLINE, { xid, secs: 0, flags: 0, ciaddr: ZERO_IP, requestedIp: address, serverId, parameters: false });
+}
+
 /** DHCPRELEASE: ciaddr = the leased address, 54 = its server, 61; secs 0 and nothing else (table 5). */
 export function buildRelease(cfg: ClientIdentity, xid: number, ciaddr: string, serverId: string): DhcpMessage {
   return build(cfg, MessageType.RELEASE, { xid, secs: 0, flags: 0, ciaddr, serverId, parameters: false });

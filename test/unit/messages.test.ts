@@ -3,6 +3,7 @@ import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
 import { describe, test } from 'node:test';
 import {
   ClientIdentity,
+  buildDecline,
   buildDiscover,
   buildRelease,
   buildRequestInitReboot,
@@ -96,6 +97,15 @@ describe('builders (RFC 2131 table 5)', () => {
     assert.equal(opt(m, 54), 'c6120001');
     assert.equal(m.secs, 0);
     assert.equal(m.flags, 0);
+  });
+
+  test('DECLINE: ciaddr 0, 53=4, 61, 50 = the address, 54 = its server only; secs and flags 0 (RFC 2131 §4.4.1)', () => {
+    const m = buildDecline(id, 6, '198.18.0.20', '198.18.0.1');
+    assert.deepEqual(codes(m), [53, 61, 50, 54]);
+    assert.equal(opt(m, 53), '04');
+    assert.equal(opt(m, 50), 'c6120014');
+    assert.equal(opt(m, 54), 'c6120001');
+    assert.deepEqual([m.ciaddr, m.yiaddr, m.secs, m.flags, m.xid], ['0.0.0.0', '0.0.0.0', 0, 0, 6]);
   });
 
   test('a provided option the client computes is refused', () => {
