@@ -4,6 +4,7 @@
       "target_name": "ts_dhcp_netns",
       "sources": [
         "src/addon.c",
+        "src/arp.c",
         "src/link.c",
         "src/nsexec.c",
         "src/operr.c",

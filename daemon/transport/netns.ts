@@ -63,6 +63,7 @@ interface NativeAddon {
   linkSetUp(netnsPath: string, ifName: string, up: boolean): Promise<void>;
   openPacket(netnsPath: string, ifName: string): Promise<NativePacket>;
   openUdp(netnsPath: string, ifName: string, bindAddress: string): Promise<number>;
+  openArp(netnsPath: string, ifName: string, address: string): Promise<NativePacket>;
   packetStart(handle: object, onPacket: (ipPacket: Buffer) => void): void;
   packetSend(handle: object, ipPacket: Buffer): void;
   packetClose(handle: object): void;
@@ -93,8 +94,8 @@ export function routeAdd(netnsPath: string, ifName: string, route: { dst: string
   return native().routeAdd(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
 }
 
-/** AF_PACKET socket on the interface that receives IPv4/UDP datagrams to port 68 (unfragmented) and sends IPv4
- *  packets to the Ethernet broadcast address. Used from the JS thread; the namespace is only entered to open it. */
+/** AF_PACKET socket on the interface that receives what its filter accepts and sends to the Ethernet broadcast
+ *  address: IPv4 (openPacket) or ARP (openArp). Used from the JS thread; the namespace is only entered to open it. */
 export class PacketSocket {
   readonly ifindex: number;
   readonly mac: string;
@@ -108,14 +109,15 @@ export class PacketSocket {
     this.#handle = opened.handle;
   }
 
-  /** Sends one IPv4 packet (IP header included). Throws a NetnsError on failure. */
-  send(ipPacket: Buffer): void {
-    native().packetSend(this.#handle, ipPacket);
+  /** Sends one IPv4 packet (IP header included), or one ARP packet on an ARP socket. Throws a NetnsError on
+   *  failure. */
+  send(packet: Buffer): void {
+    native().packetSend(this.#handle, packet);
   }
 
-  /** Starts delivery of every received IP packet to `cb` (a later call replaces the callback). The socket keeps
-   *  the event loop alive from here until close(). */
-  onMessage(cb: (ipPacket: Buffer) => void): void {
+  /** Starts delivery of every received packet to `cb` (a later call replaces the callback). The socket keeps the
+   *  event loop alive from here until close(). */
+  onMessage(cb: (packet: Buffer) => void): void {
     native().packetStart(this.#handle, cb);
   }
 
@@ -127,6 +129,13 @@ export class PacketSocket {
 
 export async function openPacket(netnsPath: string, ifName: string): Promise<PacketSocket> {
   return new PacketSocket(await native().openPacket(netnsPath, ifName));
+}
+
+/** AF_PACKET socket for ARP that receives the Ethernet/IPv4 ARP packets whose sender or target IP is `address`
+ *  (an RFC 5227 probe for it hears every answer) and sends ARP packets (28 bytes) to the Ethernet broadcast
+ *  address. */
+export async function openArp(netnsPath: string, ifName: string, address: string): Promise<PacketSocket> {
+  return new PacketSocket(await native().openArp(netnsPath, ifName, address));
 }
 
 /** UDP socket created in the namespace, bound to `ifName` (SO_BINDTODEVICE) and to bindAddress:68 (IP_FREEBIND:

@@ -1,8 +1,8 @@
 // Channel over an AF_PACKET socket: sends hand-built IPv4/UDP packets (so the source may be 0.0.0.0) to the
 // Ethernet broadcast address, and receives replies even when they are unicast to an address not configured yet.
-import type { Channel, ChannelFactory, Received } from './channel';
+import type { ArpChannel, Channel, ChannelFactory, Received } from './channel';
 import { buildIpUdp, parseIpUdp } from './ipudp';
-import { openPacket } from './netns';
+import { openArp, openPacket } from './netns';
 import { openUdpChannel } from './udp-channel';
 
 const SERVER_PORT = 67;
@@ -27,8 +27,20 @@ export async function openPacketChannel(netns: string, ifName: string, srcIp: st
   };
 }
 
+/** ARP about `address` on the same kind of socket (native/src/arp.c filters it in the kernel). */
+export async function openArpChannel(netns: string, ifName: string, address: string,
+  onReceive: (arp: Buffer) => void): Promise<ArpChannel> {
+  const socket = await openArp(netns, ifName, address);
+  socket.onMessage(onReceive);
+  return {
+    send: (arp) => socket.send(arp),
+    close: () => socket.close(),
+  };
+}
+
 /** The ChannelFactory over real sockets in the pod netns. */
 export const nativeChannels: ChannelFactory = {
   openPacket: openPacketChannel,
   openUdp: openUdpChannel,
+  openArp: openArpChannel,
 };

@@ -1,5 +1,6 @@
-/* N-API glue: argument checking, async work for everything that enters a netns, the packet socket handle driven
- * by uv_poll on the JS thread, and errors carrying errno names. The syscalls live in link.c, packet.c, udp.c. */
+/* N-API glue: argument checking, async work for everything that enters a netns, the packet socket handle (IPv4 or
+ * ARP) driven by uv_poll on the JS thread, and errors carrying errno names. The syscalls live in link.c, packet.c,
+ * arp.c, udp.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <node_api.h>
@@ -9,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/if_ether.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "arp.h"
 #include "link.h"
 #include "nsexec.h"
 #include "packet.h"
@@ -97,8 +100,8 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
 
 /* ---- netns jobs: run on the libuv threadpool, settle a Promise on the JS thread ---- */
 
-enum job_kind { JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP, JOB_ROUTE_ADD };
-static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp", "routeAdd"};
+enum job_kind { JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP, JOB_ROUTE_ADD, JOB_OPEN_ARP };
+static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp", "routeAdd", "openArp"};
 
 struct job {
   enum job_kind kind;
@@ -129,6 +132,7 @@ static int job_body(void *arg, struct op_error *e) {
     case JOB_OPEN_PACKET: return (j->fd = packet_open(j->ifname, &j->facts, e)) < 0 ? -1 : 0;
     case JOB_OPEN_UDP: return (j->fd = udp_open(j->ifname, j->local, e)) < 0 ? -1 : 0;
     case JOB_ROUTE_ADD: return route_add(j->ifname, &j->route, e);
+    case JOB_OPEN_ARP: return (j->fd = arp_open(j->ifname, j->local, &j->facts, e)) < 0 ? -1 : 0;
   }
   return op_fail_with(e, "job", EINVAL);
 }
@@ -204,6 +208,7 @@ static void job_complete(napi_env env, napi_status status, void *data) {
       case JOB_LINK_SET_UP:
       case JOB_ROUTE_ADD: napi_get_undefined(env, &result); break;
       case JOB_OPEN_PACKET:
+      case JOB_OPEN_ARP:
         result = packet_handle_new(env, j);
         j->fd = -1; /* owned by the handle now, or closed by its failure path */
         break;
@@ -290,20 +295,34 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   return j ? job_start(env, j) : NULL;
 }
 
-static napi_value js_open_udp(napi_env env, napi_callback_info info) {
+/* A job on (netnsPath, ifName, address): `what` names the address argument in errors. */
+static napi_value job_with_address(napi_env env, napi_callback_info info, enum job_kind kind, const char *what) {
   napi_value argv[3];
+  char text[64];
   if (get_args(env, info, 3, argv)) return NULL;
-  struct job *j = job_new(env, JOB_OPEN_UDP, argv[0], argv[1]);
+  struct job *j = job_new(env, kind, argv[0], argv[1]);
   if (!j) return NULL;
-  char *address = get_string(env, argv[2], "bindAddress must be a string");
+  snprintf(text, sizeof text, "%s must be a string", what);
+  char *address = get_string(env, argv[2], text);
   if (!address) {
     job_free(j);
     return NULL;
   }
   if (!j->err.errnum && inet_pton(AF_INET, address, &j->local) != 1)
-    j->err = (struct op_error){.errnum = EINVAL, .reason = "bindAddress is not an IPv4 address"};
+    j->err = (struct op_error){.errnum = EINVAL,
+                               .reason = kind == JOB_OPEN_UDP ? "bindAddress is not an IPv4 address"
+                                                              : "address is not an IPv4 address"};
   free(address);
   return job_start(env, j);
+}
+
+static napi_value js_open_udp(napi_env env, napi_callback_info info) {
+  return job_with_address(env, info, JOB_OPEN_UDP, "bindAddress");
+}
+
+/* openArp(netnsPath, ifName, address): a packet socket handle for ARP about `address`. */
+static napi_value js_open_arp(napi_env env, napi_callback_info info) {
+  return job_with_address(env, info, JOB_OPEN_ARP, "address");
 }
 
 /* routeAdd(netnsPath, ifName, dst, prefixLength, gw | null, metric): an IPv4 route through ifName in the netns. */
@@ -349,6 +368,7 @@ static napi_value js_route_add(napi_env env, napi_callback_info info) {
 struct psock {
   int fd;
   int ifindex;
+  unsigned short ethertype; /* what sends carry: ETH_P_IP or ETH_P_ARP */
   char *netns;
   char *ifname;
   napi_env env;
@@ -461,6 +481,7 @@ static napi_value packet_handle_new(napi_env env, const struct job *j) {
   ps->fd = -1;
   ps->env = env;
   ps->ifindex = j->facts.index;
+  ps->ethertype = j->kind == JOB_OPEN_ARP ? ETH_P_ARP : ETH_P_IP;
   ps->netns = strdup(j->netns);
   ps->ifname = strdup(j->ifname);
   if (!ps->netns || !ps->ifname) goto fail;
@@ -543,7 +564,8 @@ static napi_value js_packet_start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* packetSend(handle, ipPacket): one IPv4 packet to the Ethernet broadcast address. Throws with .code. */
+/* packetSend(handle, packet): one IPv4 (or, on an ARP handle, ARP) packet to the Ethernet broadcast address. Throws
+ * with .code. */
 static napi_value js_packet_send(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   void *data;
@@ -552,10 +574,10 @@ static napi_value js_packet_send(napi_env env, napi_callback_info info) {
   struct psock *ps = unwrap_psock(env, argv[0]);
   if (!ps || require_open(env, ps, "send")) return NULL;
   if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "ipPacket must be a Buffer");
+    napi_throw_type_error(env, NULL, "packet must be a Buffer");
     return NULL;
   }
-  if (packet_send(ps->fd, ps->ifindex, data, len) < 0)
+  if (packet_send(ps->fd, ps->ifindex, ps->ethertype, data, len) < 0)
     throw_error(env, "send", ps->netns, ps->ifname, (struct op_error){.errnum = errno, .syscall = "sendto"});
   return NULL;
 }
@@ -604,6 +626,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"linkSetUp", NULL, js_link_set_up, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openPacket", NULL, js_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openUdp", NULL, js_open_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openArp", NULL, js_open_arp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetStart", NULL, js_packet_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetSend", NULL, js_packet_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetClose", NULL, js_packet_close, NULL, NULL, NULL, napi_enumerable, NULL},

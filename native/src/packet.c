@@ -27,21 +27,21 @@ static struct sock_filter udp68_filter[] = {
     BPF_STMT(BPF_RET | BPF_K, 0xffffffff),                           /* accept all of it */
 };
 
-int packet_open(const char *ifname, struct link_facts *f, struct op_error *e) {
-  /* Protocol 0: the socket receives nothing until bind() names ETH_P_IP, which happens after the filter is
+int packet_open_filtered(const char *ifname, unsigned short ethertype, const struct sock_fprog *prog,
+                         struct link_facts *f, struct op_error *e) {
+  /* Protocol 0: the socket receives nothing until bind() names the ethertype, which happens after the filter is
    * attached, so no unfiltered frame can be queued and there is nothing to drain. */
   int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return op_fail(e, "socket");
   if (link_query(fd, ifname, f, e) < 0) goto fail;
 
-  struct sock_fprog prog = {.len = sizeof udp68_filter / sizeof udp68_filter[0], .filter = udp68_filter};
-  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, sizeof *prog) < 0) {
     op_fail(e, "setsockopt(SO_ATTACH_FILTER)");
     goto fail;
   }
   struct sockaddr_ll sll = {
       .sll_family = AF_PACKET,
-      .sll_protocol = htons(ETH_P_IP),
+      .sll_protocol = htons(ethertype),
       .sll_ifindex = f->index,
   };
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
@@ -55,17 +55,22 @@ fail:
   return -1;
 }
 
-int packet_send(int fd, int ifindex, const void *ip_packet, size_t len) {
+int packet_open(const char *ifname, struct link_facts *f, struct op_error *e) {
+  struct sock_fprog prog = {.len = sizeof udp68_filter / sizeof udp68_filter[0], .filter = udp68_filter};
+  return packet_open_filtered(ifname, ETH_P_IP, &prog, f, e);
+}
+
+int packet_send(int fd, int ifindex, unsigned short ethertype, const void *payload, size_t len) {
   struct sockaddr_ll to = {
       .sll_family = AF_PACKET,
-      .sll_protocol = htons(ETH_P_IP),
+      .sll_protocol = htons(ethertype),
       .sll_ifindex = ifindex,
       .sll_halen = ETH_ALEN,
       .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
   };
   ssize_t n;
   do {
-    n = sendto(fd, ip_packet, len, 0, (struct sockaddr *)&to, sizeof to);
+    n = sendto(fd, payload, len, 0, (struct sockaddr *)&to, sizeof to);
   } while (n < 0 && errno == EINTR);
   return n < 0 ? -1 : 0;
 }

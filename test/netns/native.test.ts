@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 
+import { ArpOp, arpAnnouncement, arpProbe, decodeArp, encodeArp, type ArpPacket } from '../../daemon/dhcp/arp';
 import type { Channel, Received } from '../../daemon/transport/channel';
 import { parseIpUdp } from '../../daemon/transport/ipudp';
 import {
-  ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, openPacket, openUdp, type PacketSocket,
+  ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, openArp, openPacket, openUdp, type PacketSocket,
 } from '../../daemon/transport/netns';
 import { nativeChannels } from '../../daemon/transport/packet-channel';
 import { nsTag } from './lib/topology';
@@ -293,6 +294,37 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     assert.throws(() => ch.send(Buffer.from('x'), LAN_IP), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
   });
 
+  await t.test('ARP: a probe from 0.0.0.0 gets the holder\'s reply; each socket hears only ARP about its address', async () => {
+    const decoded = (got: Buffer[]): ArpPacket[] => got.map((b) => decodeArp(b)).filter((p): p is ArpPacket => p !== undefined);
+    const podMac = ipLink(POD, 'eth1').address;
+    const lanMac = ipLink(LAN, 'lan0').address;
+    const FREE_IP = '198.18.1.88';
+    const heard = { lanIp: [] as Buffer[], free: [] as Buffer[], lanSide: [] as Buffer[] };
+    const probeLan = await settled(nativeChannels.openArp(pod, 'eth1', LAN_IP, (b) => heard.lanIp.push(b)));
+    const probeFree = await settled(nativeChannels.openArp(pod, 'eth1', FREE_IP, (b) => heard.free.push(b)));
+    // The LAN side listens with the same kind of socket: it sees what the pod puts on the wire.
+    const lanSide = await settled(nativeChannels.openArp(nsPath(LAN), 'lan0', FREE_IP, (b) => heard.lanSide.push(b)));
+    t.after(() => [probeLan, probeFree, lanSide].forEach((c) => c.close()));
+
+    probeLan.send(encodeArp(arpProbe(podMac, LAN_IP)));
+    await waitFor('the reply of the address holder', () => heard.lanIp.length > 0);
+    assert.deepEqual(decoded(heard.lanIp), [{ op: ArpOp.REPLY, senderMac: lanMac, senderIp: LAN_IP, targetMac: podMac, targetIp: '0.0.0.0' }]);
+
+    probeFree.send(encodeArp(arpProbe(podMac, FREE_IP)));
+    probeFree.send(encodeArp(arpAnnouncement(podMac, FREE_IP)));
+    await waitFor('the LAN side to hear the probe and the announcement', () => heard.lanSide.length >= 2);
+    assert.deepEqual(decoded(heard.lanSide).map((p) => [p.op, p.senderMac, p.senderIp, p.targetIp]), [
+      [ArpOp.REQUEST, podMac, '0.0.0.0', FREE_IP],
+      [ArpOp.REQUEST, podMac, FREE_IP, FREE_IP],
+    ]);
+    await sleep(100);
+    assert.deepEqual(heard.free, [], 'nobody holds the free address, and the socket does not hear its own packets');
+    assert.equal(heard.lanIp.length, 1, 'the probe for the free address is not heard by the socket for LAN_IP');
+    probeLan.close();
+    probeLan.close();
+    assert.throws(() => probeLan.send(Buffer.alloc(28)), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
+  });
+
   await t.test('every error path rejects with a named, coded error', async (t2) => {
     const dir = mkdtempSync(join(tmpdir(), 'tsn-'));
     t2.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -303,6 +335,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
       ['linkSetUp', (p, i) => linkSetUp(p, i, true)],
       ['openPacket', (p, i) => openPacket(p, i)],
       ['openUdp', (p, i) => openUdp(p, i, POD_IP)],
+      ['openArp', (p, i) => openArp(p, i, POD_IP)],
     ];
     const cases: [string, string, string][] = [
       [nsPath('tsn-does-not-exist'), 'eth1', 'ENOENT'],
@@ -318,6 +351,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
       }
     }
     await assert.rejects(settled(openUdp(pod, 'eth1', '198.18.1')), (e) => assertCoded(e, 'EINVAL', 'openUdp', pod, 'eth1'));
+    await assert.rejects(settled(openArp(pod, 'eth1', '198.18.1.300')), (e) => assertCoded(e, 'EINVAL', 'openArp', pod, 'eth1'));
     await assert.rejects(settled(nativeChannels.openPacket(regular, 'eth1', '0.0.0.0', () => {})),
       (e) => assertCoded(e, 'ENOTNS', 'openPacket', regular, 'eth1'));
     await assert.rejects(settled(nativeChannels.openUdp(pod, 'eth9', POD_IP, () => {})),
