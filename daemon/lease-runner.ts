@@ -2,6 +2,8 @@
 // (send, emit, persist), keeps the one timer of the lease armed at the core's next deadline, and holds a socket
 // only while a transaction needs one (an open socket pins the pod netns).
 import { AddParams, LeaseFacts, PodRoute, Transition } from '../common/rpc';
+import { ArpPacket, decodeArp, encodeArp } from './dhcp/arp';
+import { ZERO_IP } from './dhcp/bytes';
 import { decode, encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
@@ -11,7 +13,7 @@ import { leaseFacts } from './facts';
 import { HostSend, releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';
 import type { Logger } from './log';
-import { Channel, ChannelFactory, Received } from './transport/channel';
+import { ArpChannel, Channel, ChannelFactory, Received } from './transport/channel';
 
 export interface RunnerDeps {
   channels: ChannelFactory;
@@ -61,7 +63,7 @@ const SEND_NAMES: Record<number, string> = {
 const MAX_TIMER_MS = 0x7fffffff;
 
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
-const ACQUIRING_STATES = new Set(['SELECTING', 'REQUESTING', 'REBOOTING']);
+const ACQUIRING_STATES = new Set(['SELECTING', 'REQUESTING', 'REBOOTING', 'PROBING']);
 
 export class LeaseRunner {
   state: LeaseState = initialState();
@@ -80,6 +82,8 @@ export class LeaseRunner {
   private chain: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private channel?: { key: string; ch: Channel };
+  /** The ARP socket of PROBING, for the probed address. */
+  private arp?: { address: string; ch: ArpChannel };
   private waiters = new Set<Waiter>();
   private stopped = false;
   /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
@@ -215,6 +219,7 @@ export class LeaseRunner {
     let persist = false;
     for (const action of actions) {
       if (action.type === 'send') await this.send(action.msg, action.via, action.srcIp, action.dstIp);
+      else if (action.type === 'arp') await this.sendArp(action.packet);
       else if (action.type === 'persist') persist = true;
       else if (action.type === 'emit') {
         events.push(action.event);
@@ -293,6 +298,10 @@ export class LeaseRunner {
         this.lastError = event.reason;
         log.warn({ reason: event.reason }, 'failed');
         return;
+      case 'declined':
+        this.lastError = `${event.address} is in use by ${event.by}: declined`;
+        log.warn({ address: event.address, by: event.by, conflicts: event.conflicts, restartInMs: event.restartInMs }, 'address in use on the link: DHCPDECLINE sent');
+        return;
       case 'ignored': {
         const n = (this.ignored[event.reason] = (this.ignored[event.reason] ?? 0) + 1);
         // Every pod's AF_PACKET socket hears the broadcast replies to the others: other xids are routine.
@@ -321,20 +330,37 @@ export class LeaseRunner {
     this.enqueue({ type: 'packet', msg: decoded.value });
   };
 
-  /** The socket the current state needs to hear replies: AF_PACKET while broadcasting, UDP on ciaddr when renewing. */
-  private wantedChannel(): { via: 'packet' | 'udp'; srcIp: string } | null {
+  private onArp = (b: Buffer): void => {
+    const packet = decodeArp(b);
+    if (packet) this.enqueue({ type: 'arp', packet });
+  };
+
+  /** The socket the current state needs to hear replies: AF_PACKET while broadcasting, UDP on ciaddr when renewing,
+   *  ARP about the address while probing it. */
+  private wantedChannel(): { via: 'packet' | 'udp'; srcIp: string } | { via: 'arp'; address: string } | null {
     const via = transportFor(this.state);
     if (!via) return null;
     const s = this.state;
+    if (via === 'arp') return 'lease' in s ? { via, address: s.lease.address } : null;
     const ciaddr = s.state === 'RENEWING' || s.state === 'REBINDING' ? s.lease.address : '0.0.0.0';
     return { via, srcIp: ciaddr };
   }
 
   private async reconcileChannel(): Promise<void> {
     const want = this.wantedChannel();
+    if (want?.via === 'arp') {
+      this.closeDhcpChannel();
+      if (this.arp?.address === want.address) return;
+      this.closeArp();
+      const ch = await this.openArp(want.address, this.onArp);
+      if (ch && this.stopped) ch.close();
+      else if (ch) this.arp = { address: want.address, ch };
+      return;
+    }
+    this.closeArp();
     const key = want && `${want.via}:${want.srcIp}`;
     if (this.channel?.key === key) return;
-    this.closeChannel();
+    this.closeDhcpChannel();
     if (!want || !key) return;
     const ch = await this.open(want.via, want.srcIp, this.onReceive);
     // stop() came while opening: nothing may keep the netns alive.
@@ -390,6 +416,36 @@ export class LeaseRunner {
     }
   }
 
+  private async openArp(address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel | undefined> {
+    try {
+      return await this.deps.channels.openArp(this.deps.netnsPath, this.params.ifName, address, onReceive);
+    } catch (err) {
+      this.noteIoError(err as NodeJS.ErrnoException);
+      return undefined;
+    }
+  }
+
+  /** A probe on PROBING's socket; an announcement on a socket of its own, closed at once. */
+  private async sendArp(packet: ArpPacket): Promise<void> {
+    const what = packet.senderIp === ZERO_IP ? 'probe' : 'announcement';
+    if (this.link?.heldDown) {
+      // An address the pod's link does not carry is not announced; a probe needs the link up to hear answers.
+      if (what === 'announcement') return;
+      await this.link.openReplyWindow();
+    }
+    const address = packet.targetIp;
+    const ch = this.arp?.address === address ? this.arp.ch : await this.openArp(address, () => {});
+    if (!ch) return;
+    try {
+      ch.send(encodeArp(packet));
+      this.deps.log.debug({ arp: what, address }, 'sent');
+    } catch (err) {
+      this.noteIoError(err as NodeJS.ErrnoException);
+    } finally {
+      if (ch !== this.arp?.ch) ch.close();
+    }
+  }
+
   private noteIoError(err: NodeJS.ErrnoException): void {
     this.lastError = err.message;
     this.deps.log.warn({ err: err.message, code: err.code }, 'socket error');
@@ -398,8 +454,18 @@ export class LeaseRunner {
   }
 
   private closeChannel(): void {
+    this.closeDhcpChannel();
+    this.closeArp();
+  }
+
+  private closeDhcpChannel(): void {
     this.channel?.ch.close();
     this.channel = undefined;
+  }
+
+  private closeArp(): void {
+    this.arp?.ch.close();
+    this.arp = undefined;
   }
 
   private arm(): void {
@@ -431,6 +497,8 @@ export function transitionWhy(from: string, input: Input, events: LeaseEvent[]):
         return `lease on ${e.address} expired`;
       case 'failed':
         return e.reason;
+      case 'declined':
+        return `${e.address} in use (ARP from ${e.by}): DECLINE`;
       case 'changed':
         return `ACK with a new address (${e.from} -> ${e.to})`;
       case 'bound':
@@ -453,6 +521,8 @@ export function transitionWhy(from: string, input: Input, events: LeaseEvent[]):
       return 'release requested';
     case 'linkGone':
       return 'link or netns gone';
+    case 'arp':
+      return 'ARP';
   }
 }
 

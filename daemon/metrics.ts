@@ -35,6 +35,7 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
   const expiries = counter('ts_dhcp_expiries_total', 'Leases that expired without being renewed or rebound.');
   const releases = counter('ts_dhcp_releases_total', 'Leases released (DEL, GC); sent says whether a DHCPRELEASE went out.', ['sent']);
   const failures = counter('ts_dhcp_failures_total', 'Failures by reason.', ['reason']);
+  const conflicts = counter('ts_dhcp_conflicts_total', 'ACKed addresses found in use by an ARP probe (RFC 5227) and declined.');
   const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', ['method', 'outcome']);
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
@@ -77,6 +78,8 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
           return releases.inc({ sent: String(event.sentRelease) });
         case 'failed':
           return failures.inc({ reason: failureReason(event) });
+        case 'declined':
+          return conflicts.inc();
         default:
       }
     },

@@ -63,6 +63,9 @@ function storedAddress(s: LeaseState): string | undefined {
       return s.requestedIp;
     case 'REQUESTING':
       return s.offer.address;
+    case 'PROBING':
+      // Never persisted while probing; the probed address was not in use yet.
+      return s.previousAddress;
     case 'INIT':
     case 'RELEASED':
       return undefined;

@@ -1,9 +1,12 @@
 // The RFC 2131 client state machine for one lease, sans I/O: step(state, input, nowMs) → { state, actions }.
 // Time and randomness are inputs; the driver sends, arms one timer at nextDeadline() and persists. The state is
 // plain JSON (it is what the store writes).
-import { BROADCAST_IP, ZERO_IP, isIpv4 } from './bytes';
+import { ArpPacket, arpAnnouncement, arpProbe } from './arp';
+import { BROADCAST_IP, ZERO_IP, isIpv4, macToString } from './bytes';
+import { decode, encode } from './codec';
 import {
   ClientIdentity,
+  buildDecline,
   buildDiscover,
   buildRelease,
   buildRequestInitReboot,
@@ -13,6 +16,18 @@ import {
   mergeOptions,
 } from './messages';
 import { messageType, serverId } from './options';
+import {
+  Announcing,
+  ConflictDetection,
+  ProbeProgress,
+  announced,
+  declineRestartMs,
+  isConflict,
+  probeSent,
+  probeTiming,
+  startAnnouncing,
+  startProbe,
+} from './probe';
 import { Rng } from './rng';
 import { TimingConfig, leaseTimes, renewRetransmitAtMs, retransmitDelayMs } from './timing';
 import { BOOTREPLY, DhcpMessage, MessageType, Opt } from './types';
@@ -29,6 +44,11 @@ export interface ClientConfig {
   broadcastFlag: boolean;
   maxMessageSize: number;
   timing: TimingConfig;
+  /** RFC 5227 probing of each new address before it is used (daemon/dhcp/probe.ts); absent (records written
+   *  before the setting existed): 'off'. */
+  conflictDetection?: ConflictDetection;
+  /** Gratuitous ARP announcements once a new address is bound (RFC 5227 §2.3); absent: none. */
+  announce?: boolean;
 }
 
 export interface StepContext {
@@ -69,11 +89,16 @@ export type LeaseState =
   | { state: 'INIT' }
   /** Not started, with an address to verify (a stored lease). 'start' sends the INIT-REBOOT REQUEST at once. */
   | { state: 'INIT-REBOOT'; requestedIp: string }
-  /** previousAddress: the address held before a NAK/expiry (for 'changed'); naks: NAKs since the last bind. */
-  | { state: 'SELECTING'; tx: Transaction; requestedIp?: string; previousAddress?: string; naks?: number }
-  | { state: 'REQUESTING'; tx: Transaction; offer: Offer; previousAddress?: string; naks?: number }
+  /** previousAddress: the address held before a NAK/expiry/DECLINE (for 'changed'); naks: NAKs since the last
+   *  bind; conflicts: DECLINEs since the last bind. */
+  | { state: 'SELECTING'; tx: Transaction; requestedIp?: string; previousAddress?: string; naks?: number; conflicts?: number }
+  | { state: 'REQUESTING'; tx: Transaction; offer: Offer; previousAddress?: string; naks?: number; conflicts?: number }
   | { state: 'REBOOTING'; tx: Transaction; requestedIp: string }
-  | { state: 'BOUND'; lease: Lease }
+  /** An ACKed address not in use yet, probed with ARP (RFC 5227 §2.1) before it is: `ack` (base64 of its
+   *  encoding) becomes the 'bound' or 'changed' event when no one answers. previousAddress as in SELECTING. */
+  | { state: 'PROBING'; lease: Lease; ack: string; probe: ProbeProgress; previousAddress?: string; conflicts?: number }
+  /** announce: gratuitous ARP announcements still to send for a newly bound address. */
+  | { state: 'BOUND'; lease: Lease; announce?: Announcing }
   | { state: 'RENEWING'; lease: Lease; tx: Transaction }
   | { state: 'REBINDING'; lease: Lease; tx: Transaction }
   | { state: 'RELEASED'; previousAddress?: string };
@@ -84,6 +109,8 @@ export type Input =
   | { type: 'start'; requestedIp?: string }
   | { type: 'packet'; msg: DhcpMessage }
   | { type: 'timeout' }
+  /** An ARP packet heard on the interface while probing. */
+  | { type: 'arp'; packet: ArpPacket }
   | { type: 'release' }
   | { type: 'linkGone' };
 
@@ -109,12 +136,17 @@ export type LeaseEvent =
   | { kind: 'released'; sentRelease: boolean }
   | { kind: 'ignored'; reason: IgnoreReason }
   | { kind: 'failed'; reason: string }
+  /** The ACKed address answered a probe (`by`: that host's MAC): a DHCPDECLINE went out, DISCOVER follows after
+   *  restartInMs. conflicts: DECLINEs since the last bind. */
+  | { kind: 'declined'; address: string; by: string; conflicts: number; restartInMs: number }
   /** attempt: the ordinal of this transmission of the message (2 = first retransmission). */
   | { kind: 'retransmit'; state: StateName; attempt: number };
 
 /** Actions are to be carried out in order. */
 export type Action =
   | { type: 'send'; msg: DhcpMessage; via: 'packet' | 'udp'; srcIp: string; dstIp: string }
+  /** One ARP packet, broadcast on the interface (a probe or an announcement). */
+  | { type: 'arp'; packet: ArpPacket }
   | { type: 'emit'; event: LeaseEvent }
   | { type: 'persist' };
 
@@ -144,6 +176,8 @@ export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepCo
       return onPacket(state, input.msg, nowMs, ctx);
     case 'timeout':
       return onTimeout(state, nowMs, ctx);
+    case 'arp':
+      return onArp(state, input.packet, nowMs, ctx);
     case 'release':
       return onRelease(state, ctx);
     case 'linkGone':
@@ -166,8 +200,10 @@ export function nextDeadline(state: LeaseState): number | undefined {
     case 'REQUESTING':
     case 'REBOOTING':
       return state.tx.retransmitAtMs;
+    case 'PROBING':
+      return state.probe.nextAtMs;
     case 'BOUND':
-      return earliest(state.lease.t1AtMs, state.lease.t2AtMs, state.lease.expiresAtMs);
+      return earliest(state.lease.t1AtMs, state.lease.t2AtMs, state.lease.expiresAtMs, state.announce?.atMs ?? null);
     case 'RENEWING':
       return earliest(state.tx.retransmitAtMs, state.lease.t2AtMs, state.lease.expiresAtMs);
     case 'REBINDING':
@@ -181,10 +217,13 @@ export function nextDeadline(state: LeaseState): number | undefined {
 
 /**
  * The socket the driver must hold so replies can arrive: AF_PACKET while the client has no usable address or
- * broadcasts (IP source 0.0.0.0, or ciaddr in REBINDING); UDP bound to ciaddr in RENEWING; none otherwise.
+ * broadcasts (IP source 0.0.0.0, or ciaddr in REBINDING); UDP bound to ciaddr in RENEWING; an ARP socket while
+ * probing; none otherwise.
  */
-export function transportFor(state: LeaseState): 'packet' | 'udp' | null {
+export function transportFor(state: LeaseState): 'packet' | 'udp' | 'arp' | null {
   switch (state.state) {
+    case 'PROBING':
+      return 'arp';
     case 'SELECTING':
     case 'REQUESTING':
     case 'REBOOTING':
@@ -215,6 +254,7 @@ function onStart(s: LeaseState, requestedIp: string | undefined, now: number, ct
     case 'SELECTING':
     case 'REQUESTING':
     case 'REBOOTING':
+    case 'PROBING':
     case 'BOUND':
     case 'RENEWING':
     case 'REBINDING':
@@ -229,6 +269,8 @@ function onStart(s: LeaseState, requestedIp: string | undefined, now: number, ct
 
 function onRelease(s: LeaseState, ctx: StepContext): StepResult {
   switch (s.state) {
+    // PROBING: the server holds the lease for this client even though the address was never used.
+    case 'PROBING':
     case 'BOUND':
     case 'RENEWING':
     case 'REBINDING': {
@@ -281,6 +323,8 @@ function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
       return { state: s, actions: [] };
     case 'SELECTING':
       return now < s.tx.retransmitAtMs ? { state: s, actions: [] } : sendDiscover(s, now, ctx);
+    case 'PROBING':
+      return now < s.probe.nextAtMs ? { state: s, actions: [] } : onProbeTimer(s, now, ctx);
     case 'REQUESTING':
     case 'REBOOTING':
       if (now < s.tx.retransmitAtMs) return { state: s, actions: [] };
@@ -292,7 +336,10 @@ function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
       const { t1AtMs, t2AtMs, expiresAtMs } = s.lease;
       if (expiresAtMs !== null && now >= expiresAtMs) return onExpiry(s, now, ctx);
       if (s.state !== 'REBINDING' && t2AtMs !== null && now >= t2AtMs) return onT2(s, now, ctx);
-      if (s.state === 'BOUND') return t1AtMs !== null && now >= t1AtMs ? onT1(s, now, ctx) : { state: s, actions: [] };
+      if (s.state === 'BOUND') {
+        if (t1AtMs !== null && now >= t1AtMs) return onT1(s, now, ctx);
+        return s.announce && now >= s.announce.atMs ? sendAnnouncement(s, s.announce, now, ctx) : { state: s, actions: [] };
+      }
       return now >= s.tx.retransmitAtMs ? sendRequest(s, now, ctx) : { state: s, actions: [] };
     }
     default: {
@@ -327,7 +374,7 @@ function onRequestUnanswered(s: Extract<LeaseState, { state: 'REQUESTING' | 'REB
       : `no ACK or NAK after ${n} INIT-REBOOT REQUESTs for ${s.requestedIp}`;
   const next =
     s.state === 'REQUESTING'
-      ? startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: s.naks })
+      ? startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: s.naks, conflicts: s.conflicts })
       : startSelecting(now, ctx, { requestedIp: s.requestedIp, previousAddress: s.requestedIp });
   return { state: next.state, actions: [emit({ kind: 'failed', reason }), ...next.actions] };
 }
@@ -338,6 +385,7 @@ function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext
   switch (s.state) {
     case 'INIT':
     case 'INIT-REBOOT':
+    case 'PROBING':
     case 'BOUND':
     case 'RELEASED':
       return ignore(s, 'state');
@@ -359,7 +407,7 @@ function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext
     case MessageType.OFFER:
       return s.state === 'SELECTING' ? onOffer(s, msg, now, ctx) : ignore(s, 'type');
     case MessageType.ACK:
-      return s.state === 'SELECTING' ? ignore(s, 'type') : onAck(s, msg, ctx);
+      return s.state === 'SELECTING' ? ignore(s, 'type') : onAck(s, msg, now, ctx);
     case MessageType.NAK:
       return s.state === 'SELECTING' ? ignore(s, 'type') : onNak(s, msg, now, ctx);
     default:
@@ -376,10 +424,11 @@ function onOffer(s: Extract<LeaseState, { state: 'SELECTING' }>, msg: DhcpMessag
   const next: LeaseState = { state: 'REQUESTING', tx, offer: { address: msg.yiaddr, serverId: sid } };
   if (s.previousAddress !== undefined) next.previousAddress = s.previousAddress;
   if (s.naks !== undefined) next.naks = s.naks;
+  if (s.conflicts !== undefined) next.conflicts = s.conflicts;
   return sendRequest(next, now, ctx);
 }
 
-function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, ctx: StepContext): StepResult {
+function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
   // RENEWING talks to one server by unicast: an ACK from it needs no 54 to say where the next renewal goes.
   const sid = serverId(msg) ?? (s.state === 'RENEWING' ? s.lease.serverId : undefined);
   if (sid === undefined) return ignore(s, 'no-server-id');
@@ -389,12 +438,72 @@ function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, ct
   if (!times.ok) return invalidAck(s, `ACK from ${sid} for ${msg.yiaddr} refused: ${times.reason}`);
   const lease: Lease = { address: msg.yiaddr, serverId: sid, requestSentAtMs: s.tx.firstSentAtMs, ...times.value };
   const before = s.state === 'REQUESTING' ? s.previousAddress : s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
+  // A renewal of the address in use needs no probe; a new address (or one verified after a restart) does.
+  const timing = probeTiming(ctx.cfg.conflictDetection);
+  if (timing && (before !== lease.address || s.state === 'REQUESTING' || s.state === 'REBOOTING')) {
+    const probing: LeaseState = { state: 'PROBING', lease, ack: encode(msg).toString('base64'), probe: startProbe(timing, now, ctx.rng) };
+    if (before !== undefined) probing.previousAddress = before;
+    if (s.state === 'REQUESTING' && s.conflicts !== undefined) probing.conflicts = s.conflicts;
+    return probing.probe.nextAtMs > now ? { state: probing, actions: [] } : onProbeTimer(probing, now, ctx);
+  }
   let event: LeaseEvent;
-  if (before !== undefined && before !== lease.address) event = { kind: 'changed', from: before, to: lease.address, ack: msg };
-  else if (s.state === 'RENEWING') event = { kind: 'renewed', ack: msg };
-  else if (s.state === 'REBINDING') event = { kind: 'rebound', ack: msg };
-  else event = { kind: 'bound', ack: msg };
-  return { state: { state: 'BOUND', lease }, actions: [{ type: 'persist' }, emit(event)] };
+  if (s.state === 'RENEWING' && before === lease.address) event = { kind: 'renewed', ack: msg };
+  else if (s.state === 'REBINDING' && before === lease.address) event = { kind: 'rebound', ack: msg };
+  else event = boundEvent(before, lease.address, msg);
+  return bind(lease, event, now, ctx);
+}
+
+function boundEvent(before: string | undefined, address: string, ack: DhcpMessage): LeaseEvent {
+  return before !== undefined && before !== address ? { kind: 'changed', from: before, to: address, ack } : { kind: 'bound', ack };
+}
+
+/** BOUND, with announcements of the address when it is new to this attachment and the config wants them. */
+function bind(lease: Lease, event: LeaseEvent, now: number, ctx: StepContext): StepResult {
+  const next: LeaseState = { state: 'BOUND', lease };
+  if (ctx.cfg.announce && (event.kind === 'bound' || event.kind === 'changed')) next.announce = startAnnouncing(now);
+  return { state: next, actions: [{ type: 'persist' }, emit(event)] };
+}
+
+// ---- conflict detection (RFC 5227) ----
+
+/** The next probe, or (all sent and nobody answered) the address is ours. */
+function onProbeTimer(s: Extract<LeaseState, { state: 'PROBING' }>, now: number, ctx: StepContext): StepResult {
+  const timing = probeTiming(ctx.cfg.conflictDetection);
+  if (timing && s.probe.sent < timing.probeNum) {
+    const packet = arpProbe(ownMac(ctx.cfg), s.lease.address);
+    return { state: { ...s, probe: probeSent(s.probe, timing, now, ctx.rng) }, actions: [{ type: 'arp', packet }] };
+  }
+  const ack = decode(Buffer.from(s.ack, 'base64'));
+  if (!ack.ok) throw new Error(`PROBING holds an undecodable ACK: ${ack.reason}`);
+  return bind(s.lease, boundEvent(s.previousAddress, s.lease.address, ack.value), now, ctx);
+}
+
+/** Only PROBING listens: ongoing defence of a bound address (RFC 5227 §2.4) is not done. */
+function onArp(s: LeaseState, packet: ArpPacket, now: number, ctx: StepContext): StepResult {
+  if (s.state !== 'PROBING' || !isConflict(packet, s.lease.address, ownMac(ctx.cfg))) return { state: s, actions: [] };
+  return onConflict(s, packet.senderMac, now, ctx);
+}
+
+/** RFC 2131 §4.4.1: DHCPDECLINE, then back to INIT after the wait, asking for no address in particular. */
+function onConflict(s: Extract<LeaseState, { state: 'PROBING' }>, by: string, now: number, ctx: StepContext): StepResult {
+  const { address, serverId: sid } = s.lease;
+  const conflicts = (s.conflicts ?? 0) + 1;
+  const restartInMs = declineRestartMs(conflicts);
+  const decline = buildDecline(identity(ctx.cfg), ctx.rng.u32(), address, sid);
+  const next = startSelecting(now, ctx, { previousAddress: s.previousAddress, conflicts, delayMs: restartInMs });
+  // A stored lease for previousAddress is gone with the server's move to this address.
+  const persist: Action[] = s.previousAddress === undefined ? [] : [{ type: 'persist' }];
+  return {
+    state: next.state,
+    actions: [broadcast(decline, ZERO_IP), ...persist, emit({ kind: 'declined', address, by, conflicts, restartInMs }), ...next.actions],
+  };
+}
+
+function sendAnnouncement(s: Extract<LeaseState, { state: 'BOUND' }>, a: Announcing, now: number, ctx: StepContext): StepResult {
+  const next: LeaseState = { state: 'BOUND', lease: s.lease };
+  const more = announced(a, now);
+  if (more) next.announce = more;
+  return { state: next, actions: [{ type: 'arp', packet: arpAnnouncement(ownMac(ctx.cfg), s.lease.address) }] };
 }
 
 /** A NAK in any requesting state sends the client back to INIT, asking again for the address it had in mind. */
@@ -410,7 +519,7 @@ function onNak(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
   if (text !== undefined) event.message = printable(text);
   let next: StepResult;
   if (s.state === 'REQUESTING') {
-    next = startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: (s.naks ?? 0) + 1 });
+    next = startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: (s.naks ?? 0) + 1, conflicts: s.conflicts });
   } else {
     const address = s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
     next = startSelecting(now, ctx, { requestedIp: address, previousAddress: address, naks: 1 });
@@ -435,16 +544,21 @@ interface SelectingStart {
   requestedIp?: string;
   previousAddress?: string;
   naks?: number;
+  conflicts?: number;
+  /** Wait at least this long before the DISCOVER (after a DECLINE). */
+  delayMs?: number;
 }
 
-/** INIT: a new transaction, DISCOVER at once (or after the NAK restart delay). */
+/** INIT: a new transaction, DISCOVER at once (or after the NAK or DECLINE restart delay). */
 function startSelecting(now: number, ctx: StepContext, o: SelectingStart): StepResult {
   const naks = o.naks ?? 0;
-  const delay = naks < 2 ? 0 : Math.min(NAK_RESTART_FIRST_MS * 2 ** (naks - 2), ctx.cfg.timing.maxRetransmitMs);
+  const nakDelay = naks < 2 ? 0 : Math.min(NAK_RESTART_FIRST_MS * 2 ** (naks - 2), ctx.cfg.timing.maxRetransmitMs);
+  const delay = Math.max(nakDelay, o.delayMs ?? 0);
   const s: LeaseState = { state: 'SELECTING', tx: newTx(ctx, now + delay, now + delay) };
   if (o.requestedIp !== undefined) s.requestedIp = o.requestedIp;
   if (o.previousAddress !== undefined) s.previousAddress = o.previousAddress;
   if (naks > 0) s.naks = naks;
+  if (o.conflicts !== undefined) s.conflicts = o.conflicts;
   return delay > 0 ? { state: s, actions: [] } : sendDiscover(s, now, ctx);
 }
 
@@ -553,6 +667,10 @@ function checkIp(ip: string): void {
 /** Option 56 text for events and logs: printable ASCII only, bounded. */
 function printable(b: Buffer): string {
   return b.toString('latin1').replace(/[^\x20-\x7e]/g, '?').slice(0, 255);
+}
+
+function ownMac(cfg: ClientConfig): string {
+  return macToString(chaddrOf(cfg));
 }
 
 function chaddrOf(cfg: ClientConfig): Buffer {

@@ -32,7 +32,7 @@ class FakeServer {
       },
       close: () => {},
     });
-    return { openPacket: open, openUdp: open };
+    return { openPacket: open, openUdp: open, openArp: async () => ({ send: () => {}, close: () => {} }) };
   }
 }
 

@@ -1,6 +1,7 @@
 // The lease core driven with a virtual clock, a seeded rng and a fake server that answers with DhcpMessage objects.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ArpOp, ArpPacket } from '../../daemon/dhcp/arp';
 import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import {
   Action,
@@ -671,5 +672,213 @@ describe('renewal retransmission in a short lease', () => {
     assert.equal(c.now - t1, 60_000, 'half of 100 s is 50 s, raised to the 60 s floor');
     c.fire();
     assert.equal(c.name, 'REBINDING', 'the next wait is cut at T2');
+  });
+});
+
+describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
+  const OTHER_MAC = '02:00:00:00:00:99';
+  type Arp = Extract<Action, { type: 'arp' }>;
+  const arps = (actions: Action[]): Arp['packet'][] => actions.flatMap((a) => (a.type === 'arp' ? [a.packet] : []));
+  const probing = (mode: 'quick' | 'rfc5227', announce = true): Client => new Client({ ...config(), conflictDetection: mode, announce });
+  const answer: ArpPacket = { op: ArpOp.REPLY, senderMac: OTHER_MAC, senderIp: ADDR, targetMac: MAC, targetIp: '0.0.0.0' };
+
+  /** DORA up to the ACK; returns the ACK's actions and the ACK. */
+  function acked(c: Client, o: ReplyOpts = {}): { actions: Action[]; ack: DhcpMessage } {
+    const discover = onlySend(c.input({ type: 'start' })).msg;
+    c.now += 200;
+    const request = onlySend(c.receive(reply(discover, MessageType.OFFER, o))).msg;
+    c.now += 100;
+    const ack = reply(request, MessageType.ACK, o);
+    return { actions: c.receive(ack), ack };
+  }
+
+  /** Probed, bound and announced: BOUND with only T1 ahead. */
+  function boundAndAnnounced(c: Client): void {
+    acked(c);
+    while (c.state.state !== 'BOUND' || c.state.announce) c.fire();
+  }
+
+  test('quick: the ACK starts two probes from 0.0.0.0 100 ms apart; 100 ms later the address is bound, then announced twice 2 s apart', () => {
+    const c = probing('quick');
+    const { actions, ack } = acked(c);
+    assert.equal(c.name, 'PROBING');
+    assert.equal(transportFor(c.state), 'arp');
+    assert.deepEqual(kinds(actions), ['arp'], 'no persist and no bound before the probe');
+    const probe = { op: ArpOp.REQUEST, senderMac: MAC, senderIp: '0.0.0.0', targetMac: '00:00:00:00:00:00', targetIp: ADDR };
+    assert.deepEqual(arps(actions), [probe]);
+    const ackAt = c.now;
+    assert.deepEqual(arps(c.fire()), [probe]);
+    assert.equal(c.now, ackAt + 100);
+    const bind = c.fire();
+    assert.equal(c.now, ackAt + 200);
+    assert.deepEqual(kinds(bind), ['persist', 'emit:bound']);
+    assert.deepEqual(events(bind), [{ kind: 'bound', ack }], 'the event carries the ACK as received');
+    assert.equal(c.name, 'BOUND');
+    assert.equal(transportFor(c.state), null);
+    const announcement = { op: ArpOp.REQUEST, senderMac: MAC, senderIp: ADDR, targetMac: '00:00:00:00:00:00', targetIp: ADDR };
+    assert.equal(nextDeadline(c.state), c.now, 'the first announcement follows at once (after ADD is answered)');
+    assert.deepEqual(arps(c.fire()), [announcement]);
+    const first = c.now;
+    assert.deepEqual(arps(c.fire()), [announcement]);
+    assert.equal(c.now, first + 2000);
+    assert.equal(nextDeadline(c.state), c.lease.t1AtMs, 'then only T1 is ahead');
+    assert.deepEqual(c.state, { state: 'BOUND', lease: c.lease });
+  });
+
+  test('rfc5227: 3 probes after a random wait of 0-1 s, 1-2 s apart, then 2 s of listening: 4-7 s, exact for a seed', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const c = new Client({ ...config(), conflictDetection: 'rfc5227' }, seed);
+      const { actions } = acked(c);
+      assert.deepEqual(kinds(actions), [], 'the first probe waits PROBE_WAIT');
+      const ackAt = c.now;
+      const sentAt: number[] = [];
+      while (c.name === 'PROBING') {
+        const a = c.fire();
+        if (arps(a).length > 0) sentAt.push(c.now - ackAt);
+      }
+      assert.equal(sentAt.length, 3);
+      const [p1, p2, p3] = sentAt as [number, number, number];
+      assert.ok(p1 >= 0 && p1 <= 1000, `first probe at ${p1}`);
+      assert.ok(p2 - p1 >= 1000 && p2 - p1 <= 2000 && p3 - p2 >= 1000 && p3 - p2 <= 2000, `probes at ${sentAt}`);
+      assert.equal(c.now - ackAt, p3 + 2000);
+      assert.equal(c.name, 'BOUND');
+      assert.equal(nextDeadline(c.state), c.lease.t1AtMs, 'announce off');
+    }
+  });
+
+  test('an answer to the probe: DECLINE (ciaddr 0, 50, 54) broadcast from 0.0.0.0, 10 s wait, DISCOVER without 50, another address is probed and bound', () => {
+    const c = probing('quick');
+    acked(c);
+    const actions = c.input({ type: 'arp', packet: answer });
+    assert.deepEqual(kinds(actions), ['send', 'emit:declined']);
+    const decline = onlySend(actions);
+    assertBroadcastFromZero(decline);
+    assert.equal(typeOf(decline.msg), MessageType.DECLINE);
+    assert.equal(decline.msg.ciaddr, '0.0.0.0');
+    assert.equal(requestedIp(decline.msg), ADDR);
+    assert.equal(serverId(decline.msg), SERVER);
+    assert.deepEqual(events(actions), [{ kind: 'declined', address: ADDR, by: OTHER_MAC, conflicts: 1, restartInMs: 10_000 }]);
+    assert.equal(c.name, 'SELECTING');
+    assert.equal(transportFor(c.state), 'packet');
+    const declinedAt = c.now;
+    const d = onlySend(c.fire()).msg;
+    assert.equal(c.now, declinedAt + 10_000, 'RFC 2131 §4.4.1: at least ten seconds');
+    assert.equal(typeOf(d), MessageType.DISCOVER);
+    assert.equal(requestedIp(d), undefined, 'the declined address is not asked for again');
+    assert.equal(d.secs, 0);
+    const r = onlySend(c.receive(reply(d, MessageType.OFFER, { yiaddr: ADDR2 }))).msg;
+    c.receive(reply(r, MessageType.ACK, { yiaddr: ADDR2 }));
+    assert.equal(c.name, 'PROBING');
+    assert.deepEqual(c.input({ type: 'arp', packet: answer }), [], 'an answer about the old address is no conflict');
+    c.fire();
+    const bind = c.fire();
+    assert.deepEqual(events(bind).map((e) => e.kind), ['bound'], 'an ADD gets its address: bound, not changed');
+    assert.equal(c.lease.address, ADDR2);
+    assert.equal('conflicts' in c.state, false, 'the count ends with the bind');
+  });
+
+  test('what is a conflict while probing: any ARP with the address as sender, or another host probing for it; not our own, not a question', () => {
+    const cases: [string, Partial<ArpPacket>, boolean][] = [
+      ['reply from the holder', {}, true],
+      ['request from the holder', { op: ArpOp.REQUEST, targetIp: '198.18.0.1' }, true],
+      ['announcement by the holder', { op: ArpOp.REQUEST, targetIp: ADDR, targetMac: '00:00:00:00:00:00' }, true],
+      ['another host probing for it', { op: ArpOp.REQUEST, senderIp: '0.0.0.0', targetIp: ADDR }, true],
+      ['our own MAC as sender', { senderMac: MAC.toUpperCase() }, false],
+      ['a host asking who has it', { op: ArpOp.REQUEST, senderIp: '198.18.0.7', targetIp: ADDR }, false],
+      ['a reply about another address', { senderIp: ADDR2 }, false],
+      ['another host probing for another address', { op: ArpOp.REQUEST, senderIp: '0.0.0.0', targetIp: ADDR2 }, false],
+    ];
+    for (const [what, change, conflict] of cases) {
+      const c = probing('quick');
+      acked(c);
+      const actions = c.input({ type: 'arp', packet: { ...answer, ...change } });
+      assert.equal(c.name, conflict ? 'SELECTING' : 'PROBING', what);
+      if (!conflict) assert.deepEqual(actions, [], `${what}: no actions`);
+    }
+  });
+
+  test('after MAX_CONFLICTS (10) DECLINEs in a row, one attempt per minute (RFC 5227 §2.1.1)', () => {
+    const c = probing('quick');
+    let d = onlySend(c.input({ type: 'start' })).msg;
+    for (let n = 1; n <= 11; n++) {
+      const r = onlySend(c.receive(reply(d, MessageType.OFFER))).msg;
+      c.receive(reply(r, MessageType.ACK));
+      const declined = events(c.input({ type: 'arp', packet: answer }))[0];
+      assert.deepEqual(declined && declined.kind === 'declined' && [declined.conflicts, declined.restartInMs], [n, n >= 10 ? 60_000 : 10_000]);
+      const at = c.now;
+      d = onlySend(c.fire()).msg;
+      assert.equal(c.now - at, n >= 10 ? 60_000 : 10_000);
+    }
+  });
+
+  test('a NAK or a lost REQUEST after a DECLINE keeps the conflict count', () => {
+    const c = probing('quick');
+    const { actions } = acked(c);
+    assert.equal(arps(actions).length, 1);
+    c.input({ type: 'arp', packet: answer });
+    const d = onlySend(c.fire()).msg;
+    const r = onlySend(c.receive(reply(d, MessageType.OFFER, { yiaddr: ADDR2 }))).msg;
+    c.receive(reply(r, MessageType.NAK));
+    assert.equal(c.name, 'SELECTING');
+    assert.equal(c.state.state === 'SELECTING' && c.state.conflicts, 1);
+  });
+
+  test('a renewal of the address in use is not probed; an ACK that moves the attachment is, and then announced', () => {
+    const c = probing('quick');
+    boundAndAnnounced(c);
+    const renew = onlySend(c.fire()).msg;
+    assert.equal(c.name, 'RENEWING');
+    assert.deepEqual(kinds(c.receive(reply(renew, MessageType.ACK))), ['persist', 'emit:renewed']);
+    assert.equal(nextDeadline(c.state), c.lease.t1AtMs, 'no announcement for a renewal');
+    const again = onlySend(c.fire()).msg;
+    const moved = reply(again, MessageType.ACK, { yiaddr: ADDR2 });
+    assert.deepEqual(kinds(c.receive(moved)), ['arp']);
+    assert.equal(c.name, 'PROBING');
+    c.fire();
+    assert.deepEqual(events(c.fire()), [{ kind: 'changed', from: ADDR, to: ADDR2, ack: moved }]);
+    assert.equal(arps(c.fire())[0]?.senderIp, ADDR2, 'the new address is announced');
+  });
+
+  test('a conflict on an address the server moved the attachment to persists (the stored lease is gone) and keeps previousAddress', () => {
+    const c = probing('quick');
+    boundAndAnnounced(c);
+    const renew = onlySend(c.fire()).msg;
+    c.receive(reply(renew, MessageType.ACK, { yiaddr: ADDR2 }));
+    const actions = c.input({ type: 'arp', packet: { ...answer, senderIp: ADDR2 } });
+    assert.deepEqual(kinds(actions), ['send', 'persist', 'emit:declined']);
+    assert.equal(c.state.state === 'SELECTING' && c.state.previousAddress, ADDR);
+  });
+
+  test('INIT-REBOOT: the verified address is probed too (another host may have taken it meanwhile)', () => {
+    const c = new Client({ ...config(), conflictDetection: 'quick' }, 1, initialState(ADDR));
+    const r = onlySend(c.input({ type: 'start' })).msg;
+    c.receive(reply(r, MessageType.ACK));
+    assert.equal(c.name, 'PROBING');
+    c.fire();
+    assert.deepEqual(events(c.fire()).map((e) => e.kind), ['bound']);
+  });
+
+  test('while probing: DHCP replies are ignored, release sends a RELEASE (the server holds the lease), linkGone ends it', () => {
+    const c = probing('quick');
+    const { ack } = acked(c);
+    assert.deepEqual(events(c.receive(ack)), [{ kind: 'ignored', reason: 'state' }]);
+    const released = c.input({ type: 'release' });
+    assert.deepEqual(kinds(released), ['send', 'persist', 'emit:released']);
+    assert.equal(typeOf(onlySend(released).msg), MessageType.RELEASE);
+    const d = probing('quick');
+    acked(d);
+    assert.throws(() => d.input({ type: 'start' }), /not valid in state PROBING/);
+    assert.deepEqual(kinds(d.input({ type: 'linkGone' })), ['persist', 'emit:released']);
+  });
+
+  test('detection off: bound at the ACK as before; announcements still follow when on, none when off; ARP is ignored when not probing', () => {
+    const on = new Client({ ...config(), conflictDetection: 'off', announce: true });
+    assert.deepEqual(kinds(acked(on).actions), ['persist', 'emit:bound']);
+    assert.equal(nextDeadline(on.state), on.now);
+    assert.equal(arps(on.fire()).length, 1);
+    assert.deepEqual(on.input({ type: 'arp', packet: answer }), [], 'no ongoing defence (§2.4)');
+    const off = new Client({ ...config(), conflictDetection: 'off', announce: false });
+    acked(off);
+    assert.deepEqual(off.state, { state: 'BOUND', lease: off.lease });
   });
 });
