@@ -4,20 +4,47 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import { decode, encode } from '../../daemon/dhcp/codec';
+import { ArpOp, ArpPacket, decodeArp, encodeArp } from '../../daemon/dhcp/arp';
 import { ClientConfig } from '../../daemon/dhcp/lease';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
 import { LeaseRunner } from '../../daemon/lease-runner';
 import { createLogger } from '../../daemon/log';
-import type { Channel, ChannelFactory, Received } from '../../daemon/transport/channel';
+import type { ArpChannel, Channel, ChannelFactory, Received } from '../../daemon/transport/channel';
 
 const SERVER = '198.19.60.1';
+const LAN_HOST_MAC = '02:00:00:00:00:99';
 const ADDRESS = '198.19.60.20';
 
 /** A server that answers DISCOVER with OFFER and REQUEST with ACK, or stays silent; counts what it heard. */
 class FakeServer {
   heard: number[] = [];
+  /** ARP sent by the client, decoded; ARP sockets opened and closed. */
+  arpSent: ArpPacket[] = [];
+  arpSockets = { opened: 0, closed: 0 };
+  /** A LAN host holding this address answers probes for it. */
+  lanHostHolds?: string;
   constructor(public answering: boolean) {}
+
+  private openArp = async (_ns: string, _if: string, _address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel> => {
+    this.arpSockets.opened++;
+    let closed = false;
+    return {
+      send: (arp) => {
+        const p = decodeArp(arp);
+        assert.ok(p && !closed);
+        this.arpSent.push(p);
+        if (p.senderIp === '0.0.0.0' && p.targetIp === this.lanHostHolds) {
+          const answer = { op: ArpOp.REPLY, senderMac: LAN_HOST_MAC, senderIp: p.targetIp, targetMac: p.senderMac, targetIp: '0.0.0.0' };
+          setImmediate(() => onReceive(encodeArp(answer)));
+        }
+      },
+      close: () => {
+        if (!closed) this.arpSockets.closed++;
+        closed = true;
+      },
+    };
+  };
 
   factory(): ChannelFactory {
     const open = async (_ns: string, _if: string, _src: string, onReceive: (r: Received) => void): Promise<Channel> => ({
@@ -32,7 +59,7 @@ class FakeServer {
       },
       close: () => {},
     });
-    return { openPacket: open, openUdp: open, openArp: async () => ({ send: () => {}, close: () => {} }) };
+    return { openPacket: open, openUdp: open, openArp: this.openArp };
   }
 }
 
@@ -46,8 +73,9 @@ function reply(req: DhcpMessage, type: number): DhcpMessage {
   return { ...req, op: 2, yiaddr: ADDRESS, ciaddr: '0.0.0.0', options };
 }
 
-function runner(server: FakeServer, resendTimeoutMs: number): LeaseRunner {
+function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}): LeaseRunner {
   const cfg: ClientConfig = {
+    ...arp,
     chaddr: '02:00:00:00:00:01',
     clientId: Buffer.from('\0c1/lan/eth1').toString('hex'),
     paramRequestList: [1, 3, 51],
@@ -97,4 +125,39 @@ test('-resendtimeout does not touch a lease that was bound in time', async (t) =
   assert.equal(r.active, true);
   assert.equal(r.state.state, 'BOUND');
   assert.deepEqual(server.heard, [MessageType.DISCOVER, MessageType.REQUEST]);
+});
+
+test('conflict detection: probes on an ARP socket closed afterwards; an answer → DECLINE to the server, no lease yet, DISCOVER later', async (t) => {
+  const server = new FakeServer(true);
+  server.lanHostHolds = ADDRESS;
+  const r = runner(server, 0, { conflictDetection: 'quick', announce: true });
+  t.after(() => r.stop('test over'));
+  r.start();
+  let bound = false;
+  void r.waitBound(30_000).then(() => (bound = true), () => undefined);
+  await waitFor('the DECLINE', () => server.heard.includes(MessageType.DECLINE));
+  await r.settled();
+  assert.deepEqual(server.heard, [MessageType.DISCOVER, MessageType.REQUEST, MessageType.DECLINE]);
+  assert.deepEqual(server.arpSent.map((p) => [p.senderIp, p.targetIp]), [['0.0.0.0', ADDRESS]]);
+  assert.equal(r.state.state, 'SELECTING');
+  assert.match(r.lastError ?? '', new RegExp(`${ADDRESS} is in use by ${LAN_HOST_MAC}: declined`));
+  assert.deepEqual(r.transitions.map((x) => x.to), ['SELECTING', 'REQUESTING', 'PROBING', 'SELECTING']);
+  assert.equal(r.transitions.at(-1)?.why, `${ADDRESS} in use (ARP from ${LAN_HOST_MAC}): DECLINE`);
+  assert.deepEqual(server.arpSockets, { opened: 1, closed: 1 }, 'no ARP socket outlives the probe');
+  assert.equal(bound, false);
+});
+
+test('conflict detection: nobody answers → bound after the probes, then two announcements, each on a socket of its own', async (t) => {
+  const server = new FakeServer(true);
+  const r = runner(server, 0, { conflictDetection: 'quick', announce: true });
+  t.after(() => r.stop('test over'));
+  r.start();
+  const started = Date.now();
+  const facts = await r.waitBound(5000);
+  assert.equal(facts.address, ADDRESS);
+  assert.ok(Date.now() - started >= 200, 'bound only after the 200 ms of probing');
+  assert.deepEqual(server.arpSent.map((p) => p.senderIp), ['0.0.0.0', '0.0.0.0'], 'ADD is answered before the announcements');
+  await waitFor('two announcements', () => server.arpSent.length === 4, 4000);
+  assert.deepEqual(server.arpSent.slice(2).map((p) => [p.senderIp, p.targetIp]), [[ADDRESS, ADDRESS], [ADDRESS, ADDRESS]]);
+  assert.deepEqual(server.arpSockets, { opened: 3, closed: 3 });
 });
