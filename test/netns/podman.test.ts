@@ -24,7 +24,10 @@ describe('podman run --network macvlan+ts-dhcp', () => {
     dnsmasq = await startDnsmasq(topo, { range: ['198.19.65.10', '198.19.65.200'], leaseTime: 600, routers: ['198.19.64.254'], dns: ['198.19.64.1'] });
     daemon = await startTsDaemon(topo);
     podman = await startPodman(topo);
-    podman.addNetwork(macvlanConflist(topo, 'lan', { daemonSocketPath: daemon.socketPath, stateDir: daemon.stateDir, defaultRoute: false }));
+    // The main plugin's own dns (CNI spec: the plugin config's `dns` key), to see where it goes.
+    const conflist = macvlanConflist(topo, 'lan', { daemonSocketPath: daemon.socketPath, stateDir: daemon.stateDir, defaultRoute: false });
+    (conflist.plugins as Record<string, unknown>[])[0]!.dns = { nameservers: ['198.19.64.53'], search: ['static.example'] };
+    podman.addNetwork(conflist);
     await importBusybox(topo, podman, IMAGE);
   });
   after(async () => {
@@ -54,6 +57,14 @@ describe('podman run --network macvlan+ts-dhcp', () => {
     assert.doesNotMatch(routes, /default/, `routes: ${routes}`);
     assert.match(routes, /198\.19\.64\.0\/22 dev eth1/);
 
+    // DNS: podman writes the result's dns into resolv.conf, and that is the macvlan config's own `dns` — macvlan
+    // replaces the IPAM result's (dnsmasq's 198.19.64.1, which the daemon's lease does carry).
+    const resolv = await podman.run(['exec', 'web', 'cat', '/etc/resolv.conf']);
+    assert.match(resolv, /^nameserver 198\.19\.64\.53$/m);
+    assert.match(resolv, /^search static\.example$/m);
+    assert.doesNotMatch(resolv, /198\.19\.64\.1$/m);
+    const detail = await daemon.rpc('lease', { containerId: id, network: 'lan', ifName: 'eth1' });
+    assert.deepEqual(detail.facts?.dns.nameservers, ['198.19.64.1']);
     // Across the LAN, both ways.
     await topo.exec(topo.lanNs, 'ping', ['-c', '1', '-W', '2', address]);
     await podman.run(['exec', 'web', 'ping', '-c', '1', '-W', '2', topo.serverIp]);
