@@ -84,15 +84,22 @@ export interface Podman {
   destroy(): Promise<void>;
 }
 
+export interface PodmanOptions {
+  /** Read-only image stores (e.g. the one scripts/build-image.sh fills). */
+  additionalImageStores?: string[];
+  /** The CNI bin dir podman searches first, macvlan's dir after it. Default: a fresh one holding what
+   *  `ts-dhcp install` puts there. */
+  cniBin?: string;
+}
+
 /**
  * A podman of its own: private --root/--runroot (c/storage overlay), its own containers.conf (CNI backend with this
  * test's config and plugin dirs, runc, cgroupfs, file events, rlimits no higher than the host's) and storage.conf.
- * `additionalImageStores` are read-only image stores (e.g. the image built by scripts/build-image.sh).
  */
-export async function startPodman(topo: Topology, opts: { additionalImageStores?: string[] } = {}): Promise<Podman> {
+export async function startPodman(topo: Topology, opts: PodmanOptions = {}): Promise<Podman> {
   const dir = topo.tempDir('podman');
   const netDir = path.join(dir, 'net.d');
-  const cniBin = await cniBinDir(path.join(dir, 'cni-bin'));
+  const cniBin = opts.cniBin ?? (await cniBinDir(path.join(dir, 'cni-bin')));
   fs.mkdirSync(netDir);
   fs.mkdirSync(path.join(dir, 'tmp'));
   const q = (s: string) => JSON.stringify(s);
