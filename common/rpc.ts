@@ -32,6 +32,11 @@ export interface AddParams extends Attachment {
   timeoutMs?: number;
   /** Option 61 choice (IPAM key clientId); `value` is literal text, already resolved from fromArg. Absent: legacy. */
   clientId?: 'legacy' | 'pod' | 'duid' | { value: string };
+  /** ipam.conflictDetection: ARP probing of each new address before it is used (RFC 5227). Absent: the daemon's
+   *  default (daemon/dhcp/probe.ts DEFAULT_CONFLICT_DETECTION). */
+  conflictDetection?: 'off' | 'quick' | 'rfc5227';
+  /** ipam.announce: gratuitous ARP announcements of a newly bound address (RFC 5227 §2.3). Absent: on. */
+  announce?: boolean;
   /** How the plugin turned the lease's routes into its result (ipam.priority, ipam.routes, ipam.defaultRoute). The
    *  kernel drops a pod's routes through ifName when the daemon takes an expired lease's link down; when the same
    *  address is bound again the daemon builds the result's routes the same way (daemon/cni/result.ts podRoutes) and

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView } from '../common/rpc';
 import { ClientConfig, LeaseState, identity } from './dhcp/lease';
 import { seededRng } from './dhcp/rng';
+import { DEFAULT_CONFLICT_DETECTION } from './dhcp/probe';
 import { DEFAULT_TIMING } from './dhcp/timing';
 import { CniCode, CniError } from './cni/errors';
 import { DaemonOptions } from './flags';
@@ -320,6 +321,8 @@ export class Registry {
       broadcastFlag: broadcastFlag(link.kind, p.broadcast, opts.broadcast),
       maxMessageSize: Math.max(576, Math.min(link.mtu, 1500)),
       timing: { ...DEFAULT_TIMING, firstRetransmitMs: opts.retransmitMs, maxRetransmitMs: opts.resendMaxMs },
+      conflictDetection: p.conflictDetection ?? DEFAULT_CONFLICT_DETECTION,
+      announce: p.announce ?? true,
     };
     try {
       identity(cfg); // the core would throw on every step; say so now, naming the option

@@ -2,6 +2,7 @@
 import { AddParams, Attachment, CheckParams, GcParams, MAX_CONFIG_WARNINGS, RouteConfig } from '../common/rpc';
 import { CniCode, CniError } from './cni/errors';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
+import { CONFLICT_DETECTION } from './dhcp/probe';
 
 type Obj = Record<string, unknown>;
 
@@ -96,6 +97,15 @@ export function addParams(params: unknown): AddParams {
     p.timeoutMs = t;
   }
   if (o.clientId !== undefined) p.clientId = clientId(o.clientId);
+  if (o.conflictDetection !== undefined) {
+    const mode = CONFLICT_DETECTION.find((m) => m === o.conflictDetection);
+    if (!mode) fail('conflictDetection', `must be one of ${CONFLICT_DETECTION.join(', ')}`);
+    p.conflictDetection = mode;
+  }
+  if (o.announce !== undefined) {
+    if (typeof o.announce !== 'boolean') fail('announce', 'must be a boolean');
+    p.announce = o.announce;
+  }
   if (o.routing !== undefined) p.routing = routing(o.routing);
   if (o.warnings !== undefined) p.warnings = warnings(o.warnings);
   return p;

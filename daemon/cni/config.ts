@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
 import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR, MAX_CONFIG_WARNINGS } from '../../common/rpc';
 import { CLIENT_OWNED_OPTIONS } from '../dhcp/messages';
+import { CONFLICT_DETECTION, ConflictDetection } from '../dhcp/probe';
 import { CniCode, CniError } from './errors';
 import { DEFAULT_DST, StaticRoute } from './result';
 import { requireSupportedVersion, SupportedVersion } from './version';
@@ -40,6 +41,10 @@ export interface IpamConf {
   defaultRoute: boolean;
   stateDir: string;
   clientId?: ClientIdConf;
+  /** ARP probing of each new address before it is used (RFC 5227); absent: the daemon's default. */
+  conflictDetection?: ConflictDetection;
+  /** Gratuitous ARP announcements of a newly bound address; absent: the daemon's default (on). */
+  announce?: boolean;
   /** ipam.strict: what the reference plugin would ignore is an error instead of a warning. */
   strict: boolean;
 }
@@ -188,7 +193,7 @@ export function parseGcConf(stdin: Buffer | string): GcConf {
   return { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), validAttachments };
 }
 
-const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId', 'strict'] as const;
+const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId', 'strict', 'conflictDetection', 'announce'] as const;
 
 function parseIpam(o: Obj, lenient: Leniency): IpamConf {
   if (o.strict !== undefined && typeof o.strict !== 'boolean') throw invalid('ipam.strict', `must be true or false, not ${JSON.stringify(o.strict)}`);
@@ -219,6 +224,15 @@ function parseIpam(o: Obj, lenient: Leniency): IpamConf {
   }
   if (o.timeout !== undefined) ipam.timeoutMs = timeoutMs(o.timeout);
   if (o.clientId !== undefined) ipam.clientId = clientIdConf(o.clientId);
+  if (o.conflictDetection !== undefined) {
+    const mode = CONFLICT_DETECTION.find((m) => m === o.conflictDetection);
+    if (!mode) throw invalid('ipam.conflictDetection', `must be ${CONFLICT_DETECTION.map((m) => `"${m}"`).join(', ')}, not ${JSON.stringify(o.conflictDetection)}`);
+    ipam.conflictDetection = mode;
+  }
+  if (o.announce !== undefined) {
+    if (typeof o.announce !== 'boolean') throw invalid('ipam.announce', `must be true or false, not ${JSON.stringify(o.announce)}`);
+    ipam.announce = o.announce;
+  }
   return ipam;
 }
 
@@ -457,6 +471,8 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.broadcast !== undefined) params.broadcast = conf.ipam.broadcast;
   if (conf.ipam.timeoutMs !== undefined) params.timeoutMs = conf.ipam.timeoutMs;
   if (conf.ipam.clientId !== undefined) params.clientId = resolveClientId(conf.ipam.clientId, args);
+  if (conf.ipam.conflictDetection !== undefined) params.conflictDetection = conf.ipam.conflictDetection;
+  if (conf.ipam.announce !== undefined) params.announce = conf.ipam.announce;
   // The daemon rebuilds the result's routes from these when it restores a link (common/rpc.ts AddParams.routing).
   params.routing = { priority: conf.ipam.priority, routes: conf.ipam.routes.map((r) => ({ ...r })), defaultRoute: conf.ipam.defaultRoute };
   return params;

@@ -46,6 +46,7 @@ test('every key is read', () => {
     provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }, { option: 'user-class', value: 'pods' }],
     priority: 200, broadcast: true, timeout: '1m30s',
     routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp', strict: true,
+    conflictDetection: 'rfc5227', announce: false,
   }, { prevResult: { cniVersion: '1.0.0', ips: [] } })));
   assert.deepEqual(c.ipam, {
     type: 'ts-dhcp', daemonSocketPath: '/run/ts-dhcp/test.sock',
@@ -53,6 +54,7 @@ test('every key is read', () => {
     provide: [{ code: 12, fromArg: 'K8S_POD_NAME', at: 0 }, { code: 77, value: 'pods', at: 1 }],
     priority: 200, broadcast: true, timeoutMs: 90_000,
     routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp', strict: true,
+    conflictDetection: 'rfc5227', announce: false,
   });
   assert.deepEqual(c.prevResult, { cniVersion: '1.0.0', ips: [] });
 });
@@ -146,6 +148,11 @@ test('ipam.priority', () => {
   for (const p of [-1, 1.5, '10', 2 ** 32]) rejects(conf({ priority: p }), 7, /^ipam\.priority: must be an integer route metric/);
 });
 test('ipam.broadcast', () => rejects(conf({ broadcast: 'yes' }), 7, 'ipam.broadcast: must be true or false, not "yes"'));
+test('ipam.conflictDetection', () => {
+  rejects(conf({ conflictDetection: 'fast' }), 7, 'ipam.conflictDetection: must be "off", "quick", "rfc5227", not "fast"');
+  rejects(conf({ conflictDetection: false }), 7, 'ipam.conflictDetection: must be "off", "quick", "rfc5227", not false');
+});
+test('ipam.announce', () => rejects(conf({ announce: 'no' }), 7, 'ipam.announce: must be true or false, not "no"'));
 test('ipam.timeout syntax', () => rejects(conf({ timeout: '30' }), 7, /^ipam\.timeout: must be a duration like "30s"/));
 test('ipam.timeout range', () => {
   rejects(conf({ timeout: '50ms' }), 7, 'ipam.timeout: "50ms" is outside 100ms..1h');
@@ -210,9 +217,9 @@ test('fromArg reads CNI_ARGS; a missing arg leaves the option out with a warning
 });
 
 test('configParams is the daemon\'s add params without the CNI_* parts', () => {
-  const c = parseNetConf(conf({ provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }], broadcast: false, timeout: '10s', request: [{ skipDefault: true, option: 'routers' }] }));
+  const c = parseNetConf(conf({ provide: [{ option: 'host-name', fromArg: 'K8S_POD_NAME' }], broadcast: false, timeout: '10s', request: [{ skipDefault: true, option: 'routers' }], conflictDetection: 'off', announce: false }));
   assert.deepEqual(configParams(c, { K8S_POD_NAME: 'web-0' }), {
-    network: 'lan', paramRequestList: [3], provide: [{ code: 12, value: 'web-0' }], broadcast: false, timeoutMs: 10_000,
+    network: 'lan', paramRequestList: [3], provide: [{ code: 12, value: 'web-0' }], broadcast: false, timeoutMs: 10_000, conflictDetection: 'off', announce: false,
     routing: { priority: 0, routes: [], defaultRoute: true },
   });
   const routing = { priority: 0, routes: [], defaultRoute: true };

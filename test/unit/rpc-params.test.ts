@@ -11,6 +11,7 @@ const good = {
 test('valid add params pass through', () => {
   assert.deepEqual(addParams(good), good);
   assert.deepEqual(addParams({ ...good, broadcast: true, timeoutMs: 5000 }).timeoutMs, 5000);
+  assert.deepEqual(addParams({ ...good, conflictDetection: 'rfc5227', announce: false }), { ...good, conflictDetection: 'rfc5227', announce: false });
   assert.deepEqual(addParams({ ...good, warnings: ['ipam.x: unsupported field (value 1); ignored'] }).warnings, ['ipam.x: unsupported field (value 1); ignored']);
 });
 
@@ -33,6 +34,8 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
     [{ ...good, broadcast: 'yes' }, /broadcast must be a boolean/],
     [{ ...good, timeoutMs: -1 }, /timeoutMs/],
+    [{ ...good, conflictDetection: 'fast' }, /conflictDetection must be one of off, quick, rfc5227/],
+    [{ ...good, announce: 1 }, /announce must be a boolean/],
   ];
   for (const [p, re] of cases) {
     assert.throws(() => addParams(p), (e: unknown) => e instanceof CniError && e.code === 7 && re.test(e.message), JSON.stringify(p));

@@ -13,6 +13,8 @@ export interface Packet {
   ethSrc: string;
   ethDst: string;
   etherType: number;
+  /** The bytes after the Ethernet (and VLAN) header: an ARP packet, an IP packet... */
+  etherPayload: Buffer;
   ipSrc?: string;
   ipDst?: string;
   /** IP protocol number (17 = UDP, 1 = ICMP). */
@@ -110,6 +112,7 @@ function decodeFrame(frame: Buffer, timeMs: number): Packet {
     ethDst: macToString(frame.subarray(0, 6)),
     ethSrc: macToString(frame.subarray(6, 12)),
     etherType,
+    etherPayload: Buffer.from(frame.subarray(typeAt + 2)),
   };
   const ip = typeAt + 2;
   if (etherType !== ETHERTYPE_IPV4 || frame.length < ip + 20) return packet;

@@ -4,6 +4,7 @@
 //   <prefix>node   eno1 (macvlan master) ────────────────────┘
 //                  podbr (pod-network stand-in) ── p<N> ─┐ veth per pod
 //   <prefix>pod<N> eth0 on the pod network, default route via podbr
+//   <prefix>host<N> eth0 on br0: another host on the LAN (addLanHost), e.g. a printer with a static address
 //
 // Interface names are fixed: each lives in a namespace of its own topology, so only the namespace prefix has to be
 // unique per test file. Everything a test starts goes through `spawn` and is killed by PID in `destroy`, which also
@@ -89,7 +90,7 @@ export function nsTag(): string {
 /** Names of existing namespaces that belong to a topology with this prefix. */
 function namespacesWithPrefix(prefix: string): string[] {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const mine = new RegExp(`^${escaped}(lan|node|pod\\d+)$`);
+  const mine = new RegExp(`^${escaped}(lan|node|pod\\d+|host\\d+)$`);
   let names: string[];
   try {
     names = fs.readdirSync(NETNS_DIR);
@@ -159,6 +160,7 @@ export class Topology {
   private readonly podNetwork: number;
   private readonly livePods = new Set<number>();
   private nextPod = 1;
+  private nextHost = 1;
   private readonly children = new Set<ChildProcess>();
   private readonly dirs: string[] = [];
   private destroying: Promise<void> | undefined;
@@ -278,6 +280,24 @@ ${ids
   .join('\n')}
 `);
     return ids;
+  }
+
+  /** A host on the LAN holding `address` (with the LAN's prefix length): its own namespace with eth0 on a veth whose
+   * peer is a port of the LAN bridge. Returns the namespace name; removeLanHost or destroy deletes it. */
+  async addLanHost(address: string): Promise<string> {
+    const n = this.nextHost++;
+    const ns = `${this.prefix}host${n}`;
+    await this.script(`
+ip netns add ${ns}
+${inNs(this.lanNs, [`link add h${n} type veth peer name eth0 netns ${ns}`, `link set h${n} master ${this.lanBridge} up`])}
+${inNs(ns, ['link set lo up', `addr add ${address}/${this.lanPrefixLength} dev eth0`, 'link set eth0 up'])}
+`);
+    return ns;
+  }
+
+  /** Deletes a LAN host's namespace (its veth goes with it). */
+  async removeLanHost(ns: string): Promise<void> {
+    await run('ip', ['netns', 'del', ns]);
   }
 
   /** Deletes the pod's namespace (and with it eth0 and any macvlan in it) and its veth in the node. */
