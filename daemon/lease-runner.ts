@@ -504,7 +504,7 @@ export function transitionWhy(from: string, input: Input, events: LeaseEvent[]):
       case 'bound':
       case 'renewed':
       case 'rebound':
-        return 'ACK';
+        return from === 'PROBING' ? 'no answer to the ARP probes' : 'ACK';
       case 'released':
         return e.sentRelease ? 'released (RELEASE sent)' : 'released';
       default:

@@ -156,6 +156,7 @@ test('conflict detection: nobody answers → bound after the probes, then two an
   const facts = await r.waitBound(5000);
   assert.equal(facts.address, ADDRESS);
   assert.ok(Date.now() - started >= 200, 'bound only after the 200 ms of probing');
+  assert.deepEqual(r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`).slice(-2), ['REQUESTING>PROBING:ACK', 'PROBING>BOUND:no answer to the ARP probes']);
   assert.deepEqual(server.arpSent.map((p) => p.senderIp), ['0.0.0.0', '0.0.0.0'], 'ADD is answered before the announcements');
   await waitFor('two announcements', () => server.arpSent.length === 4, 4000);
   assert.deepEqual(server.arpSent.slice(2).map((p) => [p.senderIp, p.targetIp]), [[ADDRESS, ADDRESS], [ADDRESS, ADDRESS]]);

@@ -63,7 +63,12 @@ describe('operator experience', () => {
     assert.equal(show.status, 0, show.stderr);
     assert.match(show.stdout, /^Lease u1\/lan\/eth1\n/);
     const detail = JSON.parse(cli('leases', 'show', 'web-1', '--json').stdout) as LeaseDetail;
-    assert.deepEqual(detail.transitions.map((t) => `${t.from}>${t.to}:${t.why}`), ['INIT>SELECTING:start', 'SELECTING>REQUESTING:OFFER', 'REQUESTING>BOUND:ACK']);
+    assert.deepEqual(detail.transitions.map((t) => `${t.from}>${t.to}:${t.why}`), [
+      'INIT>SELECTING:start',
+      'SELECTING>REQUESTING:OFFER',
+      'REQUESTING>PROBING:ACK',
+      'PROBING>BOUND:no answer to the ARP probes',
+    ]);
     assert.equal(detail.facts?.gateway, '198.19.48.1');
 
     const status = JSON.parse(cli('status', '--json').stdout) as StatusResult;
