@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { createTopology, startDnsmasq, type Topology } from '../test/netns/lib';
+import { CONFLICT_FULL, CONFLICT_QUICK, benchConflictDetection, conflictText, type ConflictResult } from './bench/conflict';
 import { measureFloors, runScenarios, type Floors, type Plan, type SubjectResult } from './bench/scenarios';
 import { table, type Row } from './bench/stats';
 import { referenceAvailable, startSubject, type SubjectName } from './bench/subjects';
@@ -177,6 +178,8 @@ async function main(): Promise<number> {
     results[name] = one.result;
     floors ??= one.floors;
   }
+  let conflicts: ConflictResult | undefined;
+  if (names.includes('ts-dhcp')) conflicts = await benchConflictDetection(args.quick ? CONFLICT_QUICK : CONFLICT_FULL, progress('conflict detection'));
   const plan = args.plan;
   const ref = results.reference;
   if (ref?.fill?.capped) notes.push(`reference: filling to ${plan.held} leases was capped at ${plan.fillBudgetMs / 1000} s: it held ${ref.fill.held}`);
@@ -199,9 +202,10 @@ async function main(): Promise<number> {
       `floors on this machine, any implementation (p50): macvlan + static IPAM ADD ${floors.macvlanStaticAdd.p50} ms, DEL ${floors.macvlanStaticDel.p50} ms; bare node start ${floors.bareNode.p50} ms (same harness: ip netns exec)\n`,
     );
   }
+  if (conflicts) process.stdout.write(`${conflictText(conflicts)}\n`);
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')} at start, ${machine.loadAvgAtEnd.join(' ')} at end; ${Math.round((performance.now() - t0) / 1000)} s\n`);
-  fs.writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, floors, notes, table: tableText }, null, 2)}\n`);
+  fs.writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, floors, conflicts, notes, table: tableText }, null, 2)}\n`);
   process.stdout.write(`wrote ${args.out}\n`);
   return 0;
 }

@@ -282,15 +282,16 @@ ${ids
     return ids;
   }
 
-  /** A host on the LAN holding `address` (with the LAN's prefix length): its own namespace with eth0 on a veth whose
-   * peer is a port of the LAN bridge. Returns the namespace name; removeLanHost or destroy deletes it. */
-  async addLanHost(address: string): Promise<string> {
+  /** A host on the LAN holding `address` (with the LAN's prefix length; none: eth0 without an address): its own
+   * namespace with eth0 on a veth whose peer is a port of the LAN bridge. Returns the namespace name; removeLanHost
+   * or destroy deletes it. */
+  async addLanHost(address?: string): Promise<string> {
     const n = this.nextHost++;
     const ns = `${this.prefix}host${n}`;
     await this.script(`
 ip netns add ${ns}
 ${inNs(this.lanNs, [`link add h${n} type veth peer name eth0 netns ${ns}`, `link set h${n} master ${this.lanBridge} up`])}
-${inNs(ns, ['link set lo up', `addr add ${address}/${this.lanPrefixLength} dev eth0`, 'link set eth0 up'])}
+${inNs(ns, ['link set lo up', ...(address ? [`addr add ${address}/${this.lanPrefixLength} dev eth0`] : []), 'link set eth0 up'])}
 `);
     return ns;
   }
