@@ -10,7 +10,7 @@ import { messageType, serverId } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
 import { Topology, createTopology, dhcpOf, startCapture, startDnsmasq, startTsDaemon, waitFor, type DhcpServer, type TsDaemon } from './lib';
 import { exited, hasExited } from './lib/proc';
-import { busyboxRootfs, macvlanConflist, startContainerd, type Containerd } from './lib/runtimes';
+import { SLEEPER, busyboxRootfs, macvlanConflist, startContainerd, type Containerd } from './lib/runtimes';
 
 describe('ctr run --cni with macvlan+ts-dhcp', () => {
   let topo: Topology;
@@ -36,8 +36,8 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
   test('eth0 gets its lease in /proc/<pid>/ns/net; ping across the LAN; after the task exits, DEL without a netns releases from the host', async () => {
     const rootfs = busyboxRootfs(topo.tempDir('rootfs'));
     const ctrLog = path.join(containerd.dir, 'ctr.log');
-    // Ends on SIGTERM, which ctr forwards to the task.
-    const ctr = containerd.runCni('web', rootfs, ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'], ctrLog);
+    // SLEEPER ends on SIGTERM, which ctr forwards to the task.
+    const ctr = containerd.runCni('web', rootfs, SLEEPER, ctrLog);
     const log = () => fs.readFileSync(ctrLog, 'utf8');
 
     const lease = await waitFor('the lease', async () => {

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import { REPO, Topology, createTopology, startDnsmasq, waitFor, type DhcpServer } from './lib';
 import { run } from './lib/proc';
-import { importBusybox, startPodman, type Conflist, type Podman } from './lib/runtimes';
+import { SLEEPER, importBusybox, startPodman, type Conflist, type Podman } from './lib/runtimes';
 
 interface VolumeMount {
   name: string;
@@ -44,7 +44,6 @@ const attachment = docs('deploy/network-attachment.yaml').find((d) => d.kind ===
 /** Where runtimes put pod netns files: these host paths are the real ones, everything else a temp dir. */
 const NETNS_DIRS = ['/var/run/netns', '/run/netns'];
 const PROPAGATION = { None: 'private', HostToContainer: 'rslave', Bidirectional: 'rshared' } as const;
-const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'];
 
 describe('the image and the DaemonSet (deploy/), rehearsed with podman', () => {
   let topo: Topology;

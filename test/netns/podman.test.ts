@@ -7,11 +7,9 @@ import { messageType } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
 import { Topology, TS_DHCP_BIN, createTopology, dhcpOf, startCapture, startDnsmasq, startTsDaemon, waitFor, type DhcpServer, type TsDaemon } from './lib';
 import { run } from './lib/proc';
-import { importBusybox, macvlanConflist, startPodman, type Podman } from './lib/runtimes';
+import { SLEEPER, importBusybox, macvlanConflist, startPodman, type Podman } from './lib/runtimes';
 
 const IMAGE = 'localhost/ts-dhcp-test/busybox:1';
-// PID 1 of the container ends on SIGTERM, so `podman rm -f` does not wait out its stop timeout.
-const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'];
 
 describe('podman run --network macvlan+ts-dhcp', () => {
   let topo: Topology;

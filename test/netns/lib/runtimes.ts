@@ -19,6 +19,10 @@ const APPLETS = ['sh', 'sleep', 'ping', 'ip', 'cat', 'ls', 'true'];
  *  CAP_SYS_RESOURCE). */
 const RLIMITS = ['nofile=1024:1024', 'nproc=1024:1024'];
 
+/** A container's PID 1 that ends on SIGTERM (a shell ignores it as PID 1 otherwise), so that `podman rm -f` and
+ *  ctr's forwarded signal stop it at once instead of after a stop timeout. */
+export const SLEEPER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'];
+
 /** A minimal root filesystem: static busybox and the applets the tests use. */
 export function busyboxRootfs(dir: string): string {
   for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run']) fs.mkdirSync(path.join(dir, d), { recursive: true });
@@ -154,7 +158,7 @@ export interface Containerd {
   /** ctr ARGS against this containerd (in the host netns: ctr commands that do no CNI). */
   ctr(args: string[]): Promise<string>;
   /** Starts `ctr run --cni` in the node netns, in a private mount namespace where /etc/cni/net.d and /opt/cni/bin
-   *  (ctr reads only these) are this test's dirs; resolves with the ctr process, which stays in the foreground. */
+   *  (ctr reads only these) are this test's dirs. The ctr process stays in the foreground until the task ends. */
   runCni(id: string, rootfs: string, cmd: string[], logFile: string): ChildProcess;
   /** Kills what is left (tasks, shims by PID), stops containerd, unmounts. */
   destroy(): Promise<void>;
@@ -184,6 +188,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   const out = fs.openSync(logFile, 'a');
   const child = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', out, out] });
   fs.closeSync(out);
+  // Runs in the host netns, outside the topology's bookkeeping: killed by PID if the test process ends early.
+  const killOnExit = () => child.pid !== undefined && child.exitCode === null && signalPid(child.pid, 'SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   await waitFor('containerd socket', () => {
     if (child.exitCode !== null) throw new Error(`containerd exited: ${fs.readFileSync(logFile, 'utf8')}`);
     return fs.existsSync(socket);
