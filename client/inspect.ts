@@ -51,6 +51,25 @@ export function parseInspectArgs(cmd: 'leases' | 'status', args: string[]): Insp
   return out;
 }
 
+/** Control characters (C0, DEL, C1) and bidirectional overrides written as escapes: every string the daemon
+ *  reports may come from a DHCP server, CNI_ARGS or a container id, and must not drive the operator's terminal. */
+export function escapeText(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A copy of a daemon answer with every string in it (keys too) escaped. */
+export function escapeAll<T>(v: T): T {
+  if (typeof v === 'string') return escapeText(v) as T;
+  if (Array.isArray(v)) return v.map(escapeAll) as T;
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeText(k), escapeAll(x)])) as T;
+  }
+  return v;
+}
+
 /** "3m12s", "2h05m", "1d04h": a duration at the precision an operator reads. */
 export function humanDuration(ms: number): string {
   let s = Math.round(Math.abs(ms) / 1000);
@@ -121,9 +140,9 @@ function columns(head: string[], rows: string[][], colour: (row: number, col: nu
 
 const LEASE_HEAD = ['POD', 'NETWORK', 'IFACE', 'ADDRESS', 'SERVER', 'STATE', 'RENEWS', 'EXPIRES', 'LAST ERROR'];
 
-export function leasesTable(leases: LeaseView[], nowMs: number, st: Style = PLAIN): string {
-  if (leases.length === 0) return 'no leases\n';
-  const sorted = [...leases].sort((a, b) => podName(a).localeCompare(podName(b)) || a.network.localeCompare(b.network) || a.ifName.localeCompare(b.ifName));
+export function leasesTable(raw: LeaseView[], nowMs: number, st: Style = PLAIN): string {
+  if (raw.length === 0) return 'no leases\n';
+  const sorted = escapeAll(raw).sort((a, b) => podName(a).localeCompare(podName(b)) || a.network.localeCompare(b.network) || a.ifName.localeCompare(b.ifName));
   const rows = sorted.map((l) => [
     podName(l),
     l.network,
@@ -138,7 +157,8 @@ export function leasesTable(leases: LeaseView[], nowMs: number, st: Style = PLAI
   return columns(LEASE_HEAD, rows, (ri, ci, t) => (ci === 5 ? stateStyle((sorted[ri] as LeaseView).state, st)(t) : ci === 8 ? st.red(t) : t), st);
 }
 
-export function leaseDetailText(d: LeaseDetail, nowMs: number, st: Style = PLAIN): string {
+export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLAIN): string {
+  const d = escapeAll(raw);
   const f = d.facts;
   const at = (iso: string | undefined) => (iso ? `${humanDelta(Date.parse(iso) - nowMs)} (${iso})` : '-');
   const fields: [string, string][] = [
@@ -176,7 +196,8 @@ export function leaseDetailText(d: LeaseDetail, nowMs: number, st: Style = PLAIN
     .join('\n')}`;
 }
 
-export function statusText(s: StatusResult, st: Style = PLAIN): string {
+export function statusText(raw: StatusResult, st: Style = PLAIN): string {
+  const s = escapeAll(raw);
   const counts = Object.entries(s.leases).sort(([a], [b]) => a.localeCompare(b));
   const total = counts.reduce((n, [, v]) => n + v, 0);
   const lines: [string, string][] = [
@@ -209,8 +230,8 @@ export function resolveLease(leases: LeaseView[], id: string): LeaseView | Error
 }
 
 function describe(err: unknown): string {
-  if (err instanceof CniError) return err.details && !/^E[A-Z]+:/.test(err.details) ? `${err.msg} (${err.details})` : err.msg;
-  return (err as Error).message;
+  if (err instanceof CniError) return escapeText(err.details && !/^E[A-Z]+:/.test(err.details) ? `${err.msg} (${err.details})` : err.msg);
+  return escapeText((err as Error).message);
 }
 
 export async function runInspect(cmd: 'leases' | 'status', args: string[]): Promise<number> {
@@ -230,7 +251,7 @@ export async function runInspect(cmd: 'leases' | 'status', args: string[]): Prom
     } else if (parsed.show !== undefined) {
       const lease = resolveLease(await rpc('leases', {}), parsed.show);
       if (lease instanceof Error) {
-        process.stderr.write(`ts-dhcp leases show: ${lease.message}\n`);
+        process.stderr.write(`ts-dhcp leases show: ${escapeText(lease.message)}\n`);
         return 1;
       }
       const d = await rpc('lease', { containerId: lease.containerId, network: lease.network, ifName: lease.ifName });

@@ -1,6 +1,7 @@
 // Daemon command line. The reference daemon's Go-style flags are accepted verbatim (single dash, "-flag value" or
 // "-flag=value") so ts-dhcp can replace `dhcp daemon` in existing units; GNU long options are the documented form.
 import { DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR } from '../common/rpc';
+import { DEFAULT_MIN_LEASE_TIME_S } from './dhcp/sanitise';
 import { parseDuration } from './duration';
 
 export interface DaemonOptions {
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   logLevel: string;
   /** HOST:PORT to serve Prometheus metrics on; absent = no metrics (prom-client is not even loaded). */
   metricsAddress?: string;
+  /** Shorter leases from a server count as this long (daemon/dhcp/sanitise.ts). */
+  minLeaseTimeMs: number;
 }
 
 type Kind = 'string' | 'duration' | 'bool';
@@ -51,6 +54,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'release-on-exit': { key: 'releaseOnExit', kind: 'bool', help: 'release every lease when stopping (node decommissioning)' },
   'check-interval': { key: 'checkIntervalMs', kind: 'duration', help: 'sweep for vanished pod netns besides inotify on their directories (default 60s)' },
   'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
+  'min-lease-time': { key: 'minLeaseTimeMs', kind: 'duration', help: 'treat shorter leases as this long, at least 1s (default 60s)' },
   'metrics-address': { key: 'metricsAddress', kind: 'string', help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)' },
 };
 
@@ -77,6 +81,7 @@ export function defaultOptions(): DaemonOptions {
     releaseOnExit: false,
     checkIntervalMs: 60_000,
     logLevel: 'info',
+    minLeaseTimeMs: DEFAULT_MIN_LEASE_TIME_S * 1000,
   };
 }
 
@@ -118,6 +123,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | Error {
   if (opts.retransmitMs < 100) return new Error('--timeout must be at least 100ms');
   if (opts.resendMaxMs < opts.retransmitMs) return new Error('--resend-max must not be shorter than --timeout');
   if (opts.addTimeoutMs < 100) return new Error('--add-timeout must be at least 100ms');
+  if (opts.minLeaseTimeMs < 1000) return new Error('--min-lease-time must be at least 1s');
   if (opts.checkIntervalMs < 100) return new Error('--check-interval must be at least 100ms');
   if (opts.metricsAddress !== undefined && !/^(\[[^\]]+\]|[^:[\]]*):\d{1,5}$/.test(opts.metricsAddress)) {
     return new Error(`--metrics-address: ${JSON.stringify(opts.metricsAddress)} is not HOST:PORT`);

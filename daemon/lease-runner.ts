@@ -4,9 +4,10 @@
 import { AddParams, LeaseFacts, PodRoute, Transition } from '../common/rpc';
 import { ArpPacket, decodeArp, encodeArp } from './dhcp/arp';
 import { ZERO_IP } from './dhcp/bytes';
-import { decode, encode } from './dhcp/codec';
+import { encode } from './dhcp/codec';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
+import { DEFAULT_MIN_LEASE_TIME_S, decodeReply } from './dhcp/sanitise';
 import { DhcpMessage, MessageType } from './dhcp/types';
 import { CniCode, CniError } from './cni/errors';
 import { leaseFacts } from './facts';
@@ -36,6 +37,8 @@ export interface RunnerDeps {
   resendTimeoutMs?: number;
   /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
   sendFromHost?: HostSend;
+  /** Shorter leases count as this long (daemon/dhcp/sanitise.ts); absent: DEFAULT_MIN_LEASE_TIME_S. */
+  minLeaseTimeS?: number;
 }
 
 export interface RunnerMetrics {
@@ -321,13 +324,18 @@ export class LeaseRunner {
   }
 
   private onReceive = (r: Received): void => {
-    const decoded = decode(r.payload);
+    // Whatever answered is any host on the LAN: nothing it says reaches the core, the result or a record unchecked.
+    const decoded = decodeReply(r.payload, { minLeaseTimeS: this.deps.minLeaseTimeS ?? DEFAULT_MIN_LEASE_TIME_S });
     if (!decoded.ok) {
       this.deps.log.debug({ reason: decoded.reason, from: r.srcIp }, 'undecodable reply dropped');
       return;
     }
-    if (decoded.value.options.get(53)?.[0] === MessageType.OFFER && this.state.state === 'SELECTING') this.offers++;
-    this.enqueue({ type: 'packet', msg: decoded.value });
+    const { msg, dropped } = decoded;
+    // Every pod's AF_PACKET socket hears the replies to the others: only this lease's own are worth a line.
+    const mine = 'tx' in this.state && this.state.tx.xid === msg.xid;
+    if (dropped.length > 0 && mine) this.deps.log.info({ from: r.srcIp, xid: msg.xid, dropped }, 'unusable values in a reply dropped');
+    if (msg.options.get(53)?.[0] === MessageType.OFFER && this.state.state === 'SELECTING') this.offers++;
+    this.enqueue({ type: 'packet', msg });
   };
 
   private onArp = (b: Buffer): void => {

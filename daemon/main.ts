@@ -31,7 +31,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
     ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> => registry.countsByState())
     : undefined;
-  const store = new LeaseStore(opts.stateDir, log);
+  const store = new LeaseStore(opts.stateDir, log, metrics && ((what) => metrics.record(what)));
   const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics, store, sendFromHost });
 
   let listening;
@@ -61,6 +61,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   // After listen: a second daemon refused there never touches the records of the live one.
   try {
     await store.init();
+    await store.expireCorrupt(Date.now());
     await registry.restore(await store.load());
     // DELs the plugin could not deliver while the daemon was down.
     for (const { file, attachment } of await readSpool(opts.stateDir)) {

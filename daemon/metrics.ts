@@ -9,11 +9,14 @@ import type { RunnerMetrics } from './lease-runner';
 export interface Metrics extends RunnerMetrics {
   /** One RPC request served: outcome "ok", "error" (a CNI error, e.g. no lease yet) or "internal". */
   rpc(method: string, outcome: RpcOutcome, cniCode?: number): void;
+  /** A lease record set aside as corrupt, a *.corrupt file expired, or a record write that failed. */
+  record(event: RecordEvent): void;
   /** The registry text as served on /metrics. */
   text(): Promise<string>;
 }
 
 export type RpcOutcome = 'ok' | 'error' | 'internal';
+export type RecordEvent = 'set_aside' | 'expired' | 'write_failed';
 
 /** CNI error 11 "try again later": an ADD that timed out waiting for a lease. */
 const TRY_AGAIN_LATER = 11;
@@ -36,6 +39,8 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
   const releases = counter('ts_dhcp_releases_total', 'Leases released (DEL, GC); sent says whether a DHCPRELEASE went out.', ['sent']);
   const failures = counter('ts_dhcp_failures_total', 'Failures by reason.', ['reason']);
   const conflicts = counter('ts_dhcp_conflicts_total', 'ACKed addresses found in use by an ARP probe (RFC 5227) and declined.');
+  const corrupt = counter('ts_dhcp_corrupt_records_total', 'Lease records set aside as *.corrupt (event="set_aside") and *.corrupt files deleted after 7 days (event="expired").', ['event']);
+  const writeFailures = counter('ts_dhcp_record_write_failures_total', 'Lease record writes that failed (ENOSPC, EIO...); each is retried with backoff.');
   const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', ['method', 'outcome']);
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
@@ -86,6 +91,10 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
     rpc(method, outcome, cniCode) {
       rpcRequests.inc({ method, outcome });
       if (method === 'add' && outcome !== 'ok') failures.inc({ reason: cniCode === TRY_AGAIN_LATER ? 'add_timeout' : 'add_error' });
+    },
+    record(event) {
+      if (event === 'write_failed') writeFailures.inc();
+      else corrupt.inc({ event });
     },
     text: () => registry.metrics(),
   };

@@ -1,9 +1,8 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it.
-import { randomBytes } from 'node:crypto';
 import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView } from '../common/rpc';
 import { ClientConfig, LeaseState, identity } from './dhcp/lease';
-import { seededRng } from './dhcp/rng';
+import { cryptoRng } from './dhcp/rng';
 import { DEFAULT_CONFLICT_DETECTION } from './dhcp/probe';
 import { DEFAULT_TIMING } from './dhcp/timing';
 import { CniCode, CniError } from './cni/errors';
@@ -13,7 +12,7 @@ import { LeaseRunner, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
 import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, routeAdd } from './transport/netns';
 import { clientIdFor } from './client-id';
-import { LeaseStore, LoadedRecord } from './store';
+import { LeaseRecord, LeaseStore, LoadedRecord } from './store';
 import { broadcastFlag } from './broadcast';
 import { leaseFacts } from './facts';
 import { attachmentGone, netnsGone, recordOf, resumeState, storedAck } from './resume';
@@ -57,8 +56,8 @@ export function legacyClientId(a: Attachment): Buffer {
 export class Registry {
   private readonly leases = new Map<string, LeaseRunner>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  /** The daemon's randomness (resume spread, xids of host-side RELEASEs); each lease seeds its own from it. */
-  private readonly rng = seededRng(randomBytes(4).readUInt32LE(0));
+  /** The daemon's randomness (resume spread, xids of host-side RELEASEs, every lease's xids and jitter). */
+  private readonly rng = cryptoRng();
   /** The inode of each lease's netns at ADD: the record keeps it, the vanish check compares it. */
   private readonly netnsInodes = new WeakMap<LeaseRunner, number>();
   private vanishTimer?: NodeJS.Timeout;
@@ -68,6 +67,10 @@ export class Registry {
   private sweepAgain = false;
 
   constructor(private readonly deps: RegistryDeps) {}
+
+  private get minLeaseTimeS(): number {
+    return Math.floor(this.deps.opts.minLeaseTimeMs / 1000);
+  }
 
   async add(params: AddParams): Promise<AddResult> {
     // The config's warnings are logged when the attachment is created, not kept with the lease or its record.
@@ -211,37 +214,46 @@ export class Registry {
    *  is re-verified with the server after a random delay (spread: many leases must not flood the server). A dead
    *  one's record is dropped, its lease released from the host when it can be. */
   async restore(loaded: LoadedRecord[]): Promise<void> {
-    const { opts, store, log, now } = this.deps;
+    const { store, log } = this.deps;
     const spreadMs = Math.min(RESUME_SPREAD_MAX_MS, loaded.length * RESUME_SPREAD_PER_LEASE_MS);
-    for (const { record: rec } of loaded) {
-      const key = attachmentKey(rec.params);
-      const netnsPath = opts.hostPrefix + rec.params.netns;
-      const gone = await attachmentGone(netnsPath, rec.params.ifName, rec.netnsInode, rec.mac);
-      if (gone) {
-        const hostRelease = await this.releaseFromHost(rec.cfg, rec.state);
-        log.info({ attachment: key, reason: gone, hostRelease }, 'stored lease dropped: attachment gone');
-        await store?.remove(key);
-        continue;
-      }
-      const runner = this.runnerFor(rec.params, rec.cfg, netnsPath, rec.netnsInode);
-      const state = resumeState(rec, now());
-      const ack = storedAck(rec);
-      // Until the re-verification, an unexpired lease stays as stored: the lease view shows it and a DEL in between
-      // still sends its RELEASE.
-      const s = rec.state;
-      const unexpired = 'lease' in s && (s.lease.expiresAtMs === null || s.lease.expiresAtMs > now());
-      runner.state = unexpired ? s : state;
-      if (ack) runner.ack = ack;
-      if (ack) runner.facts = leaseFacts(ack);
-      this.leases.set(key, runner);
-      const delayMs = Math.floor(this.rng.next() * spreadMs);
-      log.info({ attachment: key, state: state.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
-      setTimeout(() => {
-        void this.serial(key, async () => {
-          if (this.leases.get(key) === runner) runner.resume(state, ack);
-        });
-      }, delayMs).unref();
+    for (const { file, record } of loaded) {
+      // Each record on its own: whatever goes wrong with one costs that lease, never the others or the daemon.
+      await this.restoreOne(record, spreadMs).catch(async (err: Error) => {
+        if (store) await store.setAside(file, `cannot resume: ${err.message}`);
+        else log.error({ file, err: err.message }, 'stored lease not resumed');
+      });
     }
+  }
+
+  private async restoreOne(rec: LeaseRecord, spreadMs: number): Promise<void> {
+    const { opts, store, log, now } = this.deps;
+    const key = attachmentKey(rec.params);
+    const netnsPath = opts.hostPrefix + rec.params.netns;
+    const gone = await attachmentGone(netnsPath, rec.params.ifName, rec.netnsInode, rec.mac);
+    if (gone) {
+      const hostRelease = await this.releaseFromHost(rec.cfg, rec.state);
+      log.info({ attachment: key, reason: gone, hostRelease }, 'stored lease dropped: attachment gone');
+      await store?.remove(key);
+      return;
+    }
+    const runner = this.runnerFor(rec.params, rec.cfg, netnsPath, rec.netnsInode);
+    const state = resumeState(rec, now());
+    const ack = storedAck(rec, this.minLeaseTimeS);
+    // Until the re-verification, an unexpired lease stays as stored: the lease view shows it and a DEL in between
+    // still sends its RELEASE.
+    const s = rec.state;
+    const unexpired = 'lease' in s && (s.lease.expiresAtMs === null || s.lease.expiresAtMs > now());
+    runner.state = unexpired ? s : state;
+    if (ack) runner.ack = ack;
+    if (ack) runner.facts = leaseFacts(ack);
+    this.leases.set(key, runner);
+    const delayMs = Math.floor(this.rng.next() * spreadMs);
+    log.info({ attachment: key, state: state.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
+    setTimeout(() => {
+      void this.serial(key, async () => {
+        if (this.leases.get(key) === runner) runner.resume(state, ack);
+      });
+    }, delayMs).unref();
   }
 
   /** Checks the attachments of a netns directory as soon as it changes (inotify), and every attachment every
@@ -345,7 +357,7 @@ export class Registry {
       persist: (r) => this.persist(r),
       channels: this.deps.channels,
       now: this.deps.now,
-      rng: seededRng(this.rng.u32()),
+      rng: this.rng,
       log: leaseLogger(this.deps.log, p),
       netnsPath,
       metrics: this.deps.metrics,
@@ -353,6 +365,7 @@ export class Registry {
       addRoute: (route) => routeAdd(netnsPath, p.ifName, route),
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
       sendFromHost: this.deps.sendFromHost,
+      minLeaseTimeS: this.minLeaseTimeS,
     });
     this.netnsInodes.set(runner, netnsInode);
     this.netnsWatch?.watch(netnsPath);
@@ -393,7 +406,8 @@ export class Registry {
   }
 }
 
-function view(r: LeaseRunner): LeaseView {
+/** The lease view's row of a runner (`ts-dhcp leases`). */
+export function view(r: LeaseRunner): LeaseView {
   const s = r.state;
   const v: LeaseView = {
     containerId: r.params.containerId,

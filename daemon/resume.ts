@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { decode, encode } from './dhcp/codec';
 import { LeaseState, initialState } from './dhcp/lease';
+import { sanitiseReply } from './dhcp/sanitise';
 import { DhcpMessage } from './dhcp/types';
 import type { LeaseRunner } from './lease-runner';
 import { LeaseRecord, RECORD_VERSION } from './store';
@@ -32,10 +33,12 @@ export function recordOf(r: LeaseRunner, netnsInode: number, nowMs: number): Lea
   return rec;
 }
 
-export function storedAck(rec: LeaseRecord): DhcpMessage | undefined {
+/** The record's ACK, through the same sanitising step as a reply off the wire (a record written by an older
+ *  version, or edited, is no more trusted than the LAN). */
+export function storedAck(rec: LeaseRecord, minLeaseTimeS: number): DhcpMessage | undefined {
   if (rec.ack === undefined) return undefined;
   const d = decode(Buffer.from(rec.ack, 'base64'));
-  return d.ok ? d.value : undefined;
+  return d.ok ? sanitiseReply(d.value, { minLeaseTimeS }).msg : undefined;
 }
 
 /** How a stored lease is re-verified with the server before it is trusted (RFC 2131 §3.2): a lease still before

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { AddParams, Attachment } from '../common/rpc';
 import { ClientConfig, LeaseState } from './dhcp/lease';
 import type { Logger } from './log';
+import { checkRecord } from './record-check';
 
 export const RECORD_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface LoadedRecord {
 const RECORD_SUFFIX = '.json';
 const TEMP_SUFFIX = '.tmp';
 const CORRUPT_SUFFIX = '.corrupt';
+/** A record set aside stays this long for someone to look at, then goes. */
+export const CORRUPT_KEEP_MS = 7 * 24 * 3600 * 1000;
 
 /** The record's file name: a hash of the attachment key, since container IDs and network names may hold any byte. */
 export function recordName(key: string): string {
@@ -50,9 +53,11 @@ export class LeaseStore {
   readonly dir: string;
   private readonly queues = new Map<string, Promise<void>>();
 
+  /** `onCorrupt`: counts records set aside and expired (metrics). */
   constructor(
     stateDir: string,
     private readonly log: Logger,
+    private readonly onCorrupt?: (what: 'set_aside' | 'expired') => void,
   ) {
     this.dir = path.join(stateDir, 'leases');
   }
@@ -103,13 +108,45 @@ export class LeaseStore {
       }
       const parsed = parseRecord(text);
       if (typeof parsed === 'string') {
-        await fs.rename(file, file + CORRUPT_SUFFIX);
-        this.log.error({ file, reason: parsed, movedTo: file + CORRUPT_SUFFIX }, 'corrupt lease record set aside');
+        await this.setAside(file, parsed);
         continue;
       }
       out.push({ file, record: parsed });
     }
     return out;
+  }
+
+  /** Renames a record that cannot be used to *.corrupt (kept CORRUPT_KEEP_MS for a person to read), with a log
+   *  line saying why. A record that cannot even be renamed is logged and left. */
+  async setAside(file: string, reason: string): Promise<void> {
+    const movedTo = file + CORRUPT_SUFFIX;
+    try {
+      await fs.rename(file, movedTo);
+      // Its mtime says when it was set aside: expireCorrupt counts from there.
+      const now = new Date();
+      await fs.utimes(movedTo, now, now);
+      await this.syncDir();
+      this.onCorrupt?.('set_aside');
+      this.log.error({ file, reason, movedTo }, 'corrupt lease record set aside');
+    } catch (err) {
+      this.log.error({ file, reason, err: (err as Error).message }, 'corrupt lease record could not be set aside');
+    }
+  }
+
+  /** Deletes the *.corrupt files set aside more than CORRUPT_KEEP_MS ago; returns how many went. */
+  async expireCorrupt(nowMs: number): Promise<number> {
+    let n = 0;
+    for (const name of await fs.readdir(this.dir)) {
+      if (!name.endsWith(CORRUPT_SUFFIX)) continue;
+      const file = path.join(this.dir, name);
+      const st = await fs.lstat(file).catch(() => undefined);
+      if (!st || nowMs - st.mtimeMs < CORRUPT_KEEP_MS) continue;
+      await fs.rm(file, { force: true });
+      this.onCorrupt?.('expired');
+      this.log.info({ file }, 'corrupt lease record expired');
+      n++;
+    }
+    return n;
   }
 
   private enqueue(key: string, op: () => Promise<void>): Promise<void> {
@@ -150,7 +187,7 @@ export class LeaseStore {
   }
 }
 
-/** The record, or why it is unusable. Checks the shape resuming relies on, not every field. */
+/** The record, or why it is unusable (daemon/record-check.ts checks every field resuming relies on). */
 export function parseRecord(text: string): LeaseRecord | string {
   let v: unknown;
   try {
@@ -158,23 +195,8 @@ export function parseRecord(text: string): LeaseRecord | string {
   } catch (err) {
     return `not JSON: ${(err as Error).message}`;
   }
-  if (typeof v !== 'object' || v === null) return 'not an object';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
   const r = v as Record<string, unknown>;
   if (r.version !== RECORD_VERSION) return `version ${JSON.stringify(r.version)}, expected ${RECORD_VERSION}`;
-  const a = r.attachment as Record<string, unknown> | undefined;
-  if (!a || typeof a.containerId !== 'string' || typeof a.network !== 'string' || typeof a.ifName !== 'string') {
-    return 'no attachment';
-  }
-  const p = r.params as Record<string, unknown> | undefined;
-  if (!p || typeof p.netns !== 'string' || !Array.isArray(p.paramRequestList) || !Array.isArray(p.provide)) {
-    return 'no ADD parameters';
-  }
-  if (typeof r.netnsInode !== 'number' || typeof r.mac !== 'string') return 'no netns inode or MAC';
-  const cfg = r.cfg as Record<string, unknown> | undefined;
-  if (!cfg || typeof cfg.chaddr !== 'string' || typeof cfg.timing !== 'object') return 'no client config';
-  const s = r.state as Record<string, unknown> | undefined;
-  if (!s || typeof s.state !== 'string') return 'no lease state';
-  if ('lease' in s && (typeof s.lease !== 'object' || s.lease === null)) return 'malformed lease';
-  if (r.ack !== undefined && typeof r.ack !== 'string') return 'malformed ACK';
-  return v as LeaseRecord;
+  return checkRecord(r);
 }

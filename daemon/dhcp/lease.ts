@@ -2,7 +2,7 @@
 // Time and randomness are inputs; the driver sends, arms one timer at nextDeadline() and persists. The state is
 // plain JSON (it is what the store writes).
 import { ArpPacket, arpAnnouncement, arpProbe } from './arp';
-import { BROADCAST_IP, ZERO_IP, isIpv4, macToString } from './bytes';
+import { BROADCAST_IP, ZERO_IP, macToString } from './bytes';
 import { decode, encode } from './codec';
 import {
   ClientIdentity,
@@ -29,6 +29,7 @@ import {
   startProbe,
 } from './probe';
 import { Rng } from './rng';
+import { isUnicast } from './sanitise';
 import { TimingConfig, leaseTimes, renewRetransmitAtMs, retransmitDelayMs } from './timing';
 import { BOOTREPLY, DhcpMessage, MessageType, Opt } from './types';
 
@@ -419,7 +420,7 @@ function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext
 function onOffer(s: Extract<LeaseState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
   const sid = serverId(msg);
   if (sid === undefined) return ignore(s, 'no-server-id');
-  if (!usableIp(msg.yiaddr)) return ignore(s, 'yiaddr');
+  if (!isUnicast(msg.yiaddr)) return ignore(s, 'yiaddr');
   const tx: Transaction = { ...s.tx, firstSentAtMs: now, sends: 0, retransmitAtMs: now };
   const next: LeaseState = { state: 'REQUESTING', tx, offer: { address: msg.yiaddr, serverId: sid } };
   if (s.previousAddress !== undefined) next.previousAddress = s.previousAddress;
@@ -433,7 +434,7 @@ function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
   const sid = serverId(msg) ?? (s.state === 'RENEWING' ? s.lease.serverId : undefined);
   if (sid === undefined) return ignore(s, 'no-server-id');
   if (s.state === 'REQUESTING' && sid !== s.offer.serverId) return ignore(s, 'server-id');
-  if (!usableIp(msg.yiaddr)) return invalidAck(s, `ACK from ${sid} without an address (yiaddr ${msg.yiaddr})`);
+  if (!isUnicast(msg.yiaddr)) return invalidAck(s, `ACK from ${sid} without an address (yiaddr ${msg.yiaddr})`);
   const times = leaseTimes(msg, s.tx.firstSentAtMs, ctx.rng);
   if (!times.ok) return invalidAck(s, `ACK from ${sid} for ${msg.yiaddr} refused: ${times.reason}`);
   const lease: Lease = { address: msg.yiaddr, serverId: sid, requestSentAtMs: s.tx.firstSentAtMs, ...times.value };
@@ -656,12 +657,8 @@ function finite(t: number | null): number {
   return t;
 }
 
-function usableIp(ip: string): boolean {
-  return isIpv4(ip) && ip !== ZERO_IP && ip !== BROADCAST_IP;
-}
-
 function checkIp(ip: string): void {
-  if (!usableIp(ip)) throw new TypeError(`not a usable IPv4 address: ${JSON.stringify(ip)}`);
+  if (!isUnicast(ip)) throw new TypeError(`not a usable IPv4 address: ${JSON.stringify(ip)}`);
 }
 
 /** Option 56 text for events and logs: printable ASCII only, bounded. */

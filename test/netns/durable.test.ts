@@ -74,15 +74,24 @@ describe('durable leases with Kea (20 s leases)', () => {
     assert.deepEqual(onStop, [], `no RELEASE on ${signal}`);
     assert.equal(records(first.stateDir).length, 5);
     if (signal === 'SIGKILL') assert.ok(fs.existsSync(first.socketPath), 'kill -9 leaves the socket file behind');
-    if (withCorruptRecord) fs.writeFileSync(path.join(first.stateDir, 'leases', 'half-written.json'), '{"version":1,"attachm');
+    // Besides a half-written file, records that parse but are wrong (issue 13): a BOUND state without its lease,
+    // a state name from a newer version. Once each made the daemon exit at start, so no lease was renewed.
+    const BAD = ['half-written.json', 'bound-without-lease.json', 'newer-state.json'];
+    if (withCorruptRecord) {
+      const leasesDir = path.join(first.stateDir, 'leases');
+      const good = JSON.parse(fs.readFileSync(path.join(leasesDir, records(first.stateDir)[0] as string), 'utf8'));
+      fs.writeFileSync(path.join(leasesDir, BAD[0] as string), '{"version":1,"attachm');
+      fs.writeFileSync(path.join(leasesDir, BAD[1] as string), JSON.stringify({ ...good, state: { state: 'BOUND' } }));
+      fs.writeFileSync(path.join(leasesDir, BAD[2] as string), JSON.stringify({ ...good, state: { state: 'FROM-A-NEWER-VERSION', lease: good.state.lease } }));
+    }
 
     const before = historyCounts(ips);
     const second = await daemonOn(dir);
     const logs = second.logs();
     if (signal === 'SIGKILL') assert.ok(logs.some((l) => l.msg === 'removed a stale socket file'));
     if (withCorruptRecord) {
-      assert.ok(logs.some((l) => l.msg === 'corrupt lease record set aside'), 'a log line names the corrupt record');
-      assert.ok(fs.existsSync(path.join(second.stateDir, 'leases', 'half-written.json.corrupt')));
+      assert.equal(logs.filter((l) => l.msg === 'corrupt lease record set aside').length, BAD.length, 'a log line names each bad record');
+      for (const name of BAD) assert.ok(fs.existsSync(path.join(second.stateDir, 'leases', `${name}.corrupt`)), name);
     }
     const view = await second.rpc('leases', {});
     assert.deepEqual(view.map((l) => l.address).sort(), [...ips].sort(), 'the lease view shows the stored leases at once');

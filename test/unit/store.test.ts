@@ -130,9 +130,9 @@ test('corrupt records (truncated, garbage, wrong version, missing fields) are se
 
 test('parseRecord says why a record is unusable', () => {
   assert.match(parseRecord('{') as string, /^not JSON/);
-  assert.match(parseRecord('[]') as string, /version/);
+  assert.match(parseRecord('[]') as string, /not an object/);
   assert.match(parseRecord(JSON.stringify({ ...record('a'), version: 0 })) as string, /version 0/);
-  assert.match(parseRecord(JSON.stringify({ ...record('a'), state: null })) as string, /no lease state/);
+  assert.match(parseRecord(JSON.stringify({ ...record('a'), state: null })) as string, /^state is not an object/);
   assert.deepEqual(parseRecord(JSON.stringify(record('a'))), record('a'));
 });
 
@@ -146,4 +146,59 @@ test('resume: before T1 a RENEW at once (T1 moved to now); after T1 or expiry IN
   const expired: LeaseRecord = { ...record('a'), state: { state: 'SELECTING', requestedIp: LEASE.address, previousAddress: LEASE.address, tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } };
   assert.deepEqual(resumeState(expired, 3_000_000), { state: 'INIT-REBOOT', requestedIp: LEASE.address });
   assert.deepEqual(resumeState({ ...record('a'), state: { state: 'INIT' } }, 0), { state: 'INIT' });
+});
+
+test('the record schema: each state needs its fields; unknown states, bad addresses and shapes are refused by name', () => {
+  const bad = (patch: Record<string, unknown>) => parseRecord(JSON.stringify({ ...record('a'), ...patch })) as string;
+  assert.match(bad({ state: { state: 'BOUND' } }), /^state\.lease is not an object/);
+  assert.match(bad({ state: { state: 'HOLDING', lease: LEASE } }), /^state\.state "HOLDING" is not a state this version knows/);
+  assert.match(bad({ state: { state: 'PROBING', lease: LEASE } }), /^state\.ack is not base64/);
+  assert.match(bad({ state: { state: 'BOUND', lease: { ...LEASE, t1AtMs: '5' } } }), /^state\.lease\.t1AtMs is not a finite number/);
+  assert.match(bad({ state: { state: 'BOUND', lease: { ...LEASE, address: '198.19.29' } } }), /^state\.lease\.address is not an IPv4/);
+  assert.match(bad({ state: { state: 'RENEWING', lease: { ...LEASE, expiresAtMs: null }, tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } }), /never RENEWING/);
+  assert.match(bad({ state: { state: 'REQUESTING', tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } }), /^state\.offer/);
+  assert.match(bad({ state: { state: 'INIT-REBOOT' } }), /^state\.requestedIp/);
+  assert.match(bad({ cfg: { ...record('a').cfg, timing: { firstRetransmitMs: 1 } } }), /^cfg\.timing\.maxRetransmitMs/);
+  assert.match(bad({ cfg: { ...record('a').cfg, clientId: 'zz' } }), /^cfg\.clientId is not hex/);
+  assert.match(bad({ params: { ...record('a').params, netns: 'relative' } }), /^params: netns/);
+  assert.match(bad({ params: { ...record('a').params, paramRequestList: 'x' } }), /^params: paramRequestList/);
+  assert.match(bad({ attachment: { containerId: 'b', network: 'lan', ifName: 'eth1' } }), /^attachment\.containerId does not match/);
+  assert.match(bad({ netnsInode: -1 }), /^netnsInode/);
+  assert.match(bad({ mac: '02:00:00:00:00:02' }), /^mac does not match/);
+  assert.match(bad({ ack: 'not base64!' }), /^ack/);
+  assert.match(bad({ savedAtMs: undefined }), /^savedAtMs/);
+  for (const state of [{ state: 'INIT' }, { state: 'RELEASED', previousAddress: LEASE.address }, { state: 'INIT-REBOOT', requestedIp: LEASE.address }]) {
+    assert.equal(typeof parseRecord(JSON.stringify({ ...record('a'), state })), 'object', state.state);
+  }
+});
+
+test('load: bad records among good ones are each set aside with a log line and counted; the good ones load', async (t) => {
+  const stateDir = tempStateDir(t);
+  const { log, errors } = fakeLog();
+  const counted: string[] = [];
+  const store = new LeaseStore(stateDir, log, (what) => counted.push(what));
+  await store.init();
+  await store.save('a', record('a'));
+  await store.save('b', record('b'));
+  fs.writeFileSync(path.join(store.dir, 'x.json'), JSON.stringify({ ...record('x'), state: { state: 'BOUND' } }));
+  fs.writeFileSync(path.join(store.dir, 'y.json'), JSON.stringify({ ...record('y'), state: { state: 'FROM-THE-FUTURE' } }));
+  const loaded = await store.load();
+  assert.deepEqual(loaded.map((l) => l.record.attachment.containerId).sort(), ['a', 'b']);
+  assert.deepEqual(fs.readdirSync(store.dir).filter((n) => n.endsWith('.corrupt')).sort(), ['x.json.corrupt', 'y.json.corrupt']);
+  assert.equal(errors.filter((e) => e.msg === 'corrupt lease record set aside').length, 2);
+  assert.deepEqual(counted, ['set_aside', 'set_aside']);
+});
+
+test('expireCorrupt: *.corrupt files set aside more than 7 days ago go and are counted; newer ones stay', async (t) => {
+  const stateDir = tempStateDir(t);
+  const counted: string[] = [];
+  const store = new LeaseStore(stateDir, { info: () => {}, error: () => {} } as unknown as Logger, (what) => counted.push(what));
+  await store.init();
+  for (const n of ['old', 'new']) fs.writeFileSync(path.join(store.dir, `${n}.json`), '{');
+  await store.load();
+  const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+  fs.utimesSync(path.join(store.dir, 'old.json.corrupt'), eightDaysAgo, eightDaysAgo);
+  assert.equal(await store.expireCorrupt(Date.now()), 1);
+  assert.deepEqual(fs.readdirSync(store.dir).sort(), ['new.json.corrupt']);
+  assert.deepEqual(counted, ['set_aside', 'set_aside', 'expired']);
 });

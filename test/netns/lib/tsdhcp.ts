@@ -36,7 +36,8 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
   const socketPath = opts.socketPath ?? path.join(dir, 'ts-dhcp.sock');
   const stateDir = opts.stateDir ?? path.join(dir, 'state');
   const logFile = path.join(dir, 'daemon.log');
-  const args = [TS_DHCP_BIN, 'daemon', '--socket-path', socketPath, '--state-dir', stateDir, '--log-level', 'debug', ...(opts.args ?? [])];
+  // Renewal tests use leases of a few seconds from Kea and dhcpd: below the daemon's default minimum (60 s).
+  const args = [TS_DHCP_BIN, 'daemon', '--socket-path', socketPath, '--state-dir', stateDir, '--log-level', 'debug', '--min-lease-time', '1s', ...(opts.args ?? [])];
   const child = topo.spawn(topo.nodeNs, process.execPath, args, { logFile });
   await waitFor(`ts-dhcp daemon socket ${socketPath}`, () => {
     if (child.exitCode !== null) throw new Error(`ts-dhcp daemon exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8')}`);
