@@ -37,6 +37,9 @@ export interface RunnerDeps {
   resendTimeoutMs?: number;
   /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
   sendFromHost?: HostSend;
+  /** Rejects (code 'ENOTNS') when the netns path no longer names the namespace of the ADD; called before every
+   *  entry, since a path can be reused by another pod. */
+  checkNetns?(): Promise<void>;
   /** Shorter leases count as this long (daemon/dhcp/sanitise.ts); absent: DEFAULT_MIN_LEASE_TIME_S. */
   minLeaseTimeS?: number;
 }
@@ -379,6 +382,7 @@ export class LeaseRunner {
   private async open(via: 'packet' | 'udp', srcIp: string, onReceive: (r: Received) => void): Promise<Channel | undefined> {
     const { channels, netnsPath } = this.deps;
     try {
+      await this.deps.checkNetns?.();
       return via === 'packet'
         ? await channels.openPacket(netnsPath, this.params.ifName, srcIp, onReceive)
         : await channels.openUdp(netnsPath, this.params.ifName, srcIp, onReceive);

@@ -10,7 +10,8 @@ import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
-import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, routeAdd } from './transport/netns';
+import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, netnsError, routeAdd } from './transport/netns';
+import { PodNetns, RefusedNetns, checkPodNetns } from './pod-netns';
 import { clientIdFor } from './client-id';
 import { LeaseRecord, LeaseStore, LoadedRecord } from './store';
 import { broadcastFlag } from './broadcast';
@@ -58,8 +59,11 @@ export class Registry {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** The daemon's randomness (resume spread, xids of host-side RELEASEs, every lease's xids and jitter). */
   private readonly rng = cryptoRng();
-  /** The inode of each lease's netns at ADD: the record keeps it, the vanish check compares it. */
-  private readonly netnsInodes = new WeakMap<LeaseRunner, number>();
+  /** Each lease's netns as checked at ADD (path, dev, inode): the record keeps the inode, the vanish check and
+   *  every later entry compare it, and no two attachments may share one interface of one namespace. */
+  private readonly netnsIds = new WeakMap<LeaseRunner, PodNetns>();
+  /** (netns, ifName) of ADDs between their check and their runner joining the table. */
+  private readonly claiming = new Map<string, string>();
   private vanishTimer?: NodeJS.Timeout;
   /** Set while the vanish check runs: netns directories watched for removals between sweeps. */
   private netnsWatch?: NetnsWatch;
@@ -85,11 +89,23 @@ export class Registry {
         this.leases.delete(key);
         await existing.release();
       }
-      const runner = await this.createRunner(p);
-      if (warnings) leaseLogger(this.deps.log, p).warn({ warnings }, 'network config: parts ignored');
-      this.leases.set(key, runner);
-      runner.start();
-      return runner;
+      const ns = await this.podNetns(p.netns);
+      // Two leases on one interface would fight over it (and DEL of either takes the other's address away).
+      const claim = interfaceId(ns, p.ifName);
+      const holder = this.claiming.get(claim) ?? [...this.leases].find(([k, r]) => k !== key && r.active && this.netnsIds.get(r) && interfaceId(this.netnsIds.get(r) as PodNetns, r.params.ifName) === claim)?.[0];
+      if (holder !== undefined && holder !== key) {
+        throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `${p.ifName} in ${p.netns} already has a lease, for attachment ${holder}`);
+      }
+      this.claiming.set(claim, key);
+      try {
+        const runner = await this.createRunner(p, ns);
+        if (warnings) leaseLogger(this.deps.log, p).warn({ warnings }, 'network config: parts ignored');
+        this.leases.set(key, runner);
+        runner.start();
+        return runner;
+      } finally {
+        this.claiming.delete(claim);
+      }
     });
     const facts = await runner.waitBound(p.timeoutMs ?? this.deps.opts.addTimeoutMs);
     return { facts };
@@ -103,7 +119,7 @@ export class Registry {
       this.leases.delete(key);
       // The runtime may delete the netns before DEL: nothing can be sent from it, and entering a path that is no
       // longer a namespace is never done. The RELEASE goes from the host when it can.
-      const ns = await isNetnsPath(this.deps.opts.hostPrefix + runner.params.netns);
+      const ns = await isNetnsPath((this.netnsIds.get(runner) as PodNetns).path);
       if (!ns.ok) {
         runner.stop('netns gone before DEL');
         const hostRelease = await this.releaseFromHost(runner.cfg, runner.state);
@@ -157,9 +173,7 @@ export class Registry {
         throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
       }
       // CHECK only reads: it looks at the interface and never opens a socket or sends.
-      const netnsPath = this.deps.opts.hostPrefix + p.netns;
-      const ns = await isNetnsPath(netnsPath);
-      if (!ns.ok) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
+      const netnsPath = (await this.podNetns(p.netns)).path;
       let link: LinkInfo;
       try {
         link = await linkInfo(netnsPath, p.ifName);
@@ -228,15 +242,17 @@ export class Registry {
   private async restoreOne(rec: LeaseRecord, spreadMs: number): Promise<void> {
     const { opts, store, log, now } = this.deps;
     const key = attachmentKey(rec.params);
-    const netnsPath = opts.hostPrefix + rec.params.netns;
-    const gone = await attachmentGone(netnsPath, rec.params.ifName, rec.netnsInode, rec.mac);
+    // A record's netns gets the checks of an ADD's: a record is a file, and may have been edited.
+    const ns = await checkPodNetns(opts.hostPrefix, rec.params.netns);
+    if (ns instanceof RefusedNetns) throw ns;
+    const gone = ns instanceof Error ? ns.message : await attachmentGone(ns.path, rec.params.ifName, rec.netnsInode, rec.mac);
     if (gone) {
       const hostRelease = await this.releaseFromHost(rec.cfg, rec.state);
       log.info({ attachment: key, reason: gone, hostRelease }, 'stored lease dropped: attachment gone');
       await store?.remove(key);
       return;
     }
-    const runner = this.runnerFor(rec.params, rec.cfg, netnsPath, rec.netnsInode);
+    const runner = this.runnerFor(rec.params, rec.cfg, ns as PodNetns);
     const state = resumeState(rec, now());
     const ack = storedAck(rec, this.minLeaseTimeS);
     // Until the re-verification, an unexpired lease stays as stored: the lease view shows it and a DEL in between
@@ -260,7 +276,7 @@ export class Registry {
    *  intervalMs (after the previous check finished) for paths that cannot be watched, until shutdown. */
   startVanishCheck(intervalMs: number): void {
     this.netnsWatch = new NetnsWatch(() => void this.sweepSoon());
-    for (const r of this.leases.values()) this.netnsWatch.watch(this.deps.opts.hostPrefix + r.params.netns);
+    for (const r of this.leases.values()) this.netnsWatch.watch((this.netnsIds.get(r) as PodNetns).path);
     const tick = async (): Promise<void> => {
       await this.sweepSoon();
       if (this.vanishTimer) this.vanishTimer = setTimeout(() => void tick(), intervalMs);
@@ -288,10 +304,9 @@ export class Registry {
    *  pod side or afterwards, the record goes, no socket is left in the netns. */
   async sweepVanished(): Promise<void> {
     for (const [key, runner] of [...this.leases]) {
-      const inode = this.netnsInodes.get(runner);
-      if (inode === undefined) continue;
-      const netnsPath = this.deps.opts.hostPrefix + runner.params.netns;
-      const gone = await netnsGone(netnsPath, inode);
+      const ns = this.netnsIds.get(runner);
+      if (ns === undefined) continue;
+      const gone = await netnsGone(ns.path, ns.inode);
       if (!gone) continue;
       await this.serial(key, async () => {
         if (this.leases.get(key) !== runner) return;
@@ -314,17 +329,21 @@ export class Registry {
       await this.deps.store?.remove(key);
       return;
     }
-    const inode = this.netnsInodes.get(r);
-    if (this.leases.get(key) !== r || inode === undefined) return;
-    await this.deps.store?.save(key, recordOf(r, inode, this.deps.now()));
+    const ns = this.netnsIds.get(r);
+    if (this.leases.get(key) !== r || ns === undefined) return;
+    await this.deps.store?.save(key, recordOf(r, ns.inode, this.deps.now()));
   }
 
-  private async createRunner(p: AddParams): Promise<LeaseRunner> {
+  /** CNI_NETNS checked before anything is entered or changed (daemon/pod-netns.ts), or CNI error 4 saying why. */
+  private async podNetns(netns: string): Promise<PodNetns> {
+    const ns = await checkPodNetns(this.deps.opts.hostPrefix, netns);
+    if (ns instanceof Error) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
+    return ns;
+  }
+
+  private async createRunner(p: AddParams, ns: PodNetns): Promise<LeaseRunner> {
     const { opts } = this.deps;
-    const netnsPath = opts.hostPrefix + p.netns;
-    const ns = await isNetnsPath(netnsPath);
-    if (!ns.ok) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(p.netns)}: ${ns.reason}`);
-    const link = await this.linkUp(netnsPath, p);
+    const link = await this.linkUp(ns.path, p);
     const cfg: ClientConfig = {
       chaddr: link.mac,
       clientId: this.clientId(p).toString('hex'),
@@ -341,7 +360,7 @@ export class Registry {
     } catch (err) {
       throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid DHCP client options: ${(err as Error).message}`);
     }
-    return this.runnerFor(p, cfg, netnsPath, ns.inode);
+    return this.runnerFor(p, cfg, ns);
   }
 
   private clientId(p: AddParams): Buffer {
@@ -352,7 +371,14 @@ export class Registry {
     }
   }
 
-  private runnerFor(p: AddParams, cfg: ClientConfig, netnsPath: string, netnsInode: number): LeaseRunner {
+  private runnerFor(p: AddParams, cfg: ClientConfig, ns: PodNetns): LeaseRunner {
+    const netnsPath = ns.path;
+    // Every later entry first checks that the path still names the namespace of the ADD (or of the record): a
+    // path reused by another pod, or swapped for another namespace, is not this lease's.
+    const same = async (): Promise<void> => {
+      const gone = await netnsGone(netnsPath, ns.inode);
+      if (gone) throw netnsError('enter', netnsPath, p.ifName, 'ENOTNS', gone);
+    };
     const runner = new LeaseRunner(p, cfg, {
       persist: (r) => this.persist(r),
       channels: this.deps.channels,
@@ -361,13 +387,20 @@ export class Registry {
       log: leaseLogger(this.deps.log, p),
       netnsPath,
       metrics: this.deps.metrics,
-      setLinkUp: (up) => linkSetUp(netnsPath, p.ifName, up),
-      addRoute: (route) => routeAdd(netnsPath, p.ifName, route),
+      checkNetns: same,
+      setLinkUp: async (up) => {
+        await same();
+        await linkSetUp(netnsPath, p.ifName, up);
+      },
+      addRoute: async (route) => {
+        await same();
+        await routeAdd(netnsPath, p.ifName, route);
+      },
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
       sendFromHost: this.deps.sendFromHost,
       minLeaseTimeS: this.minLeaseTimeS,
     });
-    this.netnsInodes.set(runner, netnsInode);
+    this.netnsIds.set(runner, ns);
     this.netnsWatch?.watch(netnsPath);
     return runner;
   }
@@ -404,6 +437,11 @@ export class Registry {
     });
     return run;
   }
+}
+
+/** One interface of one namespace, whatever path names it. */
+function interfaceId(ns: PodNetns, ifName: string): string {
+  return `${ns.dev}:${ns.inode}/${ifName}`;
 }
 
 /** The lease view's row of a runner (`ts-dhcp leases`). */

@@ -1,0 +1,65 @@
+// The registry's untrusted edges without namespaces of our own: CNI_NETNS naming the daemon's own namespace or
+// escaping with "..", refused before any link or socket is touched (issue 13).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { CniError } from '../../common/cni/errors';
+import { AddParams } from '../../common/rpc';
+import { defaultOptions } from '../../daemon/flags';
+import { createLogger } from '../../daemon/log';
+import { podNetnsPath } from '../../daemon/pod-netns';
+import { Registry } from '../../daemon/registry';
+import type { Channel, ChannelFactory } from '../../daemon/transport/channel';
+
+/** Counts every socket the registry asks for: none may be opened for a refused ADD. */
+function countingChannels(): { factory: ChannelFactory; opened: string[] } {
+  const opened: string[] = [];
+  const open = async (ns: string, ifName: string): Promise<Channel> => {
+    opened.push(`${ns} ${ifName}`);
+    return { send: () => {}, close: () => {} };
+  };
+  return { factory: { openPacket: open, openUdp: open }, opened };
+}
+
+function registry(t: { after(fn: () => void): void }, hostPrefix = ''): { reg: Registry; opened: string[] } {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-edges-'));
+  t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+  const { factory, opened } = countingChannels();
+  const reg = new Registry({ opts: { ...defaultOptions(), stateDir, hostPrefix, addTimeoutMs: 500 }, channels: factory, log: createLogger('silent'), now: Date.now });
+  t.after(() => reg.shutdown(false));
+  return { reg, opened };
+}
+
+function add(netns: string, ifName = 'lo'): AddParams {
+  return { containerId: 'c1', network: 'lan', ifName, netns, args: {}, paramRequestList: [1, 3], provide: [] };
+}
+
+async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof CniError, String(err));
+    assert.equal(err.code, 4);
+    assert.match(err.msg, message);
+    return true;
+  });
+}
+
+test("ADD in the daemon's own netns is refused (by device and inode, whatever the path), nothing opened", async (t) => {
+  const { reg, opened } = registry(t);
+  await refused(reg.add(add('/proc/self/ns/net')), /the daemon's own network namespace/);
+  await refused(reg.add(add(`/proc/${process.pid}/ns/net`)), /the daemon's own network namespace/);
+  assert.deepEqual(opened, []);
+  assert.deepEqual(reg.list(), []);
+});
+
+test('ADD with ".." in CNI_NETNS is refused before anything is opened; paths stay under the host prefix', async (t) => {
+  const { reg, opened } = registry(t);
+  await refused(reg.add(add('/var/run/netns/../../proc/self/ns/net')), /contains "\.\."/);
+  const prefixed = registry(t, '/host');
+  await refused(prefixed.reg.add(add('/run/netns/../../../proc/1/ns/net')), /contains "\.\."/);
+  assert.deepEqual([...opened, ...prefixed.opened], []);
+  assert.equal(podNetnsPath('/host/', '/run/netns/p1'), '/host/run/netns/p1');
+  assert.equal(podNetnsPath('', '/run//netns/./p1'), '/run/netns/p1');
+  assert.match(String(podNetnsPath('/host', 'run/netns/p1')), /not an absolute path/);
+});
