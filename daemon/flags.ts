@@ -27,6 +27,10 @@ export interface DaemonOptions {
   metricsAddress?: string;
   /** Shorter leases from a server count as this long (daemon/dhcp/sanitise.ts). */
   minLeaseTimeMs: number;
+  /** Besides root, members of this group (name or gid) may use the socket (file mode 0660, SO_PEERCRED). */
+  socketGroup?: string;
+  /** An RPC connection with no request in progress is closed after this long. */
+  idleTimeoutMs: number;
 }
 
 type Kind = 'string' | 'duration' | 'bool';
@@ -54,6 +58,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'release-on-exit': { key: 'releaseOnExit', kind: 'bool', help: 'release every lease when stopping (node decommissioning)' },
   'check-interval': { key: 'checkIntervalMs', kind: 'duration', help: 'sweep for vanished pod netns besides inotify on their directories (default 60s)' },
   'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
+  'socket-group': { key: 'socketGroup', kind: 'string', help: 'besides root, this group may use the socket (default: root only)' },
+  'idle-timeout': { key: 'idleTimeoutMs', kind: 'duration', help: 'close an RPC connection idle this long (default 30s)' },
   'min-lease-time': { key: 'minLeaseTimeMs', kind: 'duration', help: 'treat shorter leases as this long, at least 1s (default 60s)' },
   'metrics-address': { key: 'metricsAddress', kind: 'string', help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)' },
 };
@@ -82,6 +88,7 @@ export function defaultOptions(): DaemonOptions {
     checkIntervalMs: 60_000,
     logLevel: 'info',
     minLeaseTimeMs: DEFAULT_MIN_LEASE_TIME_S * 1000,
+    idleTimeoutMs: 30_000,
   };
 }
 
@@ -123,6 +130,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | Error {
   if (opts.retransmitMs < 100) return new Error('--timeout must be at least 100ms');
   if (opts.resendMaxMs < opts.retransmitMs) return new Error('--resend-max must not be shorter than --timeout');
   if (opts.addTimeoutMs < 100) return new Error('--add-timeout must be at least 100ms');
+  if (opts.idleTimeoutMs < 100) return new Error('--idle-timeout must be at least 100ms');
   if (opts.minLeaseTimeMs < 1000) return new Error('--min-lease-time must be at least 1s');
   if (opts.checkIntervalMs < 100) return new Error('--check-interval must be at least 100ms');
   if (opts.metricsAddress !== undefined && !/^(\[[^\]]+\]|[^:[\]]*):\d{1,5}$/.test(opts.metricsAddress)) {

@@ -1,6 +1,6 @@
 // Where the daemon listens: the socket systemd hands over (LISTEN_FDS, socket activation), or its own unix socket
 // file, created 0600. A stale file left by a crashed daemon is replaced; a live daemon's socket is never taken.
-import { lstatSync, mkdirSync, unlinkSync, chmodSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync, chmodSync, chownSync } from 'node:fs';
 import { Server, createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 
@@ -63,7 +63,8 @@ function listenOn(server: Server, target: string | { fd: number }): Promise<void
   });
 }
 
-export async function listen(socketPath: string, onStale: () => void): Promise<Listening> {
+/** `groupId`: besides root, this group may connect (the socket file becomes root:GROUP 0660). */
+export async function listen(socketPath: string, onStale: () => void, groupId?: number): Promise<Listening> {
   const server = createServer();
   const fd = activationFd(process.env);
   if (fd !== undefined) {
@@ -80,6 +81,7 @@ export async function listen(socketPath: string, onStale: () => void): Promise<L
   } finally {
     process.umask(old);
   }
-  chmodSync(socketPath, 0o600);
+  if (groupId !== undefined) chownSync(socketPath, process.geteuid?.() ?? 0, groupId);
+  chmodSync(socketPath, groupId === undefined ? 0o600 : 0o660);
   return { server, ownsSocketFile: true, activated: false };
 }

@@ -8,7 +8,8 @@ import { listen } from './listen';
 import { Registry } from './registry';
 import { LeaseStore } from './store';
 import { readSpool, removeSpool } from '../common/spool';
-import { serveRpc } from './rpc-server';
+import { DEFAULT_RPC_LIMITS, serveRpc } from './rpc-server';
+import { peerAuthorizer, resolveGroup } from './peer-auth';
 import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
 import { nativeChannels } from './transport/packet-channel';
 import { sendFromHost } from './host-release';
@@ -34,9 +35,14 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const store = new LeaseStore(opts.stateDir, log, metrics && ((what) => metrics.record(what)));
   const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics, store, sendFromHost });
 
+  const socketGid = opts.socketGroup === undefined ? undefined : resolveGroup(opts.socketGroup);
+  if (socketGid instanceof Error) {
+    process.stderr.write(`ts-dhcp daemon: --socket-group: ${socketGid.message}\n`);
+    return 2;
+  }
   let listening;
   try {
-    listening = await listen(opts.socketPath, () => log.warn({ socketPath: opts.socketPath }, 'removed a stale socket file'));
+    listening = await listen(opts.socketPath, () => log.warn({ socketPath: opts.socketPath }, 'removed a stale socket file'), socketGid);
   } catch (err) {
     log.fatal({ err: (err as Error).message, socketPath: opts.socketPath }, 'cannot listen');
     return 1;
@@ -101,6 +107,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     },
     log,
     metrics && ((method, outcome, code) => metrics.rpc(method, outcome, code)),
+    { ...DEFAULT_RPC_LIMITS, idleTimeoutMs: opts.idleTimeoutMs, authorize: peerAuthorizer(socketGid) },
   );
   server.off('connection', holdEarly);
   for (const sock of early) server.emit('connection', sock);

@@ -36,6 +36,10 @@ function netns(o: Obj): string {
   return path;
 }
 
+const MAX_ARGS = 32;
+const MAX_ARG_KEY = 128;
+const MAX_ARG_VALUE = 1024;
+
 
 function optionCode(v: unknown, field: string): number {
   if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 254) fail(field, 'must be a DHCP option code 1..254');
@@ -68,7 +72,14 @@ export function addParams(params: unknown): AddParams {
   const o = object(params, 'params');
   const base = { ...attachment(o), netns: netns(o) };
   const args = object(o.args ?? {}, 'args');
-  for (const [k, v] of Object.entries(args)) if (typeof v !== 'string') fail(`args.${k}`, 'must be a string');
+  const entries = Object.entries(args);
+  // CNI_ARGS is kept with the lease and shown by the CLI: bounded like everything else a client sends.
+  if (entries.length > MAX_ARGS) fail('args', `must have at most ${MAX_ARGS} keys`);
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > MAX_ARG_KEY) fail('args', `keys must be 1..${MAX_ARG_KEY} characters`);
+    if (typeof v !== 'string') fail(`args.${k}`, 'must be a string');
+    if (v.length > MAX_ARG_VALUE) fail(`args.${k}`, `must be at most ${MAX_ARG_VALUE} characters`);
+  }
   const prl = o.paramRequestList;
   if (!Array.isArray(prl) || prl.length > 255) fail('paramRequestList', 'must be an array of at most 255 option codes');
   const provide = o.provide ?? [];

@@ -23,7 +23,8 @@ export interface ArpChannel {
 
 export interface ChannelFactory {
   /** Raw AF_PACKET channel: IP source `srcIp` (0.0.0.0 while acquiring, ciaddr when rebinding); receives every
-   *  UDP/68 datagram on the interface, including unicast to a not-yet-configured address. */
+   *  UDP/68 datagram on the interface whose chaddr is the interface's MAC, including unicast to a not-yet-configured
+   *  address. */
   openPacket(netns: string, ifName: string, srcIp: string, onReceive: (r: Received) => void): Promise<Channel>;
   /** UDP channel bound to localIp:68 on the device, for unicast RENEW/RELEASE from the leased address. */
   openUdp(netns: string, ifName: string, localIp: string, onReceive: (r: Received) => void): Promise<Channel>;

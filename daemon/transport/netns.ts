@@ -69,6 +69,19 @@ interface NativeAddon {
   packetClose(handle: object): void;
   udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
   routeAdd(netnsPath: string, ifName: string, dst: string, prefixLength: number, gw: string | null, metric: number): Promise<void>;
+  peerCred(fd: number): PeerCred;
+}
+
+/** The process at the other end of a unix stream socket, as of its connect (SO_PEERCRED). */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** SO_PEERCRED of a connected unix socket's descriptor (Node has no API for it). Throws a NetnsError. */
+export function peerCred(fd: number): PeerCred {
+  return native().peerCred(fd);
 }
 
 // Loaded on first use, so modules that only need the types (and unit tests without a build) do not need it.

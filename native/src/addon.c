@@ -400,6 +400,8 @@ static void deliver(struct psock *ps, const void *bytes, size_t len) {
   napi_close_handle_scope(env, scope);
 }
 
+#define PACKET_BUDGET 32
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   struct psock *ps = handle->data;
   if (status < 0) {
@@ -411,8 +413,9 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     return;
   }
   unsigned char buf[65536];
-  /* The callback may close the socket: check the fd before every read. */
-  while (ps->fd >= 0) {
+  /* The callback may close the socket: check the fd before every read. At most PACKET_BUDGET per wakeup: a flood
+   * must not hold the JS thread; the poll is level-triggered, so what is left wakes it again after other work. */
+  for (int budget = PACKET_BUDGET; budget > 0 && ps->fd >= 0; budget--) {
     ssize_t n = packet_recv(ps->fd, buf, sizeof buf);
     if (n < 0) break; /* EAGAIN: drained; any other error was consumed by this read */
     if (n > 0) deliver(ps, buf, (size_t)n);
@@ -620,6 +623,29 @@ static napi_value js_udp_send(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* peerCred(fd): {pid, uid, gid} of the process at the other end of a unix stream socket (SO_PEERCRED, as of its
+ * connect). Node has no API for it; the daemon reads the descriptor of an accepted socket. Throws with .code. */
+static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out, v;
+  int32_t fd;
+  if (get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "fd must be a descriptor number");
+    return NULL;
+  }
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    throw_error(env, "peerCred", "-", "-", (struct op_error){.errnum = errno, .syscall = "getsockopt(SO_PEERCRED)"});
+    return NULL;
+  }
+  if (napi_create_object(env, &out) != napi_ok) return NULL;
+  if (napi_create_int32(env, cred.pid, &v) != napi_ok || napi_set_named_property(env, out, "pid", v) != napi_ok) return NULL;
+  if (napi_create_uint32(env, cred.uid, &v) != napi_ok || napi_set_named_property(env, out, "uid", v) != napi_ok) return NULL;
+  if (napi_create_uint32(env, cred.gid, &v) != napi_ok || napi_set_named_property(env, out, "gid", v) != napi_ok) return NULL;
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"linkInfo", NULL, js_link_info, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -632,6 +658,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"packetClose", NULL, js_packet_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"routeAdd", NULL, js_route_add, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

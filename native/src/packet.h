@@ -8,7 +8,8 @@
 #include "operr.h"
 
 /* AF_PACKET/SOCK_DGRAM socket on `ifname` (current netns) that receives only unfragmented IPv4 UDP datagrams to
- * port 68; fills index, MAC, MTU and flags of the link. Returns the fd (non-blocking, close-on-exec) or -1. */
+ * port 68 whose BOOTP chaddr is the link's MAC (the daemon's chaddr is always its interface's); fills index, MAC,
+ * MTU and flags of the link. Returns the fd (non-blocking, close-on-exec) or -1. */
 int packet_open(const char *ifname, struct link_facts *f, struct op_error *e);
 /* AF_PACKET/SOCK_DGRAM socket on `ifname` (current netns) for `ethertype`, receiving only what `prog` accepts (the
  * filter is attached before the bind, so nothing unfiltered is ever queued); fills the link facts as packet_open. */

@@ -5,22 +5,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CniError } from '../../common/cni/errors';
+import { CniError } from '../../daemon/cni/errors';
 import { AddParams } from '../../common/rpc';
 import { defaultOptions } from '../../daemon/flags';
 import { createLogger } from '../../daemon/log';
 import { podNetnsPath } from '../../daemon/pod-netns';
 import { Registry } from '../../daemon/registry';
-import type { Channel, ChannelFactory } from '../../daemon/transport/channel';
+import type { ArpChannel, Channel, ChannelFactory } from '../../daemon/transport/channel';
 
 /** Counts every socket the registry asks for: none may be opened for a refused ADD. */
 function countingChannels(): { factory: ChannelFactory; opened: string[] } {
   const opened: string[] = [];
-  const open = async (ns: string, ifName: string): Promise<Channel> => {
+  const open = async (ns: string, ifName: string): Promise<Channel & ArpChannel> => {
     opened.push(`${ns} ${ifName}`);
     return { send: () => {}, close: () => {} };
   };
-  return { factory: { openPacket: open, openUdp: open }, opened };
+  return { factory: { openPacket: open, openUdp: open, openArp: open }, opened };
 }
 
 function registry(t: { after(fn: () => void): void }, hostPrefix = ''): { reg: Registry; opened: string[] } {
@@ -37,7 +37,7 @@ function add(netns: string, ifName = 'lo'): AddParams {
 }
 
 async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
+  await assert.rejects(p, (err) => {
     assert.ok(err instanceof CniError, String(err));
     assert.equal(err.code, 4);
     assert.match(err.msg, message);
