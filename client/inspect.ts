@@ -183,6 +183,7 @@ export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLA
     ['mtu', f?.mtu !== undefined ? String(f.mtu) : '-'],
     ['CNI_ARGS', Object.entries(d.args).map(([k, v]) => `${k}=${v}`).join(';') || '-'],
     ['last error', d.lastError ? st.red(d.lastError) : '-'],
+    ['record', d.recordError ? st.red(`cannot be written: ${d.recordError} (retrying)`) : '-'],
     ['ignored replies', Object.entries(d.ignored ?? {}).map(([why, n]) => `${why}: ${n}`).join(', ') || '-'],
   ];
   const w = Math.max(...fields.map(([k]) => k.length));
@@ -206,6 +207,7 @@ export function statusText(raw: StatusResult, st: Style = PLAIN): string {
     ['state dir', s.stateDir ?? '-'],
     ['leases', total === 0 ? 'none' : `${total} (${counts.map(([k, v]) => `${v} ${stateStyle(k, st)(k)}`).join(', ')})`],
   ];
+  if (s.recordErrors) lines.push(['records', st.red(`${s.recordErrors} lease record${s.recordErrors === 1 ? '' : 's'} cannot be written (disk full?); retrying`)]);
   if (s.memory) lines.push(['memory', `${(s.memory.rss / 1048576).toFixed(1)} MiB RSS`]);
   if (s.openFds !== undefined) lines.push(['open fds', String(s.openFds)]);
   return lines.map(([k, v]) => `${k.padEnd(9)}  ${v}`).join('\n') + '\n';

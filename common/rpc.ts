@@ -128,6 +128,8 @@ export interface LeaseView extends Attachment {
   t2At?: string;
   expiresAt?: string;
   lastError?: string;
+  /** Why the lease's record could not be written, while the daemon retries (a restart now would forget it). */
+  recordError?: string;
   /** Set while the server has bound this address instead of `address`, the one the pod's interface was configured
    *  with (after expiry); the link is held down and CHECK fails until the attachment is re-created. */
   changedTo?: string;
@@ -158,6 +160,8 @@ export interface StatusResult {
   stateDir?: string;
   /** process.memoryUsage() of the daemon, in bytes. */
   memory?: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  /** Leases whose record could not be written (disk full, I/O error) and is being retried. */
+  recordErrors?: number;
   /** Open descriptors of the daemon (from /proc/self/fd, counting the status request's own socket and dir handle). */
   openFds?: number;
 }

@@ -47,7 +47,13 @@ export interface RunnerDeps {
 export interface RunnerMetrics {
   /** transactionMs: for bound/renewed/rebound/changed, how long since the exchange began. */
   event(event: LeaseEvent, transactionMs?: number): void;
+  /** A lease record could not be written. */
+  recordWriteFailed?(): void;
 }
+
+/** A record that could not be written is tried again after this long, doubling up to the cap. */
+const RECORD_RETRY_FIRST_MS = 1000;
+const RECORD_RETRY_MAX_MS = 60_000;
 
 /** Transitions kept per lease for the lease view. */
 const MAX_TRANSITIONS = 16;
@@ -92,6 +98,13 @@ export class LeaseRunner {
   private arp?: { address: string; ch: ArpChannel };
   private waiters = new Set<Waiter>();
   private stopped = false;
+  /** Whether a record of this lease is on disk (a restored lease starts with one): until then, a failed write
+   *  ends the lease, since a restart would forget an address the pod keeps using. */
+  recordOnDisk = false;
+  /** Why the last record write failed, while it is being retried; the lease view and status show it. */
+  recordError?: string;
+  private recordRetryMs = 0;
+  private recordTimer?: NodeJS.Timeout;
   /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
   readonly ignored: Record<string, number> = {};
   private acquiringSinceMs?: number;
@@ -188,11 +201,16 @@ export class LeaseRunner {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.recordTimer);
     this.link?.stop();
     this.closeChannel();
+    this.rejectWaiters(new CniError(CniCode.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
+  }
+
+  private rejectWaiters(err: CniError): void {
     for (const w of this.waiters) {
       clearTimeout(w.timer);
-      w.reject(new CniError(CniCode.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
+      w.reject(err);
     }
     this.waiters.clear();
   }
@@ -234,25 +252,49 @@ export class LeaseRunner {
       }
     }
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
-    if (persist) await this.persistNow();
+    // Without one (ENOSPC, EIO) ADD fails and the lease is given back, so no address lives on unrecorded.
+    if (persist && !(await this.persistNow())) {
+      this.rejectWaiters(new CniError(CniCode.IO_FAILURE, `the lease record could not be written (${this.recordError}); the lease was released`));
+      void this.release();
+    }
     // The pod side vanished under a held lease: its address is free for reuse, so the host releases it if it can.
     if (input.type === 'linkGone' && this.deps.sendFromHost) {
       const hostRelease = await releaseFromHost(this.deps.sendFromHost, this.cfg, before, this.deps.now(), this.deps.rng);
       this.deps.log.info({ hostRelease }, 'link or netns gone: lease dropped');
     }
-    if (this.bound) this.resolveWaiters();
+    if (this.bound && !this.stopped) this.resolveWaiters();
     if (before.state !== state.state) this.recordTransition(before.state, state.state, input, events);
     if (!ACQUIRING_STATES.has(state.state)) this.acquiringSinceMs = undefined;
     else this.acquiringSinceMs ??= this.deps.now();
     this.arm();
   }
 
-  private async persistNow(): Promise<void> {
+  /** Writes the record; false when the first one failed (the caller ends the lease). A later failure keeps the
+   *  lease (its previous record still names the address) and retries with backoff until a write succeeds. */
+  private async persistNow(): Promise<boolean> {
+    clearTimeout(this.recordTimer);
     try {
       await this.deps.persist?.(this);
+      if (this.recordError !== undefined) this.deps.log.info('lease record written again');
+      this.recordOnDisk = true;
+      this.recordError = undefined;
+      this.recordRetryMs = 0;
+      return true;
     } catch (err) {
-      // The lease stays usable; the next persist retries. The log says the record is stale.
-      this.deps.log.error({ err: (err as Error).message }, 'cannot write the lease record');
+      this.recordError = (err as Error).message;
+      this.deps.metrics?.recordWriteFailed?.();
+      if (!this.recordOnDisk && this.state.state !== 'RELEASED') {
+        this.deps.log.error({ err: this.recordError }, 'cannot write the first record of the lease; releasing it');
+        return false;
+      }
+      this.recordRetryMs = Math.min(Math.max(RECORD_RETRY_FIRST_MS, this.recordRetryMs * 2), RECORD_RETRY_MAX_MS);
+      this.deps.log.error({ err: this.recordError, retryInMs: this.recordRetryMs }, 'cannot write the lease record; will retry');
+      this.recordTimer = setTimeout(() => {
+        this.chain = this.chain.then(async () => {
+          if (!this.stopped) await this.persistNow();
+        });
+      }, this.recordRetryMs);
+      return true;
     }
   }
 

@@ -101,6 +101,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
         socketPath: opts.socketPath,
         stateDir: opts.stateDir,
         leases: registry.countsByState(),
+        recordErrors: registry.recordErrors(),
         memory: process.memoryUsage(),
         openFds: readdirSync('/proc/self/fd').length,
       }),

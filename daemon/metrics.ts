@@ -9,14 +9,14 @@ import type { RunnerMetrics } from './lease-runner';
 export interface Metrics extends RunnerMetrics {
   /** One RPC request served: outcome "ok", "error" (a CNI error, e.g. no lease yet) or "internal". */
   rpc(method: string, outcome: RpcOutcome, cniCode?: number): void;
-  /** A lease record set aside as corrupt, a *.corrupt file expired, or a record write that failed. */
+  /** A lease record set aside as corrupt, or a *.corrupt file expired. */
   record(event: RecordEvent): void;
   /** The registry text as served on /metrics. */
   text(): Promise<string>;
 }
 
 export type RpcOutcome = 'ok' | 'error' | 'internal';
-export type RecordEvent = 'set_aside' | 'expired' | 'write_failed';
+export type RecordEvent = 'set_aside' | 'expired';
 
 /** CNI error 11 "try again later": an ADD that timed out waiting for a lease. */
 const TRY_AGAIN_LATER = 11;
@@ -92,9 +92,11 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
       rpcRequests.inc({ method, outcome });
       if (method === 'add' && outcome !== 'ok') failures.inc({ reason: cniCode === TRY_AGAIN_LATER ? 'add_timeout' : 'add_error' });
     },
+    recordWriteFailed() {
+      writeFailures.inc();
+    },
     record(event) {
-      if (event === 'write_failed') writeFailures.inc();
-      else corrupt.inc({ event });
+      corrupt.inc({ event });
     },
     text: () => registry.metrics(),
   };

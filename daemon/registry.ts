@@ -200,6 +200,13 @@ export class Registry {
     return d;
   }
 
+  /** Leases whose record could not be written and is being retried (`ts-dhcp status`). */
+  recordErrors(): number {
+    let n = 0;
+    for (const r of this.leases.values()) if (r.recordError !== undefined) n++;
+    return n;
+  }
+
   countsByState(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const r of this.leases.values()) counts[r.state.state] = (counts[r.state.state] ?? 0) + 1;
@@ -253,6 +260,7 @@ export class Registry {
       return;
     }
     const runner = this.runnerFor(rec.params, rec.cfg, ns as PodNetns);
+    runner.recordOnDisk = true;
     const state = resumeState(rec, now());
     const ack = storedAck(rec, this.minLeaseTimeS);
     // Until the re-verification, an unexpired lease stays as stored: the lease view shows it and a DEL in between
@@ -468,6 +476,7 @@ export function view(r: LeaseRunner): LeaseView {
     v.expiresAt = iso(s.lease.expiresAtMs);
   }
   if (r.lastError) v.lastError = r.lastError;
+  if (r.recordError !== undefined) v.recordError = r.recordError;
   if (r.changedTo !== undefined) {
     // `address` stays what the pod's interface has; changedTo is what the server bound instead.
     v.address = r.configuredAddress;

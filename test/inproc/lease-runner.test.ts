@@ -8,7 +8,7 @@ import { ArpOp, ArpPacket, decodeArp, encodeArp } from '../../daemon/dhcp/arp';
 import { ClientConfig } from '../../daemon/dhcp/lease';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
-import { LeaseRunner } from '../../daemon/lease-runner';
+import { LeaseRunner, RunnerDeps } from '../../daemon/lease-runner';
 import { createLogger } from '../../daemon/log';
 import type { ArpChannel, Channel, ChannelFactory, Received } from '../../daemon/transport/channel';
 
@@ -73,7 +73,7 @@ function reply(req: DhcpMessage, type: number): DhcpMessage {
   return { ...req, op: 2, yiaddr: ADDRESS, ciaddr: '0.0.0.0', options };
 }
 
-function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}): LeaseRunner {
+function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}, deps: Partial<RunnerDeps> = {}): LeaseRunner {
   const cfg: ClientConfig = {
     ...arp,
     chaddr: '02:00:00:00:00:01',
@@ -87,7 +87,7 @@ function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<Client
   return new LeaseRunner(
     { containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p1', args: {}, paramRequestList: cfg.paramRequestList, provide: [] },
     cfg,
-    { channels: server.factory(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), netnsPath: '/run/netns/p1', resendTimeoutMs },
+    { channels: server.factory(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), netnsPath: '/run/netns/p1', resendTimeoutMs, ...deps },
   );
 }
 
@@ -161,4 +161,59 @@ test('conflict detection: nobody answers → bound after the probes, then two an
   await waitFor('two announcements', () => server.arpSent.length === 4, 4000);
   assert.deepEqual(server.arpSent.slice(2).map((p) => [p.senderIp, p.targetIp]), [[ADDRESS, ADDRESS], [ADDRESS, ADDRESS]]);
   assert.deepEqual(server.arpSockets, { opened: 3, closed: 3 });
+});
+
+/** A record write that fails like a full disk. */
+function enospc(): Error {
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+}
+
+test('the first record cannot be written (disk full): ADD fails with code 5 and the lease is released', async (t) => {
+  const server = new FakeServer(true);
+  let writes = 0;
+  const r = runner(server, 0, {}, {
+    persist: async (x) => {
+      writes++;
+      if (x.state.state !== 'RELEASED') throw enospc();
+    },
+  });
+  t.after(() => r.stop('test over'));
+  r.start();
+  await assert.rejects(r.waitBound(5000), (err: Error & { code?: number }) => {
+    assert.equal(err.code, 5);
+    assert.match(err.message, /the lease record could not be written \(ENOSPC.*\); the lease was released/);
+    return true;
+  });
+  await waitFor('the release', () => !r.active);
+  assert.equal(r.state.state, 'RELEASED');
+  assert.equal(server.heard.filter((m) => m === MessageType.RELEASE).length, 1, 'a RELEASE gives the address back');
+  assert.ok(writes >= 2, 'the failed write, then the removal of the released lease');
+});
+
+test('a later record write failing keeps the lease, is retried with backoff, and clears once it succeeds', async (t) => {
+  const server = new FakeServer(true);
+  let failing = false;
+  let failures = 0;
+  const r = runner(server, 0, {}, {
+    persist: async () => {
+      if (failing) {
+        failures++;
+        throw enospc();
+      }
+    },
+    metrics: { event: () => {}, recordWriteFailed: () => {} },
+  });
+  t.after(() => r.stop('test over'));
+  r.start();
+  await r.waitBound(5000);
+  assert.equal(r.recordOnDisk, true);
+  failing = true;
+  // The next persist action (a renewal, in a real lease) fails:
+  void (r as unknown as { persistNow(): Promise<boolean> }).persistNow();
+  await waitFor('the first failure', () => failures === 1);
+  assert.match(r.recordError ?? '', /ENOSPC/);
+  assert.ok(r.active && r.bound, 'the lease stays');
+  await waitFor('a retry about a second later', () => failures === 2, 3000);
+  failing = false;
+  await waitFor('the retry that succeeds', () => r.recordError === undefined, 5000);
 });

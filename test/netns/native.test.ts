@@ -216,15 +216,20 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
 
   await t.test('UDP/68 unicast to an address the pod does not have arrives through the packet socket', async () => {
     ip('-n', LAN, 'neigh', 'replace', UNCONFIGURED_IP, 'lladdr', raw!.mac, 'dev', 'lan0', 'nud', 'permanent');
-    agent.send(UNCONFIGURED_IP, 69, Buffer.from('port 69: the BPF filter drops it'));
-    agent.send(UNCONFIGURED_IP, 68, Buffer.from('from port 1234: the channel drops it'), 1234);
-    agent.send(UNCONFIGURED_IP, 68, Buffer.from('offer'));
+    // The filter also wants the link's MAC in the BOOTP chaddr field (28 bytes into the payload): a reply for
+    // another client on the LAN never wakes this socket.
+    const bootp = (text: string, mac = raw!.mac) => Buffer.concat([Buffer.alloc(28), Buffer.from(mac.replace(/:/g, ''), 'hex'), Buffer.from(text)]);
+    agent.send(UNCONFIGURED_IP, 69, bootp('port 69: the BPF filter drops it'));
+    agent.send(UNCONFIGURED_IP, 68, bootp('another chaddr: the BPF filter drops it', '02:00:00:00:00:99'));
+    agent.send(UNCONFIGURED_IP, 68, Buffer.from('too short for a chaddr: dropped'));
+    agent.send(UNCONFIGURED_IP, 68, bootp('from port 1234: the channel drops it'), 1234);
+    agent.send(UNCONFIGURED_IP, 68, bootp('offer'));
     await waitFor('the channel to receive', () => acquiring.got.length > 0);
     await waitFor('both UDP/68 frames on the raw socket', () => rawFrames.length >= 2);
-    assert.deepEqual(acquiring.got, [{ payload: Buffer.from('offer'), srcIp: LAN_IP, dstIp: UNCONFIGURED_IP }]);
+    assert.deepEqual(acquiring.got, [{ payload: bootp('offer'), srcIp: LAN_IP, dstIp: UNCONFIGURED_IP }]);
     // The agent sends from port 1234 through a socket it binds first, so the two may arrive in either order.
     const parsed = rawFrames.map((f) => parseIpUdp(f)).sort((x, y) => (x.ok && y.ok ? x.srcPort - y.srcPort : 0));
-    assert.deepEqual(parsed.map((p) => p.ok && [p.srcPort, p.dstPort, p.dstIp, p.payload.toString()]), [
+    assert.deepEqual(parsed.map((p) => p.ok && [p.srcPort, p.dstPort, p.dstIp, p.payload.subarray(34).toString()]), [
       [67, 68, UNCONFIGURED_IP, 'offer'],
       [1234, 68, UNCONFIGURED_IP, 'from port 1234: the channel drops it'],
     ]);
@@ -453,7 +458,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     const script = `
       require(${JSON.stringify(netnsJs)}).openPacket('/proc/self/ns/net', 'lo').then((s) => {
         s.onMessage(() => { throw new Error('thrown from onMessage'); });
-        require('node:dgram').createSocket('udp4').send('x', 68, '127.0.0.1');
+        require('node:dgram').createSocket('udp4').send(Buffer.alloc(64), 68, '127.0.0.1'); // chaddr 0s: lo's MAC
       });`;
     const child = spawnSync('ip', ['netns', 'exec', POD, process.execPath, '-e', script], { timeout: 5000 });
     assert.equal(child.status, 1);
