@@ -18,6 +18,7 @@ import {
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
   createTopology,
+  nsTag,
   pluginDir,
   REFERENCE_DHCP,
   runCni,
@@ -140,10 +141,12 @@ describe('topology', { timeout: 30_000 }, () => {
   });
 
   test('leftovers of a crashed run with the same prefix are swept at creation', async (t) => {
-    execFileSync('ip', ['netns', 'add', 'tsr-c-pod7']);
-    const orphan = spawn('ip', ['netns', 'exec', 'tsr-c-pod7', 'sleep', '600'], { stdio: 'ignore' });
+    // The name as the topology spells it (TS_TEST_NS_TAG first): an untagged one would survive the tagged sweep.
+    const name = `${nsTag()}tsr-c-pod7`;
+    execFileSync('ip', ['netns', 'add', name]);
+    const orphan = spawn('ip', ['netns', 'exec', name, 'sleep', '600'], { stdio: 'ignore' });
     t.after(() => orphan.kill('SIGKILL'));
-    const nsInode = `net:[${fs.statSync('/var/run/netns/tsr-c-pod7').ino}]`;
+    const nsInode = `net:[${fs.statSync(`/var/run/netns/${name}`).ino}]`;
     const inNs = (): boolean => {
       try {
         return fs.readlinkSync(`/proc/${orphan.pid}/ns/net`) === nsInode;
@@ -151,11 +154,11 @@ describe('topology', { timeout: 30_000 }, () => {
         return false;
       }
     };
-    await waitFor('orphan inside tsr-c-pod7', inNs, 5000);
+    await waitFor(`orphan inside ${name}`, inNs, 5000);
     const gone = new Promise((resolve) => orphan.once('exit', resolve));
     const topo = await withTopology(t, { prefix: 'tsr-c-', lanCidr: LAN });
     await gone;
-    assert.ok(!fs.existsSync('/var/run/netns/tsr-c-pod7'));
+    assert.ok(!fs.existsSync(`/var/run/netns/${name}`));
     assert.deepEqual(topo.pods, []);
   });
 
