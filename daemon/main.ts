@@ -7,7 +7,7 @@ import { daemonUsage, parseDaemonArgs } from './flags';
 import { listen } from './listen';
 import { Registry } from './registry';
 import { LeaseStore } from './store';
-import { readSpool, removeSpool } from '../common/spool';
+import { drainSpool, every } from './housekeeping';
 import { DEFAULT_RPC_LIMITS, serveRpc } from './rpc-server';
 import { peerAuthorizer, resolveGroup } from './peer-auth';
 import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
@@ -70,11 +70,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     await store.expireCorrupt(Date.now());
     await registry.restore(await store.load());
     // DELs the plugin could not deliver while the daemon was down.
-    for (const { file, attachment } of await readSpool(opts.stateDir)) {
-      const done = await registry.del(attachment).catch((err: Error) => log.warn({ err: err.message, attachment }, 'spooled DEL failed'));
-      log.info({ attachment, ...done }, 'spooled DEL carried out');
-      await removeSpool(file);
-    }
+    await drainSpool(opts.stateDir, (a) => registry.del(a), log);
   } catch (err) {
     log.fatal({ err: (err as Error).message, stateDir: opts.stateDir }, 'cannot use the state directory');
     server.close();
@@ -83,6 +79,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   registry.startVanishCheck(opts.checkIntervalMs);
+  // The plugin spools a DEL whenever it cannot reach the daemon (a restart, an overloaded socket), not only before
+  // this process started.
+  const stopHousekeeping = every(opts.checkIntervalMs, async () => {
+    await drainSpool(opts.stateDir, (a) => registry.del(a), log);
+    await store.expireCorrupt(Date.now());
+  }, log);
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
 
   serveRpc(
@@ -118,6 +120,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     const stop = async (signal: string) => {
       log.info({ signal, releaseOnExit: opts.releaseOnExit }, opts.releaseOnExit ? 'stopping; releasing every lease' : 'stopping; leases are kept (no RELEASE)');
       server.close();
+      stopHousekeeping();
       await registry.shutdown(opts.releaseOnExit);
       metricsServer?.close();
       if (ownsSocketFile) unlinkQuiet(opts.socketPath);

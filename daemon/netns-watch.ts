@@ -27,6 +27,22 @@ export class NetnsWatch {
     }
   }
 
+  /** Stops watching every directory that holds none of `netnsPaths` (the leases left): a node whose pods moved to
+   *  another netns directory does not keep a descriptor on the old one. */
+  retain(netnsPaths: Iterable<string>): void {
+    const needed = new Set([...netnsPaths].map((p) => dirname(p)));
+    for (const [dir, w] of this.watchers) {
+      if (needed.has(dir)) continue;
+      w.close();
+      this.watchers.delete(dir);
+    }
+  }
+
+  /** The directories watched now. */
+  get dirs(): string[] {
+    return [...this.watchers.keys()];
+  }
+
   close(): void {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();

@@ -326,6 +326,8 @@ export class Registry {
         this.deps.log.warn({ attachment: key, reason: gone, address: runner.facts?.address, hostRelease }, 'attachment vanished without DEL; lease dropped');
       });
     }
+    // The watches of directories no lease is in any more go (DEL, vanished pods).
+    this.netnsWatch?.retain([...this.leases.values()].flatMap((r) => this.netnsIds.get(r)?.path ?? []));
   }
 
   /** The core's persist action. A released lease (DEL, or the netns or link gone at a send) leaves the table and

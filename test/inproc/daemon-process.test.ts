@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { call } from '../../client/rpc-client';
+import { writeSpool } from '../../common/spool';
 
 const BIN = path.resolve(__dirname, '../../../bin/ts-dhcp');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-proc-'));
@@ -133,5 +134,14 @@ test('garbage on the socket gets JSON-RPC errors and the daemon keeps serving', 
   assert.equal(byId.get(2)?.code, 7);
   assert.match(byId.get(2)?.message ?? '', /containerId must be a non-empty string/);
   assert.equal((await call(sock, 'status', {}, { timeoutMs: 5000 })).pid, r.child.pid);
+  assert.equal(await stop(r), 0);
+});
+
+test('a DEL spooled while the daemon runs is carried out at the next --check-interval, not only at start', async () => {
+  const sock = path.join(tmp, 'spool.sock');
+  const r = daemon(['--socket-path', sock, '--check-interval', '200ms']);
+  await until('socket', () => fs.existsSync(sock));
+  const file = await writeSpool(path.join(tmp, 'state'), { containerId: 'late', network: 'lan', ifName: 'eth1' });
+  await until('the spooled DEL to be carried out', () => !fs.existsSync(file) && r.output().includes('spooled DEL carried out'));
   assert.equal(await stop(r), 0);
 });

@@ -8,13 +8,9 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MessageType } from '../../daemon/dhcp/types';
 import { Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startTsDaemon, waitFor, TS_DHCP_BIN, type CniOutcome, type TsDaemon } from './lib';
+import { allStrings, rawSearch } from '../helpers/hostile';
 
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
-
-/** Option 119 as a server may send it: any byte in a label. */
-function rawSearch(names: string[]): Buffer {
-  return Buffer.concat(names.map((n) => Buffer.concat([...n.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])])));
-}
 
 const ip = (s: string) => Buffer.from(s.split('.').map(Number));
 
@@ -32,13 +28,6 @@ interface Heard {
   type: number;
   chaddr: string;
   ciaddr: string;
-}
-
-function allStrings(v: unknown, out: string[] = []): string[] {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) allStrings(x, out);
-  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) out.push(k), allStrings(x, out);
-  return out;
 }
 
 function linkFlags(ns: string, dev: string): string {

@@ -17,14 +17,10 @@ import { MessageType, Opt } from '../../daemon/dhcp/types';
 import { leaseFacts } from '../../daemon/facts';
 import { transitionWhy } from '../../daemon/lease-runner';
 import { reply } from '../helpers/messages';
+import { allStrings, rawSearch } from '../helpers/hostile';
 
 const RULES = { minLeaseTimeS: 60 };
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
-
-/** Option 119 bytes as a server may send them: any byte in a label (encodeDomainSearch refuses what we would not send). */
-function rawSearch(names: string[]): Buffer {
-  return Buffer.concat(names.map((n) => Buffer.concat([...n.split('.').map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l, 'latin1')]), Buffer.from(l, 'latin1')])), Buffer.from([0])])));
-}
 
 function ack(options: [number, Buffer][], yiaddr = '198.19.5.10') {
   return reply({ yiaddr, options: new Map<number, Buffer>([[Opt.MESSAGE_TYPE, Buffer.from([MessageType.ACK])], [Opt.SERVER_ID, ipToBytes('198.19.4.1')], [Opt.LEASE_TIME, u32(3600)], ...options]) });
@@ -135,13 +131,6 @@ const hostileReply = fc.record({
     fc.tuple(...[...new Set(codes)].map((c) => (optionValue[c] as fc.Arbitrary<Buffer>).map((v) => [c, v] as [number, Buffer]))),
   ),
 });
-
-function allStrings(v: unknown, out: string[] = []): string[] {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) allStrings(x, out);
-  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) out.push(k), allStrings(x, out);
-  return out;
-}
 
 function cidrHost(cidr: string): string {
   return cidr.split('/')[0] as string;
