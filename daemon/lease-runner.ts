@@ -472,6 +472,7 @@ export class LeaseRunner {
 
   private async openArp(address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel | undefined> {
     try {
+      await this.deps.checkNetns?.();
       return await this.deps.channels.openArp(this.deps.netnsPath, this.params.ifName, address, onReceive);
     } catch (err) {
       this.noteIoError(err as NodeJS.ErrnoException);

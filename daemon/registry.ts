@@ -173,7 +173,12 @@ export class Registry {
         throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
       }
       // CHECK only reads: it looks at the interface and never opens a socket or sends.
-      const netnsPath = (await this.podNetns(p.netns)).path;
+      const ns = await this.podNetns(p.netns);
+      const recorded = this.netnsIds.get(runner);
+      if (recorded && (recorded.dev !== ns.dev || recorded.inode !== ns.inode)) {
+        throw new CniError(CniCode.LEASE_MISMATCH, `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`);
+      }
+      const netnsPath = ns.path;
       let link: LinkInfo;
       try {
         link = await linkInfo(netnsPath, p.ifName);

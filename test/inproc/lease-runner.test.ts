@@ -217,3 +217,17 @@ test('a later record write failing keeps the lease, is retried with backoff, and
   failing = false;
   await waitFor('the retry that succeeds', () => r.recordError === undefined, 5000);
 });
+
+test('re-entering: when the netns path no longer names the namespace of the ADD, nothing is opened or sent there', async (t) => {
+  const server = new FakeServer(true);
+  const r = runner(server, 0, {}, {
+    checkNetns: async () => {
+      throw Object.assign(new Error('netns /run/netns/p1 names another namespace (inode 2, was 1)'), { code: 'ENOTNS' });
+    },
+  });
+  t.after(() => r.stop('test over'));
+  r.start();
+  await waitFor('the lease to end', () => r.state.state === 'RELEASED');
+  assert.deepEqual(server.heard, [], 'no DISCOVER went into the other namespace');
+  assert.match(r.lastError ?? '', /names another namespace/);
+});
