@@ -452,6 +452,27 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     assert.equal(after, before);
   });
 
+  await t.test('a flood is read at most 32 packets per wakeup: other work runs in between', () => {
+    // 60 datagrams (120 frames on lo, each seen going out and coming in) wait in the socket before delivery starts; a setImmediate queued at the first one must run
+    // after at most one wakeup's worth, not after the whole queue.
+    const netnsJs = require.resolve('../../daemon/transport/netns');
+    const script = `
+      require(${JSON.stringify(netnsJs)}).openPacket('/proc/self/ns/net', 'lo').then(async (s) => {
+        const udp = require('node:dgram').createSocket('udp4');
+        for (let i = 0; i < 60; i++) await new Promise((r) => udp.send(Buffer.alloc(64), 68, '127.0.0.1', r));
+        await new Promise((r) => setTimeout(r, 200));
+        let delivered = 0, before = -1;
+        s.onMessage(() => {
+          if (delivered++ === 0) setImmediate(() => (before = delivered));
+          if (delivered === 60) { process.stdout.write(String(before)); process.exit(0); }
+        });
+      });`;
+    const child = spawnSync('ip', ['netns', 'exec', POD, process.execPath, '-e', script], { timeout: 10_000 });
+    assert.equal(child.status, 0, String(child.stderr));
+    const before = Number(String(child.stdout));
+    assert.ok(before >= 1 && before <= 32, `${before} packets delivered before other work ran`);
+  });
+
   await t.test('an exception thrown by the onMessage callback surfaces as uncaught, not silently', () => {
     // In the pod's own loopback: the child sends itself a UDP/68 datagram and its packet socket sees it.
     const netnsJs = require.resolve('../../daemon/transport/netns');
