@@ -1,6 +1,7 @@
-// `ts-dhcp install` / `ts-dhcp uninstall`: put an executable named ts-dhcp into the CNI bin dir (and, with
-// --systemd, the units) so container runtimes and systemd run this installation. Runtimes exec IPAM plugins with a
-// minimal environment (no PATH to find node), so the wrapper names Node and the entry script by absolute path.
+// `ts-dhcp install` / `ts-dhcp uninstall`: put the native CNI plugin (native/plugin, built by `npm ci`) into the CNI
+// bin dir as ts-dhcp, and, with --systemd, the units that run this installation's daemon. The plugin is one static
+// ELF file: a node needs neither Node.js nor this installation to run it. The unit names Node and the entry script
+// by absolute path (systemd's environment has no PATH to find node).
 // Idempotent: a file already as it should be is left alone; uninstall removes only files that are what install
 // writes (--force removes them anyway, e.g. after the installation moved).
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,17 +16,15 @@ export interface InstallOptions {
   unitDir: string;
   /** Prefix for every file written (an image being built, a test); the paths inside the files omit it. */
   root: string;
-  /** Copy the self-contained executable (dist/sea/ts-dhcp) instead of writing a wrapper: for nodes without Node. */
-  selfContained: boolean;
   force: boolean;
 }
 
-/** Where this installation is: the interpreter and the entry script a wrapper must name. */
+/** Where this installation is: the plugin to copy, and the interpreter and entry script the unit must name. */
 export interface Origin {
   nodePath: string;
   entryScript: string;
-  /** The self-contained binary to copy with --self-contained. */
-  seaBinary: string;
+  /** The native CNI plugin (native/plugin, built into native/build/plugin by `npm ci`). */
+  plugin: string;
   /** The shipped unit files (systemd/ in the installation). */
   unitSource: string;
 }
@@ -35,22 +34,18 @@ export function thisInstallation(): Origin {
   return {
     nodePath: process.execPath,
     entryScript: join(repo, 'bin/ts-dhcp'),
-    seaBinary: isSea() ? process.execPath : join(repo, 'dist/sea/ts-dhcp'),
+    plugin: nativePluginPath(),
     unitSource: join(repo, 'systemd'),
   };
 }
 
-function isSea(): boolean {
-  try {
-    return (require('node:sea') as { isSea(): boolean }).isSea();
-  } catch {
-    return false;
-  }
+/** The native plugin of this installation. */
+export function nativePluginPath(): string {
+  return resolve(__dirname, '../../native/build/plugin/ts-dhcp');
 }
 
 export function parseInstallArgs(args: string[]): InstallOptions | Error {
-  // The self-contained binary installs itself: it has no Node installation to point a wrapper at.
-  const o: InstallOptions = { cniBinDir: DEFAULT_CNI_BIN_DIR, systemd: false, unitDir: DEFAULT_UNIT_DIR, root: '/', selfContained: isSea(), force: false };
+  const o: InstallOptions = { cniBinDir: DEFAULT_CNI_BIN_DIR, systemd: false, unitDir: DEFAULT_UNIT_DIR, root: '/', force: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const eq = a.indexOf('=');
@@ -74,9 +69,6 @@ export function parseInstallArgs(args: string[]): InstallOptions | Error {
       case '--systemd':
         o.systemd = true;
         break;
-      case '--self-contained':
-        o.selfContained = true;
-        break;
       case '--force':
         o.force = true;
         break;
@@ -88,15 +80,15 @@ export function parseInstallArgs(args: string[]): InstallOptions | Error {
   return o;
 }
 
-/** The wrapper: exec keeps the PID, so socket activation's LISTEN_PID still names the Node process. */
-export function wrapperScript(origin: Origin): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return `#!/bin/sh\n# Written by "ts-dhcp install": runs the ts-dhcp installation below with this Node.js, whatever PATH is.\nexec ${q(origin.nodePath)} ${q(origin.entryScript)} "$@"\n`;
+/** How systemd starts this installation's daemon: Node and the entry script by absolute path (systemd quoting). */
+export function daemonCommand(origin: Origin): string {
+  const q = (s: string) => (/^[A-Za-z0-9_./+-]+$/.test(s) ? s : `"${s.replace(/(["\\$%])/g, '\\$1')}"`);
+  return `${q(origin.nodePath)} ${q(origin.entryScript)}`;
 }
 
-/** The shipped unit with ExecStart pointing at the installed executable. */
-export function serviceUnit(source: string, executable: string): string {
-  return source.replace(/^ExecStart=\S+/m, `ExecStart=${executable}`);
+/** The shipped unit with ExecStart's executable replaced by the command that runs this installation. */
+export function serviceUnit(source: string, command: string): string {
+  return source.replace(/^ExecStart=\S+/m, `ExecStart=${command}`);
 }
 
 interface PlannedFile {
@@ -106,17 +98,12 @@ interface PlannedFile {
 }
 
 function plan(o: InstallOptions, origin: Origin): PlannedFile[] | Error {
-  const executable = join(o.cniBinDir, 'ts-dhcp');
-  let bin: Buffer;
-  if (o.selfContained) {
-    if (!existsSync(origin.seaBinary)) return new Error(`no self-contained executable at ${origin.seaBinary}: build it with "npm run build:sea"`);
-    bin = readFileSync(origin.seaBinary);
-  } else bin = Buffer.from(wrapperScript(origin));
-  const files: PlannedFile[] = [{ path: executable, content: bin, mode: 0o755 }];
+  if (!existsSync(origin.plugin)) return new Error(`no native plugin at ${origin.plugin}: build it with "npm run build" (needs gcc and make)`);
+  const files: PlannedFile[] = [{ path: join(o.cniBinDir, 'ts-dhcp'), content: readFileSync(origin.plugin), mode: 0o755 }];
   if (o.systemd) {
     const unit = (name: string) => readFileSync(join(origin.unitSource, name), 'utf8');
     files.push({ path: join(o.unitDir, 'ts-dhcp.socket'), content: Buffer.from(unit('ts-dhcp.socket')), mode: 0o644 });
-    files.push({ path: join(o.unitDir, 'ts-dhcp.service'), content: Buffer.from(serviceUnit(unit('ts-dhcp.service'), executable)), mode: 0o644 });
+    files.push({ path: join(o.unitDir, 'ts-dhcp.service'), content: Buffer.from(serviceUnit(unit('ts-dhcp.service'), daemonCommand(origin))), mode: 0o644 });
   }
   return files;
 }
@@ -156,35 +143,25 @@ export function install(o: InstallOptions, origin: Origin = thisInstallation()):
     renameSync(tmp, dest);
     lines.push(`${existed ? 'updated' : 'installed'}  ${f.path}`);
   }
-  if (!o.selfContained) {
-    const risky = [origin.nodePath, origin.entryScript].find((p) => /^\/(home|root|tmp|var\/tmp)\//.test(p));
-    if (risky && o.systemd) lines.push(`warning: ${risky} is hidden from the service by ProtectHome=/PrivateTmp=; install ts-dhcp elsewhere (e.g. /opt/ts-dhcp)`);
-  }
+  const risky = [origin.nodePath, origin.entryScript].find((p) => /^\/(home|root|tmp|var\/tmp)\//.test(p));
+  if (risky && o.systemd) lines.push(`warning: ${risky} is hidden from the service by ProtectHome=/PrivateTmp=; install ts-dhcp elsewhere (e.g. /opt/ts-dhcp)`);
   if (o.systemd && o.root === '/') lines.push('next: systemctl daemon-reload && systemctl enable --now ts-dhcp.socket');
   return { lines, code: 0 };
 }
 
 export function uninstall(o: InstallOptions, origin: Origin = thisInstallation()): Report {
-  const executable = join(o.cniBinDir, 'ts-dhcp');
-  // Both forms of the executable are "ours": the wrapper of this installation or its self-contained binary.
-  const candidates: PlannedFile[] = [{ path: executable, content: Buffer.from(wrapperScript(origin)), mode: 0o755 }];
-  if (existsSync(origin.seaBinary)) candidates.push({ path: executable, content: readFileSync(origin.seaBinary), mode: 0o755 });
-  const units = plan({ ...o, systemd: true, selfContained: false }, origin);
-  if (units instanceof Error) return { lines: [`ts-dhcp uninstall: ${units.message}`], code: 1 };
-  candidates.push(...units.slice(1));
+  const candidates = plan({ ...o, systemd: true }, origin);
+  if (candidates instanceof Error) return { lines: [`ts-dhcp uninstall: ${candidates.message}`], code: 1 };
   const lines: string[] = [];
   let code = 0;
-  const seen = new Set<string>();
   for (const f of candidates) {
     const dest = under(o.root, f.path);
-    if (seen.has(f.path) || !existsSync(dest)) continue;
-    if (!o.force && !candidates.some((c) => c.path === f.path && same(dest, c.content))) {
-      seen.add(f.path);
+    if (!existsSync(dest)) continue;
+    if (!o.force && !same(dest, f.content)) {
       lines.push(`kept       ${f.path}: not what this installation wrote (--force removes it)`);
       code = 1;
       continue;
     }
-    seen.add(f.path);
     rmSync(dest);
     lines.push(`removed    ${f.path}`);
   }

@@ -1,54 +1,28 @@
-// Entry point of bin/ts-dhcp. Each mode is required lazily: the plugin path must not pay for the daemon's modules
-// (its start-up time is added to every ADD the runtime makes).
+// Entry point of bin/ts-dhcp. Each mode is required lazily: the CLI commands load only what they use.
 export function main(): void {
   if (process.env.CNI_COMMAND !== undefined) {
-    const { runPlugin } = require('./plugin') as typeof import('./plugin');
-    void runPluginProcess(runPlugin);
+    process.exitCode = runNativePlugin();
     return;
   }
   const [cmd, ...rest] = process.argv.slice(2);
   void runCli(cmd, rest).then((code) => process.exit(code));
 }
 
-// process.stdin/stdout/stderr build stream objects (net.Socket for a pipe): ~10 ms of the plugin's start-up. The
-// runtime hands the plugin a small config and takes a small result, so plain synchronous reads and writes on the
-// descriptors do.
-async function runPluginProcess(runPlugin: typeof import('./plugin').runPlugin): Promise<void> {
-  const stdin = readStdinSync() ?? (await readStdinStream());
-  const code = await runPlugin({ env: process.env, stdin, stdout: fdWriter(1), stderr: fdWriter(2) });
-  process.exitCode = code;
-}
-
-/** All of stdin, or undefined when it cannot be read synchronously (a non-blocking descriptor with nothing yet). */
-function readStdinSync(): Buffer | undefined {
-  const { readFileSync } = require('node:fs') as typeof import('node:fs');
-  try {
-    return readFileSync(0);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EBADF') return Buffer.alloc(0); // no stdin at all: the plugin reports the missing config
-    if (code === 'EAGAIN') return undefined;
-    throw err;
+/**
+ * As a CNI plugin (development use: runtimes exec the native plugin that `ts-dhcp install` puts in the CNI bin dir),
+ * this entry runs that same native plugin with its stdin, stdout, stderr and environment: one implementation of the
+ * client side, whichever file the runtime execs.
+ */
+function runNativePlugin(): number {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const { nativePluginPath } = require('./install') as typeof import('./install');
+  const r = spawnSync(nativePluginPath(), [], { stdio: 'inherit' });
+  if (r.error) {
+    const msg = `ts-dhcp: cannot run the native plugin ${nativePluginPath()}: ${r.error.message} (build it with "npm run build")`;
+    process.stdout.write(`${JSON.stringify({ cniVersion: '1.1.0', code: 5, msg })}\n`);
+    return 1;
   }
-}
-
-async function readStdinStream(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** The one method runPlugin uses of a Writable. */
-function fdWriter(fd: number): import('node:stream').Writable {
-  const { writeSync } = require('node:fs') as typeof import('node:fs');
-  const writer = {
-    write(chunk: string | Uint8Array): boolean {
-      if (typeof chunk === 'string') writeSync(fd, chunk);
-      else writeSync(fd, chunk);
-      return true;
-    },
-  };
-  return writer as unknown as import('node:stream').Writable;
+  return r.status ?? 1;
 }
 
 const USAGE = `Usage: ts-dhcp <command> [flags]
@@ -60,12 +34,12 @@ Commands:
              one lease in full with its recent transitions (ID: pod NAMESPACE/NAME or NAME, container id
              or a prefix of it, or CONTAINERID/NETWORK/IFNAME) ([--json] [--socket-path P])
   status     show the daemon's status ([--json] [--socket-path P])
-  install    put ts-dhcp into the CNI bin dir ([--cni-bin-dir /opt/cni/bin] [--systemd [--unit-dir D]]
-             [--self-contained] [--root DIR])
+  install    put the native CNI plugin into the CNI bin dir ([--cni-bin-dir /opt/cni/bin]
+             [--systemd [--unit-dir D]] [--root DIR])
   uninstall  remove what install put there (same flags; --force removes files install did not write)
   version    print the version
 
-With CNI_COMMAND set in the environment, ts-dhcp is the CNI IPAM plugin.
+With CNI_COMMAND set in the environment, ts-dhcp runs the native CNI IPAM plugin (what "install" installs).
 `;
 
 async function runCli(cmd: string | undefined, args: string[]): Promise<number> {

@@ -5,8 +5,10 @@
 export const DEFAULT_SOCKET_PATH = '/run/cni/ts-dhcp.sock';
 /** The daemon's lease records and the plugin's DEL spool (daemon --state-dir, IPAM stateDir). */
 export const DEFAULT_STATE_DIR = '/var/lib/ts-dhcp';
-/** Largest request line the daemon reads; a CNI config with prevResult fits many times over. */
-export const MAX_REQUEST_BYTES = 1 << 20;
+/** Largest network config the plugin forwards (native/plugin refuses a larger one with a CNI error). */
+export const MAX_CONFIG_BYTES = 1 << 20;
+/** Largest request line the daemon reads: a `cni` request carries the config in base64 (4/3 of it) and the env. */
+export const MAX_REQUEST_BYTES = 2 << 20;
 /** AddParams.warnings holds at most this many (the last one says how many more there were). */
 export const MAX_CONFIG_WARNINGS = 64;
 
@@ -166,7 +168,27 @@ export interface StatusResult {
   openFds?: number;
 }
 
+/**
+ * One CNI invocation as the plugin received it (method `cni`). Every value is base64 of the exact bytes, so nothing
+ * is lost or replaced on the way: the daemon reports bytes that are not UTF-8 instead of guessing.
+ */
+export interface CniInvocation {
+  /** CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS (those set). */
+  env: Record<string, string>;
+  /** The network config from stdin. */
+  stdin: string;
+  /** The plugin's working directory: a relative CNI_NETNS is relative to it. */
+  cwd: string;
+}
+
+/** What the plugin prints on stdout and the exit code it exits with. */
+export interface CniOutput {
+  stdout: string;
+  exitCode: number;
+}
+
 export interface Methods {
+  cni: { params: CniInvocation; result: CniOutput };
   add: { params: AddParams; result: AddResult };
   del: { params: DelParams; result: DelResult };
   check: { params: CheckParams; result: CheckResult };

@@ -10,7 +10,8 @@ import { LeaseStore } from './store';
 import { drainSpool, every } from './housekeeping';
 import { DEFAULT_RPC_LIMITS, serveRpc } from './rpc-server';
 import { peerAuthorizer, resolveGroup } from './peer-auth';
-import { addParams, attachmentParams, checkParams, gcParams } from './rpc-params';
+import { addParams, attachmentParams, checkParams, cniParams, gcParams } from './rpc-params';
+import { runCni, LeaseService } from './cni/plugin';
 import { nativeChannels } from './transport/packet-channel';
 import { sendFromHost } from './host-release';
 import { StatusResult } from '../common/rpc';
@@ -87,9 +88,17 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }, log);
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
 
+  // The plugin's calls go through the same validation as the RPC methods': the CNI layer is not trusted blindly.
+  const leases: LeaseService = {
+    add: (p) => registry.add(addParams(p)),
+    del: (p) => registry.del(attachmentParams(p)),
+    check: (p) => registry.check(checkParams(p)),
+    gc: (p) => registry.gc(gcParams(p)),
+  };
   serveRpc(
     server,
     {
+      cni: (p) => runCni(cniParams(p), leases, (err) => log.error({ err }, 'CNI plugin logic failed')),
       add: (p) => registry.add(addParams(p)),
       del: (p) => registry.del(attachmentParams(p)),
       check: (p) => registry.check(checkParams(p)),

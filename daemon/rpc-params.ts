@@ -1,5 +1,5 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
-import { AddParams, Attachment, CheckParams, GcParams, MAX_CONFIG_WARNINGS, RouteConfig } from '../common/rpc';
+import { AddParams, Attachment, CheckParams, CniInvocation, GcParams, MAX_CONFIG_WARNINGS, RouteConfig } from '../common/rpc';
 import { CniCode, CniError } from './cni/errors';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 import { CONFLICT_DETECTION } from './dhcp/probe';
@@ -167,4 +167,23 @@ function clientId(v: unknown): NonNullable<AddParams['clientId']> {
   // One type byte + the text: option 61 holds 255 bytes.
   if (Buffer.byteLength(value) > 254) fail('clientId.value', 'must be at most 254 bytes');
   return { value };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const CNI_ENV = new Set(['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS']);
+
+function base64(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !BASE64.test(v)) fail(field, 'must be base64 text');
+  return v;
+}
+
+export function cniParams(params: unknown): CniInvocation {
+  const o = object(params, 'params');
+  const env = object(o.env, 'env');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!CNI_ENV.has(k)) fail(`env.${k}`, `is not forwarded (expected ${[...CNI_ENV].join(', ')})`);
+    out[k] = base64(v, `env.${k}`);
+  }
+  return { env: out, stdin: base64(o.stdin, 'stdin'), cwd: base64(o.cwd, 'cwd') };
 }

@@ -87,21 +87,27 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
   });
   const le = (limit: number, v: number | undefined): boolean | undefined => (v === undefined ? undefined : v <= limit);
   const out: Row[] = [
-    { metric: `ADD p50, ${plan.sequential} sequential (ms)`, ...both((r) => r.sequentialAdd.p50), lowerIsBetter: true, target: '≤ 60', met: le(60, ts?.sequentialAdd.p50) },
+    { metric: `ADD p50, ${plan.sequential} sequential (ms)`, ...both((r) => r.sequentialAdd.p50), lowerIsBetter: true, target: '≤ 30', met: le(30, ts?.sequentialAdd.p50) },
     { metric: 'ADD p95 (ms)', ...both((r) => r.sequentialAdd.p95), lowerIsBetter: true },
     { metric: 'ADD max (ms)', ...both((r) => r.sequentialAdd.max), lowerIsBetter: true },
-    { metric: `DEL p50, ${plan.sequential} sequential (ms)`, ...both((r) => r.sequentialDel.p50), lowerIsBetter: true, target: '≤ 50', met: le(50, ts?.sequentialDel.p50) },
+    {
+      metric: `DEL p50, ${plan.sequential} sequential (ms)`,
+      ...both((r) => r.sequentialDel.p50),
+      lowerIsBetter: true,
+      target: '≤ 30, < reference',
+      met: ts && ref ? ts.sequentialDel.p50 <= 30 && ts.sequentialDel.p50 < ref.sequentialDel.p50 : le(30, ts?.sequentialDel.p50),
+    },
     { metric: 'DEL p95 (ms)', ...both((r) => r.sequentialDel.p95), lowerIsBetter: true },
     { metric: 'sequential ADD/DEL failures', ...both((r) => r.sequentialAdd.failures + r.sequentialDel.failures) },
-    { metric: `${plan.burst} ADDs at once: wall (ms)`, ...both((r) => r.burst.wallMs), lowerIsBetter: true, target: '≤ 1000', met: le(1000, ts?.burst.wallMs) },
+    { metric: `${plan.burst} ADDs at once: wall (ms)`, ...both((r) => r.burst.wallMs), lowerIsBetter: true, target: '≤ 700', met: le(700, ts?.burst.wallMs) },
     { metric: `${plan.burst} at once: failures`, ...both((r) => r.burst.failures), target: '0', met: le(0, ts?.burst.failures) },
     { metric: `${plan.burst} at once: distinct addresses`, ...both((r) => r.burst.distinct) },
     {
       metric: `${plan.parallelTotal} ADDs, ${plan.parallelism} in parallel: wall (ms)`,
       ...both((r) => r.parallel.wallMs),
       lowerIsBetter: true,
-      target: '≤ 4000',
-      met: le(4000, ts?.parallel.wallMs),
+      target: '≤ 2500',
+      met: le(2500, ts?.parallel.wallMs),
     },
     { metric: `${plan.parallelTotal} ADDs: failures`, ...both((r) => r.parallel.failures) },
   ];
@@ -150,8 +156,9 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
     });
   }
   out.push(
-    { metric: 'plugin alone: VERSION p50 (ms)', ...both((r) => r.startup.version.p50), lowerIsBetter: true },
+    { metric: 'plugin alone: VERSION p50 (ms)', ...both((r) => r.startup.version.p50), lowerIsBetter: true, target: '≤ 2', met: le(2, ts?.startup.version.p50) },
     { metric: 'plugin alone: ADD of a held lease p50 (ms)', ...both((r) => r.startup.addHeld.p50), lowerIsBetter: true },
+    { metric: 'plugin file size (MB)', ...both((r) => Math.round(r.pluginBytes / 1e4) / 100), lowerIsBetter: true, target: '≤ 1', met: le(1e6, ts?.pluginBytes) },
   );
   return out;
 }

@@ -2,9 +2,9 @@
 // macvlan network config that points at it, and the IPAM plugin binary the runtime would exec.
 import * as fs from 'node:fs';
 import {
-  CNI_BIN_DIR, REFERENCE_DHCP, TS_DHCP_BIN, macvlanConfig, startReferenceDaemon, startTsDaemon, tsDhcpCniPath,
-  type Topology,
+  CNI_BIN_DIR, REFERENCE_DHCP, macvlanConfig, startReferenceDaemon, startTsDaemon, tsDhcpCniPath, type Topology,
 } from '../../test/netns/lib';
+import { installedPlugin } from '../../test/helpers/native-plugin';
 
 export type SubjectName = 'ts-dhcp' | 'reference';
 
@@ -15,7 +15,7 @@ export interface Subject {
   netConf: object;
   /** CNI_PATH, where the macvlan plugin finds the IPAM plugin. */
   cniPath: string[];
-  /** The IPAM plugin itself, for timing it without macvlan. */
+  /** The IPAM plugin itself (ts-dhcp: the native plugin as `ts-dhcp install` installs it), timed without macvlan. */
   ipamBinary: string;
 }
 
@@ -27,7 +27,7 @@ export async function startSubject(name: SubjectName, topo: Topology): Promise<S
   if (name === 'ts-dhcp') {
     // The shipped default log level: debug lines for every packet would be the benchmark's own overhead.
     const daemon = await startTsDaemon(topo, { args: ['--log-level', 'info'] });
-    return { name, pid: daemon.pid, netConf: macvlanConfig(topo, daemon), cniPath: tsDhcpCniPath(), ipamBinary: TS_DHCP_BIN };
+    return { name, pid: daemon.pid, netConf: macvlanConfig(topo, daemon), cniPath: tsDhcpCniPath(), ipamBinary: installedPlugin() };
   }
   const ref = await startReferenceDaemon(topo);
   return {

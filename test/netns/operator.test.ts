@@ -1,6 +1,6 @@
 // Operator experience (issue 6) on a real test network: a new user's install, the lease view with pod names, metrics
 // after an ADD, socket activation with the connection made before the daemon starts, -hostprefix (daemon in a
-// container), and the self-contained plugin on a node without Node.js.
+// container), and the installed native plugin on a node without Node.js.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { LeaseDetail, LeaseView, StatusResult } from '../../common/rpc';
 import { VERSION } from '../../common/version';
 import {
-  REPO, TS_DHCP_BIN, Topology, createTopology, pluginDir, runCni, startDnsmasq, startTsDaemon, waitFor, type TsDaemon,
+  TS_DHCP_BIN, Topology, createTopology, runCni, startDnsmasq, startTsDaemon, tsDhcpCniPath, waitFor, type TsDaemon,
 } from './lib';
 
 const POD_ARGS = (name: string) => `IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=${name}`;
@@ -36,8 +36,11 @@ describe('operator experience', () => {
     const dir = topo.tempDir('user');
     const socketPath = path.join(dir, 'ts-dhcp.sock');
     const logFile = path.join(dir, 'daemon.log');
-    // The installed executable, as the unit would start it (minimal environment: no PATH).
-    const child = topo.spawn(topo.nodeNs, exe, ['daemon', '--socket-path', socketPath, '--state-dir', path.join(dir, 'state'), '--metrics-address', `127.0.0.1:${METRICS_PORT}`], { env: {}, logFile });
+    // The daemon as the installed unit starts it (minimal environment: no PATH).
+    const execStart = /^ExecStart=(\S+) (\S+) daemon /m.exec(fs.readFileSync(path.join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8'));
+    assert.ok(execStart);
+    const [, node, entry] = execStart as unknown as [string, string, string];
+    const child = topo.spawn(topo.nodeNs, node, [entry, 'daemon', '--socket-path', socketPath, '--state-dir', path.join(dir, 'state'), '--metrics-address', `127.0.0.1:${METRICS_PORT}`], { env: {}, logFile });
     await waitFor('the daemon socket', () => {
       if (child.exitCode !== null) throw new Error(fs.readFileSync(logFile, 'utf8'));
       return fs.existsSync(socketPath);
@@ -47,7 +50,7 @@ describe('operator experience', () => {
     assert.equal(add.code, 0, add.stdout + add.stderr);
     const address = (add.json?.ips?.[0]?.address as string).split('/')[0] as string;
 
-    const cli = (...args: string[]) => spawnSync(exe, [...args, '--socket-path', socketPath], { encoding: 'utf8', env: {} });
+    const cli = (...args: string[]) => spawnSync(node, [entry, ...args, '--socket-path', socketPath], { encoding: 'utf8', env: {} });
     const table = cli('leases');
     assert.equal(table.status, 0, table.stderr);
     assert.doesNotMatch(table.stdout, /\x1b\[/, 'no colours when stdout is not a terminal');
@@ -78,7 +81,7 @@ describe('operator experience', () => {
     assert.match(cli('status').stdout, /^leases +1 \(1 BOUND\)$/m);
 
     // --watch redraws until interrupted.
-    const watch = topo.spawn(topo.nodeNs, exe, ['leases', '--watch', '--interval', '200ms', '--socket-path', socketPath], { env: {} });
+    const watch = topo.spawn(topo.nodeNs, node, [entry, 'leases', '--watch', '--interval', '200ms', '--socket-path', socketPath], { env: {} });
     let frames = '';
     watch.stdout?.setEncoding('utf8').on('data', (d: string) => (frames += d));
     await waitFor('two frames of --watch', () => frames.split('shop/web-1').length > 2, 10_000);
@@ -89,14 +92,14 @@ describe('operator experience', () => {
     const m = await scrape();
     assert.match(m, /^ts_dhcp_leases\{state="BOUND"\} 1$/m);
     assert.match(m, /^ts_dhcp_acquisitions_total 1$/m);
-    assert.match(m, /^ts_dhcp_rpc_requests_total\{method="add",outcome="ok"\} 1$/m);
+    assert.match(m, /^ts_dhcp_rpc_requests_total\{method="cni",outcome="ok"\} 1$/m);
     assert.match(m, /^ts_dhcp_transaction_duration_seconds_count\{kind="bound"\} 1$/m);
 
     const del = await runCni(topo, { command: 'DEL', containerId: 'u1', podIndex: 1, config: config(topo, socketPath), args: POD_ARGS('web-1'), cniPath: [path.dirname(exe), '/usr/lib/cni'] });
     assert.equal(del.code, 0, del.stdout + del.stderr);
     const after = await scrape();
     assert.match(after, /^ts_dhcp_releases_total\{sent="true"\} 1$/m);
-    assert.match(after, /^ts_dhcp_rpc_requests_total\{method="del",outcome="ok"\} 1$/m);
+    assert.match(after, /^ts_dhcp_rpc_requests_total\{method="cni",outcome="ok"\} 2$/m);
     assert.doesNotMatch(after, /^ts_dhcp_leases\{state="BOUND"\}/m);
     await topo.stop(child);
 
@@ -113,7 +116,7 @@ describe('operator experience', () => {
     const activator = topo.spawn(topo.nodeNs, 'systemd-socket-activate', ['-l', socketPath, TS_DHCP_BIN, 'daemon', '--socket-path', socketPath, '--state-dir', path.join(dir, 'state')], { logFile });
     await waitFor('the activation socket', () => fs.existsSync(socketPath), 10_000);
     assert.ok(!fs.readFileSync(logFile, 'utf8').includes('"serving"'), 'no daemon before the first connection');
-    const add = await runCni(topo, { command: 'ADD', containerId: 'a2', podIndex: 2, config: config(topo, socketPath), args: POD_ARGS('web-2'), cniPath: [pluginDir({ 'ts-dhcp': TS_DHCP_BIN }), '/usr/lib/cni'] });
+    const add = await runCni(topo, { command: 'ADD', containerId: 'a2', podIndex: 2, config: config(topo, socketPath), args: POD_ARGS('web-2'), cniPath: tsDhcpCniPath() });
     assert.equal(add.code, 0, add.stdout + add.stderr + fs.readFileSync(logFile, 'utf8'));
     assert.match(add.json?.ips?.[0]?.address as string, /^198\.19\.(49|50|51)\.\d+\/22$/);
     const serving = fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"serving"')).map((l) => JSON.parse(l) as { activated: boolean; pid: number });
@@ -143,7 +146,7 @@ describe('operator experience', () => {
     });
 
     test('ADD with CNI_NETNS as the host names it works through the prefix; a path missing under it fails', async () => {
-      const cniPath = [pluginDir({ 'ts-dhcp': TS_DHCP_BIN }), '/usr/lib/cni'];
+      const cniPath = tsDhcpCniPath();
       const ok = await runCni(topo, { command: 'ADD', containerId: 'h3', podIndex: 3, config: config(topo, daemon.socketPath), args: POD_ARGS('web-3'), cniPath });
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       const [lease] = await daemon.rpc('leases', {});
@@ -155,14 +158,7 @@ describe('operator experience', () => {
     });
   });
 
-  test('the self-contained ts-dhcp runs VERSION and an ADD through macvlan with no node on PATH', async (t) => {
-    const sea = path.join(REPO, 'dist/sea/ts-dhcp');
-    // Rebuilt when any compiled file it bundles (client/, common/) is newer than it.
-    const bundled = ['dist/client', 'dist/common'].flatMap((d) => fs.readdirSync(path.join(REPO, d), { recursive: true, encoding: 'utf8' }).map((f) => path.join(REPO, d, f)));
-    const newest = Math.max(...bundled.map((f) => fs.statSync(f).mtimeMs));
-    if (!fs.existsSync(sea) || fs.statSync(sea).mtimeMs < newest) {
-      execFileSync(process.execPath, [path.join(REPO, 'scripts/build-sea.js')], { stdio: 'ignore' });
-    }
+  test('the installed native plugin runs VERSION and an ADD through macvlan with no node on PATH', async (t) => {
     // PATH holds only `ip` (the test runs plugins through `ip netns exec`), so no node can be found.
     const pathDir = topo.tempDir('nonode');
     fs.symlinkSync(execFileSync('/bin/sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim(), path.join(pathDir, 'ip'));
@@ -170,8 +166,9 @@ describe('operator experience', () => {
     assert.notEqual(spawnSync('/bin/sh', ['-c', 'command -v node'], { env }).status, 0, 'node is not on this PATH');
     const daemon = await startTsDaemon(topo);
     t.after(() => daemon.stop());
-    const cniPath = [pluginDir({ 'ts-dhcp': sea }), '/usr/lib/cni'];
-    const version = await runCni(topo, { command: 'VERSION', config: { cniVersion: '1.0.0' }, pluginPath: sea, env });
+    const cniPath = tsDhcpCniPath();
+    const plugin = path.join(cniPath[0] as string, 'ts-dhcp');
+    const version = await runCni(topo, { command: 'VERSION', config: { cniVersion: '1.0.0' }, pluginPath: plugin, env });
     assert.equal(version.code, 0, version.stderr);
     assert.ok((version.json?.supportedVersions as string[]).includes('1.1.0'));
     const add = await runCni(topo, { command: 'ADD', containerId: 's5', podIndex: 5, config: config(topo, daemon.socketPath), args: POD_ARGS('web-5'), cniPath, env });
@@ -179,7 +176,5 @@ describe('operator experience', () => {
     assert.match(add.json?.ips?.[0]?.address as string, /^198\.19\.(49|50|51)\.\d+\/22$/);
     const leases = await daemon.rpc('leases', {});
     assert.equal(leases[0]?.args.K8S_POD_NAME, 'web-5');
-    const out = spawnSync(sea, ['leases', '--socket-path', daemon.socketPath], { encoding: 'utf8', env });
-    assert.match(out.stdout, /^shop\/web-5 /m);
   });
 });

@@ -5,8 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test, TestContext } from 'node:test';
-import { install, parseInstallArgs, serviceUnit, thisInstallation, uninstall, wrapperScript, type InstallOptions } from '../../client/install';
-import { VERSION } from '../../common/version';
+import { daemonCommand, install, parseInstallArgs, serviceUnit, thisInstallation, uninstall, type InstallOptions } from '../../client/install';
 
 const REPO = resolve(__dirname, '../../..');
 const BIN = join(REPO, 'bin/ts-dhcp');
@@ -28,7 +27,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
 }
 
-test('install into a root: an executable wrapper naming Node and the entry script by absolute path; idempotent', (t) => {
+test('install into a root: the native plugin, byte for byte; the unit runs this installation\'s daemon; idempotent', (t) => {
   const root = tempRoot(t);
   const first = cli(['install', '--root', root, '--systemd']);
   assert.equal(first.status, 0, first.stderr);
@@ -37,22 +36,22 @@ test('install into a root: an executable wrapper naming Node and the entry scrip
   assert.deepEqual(lines(first.stdout), ['installed  /opt/cni/bin/ts-dhcp', 'installed  /etc/systemd/system/ts-dhcp.socket', 'installed  /etc/systemd/system/ts-dhcp.service']);
   const exe = join(root, 'opt/cni/bin/ts-dhcp');
   assert.equal(statSync(exe).mode & 0o777, 0o755);
-  assert.equal(readFileSync(exe, 'utf8'), wrapperScript(thisInstallation()));
-  assert.match(readFileSync(exe, 'utf8'), new RegExp(`exec '${process.execPath}' '${BIN}' "\\$@"`));
+  assert.ok(readFileSync(exe).equals(readFileSync(thisInstallation().plugin)));
+  assert.equal(readFileSync(exe).subarray(0, 4).toString('latin1'), '\x7fELF');
   const service = readFileSync(join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8');
-  assert.match(service, /^ExecStart=\/opt\/cni\/bin\/ts-dhcp daemon --socket-path \/run\/cni\/ts-dhcp.sock /m);
+  assert.ok(service.includes(`\nExecStart=${process.execPath} ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `), service);
 
   const again = cli(['install', '--root', root, '--systemd']);
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(lines(again.stdout).map((l) => l.split(/\s+/)[0]), ['unchanged', 'unchanged', 'unchanged']);
 
   // The runtime's minimal environment: no PATH at all.
-  const run = spawnSync(exe, ['version'], { encoding: 'utf8', env: {} });
+  const run = spawnSync(exe, [], { encoding: 'utf8', env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout.trim(), VERSION);
+  assert.equal(JSON.parse(run.stdout).cniVersion, '1.0.0');
 });
 
-test('a changed wrapper is updated; uninstall removes what install wrote and keeps what it did not', (t) => {
+test('a changed plugin is updated; uninstall removes what install wrote and keeps what it did not', (t) => {
   const root = tempRoot(t);
   const o = opts({ root, cniBinDir: '/usr/libexec/cni', systemd: true });
   assert.equal(install(o).code, 0);
@@ -75,18 +74,11 @@ test('a changed wrapper is updated; uninstall removes what install wrote and kee
   assert.deepEqual(uninstall(o), { lines: ['nothing to remove'], code: 0 });
 });
 
-test('--self-contained copies the SEA binary, and says how to build it when it is missing', (t) => {
+test('without a built native plugin, install says how to build it', (t) => {
   const root = tempRoot(t);
-  const origin = { ...thisInstallation(), seaBinary: join(root, 'no-such-sea') };
-  const missing = install(opts({ root, selfContained: true }), origin);
+  const missing = install(opts({ root }), { ...thisInstallation(), plugin: join(root, 'no-such-plugin') });
   assert.equal(missing.code, 1);
-  assert.match(missing.lines[0] as string, /npm run build:sea/);
-  const fake = join(root, 'sea');
-  writeFileSync(fake, 'ELF-ish');
-  const ok = install(opts({ root, selfContained: true }), { ...origin, seaBinary: fake });
-  assert.equal(ok.code, 0);
-  assert.equal(readFileSync(join(root, 'opt/cni/bin/ts-dhcp'), 'utf8'), 'ELF-ish');
-  assert.deepEqual(uninstall(opts({ root }), { ...origin, seaBinary: fake }).lines, ['removed    /opt/cni/bin/ts-dhcp']);
+  assert.match(missing.lines[0] as string, /no native plugin at .*no-such-plugin: build it with "npm run build"/);
 });
 
 test('arguments: absolute paths only, unknown flags named', () => {
@@ -94,9 +86,11 @@ test('arguments: absolute paths only, unknown flags named', () => {
   assert.match(String(parseInstallArgs(['--root'])), /needs a value/);
   assert.match(String(parseInstallArgs(['--bogus'])), /unknown argument "--bogus"/);
   assert.deepEqual(parseInstallArgs(['--cni-bin-dir=/x', '--systemd', '--unit-dir', '/u']), {
-    cniBinDir: '/x', systemd: true, unitDir: '/u', root: '/', selfContained: false, force: false,
+    cniBinDir: '/x', systemd: true, unitDir: '/u', root: '/', force: false,
   });
-  assert.match(serviceUnit('[Service]\nExecStart=/usr/local/bin/ts-dhcp daemon -x\n', '/opt/cni/bin/ts-dhcp'), /^ExecStart=\/opt\/cni\/bin\/ts-dhcp daemon -x$/m);
+  assert.match(serviceUnit('[Service]\nExecStart=/usr/local/bin/ts-dhcp daemon -x\n', '/usr/bin/node /opt/ts-dhcp/bin/ts-dhcp'), /^ExecStart=\/usr\/bin\/node \/opt\/ts-dhcp\/bin\/ts-dhcp daemon -x$/m);
+  const spaced = daemonCommand({ ...thisInstallation(), nodePath: '/opt/my node/node', entryScript: '/opt/a"b/bin/ts-dhcp' });
+  assert.equal(spaced, '"/opt/my node/node" "/opt/a\\"b/bin/ts-dhcp"');
 });
 
 /** KEY=VALUE lines of a unit file (the last wins, as for systemd's non-list settings). */

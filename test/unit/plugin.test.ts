@@ -1,15 +1,16 @@
+// The CNI contract (every verb, every cniVersion, every error code) through the installed native plugin, talking to
+// the daemon's CNI layer (daemon/cni/plugin.ts) in front of fake leases: what the runtime sees.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { CniError } from '../../daemon/cni/errors';
 import { SUPPORTED_VERSIONS } from '../../daemon/cni/version';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSpool } from '../../common/spool';
-import { DEFAULT_SOCKET_PATH, LeaseFacts, MethodName } from '../../common/rpc';
-import { runPlugin, rpcTimeoutMs } from '../../client/plugin';
-import type { call } from '../../client/rpc-client';
+import type { LeaseFacts } from '../../common/rpc';
+import type { LeaseService } from '../../daemon/cni/plugin';
+import { cniDaemon, execPlugin, type CniDaemon } from '../helpers/native-plugin';
 
 const facts: LeaseFacts = {
   address: '198.19.0.57', prefixLength: 22, gateway: '198.19.0.1',
@@ -17,50 +18,46 @@ const facts: LeaseFacts = {
   dns: { nameservers: ['198.19.0.1'], search: [] }, serverId: '198.19.0.1', leaseTimeS: 3600,
 };
 
-interface Call { socketPath: string; method: MethodName; params: unknown; timeoutMs: number }
-
-/** A fake `call`: records what the plugin asks and answers from `answer` (a value, or an error to throw). */
-function fakeCall(answer: (method: MethodName) => unknown): { call: typeof call; calls: Call[] } {
-  const calls: Call[] = [];
-  const fn = (async (socketPath: string, method: MethodName, params: unknown, opts: { timeoutMs: number }) => {
-    calls.push({ socketPath, method, params, timeoutMs: opts.timeoutMs });
-    const a = answer(method);
-    if (a instanceof Error) throw a;
-    return a;
-  }) as typeof call;
-  return { call: fn, calls };
-}
+type Method = keyof LeaseService;
+interface Call { method: Method; params: unknown }
 
 const onEth1 = [{ address: '198.19.0.57', prefixLength: 22 }];
-const answers = (method: MethodName) =>
+const answers = (method: Method): unknown =>
   method === 'del' ? { released: true }
   : method === 'check' ? { facts, state: 'BOUND', interfaceAddresses: onEth1 }
   : method === 'gc' ? { released: [], errors: [] }
-  : method === 'status' ? { version: 'x', pid: 1, uptimeS: 1, socketPath: DEFAULT_SOCKET_PATH, leases: {} }
   : { facts };
 
-const ALL_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
+/** What the fake leases answer in the running test (a value, or an error to throw), and what they were asked. */
+let answer: (m: Method) => unknown = answers;
+let calls: Call[] = [];
+let daemon: CniDaemon;
 
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({ write(c, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString();
-  return w;
-}
+before(async () => {
+  const fake = (method: Method) => async (params: unknown) => {
+    calls.push({ method, params });
+    const a = answer(method);
+    if (a instanceof Error) throw a;
+    return a;
+  };
+  daemon = await cniDaemon({ add: fake('add'), del: fake('del'), check: fake('check'), gc: fake('gc') } as LeaseService);
+});
+after(() => daemon.close());
+
+const ALL_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 
 const baseEnv = { CNI_CONTAINERID: 'c0ffee', CNI_NETNS: '/run/netns/pod1', CNI_IFNAME: 'eth1', CNI_PATH: '/opt/cni/bin', CNI_ARGS: 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0' };
 
 function config(cniVersion: string, ipam: Record<string, unknown> = {}, top: Record<string, unknown> = {}): string {
-  return JSON.stringify({ cniVersion, name: 'lan', type: 'macvlan', master: 'eno1', ...top, ipam: { type: 'ts-dhcp', ...ipam } });
+  return JSON.stringify({ cniVersion, name: 'lan', type: 'macvlan', master: 'eno1', ...top, ipam: { type: 'ts-dhcp', daemonSocketPath: daemon.socketPath, ...ipam } });
 }
 
-async function run(command: string, stdin: string, opts: { env?: Record<string, string | undefined>; answer?: (m: MethodName) => unknown } = {}) {
-  const stdout = sink();
-  const stderr = sink();
-  const fake = fakeCall(opts.answer ?? answers);
-  const code = await runPlugin({ env: { ...baseEnv, CNI_COMMAND: command, ...opts.env }, stdin, stdout, stderr }, { call: fake.call });
-  const out = stdout.text();
-  return { code, out, json: out ? JSON.parse(out) : undefined, err: stderr.text(), calls: fake.calls };
+async function run(command: string, stdin: string, opts: { env?: Record<string, string | undefined>; answer?: (m: Method) => unknown; cwd?: string } = {}) {
+  calls = [];
+  answer = opts.answer ?? answers;
+  const r = await execPlugin({ ...baseEnv, CNI_COMMAND: command, ...opts.env }, stdin, { cwd: opts.cwd });
+  answer = answers;
+  return { code: r.code, out: r.stdout, json: r.stdout ? JSON.parse(r.stdout) : undefined, err: r.stderr, calls };
 }
 
 test('VERSION echoes the input cniVersion, needs no other env and calls nobody', async () => {
@@ -80,7 +77,6 @@ test('ADD, every cniVersion: asks the daemon and prints the result in the config
     assert.equal(r.code, 0, r.out);
     assert.equal(r.err, '');
     assert.deepEqual(r.calls, [{
-      socketPath: DEFAULT_SOCKET_PATH,
       method: 'add',
       params: {
         containerId: 'c0ffee', ifName: 'eth1', netns: '/run/netns/pod1',
@@ -88,7 +84,6 @@ test('ADD, every cniVersion: asks the daemon and prints the result in the config
         network: 'lan', paramRequestList: [1, 121, 3, 33, 6, 15, 119, 51, 58, 59], provide: [{ code: 12, value: 'web-0' }],
         routing: { priority: 50, routes: [], defaultRoute: true },
       },
-      timeoutMs: 35_000,
     }]);
     const ip = { address: '198.19.0.57/22', gateway: '198.19.0.1' };
     const routes = [{ dst: '0.0.0.0/0', gw: '198.19.0.1', priority: 50 }];
@@ -102,18 +97,20 @@ test('ADD, every cniVersion: asks the daemon and prints the result in the config
   }
 });
 
-test('ADD passes socket path, broadcast and timeout; the RPC waits the timeout plus 5 s', async () => {
-  const r = await run('ADD', config('1.0.0', { daemonSocketPath: '/tmp/t.sock', broadcast: true, timeout: '10s' }));
+test('ADD goes to the daemonSocketPath of the config and passes broadcast and timeout', async () => {
+  const r = await run('ADD', config('1.0.0', { broadcast: true, timeout: '10s' }));
   assert.equal(r.code, 0);
-  assert.equal(r.calls[0]?.socketPath, '/tmp/t.sock');
-  assert.equal(r.calls[0]?.timeoutMs, 15_000);
   assert.deepEqual([(r.calls[0]?.params as { broadcast: boolean }).broadcast, (r.calls[0]?.params as { timeoutMs: number }).timeoutMs], [true, 10_000]);
-  assert.equal(rpcTimeoutMs(undefined), 35_000);
 });
 
-test('ADD makes a relative CNI_NETNS absolute (the daemon has its own working directory)', async () => {
-  const r = await run('ADD', config('1.0.0'), { env: { CNI_NETNS: 'netns/pod1' } });
-  assert.equal((r.calls[0]?.params as { netns: string }).netns, `${process.cwd()}/netns/pod1`);
+test('ADD makes a relative CNI_NETNS absolute against the plugin\'s working directory (the daemon has its own)', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'tsq-cwd-'));
+  try {
+    const r = await run('ADD', config('1.0.0'), { env: { CNI_NETNS: 'netns/pod1' }, cwd });
+    assert.equal((r.calls[0]?.params as { netns: string }).netns, `${cwd}/netns/pod1`);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });
 
 test('ADD without CNI_ARGS sends empty args', async () => {
@@ -140,8 +137,13 @@ test('errors go to stdout as the spec\'s error JSON in the config\'s version, ex
 });
 
 test('ADD: missing env is code 4 before anything else', async () => {
-  const r = await failsWith('ADD', 'not even json', 4, 'required env variables [CNI_NETNS] missing', { env: { CNI_NETNS: undefined } });
+  const r = await failsWith('ADD', config('0.4.0', { provide: 'bad' }), 4, 'required env variables [CNI_NETNS] missing', { env: { CNI_NETNS: undefined } });
   assert.equal(r.calls.length, 0);
+  assert.equal(r.json.cniVersion, '0.4.0');
+});
+
+test('a config that is not JSON is code 6 in the latest version, whatever else is wrong (it says where the daemon is)', async () => {
+  const r = await failsWith('ADD', 'not even json', 6, 'error parsing the network config on stdin: unexpected character at byte 0', { env: { CNI_NETNS: undefined } });
   assert.equal(r.json.cniVersion, '1.1.0', 'no readable config: the latest version');
 });
 
@@ -178,22 +180,30 @@ test('ADD: a bad CNI_IFNAME or CNI_CONTAINERID is code 4', async () => {
   await failsWith('ADD', config('1.0.0'), 4, 'invalid characters in CNI_CONTAINERID', { env: { CNI_CONTAINERID: '_x' } });
 });
 
-test('ADD: the daemon not running is code 11, passed through', async () => {
-  const down = new CniError(11, 'ts-dhcp daemon is not running: cannot connect to /run/cni/ts-dhcp.sock (start it with "ts-dhcp daemon" or "systemctl enable --now ts-dhcp.socket")');
-  await failsWith('ADD', config('1.0.0'), 11, down.msg, { answer: () => down });
+test('ADD, CHECK and GC: the daemon not running is code 11 naming the socket and the systemd unit', async () => {
+  for (const verb of ['ADD', 'CHECK', 'GC']) {
+    const r = await failsWith(verb, config('1.1.0', { daemonSocketPath: '/run/tsq-none/ts-dhcp.sock' }), 11,
+      'ts-dhcp daemon is not running: cannot connect to /run/tsq-none/ts-dhcp.sock (start it with "ts-dhcp daemon" or "systemctl enable --now ts-dhcp.socket")');
+    assert.equal(r.json.details, 'ENOENT: No such file or directory');
+  }
 });
 
-test('a bug (not a CniError) is code 999 with the stack on stderr', async () => {
-  const r = await failsWith('ADD', config('1.0.0'), 999, 'internal error: boom', { answer: () => new TypeError('boom') });
-  assert.match(r.err, /TypeError: boom/);
+test('the daemon\'s "try again later" (11) passes through', async () => {
+  await failsWith('ADD', config('1.0.0'), 11, 'no lease within 30s', { answer: () => new CniError(11, 'no lease within 30s') });
+});
+
+test('a bug (not a CniError) is code 999, and the daemon hears of it', async () => {
+  const before = daemon.bugs.length;
+  await failsWith('ADD', config('1.0.0'), 999, 'internal error: boom', { answer: () => new TypeError('boom') });
+  assert.match(String(daemon.bugs[before]), /TypeError: boom/);
 });
 
 test('DEL, every cniVersion: asks the daemon to release, prints nothing', async () => {
   for (const v of SUPPORTED_VERSIONS) {
-    const r = await run('DEL', config(v, { daemonSocketPath: '/tmp/d.sock' }));
+    const r = await run('DEL', config(v));
     assert.equal(r.code, 0);
     assert.equal(r.out, '');
-    assert.deepEqual(r.calls, [{ socketPath: '/tmp/d.sock', method: 'del', params: { containerId: 'c0ffee', network: 'lan', ifName: 'eth1' }, timeoutMs: 35_000 }]);
+    assert.deepEqual(r.calls, [{ method: 'del', params: { containerId: 'c0ffee', network: 'lan', ifName: 'eth1' } }]);
   }
 });
 
@@ -213,12 +223,11 @@ test('DEL: missing CNI_IFNAME is code 4', async () => {
   await failsWith('DEL', config('1.0.0'), 4, 'required env variables [CNI_IFNAME] missing', { env: { CNI_IFNAME: undefined } });
 });
 
-test('DEL, every cniVersion, daemon down (11) or unreachable (5): success, and the release is spooled in stateDir', async () => {
-  for (const [i, v] of SUPPORTED_VERSIONS.entries()) {
+test('DEL, every cniVersion, daemon down: success, and the release is spooled in stateDir (as the daemon reads it)', async () => {
+  for (const v of SUPPORTED_VERSIONS) {
     const stateDir = mkdtempSync(join(tmpdir(), 'tsq-spool-'));
     try {
-      const down = new CniError(i % 2 ? 5 : 11, 'ts-dhcp daemon is not running: ...');
-      const r = await run('DEL', config(v, { stateDir }), { answer: () => down });
+      const r = await run('DEL', config(v, { stateDir, daemonSocketPath: join(stateDir, 'none.sock') }));
       assert.deepEqual([r.code, r.out], [0, ''], v);
       const spooled = await readSpool(stateDir);
       assert.deepEqual(spooled.map((e) => e.attachment), [{ containerId: 'c0ffee', network: 'lan', ifName: 'eth1' }], v);
@@ -231,9 +240,18 @@ test('DEL, every cniVersion, daemon down (11) or unreachable (5): success, and t
 });
 
 test('DEL: the daemon down and the spool unwritable is code 5 saying both', async () => {
-  const r = await failsWith('DEL', config('1.0.0', { stateDir: '/dev/null/tsq' }), 5, /^ts-dhcp daemon is not running: \.\.\.; and the release could not be remembered in \/dev\/null\/tsq: /,
-    { answer: () => new CniError(11, 'ts-dhcp daemon is not running: ...') });
-  assert.equal(r.calls.length, 1);
+  await failsWith('DEL', config('1.0.0', { stateDir: '/dev/null/tsq', daemonSocketPath: '/run/tsq-none/ts-dhcp.sock' }), 5,
+    /^ts-dhcp daemon is not running: cannot connect to \/run\/tsq-none\/ts-dhcp\.sock .*; and the release could not be remembered in \/dev\/null\/tsq: mkdir \/dev\/null\/tsq: Not a directory$/);
+});
+
+test('DEL with the daemon down still needs the attachment: missing CNI_CONTAINERID is code 4, nothing spooled', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tsq-spool-'));
+  try {
+    await failsWith('DEL', config('1.0.0', { stateDir, daemonSocketPath: join(stateDir, 'none.sock') }), 4, 'required env variables [CNI_CONTAINERID] missing', { env: { CNI_CONTAINERID: undefined } });
+    assert.deepEqual(await readSpool(stateDir), []);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 test('DEL: a daemon error that is not "unreachable" is reported, nothing spooled', async () => {
@@ -259,10 +277,7 @@ test('CHECK, 0.4.0, 1.0.0 and 1.1.0: matching prevResult and interface succeed s
   for (const [v, list] of Object.entries(ips)) {
     const r = await run('CHECK', config(v, {}, { prevResult: prevResult(v, list) }));
     assert.deepEqual([r.code, r.out], [0, ''], v);
-    assert.deepEqual(r.calls, [{
-      socketPath: DEFAULT_SOCKET_PATH, method: 'check',
-      params: { containerId: 'c0ffee', network: 'lan', ifName: 'eth1', netns: '/run/netns/pod1' }, timeoutMs: 35_000,
-    }]);
+    assert.deepEqual(r.calls, [{ method: 'check', params: { containerId: 'c0ffee', network: 'lan', ifName: 'eth1', netns: '/run/netns/pod1' } }]);
   }
 });
 
@@ -321,15 +336,14 @@ test('CHECK: missing CNI_NETNS is code 4', async () => {
 });
 
 test('STATUS 1.1.0: success and no output when the daemon answers; needs no attachment env', async () => {
-  const r = await run('STATUS', config('1.1.0', { daemonSocketPath: '/tmp/s.sock' }), { env: { CNI_CONTAINERID: undefined, CNI_NETNS: undefined, CNI_IFNAME: undefined } });
-  assert.deepEqual([r.code, r.out], [0, '']);
-  assert.deepEqual(r.calls, [{ socketPath: '/tmp/s.sock', method: 'status', params: {}, timeoutMs: 5000 }]);
+  const r = await run('STATUS', config('1.1.0'), { env: { CNI_CONTAINERID: undefined, CNI_NETNS: undefined, CNI_IFNAME: undefined } });
+  assert.deepEqual([r.code, r.out, r.calls], [0, '', []]);
 });
 
 test('STATUS: daemon unreachable is code 50 with the socket path in the message', async () => {
-  const r = await failsWith('STATUS', config('1.1.0', { daemonSocketPath: '/tmp/s.sock' }), 50,
-    'ts-dhcp daemon not available at /tmp/s.sock: ts-dhcp daemon is not running: cannot connect to /tmp/s.sock', { answer: () => new CniError(11, 'ts-dhcp daemon is not running: cannot connect to /tmp/s.sock', 'ECONNREFUSED') });
-  assert.equal(r.json.details, 'ECONNREFUSED');
+  const r = await failsWith('STATUS', config('1.1.0', { daemonSocketPath: '/run/tsq-none/s.sock' }), 50,
+    'ts-dhcp daemon not available at /run/tsq-none/s.sock: ts-dhcp daemon is not running: cannot connect to /run/tsq-none/s.sock (start it with "ts-dhcp daemon" or "systemctl enable --now ts-dhcp.socket")');
+  assert.equal(r.json.details, 'ENOENT: No such file or directory');
 });
 
 test('GC 1.1.0: sends the valid attachments (cni.dev/attachments or cni.dev/valid-attachments) for the network', async () => {

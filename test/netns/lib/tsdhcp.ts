@@ -1,11 +1,13 @@
 // ts-dhcp itself in a test network: the daemon as a child process of the test (in the node namespace, as on a
-// node), the plugin through the real macvlan plugin, and a direct RPC client for assertions.
+// node), the native plugin as `ts-dhcp install` installs it, exec'd by the real macvlan plugin, and a direct RPC
+// client for assertions.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { call } from '../../../client/rpc-client';
 import type { MethodName, Methods } from '../../../common/rpc';
-import { runCni, pluginDir, type CniOutcome, type CniRunOptions } from './cni';
+import { installedPlugin } from '../../helpers/native-plugin';
+import { runCni, type CniOutcome, type CniRunOptions } from './cni';
 import { exited, waitFor } from './proc';
 import type { Topology } from './topology';
 
@@ -59,12 +61,9 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
   };
 }
 
-let binDir: string | undefined;
-
-/** A CNI bin dir holding ts-dhcp (as the runtime would find it) first in CNI_PATH. */
+/** A CNI bin dir holding the installed ts-dhcp plugin (as the runtime would find it) first in CNI_PATH. */
 export function tsDhcpCniPath(): string[] {
-  binDir ??= pluginDir({ 'ts-dhcp': TS_DHCP_BIN });
-  return [binDir, '/usr/lib/cni'];
+  return [path.dirname(installedPlugin()), '/usr/lib/cni'];
 }
 
 export function macvlanConfig(topo: Topology, daemon: TsDaemon, ipam: Record<string, unknown> = {}, cniVersion = '1.0.0'): object {
@@ -85,5 +84,5 @@ export function cniMacvlan(topo: Topology, opts: Omit<CniRunOptions, 'cniPath'>)
 
 /** The ts-dhcp plugin alone, as the IPAM plugin the macvlan plugin execs. */
 export function cniIpam(topo: Topology, opts: Omit<CniRunOptions, 'cniPath' | 'pluginPath'>): Promise<CniOutcome> {
-  return runCni(topo, { ...opts, pluginPath: TS_DHCP_BIN, cniPath: tsDhcpCniPath() });
+  return runCni(topo, { ...opts, pluginPath: installedPlugin(), cniPath: tsDhcpCniPath() });
 }
