@@ -37,7 +37,8 @@ describe('operator experience', () => {
     const socketPath = path.join(dir, 'ts-dhcp.sock');
     const logFile = path.join(dir, 'daemon.log');
     // The daemon as the installed unit starts it (minimal environment: no PATH).
-    const execStart = /^ExecStart=(\S+) (\S+) daemon /m.exec(fs.readFileSync(path.join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8'));
+    const unit = fs.readFileSync(path.join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8');
+    const execStart = /^ExecStart=(\S+) (\S+) daemon /m.exec(unit);
     assert.ok(execStart);
     const [, node, entry] = execStart as unknown as [string, string, string];
     const child = topo.spawn(topo.nodeNs, node, [entry, 'daemon', '--socket-path', socketPath, '--state-dir', path.join(dir, 'state'), '--metrics-address', `127.0.0.1:${METRICS_PORT}`], { env: {}, logFile });

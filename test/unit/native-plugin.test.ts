@@ -95,7 +95,7 @@ test('a config larger than 1 MiB is code 6 for every verb but VERSION, without c
   const fits = conf(d.socketPath, { strict: true, pad: 'x'.repeat(MAX_CONFIG_BYTES - 200) });
   const r = await execPlugin({ ...ATTACH, CNI_COMMAND: 'ADD' }, fits);
   assert.equal(cniError(r.stdout).code, 2, 'the daemon read the whole config');
-  assert.match(cniError(r.stdout).msg, /^ipam\.pad: unsupported field \(value "x{1000}/);
+  assert.match(cniError(r.stdout).msg, /^ipam\.pad: unsupported field \(value "x+\.\.\.\)$/);
 });
 
 test('bytes that are not UTF-8 arrive as they were: the daemon names the byte (config) or the variable (env)', async (t) => {
