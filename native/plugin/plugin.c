@@ -218,9 +218,9 @@ static void read_config(const char *doc, const char *end, const struct verb *ver
 }
 
 static void answer_version(const struct config *c) {
-  char out[64 + sizeof SUPPORTED_VERSIONS_JSON];
+  char out[sizeof c->version + sizeof SUPPORTED_VERSIONS_JSON + 64];
   int n = snprintf(out, sizeof out, "{\"cniVersion\":%s,\"supportedVersions\":%s}\n", c->version, SUPPORTED_VERSIONS_JSON);
-  write_out(out, (size_t)n);
+  write_out(out, n < (int)sizeof out ? (size_t)n : sizeof out - 1);
 }
 
 /* ---- the request ---- */

@@ -58,7 +58,7 @@ function randomConfig(rng: Rng, socketPath: string, stateDir: string): string {
   const ipam: Record<string, unknown> = { type: 'ts-dhcp', daemonSocketPath: socketPath, stateDir };
   if (rng() < 0.3) ipam.timeout = pick(rng, ['100ms', '1h', '1h0m1s', '.5s', '5', 250, 1e308, -1, 'x', '', '0', '3\u00b5s', null]);
   if (rng() < 0.2) ipam.extra = 'x'.repeat(int(rng, 5000));
-  const top: Record<string, unknown> = { cniVersion: pick(rng, ['0.1.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0', '', '1.2.0', 7, '"\\']), name: pick(rng, ['lan', '', 'a/b', 'x'.repeat(300), 5]), type: 'macvlan', ipam };
+  const top: Record<string, unknown> = { cniVersion: pick(rng, ['0.1.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0', '', '1.2.0', 7, '"\\', 'v'.repeat(int(rng, 80)), '\u00e9'.repeat(int(rng, 40))]), name: pick(rng, ['lan', '', 'a/b', 'x'.repeat(300), 5]), type: 'macvlan', ipam };
   if (rng() < 0.2) top.prevResult = { ips: [{ address: '198.19.0.57/22' }] };
   if (rng() < 0.1) top.nest = JSON.parse('['.repeat(100) + ']'.repeat(100));
   if (rng() < 0.05) return '['.repeat(200 + int(rng, 200));

@@ -51,6 +51,8 @@ test('the C table of versions is the daemon\'s list; VERSION echoes the config\'
   const r = await execPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: '0.4.0' }));
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { cniVersion: '0.4.0', supportedVersions: SUPPORTED_VERSIONS });
+  const long = 'v'.repeat(61); // the longest cniVersion the plugin echoes: it fits its buffer exactly
+  assert.equal(JSON.parse((await execPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: long }))).stdout).cniVersion, long);
   for (const stdin of [null, '', '{', '{"cniVersion":""}', Buffer.from([0xff, 0xfe])]) {
     const none = await execPlugin({ CNI_COMMAND: 'VERSION' }, stdin);
     assert.equal(none.code, 0, none.stderr);
