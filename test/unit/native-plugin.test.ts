@@ -47,7 +47,7 @@ async function rawDaemon(t: TestContext, behave: (sock: Socket, request: string)
   return path;
 }
 
-test('the C table of versions is the daemon\'s list; VERSION echoes the config\'s cniVersion, else the latest', async () => {
+test('the C table of versions is the daemon\'s list; VERSION (no daemon asked) echoes the config\'s cniVersion, else the latest', async () => {
   const r = await execPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: '0.4.0' }));
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { cniVersion: '0.4.0', supportedVersions: SUPPORTED_VERSIONS });
@@ -58,17 +58,6 @@ test('the C table of versions is the daemon\'s list; VERSION echoes the config\'
     assert.equal(none.code, 0, none.stderr);
     assert.deepEqual(JSON.parse(none.stdout), { cniVersion: SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1], supportedVersions: SUPPORTED_VERSIONS });
   }
-});
-
-test('VERSION is answered without a daemon, in about a millisecond', async () => {
-  const times: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const r = await execPlugin({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}');
-    assert.equal(r.code, 0);
-    times.push(r.ms);
-  }
-  // Spawn overhead of the test included; a node start would be ~50 ms. Not a benchmark: the bench measures p50.
-  assert.ok(times.sort((a, b) => a - b)[10] as number < 40, `median ${times[10]} ms`);
 });
 
 test('the installed plugin is a static ELF file under 1 MB', () => {
