@@ -1,6 +1,8 @@
 // Work the daemon does now and then besides its leases: the DEL spool (the plugin writes it whenever it cannot
 // reach the daemon, not only while the daemon is down) and the expiry of lease records set aside as corrupt.
-import { readSpool, removeSpool } from '../common/spool';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { readSpool, removeSpool, spoolDir } from '../common/spool';
 import type { Attachment, DelResult } from '../common/rpc';
 import type { Logger } from './log';
 
@@ -18,6 +20,24 @@ export async function drainSpool(stateDir: string, del: (a: Attachment) => Promi
     await removeSpool(file);
     log.info({ attachment, ...done }, 'spooled DEL carried out');
   }
+}
+
+/** A plugin killed between creating its temp file and the rename leaves the temp file: gone after this long. */
+const STALE_TEMP_MS = 60_000;
+
+/** Deletes spool temp files (".<name>.<pid>.<random>.tmp") older than STALE_TEMP_MS; returns how many went. */
+export async function removeStaleSpoolTemps(stateDir: string, nowMs: number): Promise<number> {
+  const dir = spoolDir(stateDir);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  let n = 0;
+  for (const name of names.filter((x) => x.startsWith('.') && x.endsWith('.tmp'))) {
+    const file = path.join(dir, name);
+    const st = await fs.lstat(file).catch(() => undefined);
+    if (!st || nowMs - st.mtimeMs < STALE_TEMP_MS) continue;
+    await fs.rm(file, { force: true });
+    n++;
+  }
+  return n;
 }
 
 /** Runs `work` every intervalMs (after the previous run finished) until the returned stop() is called; a failing

@@ -7,7 +7,7 @@ import { daemonUsage, parseDaemonArgs } from './flags';
 import { listen } from './listen';
 import { Registry } from './registry';
 import { LeaseStore } from './store';
-import { drainSpool, every } from './housekeeping';
+import { drainSpool, every, removeStaleSpoolTemps } from './housekeeping';
 import { DEFAULT_RPC_LIMITS, serveRpc } from './rpc-server';
 import { peerAuthorizer, resolveGroup } from './peer-auth';
 import { addParams, attachmentParams, checkParams, cniParams, gcParams } from './rpc-params';
@@ -84,6 +84,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   // this process started.
   const stopHousekeeping = every(opts.checkIntervalMs, async () => {
     await drainSpool(opts.stateDir, (a) => registry.del(a), log);
+    await removeStaleSpoolTemps(opts.stateDir, Date.now());
     await store.expireCorrupt(Date.now());
   }, log);
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);

@@ -120,6 +120,20 @@ test('status: version, uptime, socket, state dir, counts by state', () => {
       'leases     4 (3 BOUND, 1 SELECTING)\n',
   );
   assert.match(statusText({ ...s, leases: {} }), /\nleases +none\n/);
+  assert.match(statusText({ ...s, recordErrors: 2 }), /\nrecords +2 lease records cannot be written \(disk full\?\); retrying\n/);
+});
+
+test('every string from the daemon is printed escaped: no control or bidi character reaches the terminal', () => {
+  const hostile: LeaseDetail = {
+    ...web1,
+    args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web\x1b]0;owned\x07-1' },
+    lastError: 'NAK: \x1b[2Jgone\r\u202eevil',
+    transitions: [{ at: iso(-5), from: 'REBOOTING', to: 'SELECTING', why: 'NAK: \x9b31m' }],
+  };
+  const text = leaseDetailText(hostile, NOW) + leasesTable([hostile], NOW) + statusText({ version: '\x1b[1m', pid: 1, uptimeS: 1, socketPath: '/s', leases: { '\x07': 1 } });
+  assert.doesNotMatch(text.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+  assert.match(text, /web\\x1b\]0;owned\\x07-1/);
+  assert.match(text, /\\u202eevil/);
 });
 
 describe('finding the lease an operator means', () => {

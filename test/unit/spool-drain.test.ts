@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { readSpool, spoolDir, writeSpool } from '../../common/spool';
 import type { Attachment } from '../../common/rpc';
-import { drainSpool } from '../../daemon/housekeeping';
+import { drainSpool, removeStaleSpoolTemps } from '../../daemon/housekeeping';
 import type { Logger } from '../../daemon/log';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} } as unknown as Logger;
@@ -31,4 +31,18 @@ test('drainSpool: a failed DEL keeps its record for the next round; a successful
   assert.deepEqual((await readSpool(stateDir)).map((e) => e.attachment), [a], 'the failed DEL stays');
   await drainSpool(stateDir, async () => ({ released: false }), quiet);
   assert.deepEqual(await readSpool(stateDir), []);
+});
+
+test('temp files a killed plugin left in the spool go after a minute; fresh ones and records stay', async (t) => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-spool-'));
+  t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+  const record = await writeSpool(stateDir, { containerId: 'a', network: 'lan', ifName: 'eth1' });
+  const old = path.join(spoolDir(stateDir), `.${path.basename(record)}.1.aa.tmp`);
+  const fresh = path.join(spoolDir(stateDir), `.${path.basename(record)}.2.bb.tmp`);
+  fs.writeFileSync(old, '{');
+  fs.writeFileSync(fresh, '{');
+  const twoMinutesAgo = new Date(Date.now() - 120_000);
+  fs.utimesSync(old, twoMinutesAgo, twoMinutesAgo);
+  assert.equal(await removeStaleSpoolTemps(stateDir, Date.now()), 1);
+  assert.deepEqual(fs.readdirSync(spoolDir(stateDir)).sort(), [path.basename(fresh), path.basename(record)].sort());
 });
