@@ -92,8 +92,8 @@ export class Registry {
       const ns = await this.podNetns(p.netns);
       // Two leases on one interface would fight over it (and DEL of either takes the other's address away).
       const claim = interfaceId(ns, p.ifName);
-      const holder = this.claiming.get(claim) ?? [...this.leases].find(([k, r]) => k !== key && r.active && this.netnsIds.get(r) && interfaceId(this.netnsIds.get(r) as PodNetns, r.params.ifName) === claim)?.[0];
-      if (holder !== undefined && holder !== key) {
+      const holder = this.holderOf(claim, key);
+      if (holder !== undefined) {
         throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `${p.ifName} in ${p.netns} already has a lease, for attachment ${holder}`);
       }
       this.claiming.set(claim, key);
@@ -347,6 +347,17 @@ export class Registry {
     const ns = this.netnsIds.get(r);
     if (this.leases.get(key) !== r || ns === undefined) return;
     await this.deps.store?.save(key, recordOf(r, ns.inode, this.deps.now()));
+  }
+
+  /** The other attachment holding (or being added on) this interface of this namespace, if any. */
+  private holderOf(claim: string, key: string): string | undefined {
+    const adding = this.claiming.get(claim);
+    if (adding !== undefined && adding !== key) return adding;
+    for (const [k, r] of this.leases) {
+      const ns = this.netnsIds.get(r);
+      if (k !== key && r.active && ns && interfaceId(ns, r.params.ifName) === claim) return k;
+    }
+    return undefined;
   }
 
   /** CNI_NETNS checked before anything is entered or changed (daemon/pod-netns.ts), or CNI error 4 saying why. */
