@@ -254,8 +254,12 @@ export class LeaseRunner {
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
     // Without one (ENOSPC, EIO) ADD fails and the lease is given back, so no address lives on unrecorded.
     if (persist && !(await this.persistNow())) {
-      this.rejectWaiters(new CniError(CniCode.IO_FAILURE, `the lease record could not be written (${this.recordError}); the lease was released`));
-      void this.release();
+      // Released before ADD hears of it: once the error is out, no lease of this ADD is left anywhere.
+      const err = new CniError(CniCode.IO_FAILURE, `the lease record could not be written (${this.recordError}); the lease was released`);
+      await this.process({ type: 'release' });
+      this.rejectWaiters(err);
+      this.stop('the lease record could not be written');
+      return;
     }
     // The pod side vanished under a held lease: its address is free for reuse, so the host releases it if it can.
     if (input.type === 'linkGone' && this.deps.sendFromHost) {
