@@ -2,9 +2,9 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 
 /** Runs a command; resolves with stdout, rejects with an Error carrying the command line and stderr. */
-export function run(cmd: string, args: string[], input?: string): Promise<string> {
+export function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { maxBuffer: 64 << 20, env: env ?? process.env }, (err, stdout, stderr) => {
       if (err) {
         const why = stderr.trim() || err.message;
         reject(new Error(`${cmd} ${args.join(' ')}: ${why}`));

@@ -64,12 +64,7 @@ export async function unmountUnder(dir: string): Promise<void> {
 
 /** Runs `cmd` in the topology's node netns, in this process's mount namespace. */
 export function nsExec(topo: Topology, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return runEnv('nsenter', [`--net=/run/netns/${topo.nodeNs}`, cmd, ...args], env);
-}
-
-function runEnv(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  if (!env) return run(cmd, args);
-  return run('env', [...Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`), cmd, ...args]);
+  return run('nsenter', [`--net=/run/netns/${topo.nodeNs}`, cmd, ...args], undefined, env);
 }
 
 export interface Podman {
@@ -137,6 +132,12 @@ additionalimagestores = [${(opts.additionalImageStores ?? []).map(q).join(', ')}
     addNetwork: (conflist) => fs.writeFileSync(path.join(netDir, `${conflist.name}.conflist`), JSON.stringify(conflist)),
     destroy: async () => {
       await podman.run(['rm', '--all', '--force', '--time', '0']).catch(() => undefined);
+      // conmon runs `podman container cleanup` when a container exits, which opens the store again (and mounts it):
+      // wait for every process of this instance to be gone before unmounting.
+      const mine = () => pidsWhoseArgv((argv) => argv.some((a) => a.includes(dir)));
+      await waitFor(`podman processes of ${dir} to exit`, () => mine().length === 0, 15_000, 100).catch(() => {
+        for (const pid of mine()) signalPid(pid, 'SIGKILL');
+      });
       await unmountUnder(dir);
     },
   };
@@ -234,7 +235,8 @@ exec nsenter --net="/run/netns/$NODE_NS" "$@"`;
       const containers = await c.ctr(['container', 'ls', '-q']).catch(() => '');
       for (const id of containers.split('\n').filter(Boolean)) await c.ctr(['container', 'rm', id]).catch(() => undefined);
       // A shim whose task could not be deleted outlives containerd: find it by its -address, kill it by PID.
-      for (const pid of shimPids(socket)) signalPid(pid, 'SIGKILL');
+      const shims = pidsWhoseArgv((argv) => argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv.includes(socket));
+      for (const pid of shims) signalPid(pid, 'SIGKILL');
       if (child.exitCode === null && child.pid !== undefined) {
         signalPid(child.pid, 'SIGTERM');
         await waitFor('containerd to exit', () => child.exitCode !== null || child.signalCode !== null, 10_000).catch(() => {
@@ -247,13 +249,13 @@ exec nsenter --net="/run/netns/$NODE_NS" "$@"`;
   return c;
 }
 
-function shimPids(socket: string): number[] {
+/** PIDs of the processes whose argv satisfies `match`. */
+function pidsWhoseArgv(match: (argv: string[]) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('containerd-shim-runc-v2') && argv.includes(socket)) pids.push(Number(entry));
+      if (match(fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'))) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
