@@ -80,10 +80,17 @@ export function parseInstallArgs(args: string[]): InstallOptions | Error {
   return o;
 }
 
+/**
+ * Node flags for the daemon process. A young generation capped at 1 MiB semi-spaces: V8 otherwise grows it to 16 MiB
+ * semi-spaces during bursts of ADD/DEL and keeps it committed (npm run bench, 1000 leases: 100 MiB RSS, 58 private,
+ * without; 74 MiB, 32 private, with).
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
 /** How systemd starts this installation's daemon: Node and the entry script by absolute path (systemd quoting). */
 export function daemonCommand(origin: Origin): string {
   const q = (s: string) => (/^[A-Za-z0-9_./+-]+$/.test(s) ? s : `"${s.replace(/(["\\$%])/g, '\\$1')}"`);
-  return `${q(origin.nodePath)} ${q(origin.entryScript)}`;
+  return [q(origin.nodePath), ...DAEMON_NODE_FLAGS, q(origin.entryScript)].join(' ');
 }
 
 /** The shipped unit with ExecStart's executable replaced by the command that runs this installation. */

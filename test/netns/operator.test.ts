@@ -38,10 +38,10 @@ describe('operator experience', () => {
     const logFile = path.join(dir, 'daemon.log');
     // The daemon as the installed unit starts it (minimal environment: no PATH).
     const unit = fs.readFileSync(path.join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8');
-    const execStart = /^ExecStart=(\S+) (\S+) daemon /m.exec(unit);
+    const execStart = /^ExecStart=(\S+) ((?:--\S+ )*)(\S+) daemon /m.exec(unit);
     assert.ok(execStart);
-    const [, node, entry] = execStart as unknown as [string, string, string];
-    const child = topo.spawn(topo.nodeNs, node, [entry, 'daemon', '--socket-path', socketPath, '--state-dir', path.join(dir, 'state'), '--metrics-address', `127.0.0.1:${METRICS_PORT}`], { env: {}, logFile });
+    const [, node, flags, entry] = execStart as unknown as [string, string, string, string];
+    const child = topo.spawn(topo.nodeNs, node, [...flags.split(' ').filter(Boolean), entry, 'daemon', '--socket-path', socketPath, '--state-dir', path.join(dir, 'state'), '--metrics-address', `127.0.0.1:${METRICS_PORT}`], { env: {}, logFile });
     await waitFor('the daemon socket', () => {
       if (child.exitCode !== null) throw new Error(fs.readFileSync(logFile, 'utf8'));
       return fs.existsSync(socketPath);

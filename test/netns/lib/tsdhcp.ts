@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { call } from '../../../client/rpc-client';
 import type { MethodName, Methods } from '../../../common/rpc';
+import { DAEMON_NODE_FLAGS } from '../../../client/install';
 import { installedPlugin } from '../../helpers/native-plugin';
 import { runCni, type CniOutcome, type CniRunOptions } from './cni';
 import { exited, waitFor } from './proc';
@@ -39,7 +40,7 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
   const stateDir = opts.stateDir ?? path.join(dir, 'state');
   const logFile = path.join(dir, 'daemon.log');
   // Renewal tests use leases of a few seconds from Kea and dhcpd: below the daemon's default minimum (60 s).
-  const args = [TS_DHCP_BIN, 'daemon', '--socket-path', socketPath, '--state-dir', stateDir, '--log-level', 'debug', '--min-lease-time', '1s', ...(opts.args ?? [])];
+  const args = [...DAEMON_NODE_FLAGS, TS_DHCP_BIN, 'daemon', '--socket-path', socketPath, '--state-dir', stateDir, '--log-level', 'debug', '--min-lease-time', '1s', ...(opts.args ?? [])];
   const child = topo.spawn(topo.nodeNs, process.execPath, args, { logFile });
   await waitFor(`ts-dhcp daemon socket ${socketPath}`, () => {
     if (child.exitCode !== null) throw new Error(`ts-dhcp daemon exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8')}`);
