@@ -1,5 +1,6 @@
-/* See spool.h. Written so that a reader never sees half a record: an exclusive temp file (O_EXCL|O_NOFOLLOW, so a
- * planted symlink is refused), fsync, rename over the record, fsync of the directory. */
+/* See spool.h. Written so that a reader never sees half a record: an exclusive temp file of a fresh random name
+ * (O_EXCL|O_NOFOLLOW, so a planted file or symlink is refused), fsync, rename over the record, fsync of the
+ * directory. */
 #include "spool.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,7 +75,16 @@ int spool_release(const char *state_dir, const char *container_id, const char *n
   char hex[33];
   for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
   snprintf(file, sizeof file, "%s/%s.json", dir, hex);
-  if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", file, (long)getpid()) >= (int)sizeof tmp) FAIL("%s: path too long", dir);
+  /* The daemon's housekeeping removes ".<name>.<pid>.<random>.tmp" files a killed writer left (common/spool.ts). */
+  unsigned char rnd[6] = {0};
+  if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    memcpy(rnd, &t.tv_nsec, sizeof rnd < sizeof t.tv_nsec ? sizeof rnd : sizeof t.tv_nsec);
+  }
+  if (snprintf(tmp, sizeof tmp, "%s/.%s.json.%ld.%02x%02x%02x%02x%02x%02x.tmp", dir, hex, (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3],
+               rnd[4], rnd[5]) >= (int)sizeof tmp)
+    FAIL("%s: path too long", dir);
 
   struct timespec now;
   struct tm tm;
@@ -99,11 +110,6 @@ int spool_release(const char *state_dir, const char *container_id, const char *n
 
   int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   int fd = open(tmp, flags, 0600);
-  if (fd < 0 && errno == EEXIST) {
-    /* Left by an earlier process with our PID that died mid-write: ours to replace. */
-    unlink(tmp);
-    fd = open(tmp, flags, 0600);
-  }
   if (fd < 0) {
     int e = errno;
     free(record);
