@@ -25,12 +25,13 @@ export async function drainSpool(stateDir: string, del: (a: Attachment) => Promi
 /** A plugin killed between creating its temp file and the rename leaves the temp file: gone after this long. */
 const STALE_TEMP_MS = 60_000;
 
-/** Deletes spool temp files (".<name>.<pid>.<random>.tmp") older than STALE_TEMP_MS; returns how many went. */
+/** Deletes spool temp files (any "*.tmp": the TS writer's ".<name>.<pid>.<random>.tmp", the native plugin's
+ *  "<name>.<pid>.tmp") older than STALE_TEMP_MS; returns how many went. */
 export async function removeStaleSpoolTemps(stateDir: string, nowMs: number): Promise<number> {
   const dir = spoolDir(stateDir);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   let n = 0;
-  for (const name of names.filter((x) => x.startsWith('.') && x.endsWith('.tmp'))) {
+  for (const name of names.filter((x) => x.endsWith('.tmp'))) {
     const file = path.join(dir, name);
     const st = await fs.lstat(file).catch(() => undefined);
     if (!st || nowMs - st.mtimeMs < STALE_TEMP_MS) continue;

@@ -38,11 +38,11 @@ test('temp files a killed plugin left in the spool go after a minute; fresh ones
   t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
   const record = await writeSpool(stateDir, { containerId: 'a', network: 'lan', ifName: 'eth1' });
   const old = path.join(spoolDir(stateDir), `.${path.basename(record)}.1.aa.tmp`);
+  const oldNative = path.join(spoolDir(stateDir), `${path.basename(record)}.3.tmp`); // the native plugin's naming
   const fresh = path.join(spoolDir(stateDir), `.${path.basename(record)}.2.bb.tmp`);
-  fs.writeFileSync(old, '{');
-  fs.writeFileSync(fresh, '{');
+  for (const f of [old, oldNative, fresh]) fs.writeFileSync(f, '{');
   const twoMinutesAgo = new Date(Date.now() - 120_000);
-  fs.utimesSync(old, twoMinutesAgo, twoMinutesAgo);
-  assert.equal(await removeStaleSpoolTemps(stateDir, Date.now()), 1);
+  for (const f of [old, oldNative]) fs.utimesSync(f, twoMinutesAgo, twoMinutesAgo);
+  assert.equal(await removeStaleSpoolTemps(stateDir, Date.now()), 2);
   assert.deepEqual(fs.readdirSync(spoolDir(stateDir)).sort(), [path.basename(fresh), path.basename(record)].sort());
 });
