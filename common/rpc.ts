@@ -44,10 +44,19 @@ export interface AddParams extends Attachment {
    *  address is bound again the daemon builds the result's routes the same way (daemon/cni/result.ts podRoutes) and
    *  adds them back. Absent: the defaults (the server's routes, metric 0). */
   routing?: RouteConfig;
+  /** What a lease change does to the pod's interface (IPAM onChange). Absent: "readdress". */
+  onChange?: OnChange;
+  /** IPAM applyMtu: set the lease's MTU (option 26) on the pod's interface, never above the MTU it had at ADD. */
+  applyMtu?: boolean;
   /** What the config layer ignored (unknown keys, `provide` entries left out), one sentence each; the daemon logs
    *  them once, when it creates the attachment, and does not keep them. */
   warnings?: string[];
 }
+
+/** readdress: a new address replaces the old one in place, an expired lease's address is removed with the link up
+ *  (daemon/readdress.ts); hold-link-down: the reference plugin's way, the link is held down (daemon/link-hold.ts). */
+export const ON_CHANGE = ['readdress', 'hold-link-down'] as const;
+export type OnChange = (typeof ON_CHANGE)[number];
 
 export interface RouteConfig {
   priority?: number;

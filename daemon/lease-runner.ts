@@ -1,7 +1,7 @@
 // Drives one attachment's pure lease core: feeds it packets and timeouts in order, carries out its actions
 // (send, emit, persist), keeps the one timer of the lease armed at the core's next deadline, and holds a socket
 // only while a transaction needs one (an open socket pins the pod netns).
-import { AddParams, LeaseFacts, PodRoute, Transition } from '../common/rpc';
+import { AddParams, LeaseFacts, Transition } from '../common/rpc';
 import { ArpPacket, decodeArp, encodeArp } from './dhcp/arp';
 import { ZERO_IP } from './dhcp/bytes';
 import { encode } from './dhcp/codec';
@@ -9,11 +9,14 @@ import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline
 import { Rng } from './dhcp/rng';
 import { DEFAULT_MIN_LEASE_TIME_S, decodeReply } from './dhcp/sanitise';
 import { DhcpMessage, MessageType } from './dhcp/types';
+import { BROADCAST_IP } from './dhcp/bytes';
 import { CniCode, CniError } from './cni/errors';
 import { leaseFacts } from './facts';
 import { HostSend, releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';
 import type { Logger } from './log';
+import { LinkPolicy, PodLink } from './pod-link';
+import { PodAddressAction, Readdress } from './readdress';
 import { ArpChannel, Channel, ChannelFactory, Received } from './transport/channel';
 
 export interface RunnerDeps {
@@ -27,12 +30,9 @@ export interface RunnerDeps {
   persist?(runner: LeaseRunner): Promise<void>;
   /** Counts events (daemon/metrics.ts) when metrics are on. */
   metrics?: RunnerMetrics;
-  /** Sets the pod interface administratively up or down (the expiry policy, daemon/link-hold.ts); absent: the
-   *  policy is off. */
-  setLinkUp?(up: boolean): Promise<void>;
-  /** Adds one route through the pod interface (daemon/transport/netns.ts routeAdd): the link policy restores the
-   *  result's routes with it. */
-  addRoute?(route: PodRoute): Promise<void>;
+  /** The pod interface, for the link policy that follows lease changes (params.onChange: daemon/readdress.ts or
+   *  daemon/link-hold.ts); absent: the interface is left alone. */
+  podLink?: PodLink;
   /** Give up a background acquisition after this long (daemon -resendtimeout); 0 or absent: never. */
   resendTimeoutMs?: number;
   /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
@@ -49,6 +49,8 @@ export interface RunnerMetrics {
   event(event: LeaseEvent, transactionMs?: number): void;
   /** A lease record could not be written. */
   recordWriteFailed?(): void;
+  /** The pod's interface re-addressed in place (daemon/readdress.ts). */
+  podAddress?(action: PodAddressAction): void;
 }
 
 /** A record that could not be written is tried again after this long, doubling up to the cap. */
@@ -96,6 +98,8 @@ export class LeaseRunner {
   private channel?: { key: string; ch: Channel };
   /** The ARP socket of PROBING, for the probed address. */
   private arp?: { address: string; ch: ArpChannel };
+  /** Beside the RENEWING channel: hears the broadcast NAK (see reconcileChannel). */
+  private broadcastRx?: Channel;
   private waiters = new Set<Waiter>();
   private stopped = false;
   /** Whether a record of this lease is on disk (a restored lease starts with one): until then, a failed write
@@ -108,17 +112,26 @@ export class LeaseRunner {
   /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
   readonly ignored: Record<string, number> = {};
   private acquiringSinceMs?: number;
-  /** The expiry link policy; absent when deps.setLinkUp is. */
-  private readonly link?: LinkHold;
+  /** What lease changes do to the pod's interface; absent when deps.podLink is. */
+  private readonly link?: LinkPolicy;
 
   constructor(
     readonly params: AddParams,
     readonly cfg: ClientConfig,
     private readonly deps: RunnerDeps,
   ) {
-    if (deps.setLinkUp) {
+    const podLink = deps.podLink;
+    if (podLink && params.onChange !== 'hold-link-down') {
+      this.link = new Readdress({
+        link: podLink,
+        log: deps.log,
+        routing: () => this.params.routing ?? {},
+        count: (action) => deps.metrics?.podAddress?.(action),
+        ioError: (err) => this.noteIoError(err),
+      });
+    } else if (podLink) {
       this.link = new LinkHold(
-        { setLinkUp: deps.setLinkUp, addRoute: deps.addRoute, log: deps.log },
+        { setLinkUp: (up) => podLink.setUp(up), addRoute: (route) => podLink.addRoute(route), log: deps.log },
         {
           closeChannel: () => this.closeChannel(),
           reopenChannel: () => this.reconcileChannel(),
@@ -158,13 +171,17 @@ export class LeaseRunner {
   }
 
   /** Continues a stored lease after a daemon restart: INIT or INIT-REBOOT is started, a held state gets a timeout
-   *  (the caller moves T1 to now for an immediate RENEW). */
-  resume(state: LeaseState, ack: DhcpMessage | undefined): void {
+   *  (the caller moves T1 to now for an immediate RENEW). `expired`: the stored lease is, so the link policy takes
+   *  its address off the pod's interface first. */
+  resume(state: LeaseState, ack: DhcpMessage | undefined, expired = false): void {
     this.state = state;
     if (ack) {
       this.ack = ack;
       this.facts = leaseFacts(ack);
     }
+    const link = this.link;
+    const facts = this.facts;
+    if (link) this.chain = this.chain.then(() => link.resumed(facts, expired));
     this.enqueue(state.state === 'INIT-REBOOT' || state.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
   }
 
@@ -240,6 +257,7 @@ export class LeaseRunner {
     if (before.state !== state.state && this.txStartMs === undefined && state.state !== 'BOUND') this.txStartMs = this.deps.now();
     await this.reconcileChannel();
     const events: LeaseEvent[] = [];
+    const linkChanges: string[] = [];
     let persist = false;
     for (const action of actions) {
       if (action.type === 'send') await this.send(action.msg, action.via, action.srcIp, action.dstIp);
@@ -248,7 +266,8 @@ export class LeaseRunner {
       else if (action.type === 'emit') {
         events.push(action.event);
         this.onEvent(action.event);
-        await this.link?.onEvent(action.event);
+        const change = await this.link?.onEvent(action.event);
+        if (change) linkChanges.push(change);
       }
     }
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
@@ -267,7 +286,7 @@ export class LeaseRunner {
       this.deps.log.info({ hostRelease }, 'link or netns gone: lease dropped');
     }
     if (this.bound && !this.stopped) this.resolveWaiters();
-    if (before.state !== state.state) this.recordTransition(before.state, state.state, input, events);
+    if (before.state !== state.state) this.recordTransition(before.state, state.state, input, events, linkChanges);
     if (!ACQUIRING_STATES.has(state.state)) this.acquiringSinceMs = undefined;
     else this.acquiringSinceMs ??= this.deps.now();
     this.arm();
@@ -310,8 +329,9 @@ export class LeaseRunner {
     this.waiters.clear();
   }
 
-  private recordTransition(from: string, to: string, input: Input, events: LeaseEvent[]): void {
-    this.transitions.push({ at: new Date().toISOString(), from, to, why: transitionWhy(from, input, events) });
+  private recordTransition(from: string, to: string, input: Input, events: LeaseEvent[], linkChanges: string[]): void {
+    const why = [transitionWhy(from, input, events), ...linkChanges].join('; ');
+    this.transitions.push({ at: new Date().toISOString(), from, to, why });
     if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
   }
 
@@ -423,6 +443,12 @@ export class LeaseRunner {
     // stop() came while opening: nothing may keep the netns alive.
     if (ch && this.stopped) ch.close();
     else if (ch) this.channel = { key, ch };
+    // RENEWING unicasts from ciaddr, but a server NAKs by broadcast (RFC 2131 §4.1: giaddr 0, NAK to 0xffffffff),
+    // which a socket bound to ciaddr never sees; a second one bound to the broadcast address hears it.
+    if (ch && !this.stopped && this.state.state === 'RENEWING') {
+      this.broadcastRx = await this.open('udp', BROADCAST_IP, this.onReceive);
+      if (this.stopped || this.channel?.ch !== ch) this.closeBroadcastRx();
+    }
   }
 
   private async open(via: 'packet' | 'udp', srcIp: string, onReceive: (r: Received) => void): Promise<Channel | undefined> {
@@ -441,7 +467,7 @@ export class LeaseRunner {
   private async send(msg: Parameters<typeof encode>[0], via: 'packet' | 'udp', srcIp: string, dstIp: string): Promise<void> {
     const name = SEND_NAMES[msg.options.get(53)?.[0] ?? 0] ?? 'message';
     this.sentCounts.set(name, (this.sentCounts.get(name) ?? 0) + 1);
-    if (this.link?.heldDown && via === 'packet') await this.link.openReplyWindow();
+    if (via === 'packet') await this.link?.beforeBroadcast();
     const payload = encode(msg);
     if ((await this.sendOn(via, payload, srcIp, dstIp, name, msg.xid)) || name !== 'RELEASE') return;
     // UDP from ciaddr has no route when the address was never configured on the interface (plugin killed mid-ADD,
@@ -487,11 +513,9 @@ export class LeaseRunner {
   /** A probe on PROBING's socket; an announcement on a socket of its own, closed at once. */
   private async sendArp(packet: ArpPacket): Promise<void> {
     const what = packet.senderIp === ZERO_IP ? 'probe' : 'announcement';
-    if (this.link?.heldDown) {
-      // An address the pod's link does not carry is not announced; a probe needs the link up to hear answers.
-      if (what === 'announcement') return;
-      await this.link.openReplyWindow();
-    }
+    // An address the pod's link does not carry is not announced; a probe needs the link up to hear answers.
+    if (this.link?.heldDown && what === 'announcement') return;
+    await this.link?.beforeBroadcast();
     const address = packet.targetIp;
     const ch = this.arp?.address === address ? this.arp.ch : await this.openArp(address, () => {});
     if (!ch) return;
@@ -512,12 +536,18 @@ export class LeaseRunner {
     if (err.code === 'ENOENT' || err.code === 'ENODEV' || err.code === 'ENOTNS') this.enqueue({ type: 'linkGone' });
   }
 
+  private closeBroadcastRx(): void {
+    this.broadcastRx?.close();
+    this.broadcastRx = undefined;
+  }
+
   private closeChannel(): void {
     this.closeDhcpChannel();
     this.closeArp();
   }
 
   private closeDhcpChannel(): void {
+    this.closeBroadcastRx();
     this.channel?.ch.close();
     this.channel = undefined;
   }

@@ -1,10 +1,12 @@
-// The expiry link policy of one lease: holds the pod link down while the lease is expired or the server has bound
-// another address, opens it for each broadcast's reply window, and brings it (and its routes) back when the
-// configured address is bound again. The lease runner owns one and feeds it the core's events.
+// The hold-link-down policy of one lease (IPAM onChange "hold-link-down", the reference plugin's behaviour): holds
+// the pod link down while the lease is expired or the server has bound another address, opens it for each
+// broadcast's reply window, and brings it (and its routes) back when the configured address is bound again. The
+// lease runner owns one and feeds it the core's events.
 import { LeaseFacts, PodRoute, RouteConfig } from '../common/rpc';
 import { podRoutes } from './cni/result';
 import { LeaseEvent } from './dhcp/lease';
 import type { Logger } from './log';
+import { LinkPolicy, isAck } from './pod-link';
 
 export interface LinkDeps {
   /** Sets the pod interface administratively up or down. */
@@ -42,7 +44,7 @@ const REPLY_WINDOW_MS = 4000;
  * address is bound again the link stays up; a different address keeps it down and sets changedTo (the pod's
  * configuration is stale; CHECK reports it).
  */
-export class LinkHold {
+export class LinkHold implements LinkPolicy {
   /** The address of the first ACK: the one the CNI plugin configured on the interface. */
   configuredAddress?: string;
   /** Set while the server has bound an address other than configuredAddress: CHECK and the lease view show it. */
@@ -56,29 +58,37 @@ export class LinkHold {
     private readonly runner: LinkRunner,
   ) {}
 
-  async onEvent(event: LeaseEvent): Promise<void> {
+  async onEvent(event: LeaseEvent): Promise<string | undefined> {
     if (event.kind === 'expired') {
       await this.holdDown();
-      return;
+      return 'link held down';
     }
-    if (event.kind !== 'bound' && event.kind !== 'renewed' && event.kind !== 'rebound' && event.kind !== 'changed') return;
+    if (!isAck(event)) return undefined;
     const address = event.ack.yiaddr;
     this.configuredAddress ??= address;
     if (address === this.configuredAddress) {
       this.changedTo = undefined;
       clearTimeout(this.downTimer);
-      if (this.heldDown) {
-        this.heldDown = false;
-        await this.setLink(true);
-        await this.restoreRoutes();
-        this.deps.log.info({ address }, 'same address bound again: link up');
-      }
-      return;
+      if (!this.heldDown) return undefined;
+      this.heldDown = false;
+      await this.setLink(true);
+      await this.restoreRoutes();
+      this.deps.log.info({ address }, 'same address bound again: link up');
+      return 'link up';
     }
     this.changedTo = address;
     this.deps.log.warn({ configured: this.configuredAddress, bound: address }, 'server bound a different address; link held down');
     await this.holdDown();
+    return `link held down: the interface has ${this.configuredAddress}`;
   }
+
+  /** Held down, a broadcast opens the link for one reply window. */
+  async beforeBroadcast(): Promise<void> {
+    if (this.heldDown) await this.openReplyWindow();
+  }
+
+  /** Nothing to learn: the first ACK after a restart sets configuredAddress, as before. */
+  async resumed(): Promise<void> {}
 
   /** Before a broadcast while the link is held down: up for one reply window. */
   async openReplyWindow(): Promise<void> {

@@ -41,6 +41,7 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
   const conflicts = counter('ts_dhcp_conflicts_total', 'ACKed addresses found in use by an ARP probe (RFC 5227) and declined.');
   const corrupt = counter('ts_dhcp_corrupt_records_total', 'Lease records set aside as *.corrupt (event="set_aside") and *.corrupt files deleted after 7 days (event="expired").', ['event']);
   const writeFailures = counter('ts_dhcp_record_write_failures_total', 'Lease record writes that failed (ENOSPC, EIO...); each is retried with backoff.');
+  const podAddress = counter('ts_dhcp_pod_address_changes_total', 'Pod interfaces re-addressed in place: replaced (another address), removed (lease expired), restored (a lease came back).', ['action']);
   const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', ['method', 'outcome']);
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
@@ -87,6 +88,9 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
           return conflicts.inc();
         default:
       }
+    },
+    podAddress(action) {
+      podAddress.inc({ action });
     },
     rpc(method, outcome, cniCode) {
       rpcRequests.inc({ method, outcome });

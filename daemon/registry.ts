@@ -10,7 +10,7 @@ import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
-import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, netnsError, routeAdd } from './transport/netns';
+import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, netnsError, podLink } from './transport/netns';
 import { PodNetns, RefusedNetns, checkPodNetns } from './pod-netns';
 import { clientIdFor } from './client-id';
 import { LeaseRecord, LeaseStore, LoadedRecord } from './store';
@@ -280,7 +280,7 @@ export class Registry {
     log.info({ attachment: key, state: state.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
     setTimeout(() => {
       void this.serial(key, async () => {
-        if (this.leases.get(key) === runner) runner.resume(state, ack);
+        if (this.leases.get(key) === runner) runner.resume(state, ack, !unexpired);
       });
     }, delayMs).unref();
   }
@@ -414,14 +414,7 @@ export class Registry {
       netnsPath,
       metrics: this.deps.metrics,
       checkNetns: same,
-      setLinkUp: async (up) => {
-        await same();
-        await linkSetUp(netnsPath, p.ifName, up);
-      },
-      addRoute: async (route) => {
-        await same();
-        await routeAdd(netnsPath, p.ifName, route);
-      },
+      podLink: podLink(netnsPath, p.ifName, same),
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
       sendFromHost: this.deps.sendFromHost,
       minLeaseTimeS: this.minLeaseTimeS,

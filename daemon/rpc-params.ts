@@ -1,5 +1,5 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
-import { AddParams, Attachment, CheckParams, CniInvocation, GcParams, MAX_CONFIG_WARNINGS, RouteConfig } from '../common/rpc';
+import { AddParams, Attachment, CheckParams, CniInvocation, GcParams, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from '../common/rpc';
 import { CniCode, CniError } from './cni/errors';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 import { CONFLICT_DETECTION } from './dhcp/probe';
@@ -119,6 +119,14 @@ export function addParams(params: unknown): AddParams {
   }
   if (o.routing !== undefined) p.routing = routing(o.routing);
   if (o.warnings !== undefined) p.warnings = warnings(o.warnings);
+  if (o.onChange !== undefined) {
+    if (!ON_CHANGE.includes(o.onChange as OnChange)) fail('onChange', `must be one of ${ON_CHANGE.join(', ')}`);
+    p.onChange = o.onChange as OnChange;
+  }
+  if (o.applyMtu !== undefined) {
+    if (typeof o.applyMtu !== 'boolean') fail('applyMtu', 'must be a boolean');
+    p.applyMtu = o.applyMtu;
+  }
   return p;
 }
 

@@ -5,7 +5,7 @@
 // daemon logs once when it creates the attachment. `ipam.strict: true` makes each of those an error instead.
 import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
-import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR, MAX_CONFIG_WARNINGS } from '../../common/rpc';
+import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange } from '../../common/rpc';
 import { CLIENT_OWNED_OPTIONS } from '../dhcp/messages';
 import { CONFLICT_DETECTION, ConflictDetection } from '../dhcp/probe';
 import { CniCode, CniError } from './errors';
@@ -47,6 +47,8 @@ export interface IpamConf {
   announce?: boolean;
   /** ipam.strict: what the reference plugin would ignore is an error instead of a warning. */
   strict: boolean;
+  onChange?: OnChange;
+  applyMtu?: boolean;
 }
 
 /** IPAM key clientId: "legacy" | "pod" | "duid", or {"value": text} / {"fromArg": CNI_ARGS key}. */
@@ -193,7 +195,7 @@ export function parseGcConf(stdin: Buffer | string): GcConf {
   return { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), validAttachments };
 }
 
-const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId', 'strict', 'conflictDetection', 'announce'] as const;
+const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId', 'strict', 'conflictDetection', 'announce', 'onChange', 'applyMtu'] as const;
 
 function parseIpam(o: Obj, lenient: Leniency): IpamConf {
   if (o.strict !== undefined && typeof o.strict !== 'boolean') throw invalid('ipam.strict', `must be true or false, not ${JSON.stringify(o.strict)}`);
@@ -232,6 +234,14 @@ function parseIpam(o: Obj, lenient: Leniency): IpamConf {
   if (o.announce !== undefined) {
     if (typeof o.announce !== 'boolean') throw invalid('ipam.announce', `must be true or false, not ${JSON.stringify(o.announce)}`);
     ipam.announce = o.announce;
+  }
+  if (o.onChange !== undefined) {
+    if (!ON_CHANGE.includes(o.onChange as OnChange)) throw invalid('ipam.onChange', `must be ${ON_CHANGE.map((v) => JSON.stringify(v)).join(' or ')}, not ${JSON.stringify(o.onChange)}`);
+    ipam.onChange = o.onChange as OnChange;
+  }
+  if (o.applyMtu !== undefined) {
+    if (typeof o.applyMtu !== 'boolean') throw invalid('ipam.applyMtu', `must be true or false, not ${JSON.stringify(o.applyMtu)}`);
+    ipam.applyMtu = o.applyMtu;
   }
   return ipam;
 }
@@ -473,6 +483,8 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.clientId !== undefined) params.clientId = resolveClientId(conf.ipam.clientId, args);
   if (conf.ipam.conflictDetection !== undefined) params.conflictDetection = conf.ipam.conflictDetection;
   if (conf.ipam.announce !== undefined) params.announce = conf.ipam.announce;
+  if (conf.ipam.onChange !== undefined) params.onChange = conf.ipam.onChange;
+  if (conf.ipam.applyMtu !== undefined) params.applyMtu = conf.ipam.applyMtu;
   // The daemon rebuilds the result's routes from these when it restores a link (common/rpc.ts AddParams.routing).
   params.routing = { priority: conf.ipam.priority, routes: conf.ipam.routes.map((r) => ({ ...r })), defaultRoute: conf.ipam.defaultRoute };
   return params;

@@ -4,6 +4,8 @@
 // for one transaction only.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { PodRoute } from '../../common/rpc';
+import type { PodLink } from '../pod-link';
 
 export interface LinkAddress {
   address: string;
@@ -69,6 +71,10 @@ interface NativeAddon {
   packetClose(handle: object): void;
   udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
   routeAdd(netnsPath: string, ifName: string, dst: string, prefixLength: number, gw: string | null, metric: number): Promise<void>;
+  routeDel(netnsPath: string, ifName: string, dst: string, prefixLength: number, gw: string | null, metric: number): Promise<void>;
+  addrAdd(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
+  addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
+  linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void>;
   peerCred(fd: number): PeerCred;
 }
 
@@ -105,6 +111,46 @@ export function linkSetUp(netnsPath: string, ifName: string, up: boolean): Promi
 export function routeAdd(netnsPath: string, ifName: string, route: { dst: string; gw?: string; metric?: number }): Promise<void> {
   const [dst, prefix] = route.dst.split('/');
   return native().routeAdd(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
+}
+
+/** Deletes the IPv4 route through ifName that routeAdd would add (any protocol and scope). Rejects with code 'ESRCH'
+ *  when there is none. */
+export function routeDel(netnsPath: string, ifName: string, route: { dst: string; gw?: string; metric?: number }): Promise<void> {
+  const [dst, prefix] = route.dst.split('/');
+  return native().routeDel(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
+}
+
+/** Adds an IPv4 address (with its subnet's broadcast address) to ifName; the kernel adds the prefix route. Rejects
+ *  with code 'EEXIST' when it is already there. */
+export function addrAdd(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void> {
+  return native().addrAdd(netnsPath, ifName, address, prefixLength);
+}
+
+/** Removes an IPv4 address from ifName; the kernel drops the routes that depended on it. Rejects with code
+ *  'EADDRNOTAVAIL' when it is not there. */
+export function addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void> {
+  return native().addrDel(netnsPath, ifName, address, prefixLength);
+}
+
+export function linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void> {
+  return native().linkSetMtu(netnsPath, ifName, mtu);
+}
+
+/** The pod interface's I/O for the link policies (daemon/pod-link.ts); `check` runs before each call (the registry's
+ *  "the path still names the ADD's namespace"). */
+export function podLink(netnsPath: string, ifName: string, check: () => Promise<void> = async () => {}): PodLink {
+  const checked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    await check();
+    return fn(...a);
+  };
+  return {
+    setUp: checked((up: boolean) => linkSetUp(netnsPath, ifName, up)),
+    addAddress: checked((address: string, prefixLength: number) => addrAdd(netnsPath, ifName, address, prefixLength)),
+    delAddress: checked((address: string, prefixLength: number) => addrDel(netnsPath, ifName, address, prefixLength)),
+    addRoute: checked((route: PodRoute) => routeAdd(netnsPath, ifName, route)),
+    delRoute: checked((route: PodRoute) => routeDel(netnsPath, ifName, route)),
+    addresses: checked(async () => (await linkInfo(netnsPath, ifName)).addresses),
+  };
 }
 
 /** AF_PACKET socket on the interface that receives what its filter accepts and sends to the Ethernet broadcast

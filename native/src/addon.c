@@ -100,8 +100,12 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
 
 /* ---- netns jobs: run on the libuv threadpool, settle a Promise on the JS thread ---- */
 
-enum job_kind { JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP, JOB_ROUTE_ADD, JOB_OPEN_ARP };
-static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp", "routeAdd", "openArp"};
+enum job_kind {
+  JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP, JOB_ROUTE_ADD, JOB_OPEN_ARP, JOB_ROUTE_DEL, JOB_ADDR_ADD,
+  JOB_ADDR_DEL, JOB_LINK_SET_MTU
+};
+static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp", "routeAdd", "openArp",
+                                        "routeDel", "addrAdd", "addrDel", "linkSetMtu"};
 
 struct job {
   enum job_kind kind;
@@ -112,6 +116,8 @@ struct job {
   int up;
   struct in_addr local;
   struct route_spec route;
+  struct link_addr addr; /* addrAdd, addrDel */
+  int mtu;
   struct op_error err;
   struct link_facts facts;
   int fd;
@@ -131,7 +137,11 @@ static int job_body(void *arg, struct op_error *e) {
     case JOB_LINK_SET_UP: return link_set_up(j->ifname, j->up, e);
     case JOB_OPEN_PACKET: return (j->fd = packet_open(j->ifname, &j->facts, e)) < 0 ? -1 : 0;
     case JOB_OPEN_UDP: return (j->fd = udp_open(j->ifname, j->local, e)) < 0 ? -1 : 0;
-    case JOB_ROUTE_ADD: return route_add(j->ifname, &j->route, e);
+    case JOB_ROUTE_ADD:
+    case JOB_ROUTE_DEL: return route_change(j->kind == JOB_ROUTE_ADD, j->ifname, &j->route, e);
+    case JOB_ADDR_ADD:
+    case JOB_ADDR_DEL: return addr_change(j->kind == JOB_ADDR_ADD, j->ifname, j->addr.address, j->addr.prefix_length, e);
+    case JOB_LINK_SET_MTU: return link_set_mtu(j->ifname, j->mtu, e);
     case JOB_OPEN_ARP: return (j->fd = arp_open(j->ifname, j->local, &j->facts, e)) < 0 ? -1 : 0;
   }
   return op_fail_with(e, "job", EINVAL);
@@ -206,7 +216,11 @@ static void job_complete(napi_env env, napi_status status, void *data) {
     switch (j->kind) {
       case JOB_LINK_INFO: result = link_info_value(env, &j->facts); break;
       case JOB_LINK_SET_UP:
-      case JOB_ROUTE_ADD: napi_get_undefined(env, &result); break;
+      case JOB_ROUTE_ADD:
+      case JOB_ROUTE_DEL:
+      case JOB_ADDR_ADD:
+      case JOB_ADDR_DEL:
+      case JOB_LINK_SET_MTU: napi_get_undefined(env, &result); break;
       case JOB_OPEN_PACKET:
       case JOB_OPEN_ARP:
         result = packet_handle_new(env, j);
@@ -325,8 +339,16 @@ static napi_value js_open_arp(napi_env env, napi_callback_info info) {
   return job_with_address(env, info, JOB_OPEN_ARP, "address");
 }
 
-/* routeAdd(netnsPath, ifName, dst, prefixLength, gw | null, metric): an IPv4 route through ifName in the netns. */
-static napi_value js_route_add(napi_env env, napi_callback_info info) {
+/* The job kind a function was registered with (napi_property_descriptor.data). */
+static enum job_kind job_kind_of(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  napi_get_cb_info(env, info, NULL, NULL, NULL, &data);
+  return (enum job_kind)(intptr_t)data;
+}
+
+/* routeAdd / routeDel(netnsPath, ifName, dst, prefixLength, gw | null, metric): an IPv4 route through ifName in the
+ * netns. */
+static napi_value js_route(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   int32_t prefix;
   uint32_t metric;
@@ -334,10 +356,10 @@ static napi_value js_route_add(napi_env env, napi_callback_info info) {
   if (get_args(env, info, 6, argv)) return NULL;
   if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || napi_get_value_uint32(env, argv[5], &metric) != napi_ok ||
       napi_typeof(env, argv[4], &gw_type) != napi_ok || (gw_type != napi_null && gw_type != napi_string)) {
-    napi_throw_type_error(env, NULL, "routeAdd(netnsPath, ifName, dst: string, prefixLength: number, gw: string | null, metric: number)");
+    napi_throw_type_error(env, NULL, "route(netnsPath, ifName, dst: string, prefixLength: number, gw: string | null, metric: number)");
     return NULL;
   }
-  struct job *j = job_new(env, JOB_ROUTE_ADD, argv[0], argv[1]);
+  struct job *j = job_new(env, job_kind_of(env, info), argv[0], argv[1]);
   if (!j) return NULL;
   char *dst = get_string(env, argv[2], "dst must be a string");
   char *gw = dst && gw_type == napi_string ? get_string(env, argv[4], "gw must be a string or null") : NULL;
@@ -360,6 +382,50 @@ static napi_value js_route_add(napi_env env, napi_callback_info info) {
   }
   free(gw);
   free(dst);
+  return job_start(env, j);
+}
+
+/* addrAdd / addrDel(netnsPath, ifName, address, prefixLength): an IPv4 address on ifName in the netns. */
+static napi_value js_addr(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t prefix;
+  if (get_args(env, info, 4, argv)) return NULL;
+  if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok) {
+    napi_throw_type_error(env, NULL, "addr(netnsPath, ifName, address: string, prefixLength: number)");
+    return NULL;
+  }
+  struct job *j = job_new(env, job_kind_of(env, info), argv[0], argv[1]);
+  if (!j) return NULL;
+  char *address = get_string(env, argv[2], "address must be a string");
+  if (!address) {
+    job_free(j);
+    return NULL;
+  }
+  j->addr.prefix_length = prefix;
+  if (j->err.errnum) {
+    /* the interface name was already refused */
+  } else if (inet_pton(AF_INET, address, &j->addr.address) != 1) {
+    j->err = (struct op_error){.errnum = EINVAL, .reason = "address is not an IPv4 address"};
+  } else if (prefix < 1 || prefix > 32) {
+    j->err = (struct op_error){.errnum = EINVAL, .reason = "prefixLength must be 1..32"};
+  }
+  free(address);
+  return job_start(env, j);
+}
+
+/* linkSetMtu(netnsPath, ifName, mtu). */
+static napi_value js_link_set_mtu(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t mtu;
+  if (get_args(env, info, 3, argv)) return NULL;
+  if (napi_get_value_int32(env, argv[2], &mtu) != napi_ok) {
+    napi_throw_type_error(env, NULL, "mtu must be a number");
+    return NULL;
+  }
+  struct job *j = job_new(env, JOB_LINK_SET_MTU, argv[0], argv[1]);
+  if (!j) return NULL;
+  j->mtu = mtu;
+  if (!j->err.errnum && (mtu < 68 || mtu > 65535)) j->err = (struct op_error){.errnum = EINVAL, .reason = "mtu must be 68..65535"};
   return job_start(env, j);
 }
 
@@ -657,7 +723,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"packetSend", NULL, js_packet_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetClose", NULL, js_packet_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"routeAdd", NULL, js_route_add, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"routeAdd", NULL, js_route, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ROUTE_ADD},
+      {"routeDel", NULL, js_route, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ROUTE_DEL},
+      {"addrAdd", NULL, js_addr, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ADDR_ADD},
+      {"addrDel", NULL, js_addr, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ADDR_DEL},
+      {"linkSetMtu", NULL, js_link_set_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -97,3 +97,14 @@ int link_set_up(const char *ifname, int up, struct op_error *e) {
   close(sock);
   return rc;
 }
+
+int link_set_mtu(const char *ifname, int mtu, struct op_error *e) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return op_fail(e, "socket");
+  struct ifreq ifr;
+  ifreq_for(&ifr, ifname);
+  ifr.ifr_mtu = mtu;
+  int rc = ioctl(sock, SIOCSIFMTU, &ifr) < 0 ? op_fail(e, "ioctl(SIOCSIFMTU)") : 0;
+  close(sock);
+  return rc;
+}

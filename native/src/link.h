@@ -28,5 +28,7 @@ int link_query(int sock, const char *ifname, struct link_facts *f, struct op_err
 /* link_query plus the interface's IPv4 addresses (getifaddrs), in the current netns. */
 int link_info(const char *ifname, struct link_facts *f, struct op_error *e);
 int link_set_up(const char *ifname, int up, struct op_error *e);
+/* Sets the MTU of `ifname` (SIOCSIFMTU). */
+int link_set_mtu(const char *ifname, int mtu, struct op_error *e);
 
 #endif

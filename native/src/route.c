@@ -1,6 +1,7 @@
 #include "route.h"
 
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -8,13 +9,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct route_req {
+struct nl_req {
   struct nlmsghdr n;
-  struct rtmsg r;
+  union {
+    struct rtmsg r;
+    struct ifaddrmsg a;
+  } body;
   char attrs[64];
 };
 
-static void add_attr(struct route_req *q, unsigned short type, const void *data, size_t len) {
+static void add_attr(struct nl_req *q, unsigned short type, const void *data, size_t len) {
   struct rtattr *a = (struct rtattr *)((char *)q + NLMSG_ALIGN(q->n.nlmsg_len));
   a->rta_type = type;
   a->rta_len = RTA_LENGTH(len);
@@ -23,7 +27,7 @@ static void add_attr(struct route_req *q, unsigned short type, const void *data,
 }
 
 /* Sends the request and reads the kernel's acknowledgement: 0, or -1 with `e` carrying the kernel's errno. */
-static int talk(int sock, struct route_req *q, struct op_error *e) {
+static int talk(int sock, struct nl_req *q, const char *what, struct op_error *e) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(sock, q, q->n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return op_fail(e, "sendto");
   char buf[1024];
@@ -37,35 +41,65 @@ static int talk(int sock, struct route_req *q, struct op_error *e) {
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != q->n.nlmsg_seq || h->nlmsg_type != NLMSG_ERROR) continue;
       int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-      return err == 0 ? 0 : op_fail_with(e, "RTM_NEWROUTE", -err);
+      return err == 0 ? 0 : op_fail_with(e, what, -err);
     }
   }
 }
 
-int route_add(const char *ifname, const struct route_spec *r, struct op_error *e) {
+/* One request on a socket of its own. */
+static int request(struct nl_req *q, const char *what, struct op_error *e) {
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock < 0) return op_fail(e, "socket");
+  int rc = talk(sock, q, what, e);
+  close(sock);
+  return rc;
+}
+
+static uint32_t mask_of(int prefix_length) {
+  return prefix_length == 0 ? 0 : htonl(0xffffffffu << (32 - prefix_length));
+}
+
+int route_change(int add, const char *ifname, const struct route_spec *r, struct op_error *e) {
   unsigned int oif = if_nametoindex(ifname);
   if (oif == 0) return op_fail(e, "if_nametoindex");
-  struct route_req q;
+  struct nl_req q;
   memset(&q, 0, sizeof q);
-  q.n.nlmsg_len = NLMSG_LENGTH(sizeof q.r);
-  q.n.nlmsg_type = RTM_NEWROUTE;
-  q.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  q.n.nlmsg_len = NLMSG_LENGTH(sizeof q.body.r);
+  q.n.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+  q.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
   q.n.nlmsg_seq = 1;
-  q.r.rtm_family = AF_INET;
-  q.r.rtm_dst_len = (unsigned char)r->prefix_length;
-  q.r.rtm_table = RT_TABLE_MAIN;
-  q.r.rtm_protocol = RTPROT_BOOT;
-  q.r.rtm_scope = r->has_gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-  q.r.rtm_type = RTN_UNICAST;
-  uint32_t mask = r->prefix_length == 0 ? 0 : htonl(0xffffffffu << (32 - r->prefix_length));
-  struct in_addr dst = {.s_addr = r->dst.s_addr & mask};
+  q.body.r.rtm_family = AF_INET;
+  q.body.r.rtm_dst_len = (unsigned char)r->prefix_length;
+  q.body.r.rtm_table = RT_TABLE_MAIN;
+  q.body.r.rtm_protocol = add ? RTPROT_BOOT : 0;
+  q.body.r.rtm_scope = !add ? RT_SCOPE_NOWHERE : r->has_gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  q.body.r.rtm_type = RTN_UNICAST;
+  struct in_addr dst = {.s_addr = r->dst.s_addr & mask_of(r->prefix_length)};
   if (r->prefix_length > 0) add_attr(&q, RTA_DST, &dst, sizeof dst);
   add_attr(&q, RTA_OIF, &oif, sizeof oif);
   if (r->has_gw) add_attr(&q, RTA_GATEWAY, &r->gw, sizeof r->gw);
   if (r->metric) add_attr(&q, RTA_PRIORITY, &r->metric, sizeof r->metric);
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (sock < 0) return op_fail(e, "socket");
-  int rc = talk(sock, &q, e);
-  close(sock);
-  return rc;
+  return request(&q, add ? "RTM_NEWROUTE" : "RTM_DELROUTE", e);
+}
+
+int addr_change(int add, const char *ifname, struct in_addr address, int prefix_length, struct op_error *e) {
+  unsigned int index = if_nametoindex(ifname);
+  if (index == 0) return op_fail(e, "if_nametoindex");
+  struct nl_req q;
+  memset(&q, 0, sizeof q);
+  q.n.nlmsg_len = NLMSG_LENGTH(sizeof q.body.a);
+  q.n.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+  q.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  q.n.nlmsg_seq = 1;
+  q.body.a.ifa_family = AF_INET;
+  q.body.a.ifa_prefixlen = (unsigned char)prefix_length;
+  q.body.a.ifa_scope = RT_SCOPE_UNIVERSE;
+  q.body.a.ifa_index = index;
+  add_attr(&q, IFA_LOCAL, &address, sizeof address);
+  add_attr(&q, IFA_ADDRESS, &address, sizeof address);
+  if (add && prefix_length < 31) {
+    struct in_addr brd = {.s_addr = address.s_addr | ~mask_of(prefix_length)};
+    add_attr(&q, IFA_BROADCAST, &brd, sizeof brd);
+  }
+  return request(&q, add ? "RTM_NEWADDR" : "RTM_DELADDR", e);
 }

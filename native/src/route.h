@@ -13,9 +13,16 @@ struct route_spec {
   uint32_t metric;   /* 0: the kernel's default */
 };
 
-/* Adds an IPv4 route through `ifname` to the main table of the current netns with rtnetlink RTM_NEWROUTE
- * (protocol "boot", scope universe with a gateway and link without, as the CNI plugins' ConfigureIface makes them).
- * An identical route already present fails with EEXIST. Returns 0 or -1 with `e` filled. */
-int route_add(const char *ifname, const struct route_spec *r, struct op_error *e);
+/* rtnetlink in the current netns, one request and its acknowledgement each; the kernel's errno on failure. */
+
+/* Adds (RTM_NEWROUTE) or deletes (RTM_DELROUTE) an IPv4 route through `ifname` in the main table. Added routes are
+ * protocol "boot", scope universe with a gateway and link without, as the CNI plugins' ConfigureIface makes them;
+ * an identical route fails with EEXIST. A delete matches any protocol and scope; a missing route fails with ESRCH.
+ * Returns 0 or -1 with `e` filled. */
+int route_change(int add, const char *ifname, const struct route_spec *r, struct op_error *e);
+
+/* Adds (RTM_NEWADDR, with the subnet's broadcast address below /31) or deletes (RTM_DELADDR) an IPv4 address on
+ * `ifname`. Adding one already there fails with EEXIST; deleting a missing one with EADDRNOTAVAIL. */
+int addr_change(int add, const char *ifname, struct in_addr address, int prefix_length, struct op_error *e);
 
 #endif

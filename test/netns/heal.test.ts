@@ -1,11 +1,16 @@
-// A true drop-in (issue 14), through the real macvlan plugin and real servers: configs written for the reference
-// plugin ADD (unknown keys, a `provide` whose fromArg CNI_ARGS lacks), each ignored part logged once per attachment.
+// A true drop-in, and leases that heal (issue 14), through the real macvlan plugin and real servers: configs written
+// for the reference plugin ADD (unknown keys, a `provide` whose fromArg CNI_ARGS lacks), each ignored part logged
+// once per attachment; a server that moves the pod to another address re-addresses it in place (link up, ping goes
+// on); an expired lease takes its address and routes off the interface and a returning server puts them back.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hostName, messageType } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
+import { linkInfo } from '../../daemon/transport/netns';
 import {
-  Topology, cniIpam, cniMacvlan, createTopology, dhcpOf, macvlanConfig, startCapture, startDnsmasq, startTsDaemon, waitFor,
+  Topology, cniIpam, cniMacvlan, createTopology, dhcpOf, macvlanConfig, startCapture, startDnsmasq, startKea, startTsDaemon, waitFor,
   type DhcpServer, type TsDaemon,
 } from './lib';
 
@@ -82,5 +87,153 @@ describe('reference configs ADD (dnsmasq)', () => {
     assert.equal(discovers[0] && hostName(discovers[0]), 'web-0');
     assert.equal(ignoredLines('arg1').length, 0);
     assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'arg1', podIndex: 2, config })).code, 0);
+  });
+});
+
+/** The IPv4 routes through eth1 in pod n, as `ip route` prints them (proto and scope left out). */
+async function routesOf(topo: Topology, n: number): Promise<string[]> {
+  const out = await topo.exec(topo.podNs(n), 'ip', ['-4', 'route', 'show', 'dev', 'eth1']);
+  return out.split('\n').map((l) => l.replace(/ proto \S+| scope \S+| src \S+/g, '').trim()).filter((l) => l !== '').sort();
+}
+
+async function addressesOf(topo: Topology, n: number): Promise<string[]> {
+  const out = await topo.exec(topo.podNs(n), 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth1']);
+  return [...out.matchAll(/inet (\S+)/g)].map((m) => m[1] as string);
+}
+
+/** Samples eth1's up flag every 100 ms until stop(): whether it was ever seen down. */
+function watchLinkUp(topo: Topology, n: number): { stop(): boolean } {
+  let wentDown = false;
+  const timer = setInterval(() => void linkInfo(topo.netnsPath(n), 'eth1').then((l) => (wentDown ||= !l.up), () => {}), 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return wentDown;
+    },
+  };
+}
+
+const METRICS_PORT = 9481;
+
+describe('in-place re-addressing: dnsmasq moves the pod to a reserved address (dhcp-hostsfile + SIGHUP)', () => {
+  const lan = '198.19.68.1/22';
+  let topo: Topology;
+  let server: DhcpServer;
+  let daemon: TsDaemon;
+  let hostsFile: string;
+
+  before(async () => {
+    topo = await createTopology({ prefix: 'tsh-r-', lanCidr: lan, pods: 1 });
+    hostsFile = path.join(topo.tempDir('hosts'), 'dhcp-hosts');
+    fs.writeFileSync(hostsFile, '');
+    server = await startDnsmasq(topo, {
+      range: ['198.19.69.10', '198.19.69.100'], leaseTime: 600, renewTime: 3, routers: ['198.19.68.254'],
+      classlessRoutes: [{ dst: '198.19.71.0/25', gw: '198.19.68.1' }],
+      extraArgs: [`--dhcp-hostsfile=${hostsFile}`],
+    });
+    daemon = await startTsDaemon(topo, { args: ['--metrics-address', `127.0.0.1:${METRICS_PORT}`] });
+  });
+  after(async () => {
+    await daemon.stop();
+    await server.stop();
+    await topo.destroy();
+  });
+
+  test('a new address replaces the old one with its routes, the link stays up and a ping goes on; leases show, CHECK and the metric say so', async () => {
+    const ipam = { defaultRoute: false, routes: [{ dst: '198.19.71.200/32', gw: '198.19.68.2' }] };
+    const config = macvlanConfig(topo, daemon, ipam);
+    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'move1', podIndex: 1, config });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    const oldCidr = out.json?.ips?.[0]?.address as string;
+    const routesBefore = await routesOf(topo, 1);
+    assert.deepEqual(routesBefore, ['198.19.68.0/22', '198.19.71.0/25 via 198.19.68.1', '198.19.71.200 via 198.19.68.2']);
+
+    const pingLog = path.join(topo.tempDir('ping'), 'ping.log');
+    const ping = topo.spawn(topo.podNs(1), 'ping', ['-D', '-n', '-i', '0.2', '-W', '1', '198.19.71.1'], { logFile: pingLog });
+    // 198.19.71.1 is the server's second address, reached through the classless route via 198.19.68.1.
+    await topo.exec(topo.lanNs, 'ip', ['addr', 'add', '198.19.71.1/32', 'dev', topo.lanBridge]);
+    const link = watchLinkUp(topo, 1);
+    const lease = await daemon.rpc('lease', { containerId: 'move1', network: 'lan', ifName: 'eth1' });
+    // The reservation: this client's MAC now gets 198.19.69.200. dnsmasq NAKs the next renewal ("static lease
+    // available") and offers the reserved address.
+    fs.writeFileSync(hostsFile, `${lease.mac},198.19.69.200\n`);
+    process.kill(server.pid, 'SIGHUP');
+    await waitFor('the pod on its new address', async () => (await addressesOf(topo, 1)).includes('198.19.69.200/22'), 30_000, 100);
+    const switchedAtS = Date.now() / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    await topo.stop(ping);
+    assert.equal(link.stop(), false, 'eth1 never went down');
+
+    assert.deepEqual(await addressesOf(topo, 1), ['198.19.69.200/22'], 'the old address is gone');
+    assert.deepEqual(await routesOf(topo, 1), routesBefore, 'the routes ADD installed are back');
+    const replies = [...fs.readFileSync(pingLog, 'utf8').matchAll(/^\[(\d+\.\d+)\] \d+ bytes from 198\.19\.71\.1/gm)].map((m) => Number(m[1]));
+    assert.ok(replies.some((t) => t < switchedAtS - 0.5), 'ping answered before the switch');
+    assert.ok(replies.filter((t) => t > switchedAtS).length >= 5, `ping goes on after the switch (${replies.length} replies)`);
+    await topo.exec(topo.lanNs, 'ping', ['-c', '1', '-W', '2', '198.19.69.200']);
+
+    const shown = await daemon.rpc('lease', { containerId: 'move1', network: 'lan', ifName: 'eth1' });
+    assert.equal(shown.address, '198.19.69.200');
+    const why = shown.transitions.map((x) => x.why);
+    const oldIp = oldCidr.split('/')[0];
+    assert.ok(why.includes(`ACK with a new address (${oldIp} -> 198.19.69.200); ${oldCidr} replaced by 198.19.69.200/22 on the interface, in place`), why.join(' | '));
+    assert.ok(daemon.logs().some((l) => l.containerId === 'move1' && l.msg === 'pod address replaced' && l.from === oldCidr && l.to === '198.19.69.200/22'));
+    const metrics = await topo.exec(topo.nodeNs, 'curl', ['-sf', `http://127.0.0.1:${METRICS_PORT}/metrics`]);
+    assert.match(metrics, /^ts_dhcp_pod_address_changes_total\{action="replaced"\} 1$/m);
+
+    const check = await cniMacvlan(topo, { command: 'CHECK', containerId: 'move1', podIndex: 1, config: { ...config, prevResult: out.json } });
+    assert.equal(check.json?.code, 101, check.stdout);
+    assert.equal(check.json?.msg, `CHECK: the lease has 198.19.69.200/22, prevResult has ${oldCidr}`);
+    assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'move1', podIndex: 1, config })).code, 0);
+  });
+});
+
+describe('expiry with the server gone: address and routes removed, link up, back when the server returns (Kea)', () => {
+  const lan = '198.19.72.1/22';
+  let topo: Topology;
+  let server: DhcpServer;
+  let daemon: TsDaemon;
+
+  before(async () => {
+    topo = await createTopology({ prefix: 'tsh-e-', lanCidr: lan, pods: 1 });
+    server = await startKea(topo, {
+      range: ['198.19.73.10', '198.19.73.100'], leaseTime: 20, renewTime: 5, rebindTime: 10,
+      routers: ['198.19.72.254'], classlessRoutes: [{ dst: '198.19.75.0/25', gw: '198.19.72.1' }],
+    });
+    daemon = await startTsDaemon(topo);
+  });
+  after(async () => {
+    await daemon.stop();
+    await server.stop();
+    await topo.destroy();
+  });
+
+  test('nothing leaves from the expired address; the same lease back restores address and routes', async () => {
+    const config = macvlanConfig(topo, daemon, { defaultRoute: false, routes: [{ dst: '198.19.75.200/32', gw: '198.19.72.2' }] });
+    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'exp1', podIndex: 1, config });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    const cidr = out.json?.ips?.[0]?.address as string;
+    const routesBefore = await routesOf(topo, 1);
+    assert.deepEqual(routesBefore, ['198.19.72.0/22', '198.19.75.0/25 via 198.19.72.1', '198.19.75.200 via 198.19.72.2']);
+    const link = watchLinkUp(topo, 1);
+    try {
+      await server.stop();
+      await waitFor('expiry', () => daemon.logs().some((l) => l.containerId === 'exp1' && l.msg === 'pod address removed'), 40_000, 200);
+      assert.deepEqual(await addressesOf(topo, 1), [], 'the expired address is off eth1');
+      assert.deepEqual(await routesOf(topo, 1), [], 'and its routes');
+      const during = await daemon.rpc('lease', { containerId: 'exp1', network: 'lan', ifName: 'eth1' });
+      assert.ok(during.transitions.some((x) => x.why.endsWith(`${cidr} removed from the interface (link stays up)`)), JSON.stringify(during.transitions));
+      const check = await cniMacvlan(topo, { command: 'CHECK', containerId: 'exp1', podIndex: 1, config: { ...config, prevResult: out.json } });
+      assert.equal(check.json?.code, 101, check.stdout);
+      await server.restart();
+      await waitFor('the address back', async () => (await addressesOf(topo, 1)).includes(cidr), 40_000, 200);
+    } finally {
+      assert.equal(link.stop(), false, 'eth1 never went down');
+    }
+    assert.deepEqual(await routesOf(topo, 1), routesBefore);
+    const after = await daemon.rpc('lease', { containerId: 'exp1', network: 'lan', ifName: 'eth1' });
+    assert.ok(after.transitions.some((x) => x.why.endsWith(`${cidr} restored on the interface`)), JSON.stringify(after.transitions));
+    const check = await cniMacvlan(topo, { command: 'CHECK', containerId: 'exp1', podIndex: 1, config: { ...config, prevResult: out.json } });
+    assert.deepEqual([check.code, check.stdout], [0, ''], check.stderr);
+    assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'exp1', podIndex: 1, config })).code, 0);
   });
 });

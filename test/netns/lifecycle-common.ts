@@ -11,7 +11,7 @@ import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import { createLogger } from '../../daemon/log';
 import { LeaseRunner } from '../../daemon/lease-runner';
 import { nativeChannels } from '../../daemon/transport/packet-channel';
-import { ensureLinkUp, linkInfo, linkSetUp } from '../../daemon/transport/netns';
+import { ensureLinkUp, linkInfo, podLink } from '../../daemon/transport/netns';
 import {
   Topology, cniMacvlan, createTopology, macvlanConfig, startCapture, startTsDaemon, waitFor,
   type DhcpServer, type ServerOptions, type TsDaemon,
@@ -59,7 +59,7 @@ function directRunner(topo: Topology, pod: number, mac: string, clientText: stri
   return new LeaseRunner(
     { containerId: clientText, network: 'lan', ifName: 'eth1', netns: netnsPath, args: {}, paramRequestList: cfg.paramRequestList, provide: [] },
     cfg,
-    { channels: nativeChannels, now: Date.now, rng: seededRng(pod), log: createLogger('silent'), netnsPath, setLinkUp: (up) => linkSetUp(netnsPath, 'eth1', up) },
+    { channels: nativeChannels, now: Date.now, rng: seededRng(pod), log: createLogger('silent'), netnsPath, podLink: podLink(netnsPath, 'eth1') },
   );
 }
 
@@ -160,22 +160,33 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
       });
     });
 
-    if (o.shortLease) test('server stopped: RENEWING → REBINDING → expired → link down; server back: same address, link up', async () => {
+    if (o.shortLease) test('server stopped: RENEWING → REBINDING → expired → address removed, link up; server back: same address restored', async () => {
       const leased = await add(5);
       assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
-      await server.stop();
-      await waitFor('expiry', () => logsOf(5, 'lease expired').length >= 1, 30_000, 200);
-      const path = daemon.logs().filter((l) => l.containerId === 'c5' && l.msg === 'state').map((l) => `${l.from}>${l.to}`);
-      for (const step of ['BOUND>RENEWING', 'RENEWING>REBINDING', 'REBINDING>SELECTING']) assert.ok(path.includes(step), `${step} in ${path}`);
-      await waitFor('eth1 held down', async () => !(await eth1State(topo, 5)).up, 10_000, 100);
-      await server.restart();
-      await waitFor('the lease back and eth1 up', async () => {
-        const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c5');
-        return lease?.state === 'BOUND' && (await eth1State(topo, 5)).up;
-      }, 30_000, 200);
-      const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c5');
-      assert.equal(lease?.address, leased);
-      assert.deepEqual((await eth1State(topo, 5)).addresses, [leased]);
+      // The link must never go down: sampled all along.
+      let wentDown = false;
+      const watch = setInterval(() => void linkInfo(topo.netnsPath(5), 'eth1').then((l) => (wentDown ||= !l.up), () => {}), 100);
+      try {
+        await server.stop();
+        await waitFor('expiry', () => logsOf(5, 'lease expired').length >= 1, 30_000, 200);
+        const path = daemon.logs().filter((l) => l.containerId === 'c5' && l.msg === 'state').map((l) => `${l.from}>${l.to}`);
+        for (const step of ['BOUND>RENEWING', 'RENEWING>REBINDING', 'REBINDING>SELECTING']) assert.ok(path.includes(step), `${step} in ${path}`);
+        await waitFor('the expired address off eth1', async () => (await eth1State(topo, 5)).addresses.length === 0, 10_000, 100);
+        await server.restart();
+        await waitFor('the lease and its address back', async () => {
+          const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c5');
+          return lease?.state === 'BOUND' && (await eth1State(topo, 5)).addresses.length === 1;
+        }, 30_000, 200);
+      } finally {
+        clearInterval(watch);
+      }
+      assert.equal(wentDown, false, 'eth1 stayed up');
+      const lease = await daemon.rpc('lease', { containerId: 'c5', network: 'lan', ifName: 'eth1' });
+      assert.equal(lease.address, leased);
+      assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
+      const whys = lease.transitions.map((x) => x.why);
+      assert.ok(whys.some((w) => w.startsWith(`lease on ${leased} expired; ${leased}/`) && w.endsWith(' removed from the interface (link stays up)')), whys.join(' | '));
+      assert.ok(whys.some((w) => w.startsWith('ACK; ') && w.includes(`${leased}/`) && w.endsWith(' restored on the interface')), whys.join(' | '));
       assert.equal((await linkInfo(topo.netnsPath(5), 'eth1')).up, true);
     });
   });

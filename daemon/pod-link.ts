@@ -1,0 +1,41 @@
+// What the daemon may do to a pod's interface after ADD, and the policy the lease runner drives with the lease core's
+// events: IPAM `onChange` picks in-place re-addressing (daemon/readdress.ts, the default) or holding the link down
+// (daemon/link-hold.ts, the reference plugin's behaviour).
+import type { LeaseFacts, PodRoute } from '../common/rpc';
+import type { LeaseEvent } from './dhcp/lease';
+
+/** The pod interface's I/O, bound to one netns path and ifName (daemon/transport/netns.ts podLink). */
+export interface PodLink {
+  setUp(up: boolean): Promise<void>;
+  /** Rejects with code EEXIST when the address is already there. */
+  addAddress(address: string, prefixLength: number): Promise<void>;
+  /** Rejects with code EADDRNOTAVAIL when the address is not there. */
+  delAddress(address: string, prefixLength: number): Promise<void>;
+  /** Rejects with code EEXIST when the route is already there. */
+  addRoute(route: PodRoute): Promise<void>;
+  /** Rejects with code ESRCH when there is no such route. */
+  delRoute(route: PodRoute): Promise<void>;
+  /** The interface's IPv4 addresses now. */
+  addresses(): Promise<{ address: string; prefixLength: number }[]>;
+}
+
+export interface LinkPolicy {
+  /** The address the pod's interface has from this lease (the lease view shows it while it differs). */
+  readonly configuredAddress?: string;
+  /** Set while the server has bound an address the pod's interface does not have (hold-link-down only). */
+  readonly changedTo?: string;
+  /** True while the policy holds the link down (hold-link-down only). */
+  readonly heldDown: boolean;
+  /** Before a broadcast: the link must be able to send and receive it. */
+  beforeBroadcast(): Promise<void>;
+  /** Carries out what an event means for the pod's interface; says what it changed, for the lease's transition. */
+  onEvent(event: LeaseEvent): Promise<string | undefined>;
+  /** A stored lease taken over after a restart: `facts` are the stored ACK's, `expired` whether its lease is. */
+  resumed(facts: LeaseFacts | undefined, expired: boolean): Promise<void>;
+  /** The runner stopped: nothing may touch the link later. */
+  stop(): void;
+}
+
+export function isAck(event: LeaseEvent): event is Extract<LeaseEvent, { ack: unknown }> {
+  return event.kind === 'bound' || event.kind === 'renewed' || event.kind === 'rebound' || event.kind === 'changed';
+}
