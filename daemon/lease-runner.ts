@@ -15,7 +15,8 @@ import { leaseFacts } from './facts';
 import { HostSend, releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';
 import type { Logger } from './log';
-import { LinkPolicy, PodLink } from './pod-link';
+import { LinkPolicy, PodLink, isAck, isGone, mtuToSet } from './pod-link';
+import { interfaceMtu } from './dhcp/options';
 import { PodAddressAction, Readdress } from './readdress';
 import { ArpChannel, Channel, ChannelFactory, Received } from './transport/channel';
 
@@ -33,6 +34,9 @@ export interface RunnerDeps {
   /** The pod interface, for the link policy that follows lease changes (params.onChange: daemon/readdress.ts or
    *  daemon/link-hold.ts); absent: the interface is left alone. */
   podLink?: PodLink;
+  /** The pod interface's MTU when ADD came: the most params.applyMtu sets (pod-link.ts mtuToSet). Absent (a lease
+   *  taken over after a restart): the MTU the interface has when the first ACK comes. */
+  mtuCeiling?: number;
   /** Give up a background acquisition after this long (daemon -resendtimeout); 0 or absent: never. */
   resendTimeoutMs?: number;
   /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
@@ -98,6 +102,9 @@ export class LeaseRunner {
   private channel?: { key: string; ch: Channel };
   /** The ARP socket of PROBING, for the probed address. */
   private arp?: { address: string; ch: ArpChannel };
+  /** The pod interface's MTU as applyMtu last set it (the ceiling until then), and that ceiling. */
+  private mtu?: number;
+  private mtuCeiling?: number;
   /** Beside the RENEWING channel: hears the broadcast NAK (see reconcileChannel). */
   private broadcastRx?: Channel;
   private waiters = new Set<Waiter>();
@@ -268,6 +275,7 @@ export class LeaseRunner {
         this.onEvent(action.event);
         const change = await this.link?.onEvent(action.event);
         if (change) linkChanges.push(change);
+        await this.applyMtu(action.event);
       }
     }
     // The record is on disk before ADD hears of the lease: a crash after the reply never loses a granted lease.
@@ -290,6 +298,25 @@ export class LeaseRunner {
     if (!ACQUIRING_STATES.has(state.state)) this.acquiringSinceMs = undefined;
     else this.acquiringSinceMs ??= this.deps.now();
     this.arm();
+  }
+
+  /** ipam.applyMtu: the lease's option 26 on the pod's interface, bounded by its MTU at ADD. */
+  private async applyMtu(event: LeaseEvent): Promise<void> {
+    const { podLink } = this.deps;
+    if (!this.params.applyMtu || !podLink || !isAck(event)) return;
+    try {
+      this.mtuCeiling ??= this.deps.mtuCeiling ?? (await podLink.mtu());
+      this.mtu ??= this.mtuCeiling;
+      const mtu = mtuToSet(interfaceMtu(event.ack), this.mtuCeiling, this.mtu);
+      if (mtu === undefined) return;
+      await podLink.setMtu(mtu);
+      this.deps.log.info({ from: this.mtu, to: mtu, ceiling: this.mtuCeiling }, 'MTU set');
+      this.mtu = mtu;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (isGone(e)) this.noteIoError(e);
+      else this.deps.log.warn({ err: e.message, code: e.code }, 'cannot set the MTU');
+    }
   }
 
   /** Writes the record; false when the first one failed (the caller ends the lease). A later failure keeps the
@@ -533,7 +560,7 @@ export class LeaseRunner {
     this.lastError = err.message;
     this.deps.log.warn({ err: err.message, code: err.code }, 'socket error');
     // The pod netns or its interface is gone: nothing to renew, and nothing may keep the netns alive.
-    if (err.code === 'ENOENT' || err.code === 'ENODEV' || err.code === 'ENOTNS') this.enqueue({ type: 'linkGone' });
+    if (isGone(err)) this.enqueue({ type: 'linkGone' });
   }
 
   private closeBroadcastRx(): void {

@@ -36,13 +36,11 @@ export interface LinkRunner {
 const REPLY_WINDOW_MS = 4000;
 
 /**
- * Expiry policy. The pod must stop using an address that is no longer leased: the link goes down (as the reference
- * plugin does; the kernel drops the routes through it and sockets on it fail at once). Removing the address instead
- * would keep the link usable for DHCP, but the address is the CNI plugin's configuration, not ours, and the addon
- * has no address calls; a down link is also what the runtime and operators recognise. AF_PACKET cannot send on a
- * down link, so each broadcast of the re-acquisition opens the link for REPLY_WINDOW_MS. When the configured
- * address is bound again the link stays up; a different address keeps it down and sets changedTo (the pod's
- * configuration is stale; CHECK reports it).
+ * The pod must stop using an address that is no longer leased: here the link goes down, as the reference plugin does
+ * (the kernel drops the routes through it and sockets on it fail at once); daemon/readdress.ts removes the address
+ * instead. AF_PACKET cannot send on a down link, so each broadcast of the re-acquisition opens the link for
+ * REPLY_WINDOW_MS. When the configured address is bound again the link stays up; a different address keeps it down
+ * and sets changedTo (the pod's configuration is stale; CHECK reports it).
  */
 export class LinkHold implements LinkPolicy {
   /** The address of the first ACK: the one the CNI plugin configured on the interface. */

@@ -17,6 +17,22 @@ export interface PodLink {
   delRoute(route: PodRoute): Promise<void>;
   /** The interface's IPv4 addresses now. */
   addresses(): Promise<{ address: string; prefixLength: number }[]>;
+  mtu(): Promise<number>;
+  setMtu(mtu: number): Promise<void>;
+}
+
+/** RFC 791: every IPv4 link carries 68-byte datagrams; a smaller option 26 is a server mistake. */
+const MIN_MTU = 68;
+
+/**
+ * The MTU to set for a lease's option 26 (IPAM applyMtu), or undefined to leave the interface alone. Never above
+ * `ceilingMtu`, the interface's MTU when ADD came: the macvlan plugin gives it the parent's (or its config's `mtu`),
+ * and the kernel refuses a macvlan MTU above its parent's.
+ */
+export function mtuToSet(leaseMtu: number | undefined, ceilingMtu: number, currentMtu: number): number | undefined {
+  if (leaseMtu === undefined || leaseMtu < MIN_MTU) return undefined;
+  const mtu = Math.min(leaseMtu, ceilingMtu);
+  return mtu === currentMtu ? undefined : mtu;
 }
 
 export interface LinkPolicy {
@@ -34,6 +50,11 @@ export interface LinkPolicy {
   resumed(facts: LeaseFacts | undefined, expired: boolean): Promise<void>;
   /** The runner stopped: nothing may touch the link later. */
   stop(): void;
+}
+
+/** Whether a failed call means the pod's netns or interface is gone (the lease ends), not a refused request. */
+export function isGone(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ENOENT' || err.code === 'ENODEV' || err.code === 'ENOTNS';
 }
 
 export function isAck(event: LeaseEvent): event is Extract<LeaseEvent, { ack: unknown }> {

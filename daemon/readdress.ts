@@ -8,7 +8,7 @@ import { podRoutes } from './cni/result';
 import { LeaseEvent } from './dhcp/lease';
 import { leaseFacts } from './facts';
 import type { Logger } from './log';
-import { LinkPolicy, PodLink, isAck } from './pod-link';
+import { LinkPolicy, PodLink, isAck, isGone } from './pod-link';
 
 /** replaced: another address took the old one's place; removed: the lease expired; restored: a lease came back. */
 export type PodAddressAction = 'replaced' | 'removed' | 'restored';
@@ -23,9 +23,6 @@ export interface ReaddressDeps {
   /** A failed call that means the netns or interface is gone: the runner ends the lease. */
   ioError(err: NodeJS.ErrnoException): void;
 }
-
-/** Codes of a netns or interface that is gone: nothing more to do on it. */
-const GONE = new Set(['ENOENT', 'ENODEV', 'ENOTNS']);
 
 export class Readdress implements LinkPolicy {
   /** What the interface has from this lease; undefined while the lease is expired. */
@@ -118,7 +115,7 @@ export class Readdress implements LinkPolicy {
   }
 
   private failed(e: NodeJS.ErrnoException, what: string): void {
-    if (e.code && GONE.has(e.code)) this.deps.ioError(e);
+    if (isGone(e)) this.deps.ioError(e);
     else this.deps.log.warn({ err: e.message, code: e.code }, `pod interface: cannot ${what}`);
   }
 }

@@ -386,7 +386,7 @@ export class Registry {
     } catch (err) {
       throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid DHCP client options: ${(err as Error).message}`);
     }
-    return this.runnerFor(p, cfg, ns);
+    return this.runnerFor(p, cfg, ns, link.mtu);
   }
 
   private clientId(p: AddParams): Buffer {
@@ -397,7 +397,7 @@ export class Registry {
     }
   }
 
-  private runnerFor(p: AddParams, cfg: ClientConfig, ns: PodNetns): LeaseRunner {
+  private runnerFor(p: AddParams, cfg: ClientConfig, ns: PodNetns, mtuCeiling?: number): LeaseRunner {
     const netnsPath = ns.path;
     // Every later entry first checks that the path still names the namespace of the ADD (or of the record): a
     // path reused by another pod, or swapped for another namespace, is not this lease's.
@@ -415,6 +415,7 @@ export class Registry {
       metrics: this.deps.metrics,
       checkNetns: same,
       podLink: podLink(netnsPath, p.ifName, same),
+      mtuCeiling,
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
       sendFromHost: this.deps.sendFromHost,
       minLeaseTimeS: this.minLeaseTimeS,

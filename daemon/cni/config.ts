@@ -14,10 +14,11 @@ import { requireSupportedVersion, SupportedVersion } from './version';
 
 /**
  * Option 55 when the config asks for nothing else. The reference plugin's defaults are routers and subnet-mask only
- * (lease.go requestOptionsDefault); a pod also needs DNS (6, 15, 119), routes (121, 33) and the lease times. 121
- * precedes 3 and 33, as RFC 3442 §4 requires of a client that requests them all.
+ * (lease.go requestOptionsDefault); a pod also needs DNS (6, 15, 119), routes (121, 33), the lease times and the
+ * link's MTU (26, applied with ipam.applyMtu). 121 precedes 3 and 33, as RFC 3442 §4 requires of a client that
+ * requests them all.
  */
-export const DEFAULT_REQUEST_LIST: readonly number[] = [1, 121, 3, 33, 6, 15, 119, 51, 58, 59];
+export const DEFAULT_REQUEST_LIST: readonly number[] = [1, 121, 3, 33, 6, 15, 119, 26, 51, 58, 59];
 
 const MAX_TIMEOUT_MS = 3_600_000;
 const MIN_TIMEOUT_MS = 100;

@@ -150,6 +150,8 @@ export function podLink(netnsPath: string, ifName: string, check: () => Promise<
     addRoute: checked((route: PodRoute) => routeAdd(netnsPath, ifName, route)),
     delRoute: checked((route: PodRoute) => routeDel(netnsPath, ifName, route)),
     addresses: checked(async () => (await linkInfo(netnsPath, ifName)).addresses),
+    mtu: checked(async () => (await linkInfo(netnsPath, ifName)).mtu),
+    setMtu: checked((mtu: number) => linkSetMtu(netnsPath, ifName, mtu)),
   };
 }
 

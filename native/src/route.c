@@ -59,15 +59,20 @@ static uint32_t mask_of(int prefix_length) {
   return prefix_length == 0 ? 0 : htonl(0xffffffffu << (32 - prefix_length));
 }
 
+/* A request of `type` with a zeroed body of `body_len`; an add creates and fails when the object exists. */
+static void header(struct nl_req *q, unsigned short type, size_t body_len, int add) {
+  memset(q, 0, sizeof *q);
+  q->n.nlmsg_len = NLMSG_LENGTH(body_len);
+  q->n.nlmsg_type = type;
+  q->n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  q->n.nlmsg_seq = 1;
+}
+
 int route_change(int add, const char *ifname, const struct route_spec *r, struct op_error *e) {
   unsigned int oif = if_nametoindex(ifname);
   if (oif == 0) return op_fail(e, "if_nametoindex");
   struct nl_req q;
-  memset(&q, 0, sizeof q);
-  q.n.nlmsg_len = NLMSG_LENGTH(sizeof q.body.r);
-  q.n.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-  q.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-  q.n.nlmsg_seq = 1;
+  header(&q, add ? RTM_NEWROUTE : RTM_DELROUTE, sizeof q.body.r, add);
   q.body.r.rtm_family = AF_INET;
   q.body.r.rtm_dst_len = (unsigned char)r->prefix_length;
   q.body.r.rtm_table = RT_TABLE_MAIN;
@@ -86,11 +91,7 @@ int addr_change(int add, const char *ifname, struct in_addr address, int prefix_
   unsigned int index = if_nametoindex(ifname);
   if (index == 0) return op_fail(e, "if_nametoindex");
   struct nl_req q;
-  memset(&q, 0, sizeof q);
-  q.n.nlmsg_len = NLMSG_LENGTH(sizeof q.body.a);
-  q.n.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-  q.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-  q.n.nlmsg_seq = 1;
+  header(&q, add ? RTM_NEWADDR : RTM_DELADDR, sizeof q.body.a, add);
   q.body.a.ifa_family = AF_INET;
   q.body.a.ifa_prefixlen = (unsigned char)prefix_length;
   q.body.a.ifa_scope = RT_SCOPE_UNIVERSE;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hostName, messageType } from '../../daemon/dhcp/options';
+import { hostName, messageType, parameterRequestList } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
 import { linkInfo } from '../../daemon/transport/netns';
 import {
@@ -24,7 +24,7 @@ describe('reference configs ADD (dnsmasq)', () => {
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsh-c-', lanCidr: LAN, pods: 2 });
-    server = await startDnsmasq(topo, { range: RANGE, leaseTime: 600, routers: ['198.19.64.254'] });
+    server = await startDnsmasq(topo, { range: RANGE, leaseTime: 600, routers: ['198.19.64.254'], extraArgs: ['--dhcp-option=26,1400'] });
     daemon = await startTsDaemon(topo);
   });
   after(async () => {
@@ -87,6 +87,23 @@ describe('reference configs ADD (dnsmasq)', () => {
     assert.equal(discovers[0] && hostName(discovers[0]), 'web-0');
     assert.equal(ignoredLines('arg1').length, 0);
     assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'arg1', podIndex: 2, config })).code, 0);
+  });
+
+  test('option 26 is requested; with applyMtu: true the pod interface takes it (1400 < the parent\'s 1500), without it stays', async () => {
+    const mtuOf = async () => (await linkInfo(topo.netnsPath(1), 'eth1')).mtu;
+    const plain = macvlanConfig(topo, daemon);
+    const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
+    assert.equal((await cniMacvlan(topo, { command: 'ADD', containerId: 'mtu0', podIndex: 1, config: plain })).code, 0);
+    const discover = (await capture.stop()).map(dhcpOf).find((m) => m !== undefined && messageType(m) === MessageType.DISCOVER);
+    assert.ok(discover && parameterRequestList(discover)?.includes(26), 'DISCOVER asks for the interface MTU');
+    assert.equal(await mtuOf(), 1500);
+    assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'mtu0', podIndex: 1, config: plain })).code, 0);
+    const config = macvlanConfig(topo, daemon, { applyMtu: true });
+    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'mtu1', podIndex: 1, config });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    assert.equal(await mtuOf(), 1400);
+    assert.ok(daemon.logs().some((l) => l.containerId === 'mtu1' && l.msg === 'MTU set' && l.to === 1400 && l.ceiling === 1500));
+    assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'mtu1', podIndex: 1, config })).code, 0);
   });
 });
 

@@ -16,7 +16,8 @@ import { ArpOp, arpAnnouncement, arpProbe, decodeArp, encodeArp, type ArpPacket 
 import type { Channel, Received } from '../../daemon/transport/channel';
 import { parseIpUdp } from '../../daemon/transport/ipudp';
 import {
-  ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetUp, openArp, openPacket, openUdp, type PacketSocket,
+  addrAdd, addrDel, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetMtu, linkSetUp, openArp, openPacket, openUdp,
+  routeAdd, routeDel, type PacketSocket,
 } from '../../daemon/transport/netns';
 import { nativeChannels } from '../../daemon/transport/packet-channel';
 import { nsTag } from './lib/topology';
@@ -330,6 +331,44 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     assert.throws(() => probeLan.send(Buffer.alloc(28)), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
   });
 
+  await t.test('a UDP channel bound to the broadcast address hears a broadcast from port 67 (the RENEWING NAK)', async (t2) => {
+    const nak = collect();
+    const ch = await settled(nativeChannels.openUdp(pod, 'eth1', '255.255.255.255', nak.onReceive));
+    t.after(() => ch.close());
+    // A limited broadcast leaves by a route: the agent's namespace has none beyond its subnet.
+    ip('-n', LAN, 'route', 'add', 'default', 'dev', 'lan0');
+    t2.after(() => ip('-n', LAN, 'route', 'del', 'default', 'dev', 'lan0'));
+    agent.send('255.255.255.255', 68, Buffer.from('nak'));
+    await waitFor('the broadcast listener to receive', () => nak.got.length > 0);
+    assert.deepEqual(nak.got, [{ payload: Buffer.from('nak'), srcIp: LAN_IP, dstIp: '255.255.255.255' }]);
+    ch.close();
+  });
+
+  await t.test('addrAdd/addrDel, routeAdd/routeDel and linkSetMtu change what ip reports; repeats are coded', async () => {
+    const addrs = () => JSON.parse(ip('-n', POD, '-j', '-4', 'addr', 'show', 'dev', 'eth1'))[0].addr_info.map((a: { local: string; prefixlen: number; broadcast?: string }) => `${a.local}/${a.prefixlen} brd ${a.broadcast}`);
+    const routes = () => ip('-n', POD, '-4', 'route', 'show', 'dev', 'eth1');
+    await settled(addrAdd(pod, 'eth1', '198.18.2.60', 23));
+    assert.ok(addrs().includes('198.18.2.60/23 brd 198.18.3.255'), addrs().join(', '));
+    assert.match(routes(), /^198\.18\.2\.0\/23 proto kernel scope link src 198\.18\.2\.60/m, 'the kernel added the prefix route');
+    await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2.60', 23)), (e) => assertCoded(e, 'EEXIST', 'addrAdd', pod, 'eth1'));
+    await settled(routeAdd(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 }));
+    assert.match(routes(), /^198\.18\.9\.0\/24 via 198\.18\.2\.1 metric 5/m, routes());
+    await settled(routeDel(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 }));
+    assert.doesNotMatch(routes(), /198\.18\.9\.0/);
+    await assert.rejects(settled(routeDel(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 })), (e) => assertCoded(e, 'ESRCH', 'routeDel', pod, 'eth1'));
+    await settled(addrDel(pod, 'eth1', '198.18.2.60', 23));
+    assert.ok(!addrs().some((a: string) => a.startsWith('198.18.2.60/')));
+    assert.doesNotMatch(routes(), /198\.18\.2\.0\/23/, 'the prefix route went with the address');
+    await assert.rejects(settled(addrDel(pod, 'eth1', '198.18.2.60', 23)), (e) => assertCoded(e, 'EADDRNOTAVAIL', 'addrDel', pod, 'eth1'));
+    const mtu = ipLink(POD, 'eth1').mtu;
+    await settled(linkSetMtu(pod, 'eth1', 1400));
+    assert.equal(ipLink(POD, 'eth1').mtu, 1400);
+    await settled(linkSetMtu(pod, 'eth1', mtu));
+    await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2', 23)), (e) => assertCoded(e, 'EINVAL', 'addrAdd', pod, 'eth1'));
+    await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2.60', 33)), (e) => assertCoded(e, 'EINVAL', 'addrAdd', pod, 'eth1'));
+    await assert.rejects(settled(linkSetMtu(pod, 'eth1', 20)), (e) => assertCoded(e, 'EINVAL', 'linkSetMtu', pod, 'eth1'));
+  });
+
   await t.test('every error path rejects with a named, coded error', async (t2) => {
     const dir = mkdtempSync(join(tmpdir(), 'tsn-'));
     t2.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -341,6 +380,10 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
       ['openPacket', (p, i) => openPacket(p, i)],
       ['openUdp', (p, i) => openUdp(p, i, POD_IP)],
       ['openArp', (p, i) => openArp(p, i, POD_IP)],
+      ['addrAdd', (p, i) => addrAdd(p, i, '198.18.2.61', 24)],
+      ['addrDel', (p, i) => addrDel(p, i, '198.18.2.61', 24)],
+      ['routeDel', (p, i) => routeDel(p, i, { dst: '198.18.9.0/24' })],
+      ['linkSetMtu', (p, i) => linkSetMtu(p, i, 1400)],
     ];
     const cases: [string, string, string][] = [
       [nsPath('tsn-does-not-exist'), 'eth1', 'ENOENT'],

@@ -36,7 +36,7 @@ test('a minimal config gets the defaults', () => {
     },
     warnings: [],
   });
-  assert.deepEqual(DEFAULT_REQUEST_LIST, [1, 121, 3, 33, 6, 15, 119, 51, 58, 59]);
+  assert.deepEqual(DEFAULT_REQUEST_LIST, [1, 121, 3, 33, 6, 15, 119, 26, 51, 58, 59]);
 });
 
 test('every key is read', () => {
@@ -50,7 +50,7 @@ test('every key is read', () => {
   }, { prevResult: { cniVersion: '1.0.0', ips: [] } })));
   assert.deepEqual(c.ipam, {
     type: 'ts-dhcp', daemonSocketPath: '/run/ts-dhcp/test.sock',
-    paramRequestList: [26, 42, ...DEFAULT_REQUEST_LIST],
+    paramRequestList: [26, 42, 1, 121, 3, 33, 6, 15, 119, 51, 58, 59],
     provide: [{ code: 12, fromArg: 'K8S_POD_NAME', at: 0 }, { code: 77, value: 'pods', at: 1 }],
     priority: 200, broadcast: true, timeoutMs: 90_000,
     routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.254' }, { dst: '192.0.2.0/24' }], defaultRoute: false, stateDir: '/srv/ts-dhcp', strict: true,
@@ -64,21 +64,21 @@ test('every supported cniVersion parses', () => {
 });
 
 test('request list: user entries first, then defaults not already listed (as the reference plugin)', () => {
-  assert.deepEqual(paramRequestList([6, 26], false), [6, 26, 1, 121, 3, 33, 15, 119, 51, 58, 59]);
-  assert.deepEqual(paramRequestList([26, 26], false), [26, ...DEFAULT_REQUEST_LIST], 'duplicates dropped');
+  assert.deepEqual(paramRequestList([6, 42], false), [6, 42, 1, 121, 3, 33, 15, 119, 26, 51, 58, 59]);
+  assert.deepEqual(paramRequestList([42, 42], false), [42, ...DEFAULT_REQUEST_LIST], 'duplicates dropped');
 });
 
 test('request list: skipDefault on any entry drops the defaults, and an entry may carry only the flag', () => {
   assert.deepEqual(parseNetConf(conf({ request: [{ option: 'subnet-mask' }, { option: 'routers', skipDefault: true }] })).ipam.paramRequestList, [1, 3]);
   assert.deepEqual(parseNetConf(conf({ request: [{ skipDefault: true }, { option: '1' }] })).ipam.paramRequestList, [1]);
   assert.deepEqual(parseNetConf(conf({ request: [{ skipDefault: true }] })).ipam.paramRequestList, []);
-  assert.deepEqual(parseNetConf(conf({ request: [{ option: 'routers', skipDefault: false }] })).ipam.paramRequestList, [121, 3, 1, 33, 6, 15, 119, 51, 58, 59]);
+  assert.deepEqual(parseNetConf(conf({ request: [{ option: 'routers', skipDefault: false }] })).ipam.paramRequestList, [121, 3, 1, 33, 6, 15, 119, 26, 51, 58, 59]);
 });
 
 test('request list: 121 is moved ahead of 3 and 33 (RFC 3442 §4)', () => {
   assert.deepEqual(paramRequestList([3, 33, 121], true), [121, 3, 33]);
   assert.deepEqual(paramRequestList([1, 33, 6, 121], true), [1, 121, 33, 6]);
-  assert.deepEqual(paramRequestList([3], false), [121, 3, 1, 33, 6, 15, 119, 51, 58, 59]);
+  assert.deepEqual(paramRequestList([3], false), [121, 3, 1, 33, 6, 15, 119, 26, 51, 58, 59]);
   assert.deepEqual(paramRequestList([121, 3], true), [121, 3], 'already in order');
 });
 
@@ -258,4 +258,14 @@ test('ipam.clientId: the three modes, a literal value, fromArg resolved from CNI
   rejects(conf({ clientId: { fromArg: '' } }), 7, /^ipam\.clientId\.fromArg.*CNI_ARGS key/);
   // ts-dhcp's own key: no reference config carries it, so a typo inside is an error even without strict.
   rejects(conf({ clientId: { value: 'a', type: 0 } }), 2, /^ipam\.clientId\.type: unsupported field/);
+});
+
+test('ipam.onChange ("readdress" | "hold-link-down") and ipam.applyMtu reach the daemon; other values are code 7', () => {
+  const c = parseNetConf(conf({ onChange: 'hold-link-down', applyMtu: true }));
+  const p = configParams(c, {});
+  assert.deepEqual([p.onChange, p.applyMtu], ['hold-link-down', true]);
+  const d = configParams(parseNetConf(conf()), {});
+  assert.deepEqual([d.onChange, d.applyMtu], [undefined, undefined], 'absent: the daemon re-addresses in place, leaves the MTU');
+  rejects(conf({ onChange: 'down' }), 7, 'ipam.onChange: must be "readdress" or "hold-link-down", not "down"');
+  rejects(conf({ applyMtu: 'yes' }), 7, 'ipam.applyMtu: must be true or false, not "yes"');
 });

@@ -81,7 +81,7 @@ test('ADD, every cniVersion: asks the daemon and prints the result in the config
       params: {
         containerId: 'c0ffee', ifName: 'eth1', netns: '/run/netns/pod1',
         args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-0' },
-        network: 'lan', paramRequestList: [1, 121, 3, 33, 6, 15, 119, 51, 58, 59], provide: [{ code: 12, value: 'web-0' }],
+        network: 'lan', paramRequestList: [1, 121, 3, 33, 6, 15, 119, 26, 51, 58, 59], provide: [{ code: 12, value: 'web-0' }],
         routing: { priority: 50, routes: [], defaultRoute: true },
       },
     }]);

@@ -13,6 +13,7 @@ test('valid add params pass through', () => {
   assert.deepEqual(addParams({ ...good, broadcast: true, timeoutMs: 5000 }).timeoutMs, 5000);
   assert.deepEqual(addParams({ ...good, conflictDetection: 'rfc5227', announce: false }), { ...good, conflictDetection: 'rfc5227', announce: false });
   assert.deepEqual(addParams({ ...good, warnings: ['ipam.x: unsupported field (value 1); ignored'] }).warnings, ['ipam.x: unsupported field (value 1); ignored']);
+  assert.deepEqual(addParams({ ...good, onChange: 'hold-link-down', applyMtu: true }), { ...good, onChange: 'hold-link-down', applyMtu: true });
 });
 
 test('every bad field is named, with code 7', () => {
@@ -31,6 +32,8 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, warnings: 'x' }, /warnings must be an array of at most 64 strings/],
     [{ ...good, warnings: Array(65).fill('w') }, /warnings must be an array of at most 64 strings/],
     [{ ...good, warnings: [3] }, /warnings\[0\] must be a string/],
+    [{ ...good, onChange: 'down' }, /onChange must be one of readdress, hold-link-down/],
+    [{ ...good, applyMtu: 1 }, /applyMtu must be a boolean/],
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
     [{ ...good, args: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`K${i}`, 'v'])) }, /args must have at most 32 keys/],
     [{ ...good, args: { ['K'.repeat(129)]: 'v' } }, /args keys must be 1..128 characters/],
