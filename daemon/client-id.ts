@@ -33,6 +33,23 @@ export function nodeDuid(stateDir: string): Buffer {
   return duid;
 }
 
+/** Option 61's text after the type byte. */
+const MAX_CLIENT_ID_TEXT_BYTES = MAX_CLIENT_ID_BYTES - 1;
+/** What a too-long `pod` text keeps of itself, before "~" and the 64 hex digits of its SHA-256. */
+const POD_PREFIX_BYTES = MAX_CLIENT_ID_TEXT_BYTES - 1 - 64;
+
+/**
+ * The `pod` identifier's text: namespace/name/network/ifName. Kubernetes allows a 253-byte pod name, and network
+ * names are unbounded, so one can outgrow option 61: then it is its first 189 bytes, "~", and the SHA-256 of the whole
+ * text in hex (254 bytes) — stable for the same pod, distinct for different ones, readable in a server's lease list.
+ */
+export function podClientIdText(namespace: string, name: string, network: string, ifName: string): Buffer {
+  const text = Buffer.from(`${namespace}/${name}/${network}/${ifName}`);
+  if (text.length <= MAX_CLIENT_ID_TEXT_BYTES) return text;
+  const digest = createHash('sha256').update(text).digest('hex');
+  return Buffer.concat([text.subarray(0, POD_PREFIX_BYTES), Buffer.from(`~${digest}`)]);
+}
+
 /** IAID: stable per attachment, distinct between a pod's interfaces (RFC 4361 §6.1). */
 function iaid(p: AddParams): Buffer {
   return createHash('sha256').update(`${p.containerId}/${p.network}/${p.ifName}`).digest().subarray(0, 4);
@@ -52,7 +69,7 @@ export function clientIdFor(p: AddParams, legacy: Buffer, stateDir: string, log:
     if (!ns || !name) {
       log.warn({ clientId: 'pod' }, 'clientId "pod" needs K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS; using the legacy identifier');
       id = legacy;
-    } else id = typed(0, Buffer.from(`${ns}/${name}/${p.network}/${p.ifName}`));
+    } else id = typed(0, podClientIdText(ns, name, p.network, p.ifName));
   } else if (spec === 'duid') id = typed(RFC4361_TYPE, Buffer.concat([iaid(p), nodeDuid(stateDir)]));
   else id = typed(0, Buffer.from(spec.value));
   if (id.length > MAX_CLIENT_ID_BYTES) {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AddParams } from '../../common/rpc';
-import { clientIdFor, MAX_CLIENT_ID_BYTES } from '../../daemon/client-id';
+import { clientIdFor, MAX_CLIENT_ID_BYTES, podClientIdText } from '../../daemon/client-id';
 import type { Logger } from '../../daemon/log';
 import { legacyClientId } from '../../daemon/registry';
 
@@ -38,6 +39,21 @@ test('pod: namespace/name/network/ifName, the same for a re-created pod, differe
   assert.deepEqual(a, Buffer.concat([Buffer.from([0]), Buffer.from('shop/db-0/lan/eth1')]));
   assert.deepEqual(id(params({ clientId: 'pod', containerId: 'another-sandbox' })), a, 'StatefulSet member re-created');
   assert.notDeepEqual(id(params({ clientId: 'pod', ifName: 'eth2' })), a);
+});
+
+test('pod: a text over 254 bytes is its first 189 bytes, "~" and its SHA-256 in hex — stable, and distinct per pod', () => {
+  const name = `web-${'n'.repeat(249)}`; // 253 bytes, the longest pod name Kubernetes allows
+  const args = { K8S_POD_NAMESPACE: 'shop', K8S_POD_NAME: name };
+  const a = id(params({ clientId: 'pod', args }));
+  const text = `shop/${name}/lan/eth1`;
+  const expected = `${text.slice(0, 189)}~${createHash('sha256').update(text).digest('hex')}`;
+  assert.deepEqual(a, Buffer.concat([Buffer.from([0]), Buffer.from(expected)]));
+  assert.equal(a.length, 255);
+  assert.deepEqual(id(params({ clientId: 'pod', args, containerId: 'another-sandbox' })), a, 'the same for a re-created pod');
+  assert.notDeepEqual(id(params({ clientId: 'pod', args: { ...args, K8S_POD_NAME: `${name.slice(0, -1)}m` } })), a, 'pods sharing the prefix differ');
+  const fits = `shop/${'x'.repeat(254 - 'shop//lan/eth1'.length)}/lan/eth1`;
+  assert.equal(fits.length, 254);
+  assert.deepEqual(podClientIdText('shop', 'x'.repeat(254 - 'shop//lan/eth1'.length), 'lan', 'eth1').toString(), fits, '254 bytes are kept as they are');
 });
 
 test('pod without the pod args falls back to legacy with a warning', () => {

@@ -127,7 +127,7 @@ test('the service is hardened: exactly the capabilities it needs, read-only syst
     RuntimeDirectory: 'ts-dhcp', SystemCallArchitectures: 'native', Restart: 'on-failure', RestrictNamespaces: 'net',
   };
   for (const [k, v] of Object.entries(want)) assert.equal(service.get(k), v, k);
-  assert.deepEqual(service.get('RestrictAddressFamilies')?.split(/\s+/).sort(), ['AF_INET', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX']);
+  assert.deepEqual(service.get('RestrictAddressFamilies')?.split(/\s+/).sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX'], 'AF_INET6 for an IPv6 --metrics-address');
   const socket = directives(readFileSync(join(REPO, 'systemd/ts-dhcp.socket'), 'utf8'));
   assert.equal(socket.get('SocketMode'), '0600');
   assert.equal(socket.get('RemoveOnStop'), 'true');
