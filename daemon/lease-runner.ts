@@ -48,6 +48,12 @@ export interface RunnerDeps {
   minLeaseTimeS?: number;
 }
 
+/** A fast-retry hint: with serverId an offered address, without one an acknowledged address. */
+export interface RetryHint {
+  address: string;
+  serverId?: string;
+}
+
 export interface RunnerMetrics {
   /** transactionMs: for bound/renewed/rebound/changed, how long since the exchange began. */
   event(event: LeaseEvent, transactionMs?: number): void;
@@ -97,6 +103,8 @@ export class LeaseRunner {
   private sentCounts = new Map<string, number>();
   private offers = 0;
   private naks = 0;
+  /** The OFFER the current acquisition last requested: kept until an ACK or a NAK settles it (retryHint). */
+  private lastOffer?: { address: string; serverId: string };
   private chain: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private channel?: { key: string; ch: Channel };
@@ -173,8 +181,22 @@ export class LeaseRunner {
     return this.facts !== undefined && BOUND_STATES.has(this.state.state);
   }
 
-  start(requestedIp?: string): void {
-    this.enqueue(requestedIp ? { type: 'start', requestedIp } : { type: 'start' });
+  /** Starts acquiring; with a hint (registry fast retry) straight from what a cancelled acquisition had reached. */
+  start(hint?: RetryHint): void {
+    if (!hint) this.enqueue({ type: 'start' });
+    else if (hint.serverId !== undefined) this.enqueue({ type: 'start', offer: { address: hint.address, serverId: hint.serverId } });
+    else this.enqueue({ type: 'start', requestedIp: hint.address });
+  }
+
+  /** What a retried ADD can ask for directly once DEL cancels this acquisition: the address a server offered
+   *  (REQUEST with 50 and 54), or the one last acknowledged (INIT-REBOOT); none after a NAK or when bound. */
+  retryHint(): RetryHint | undefined {
+    const s = this.state;
+    if (s.state === 'REQUESTING') return { address: s.offer.address, serverId: s.offer.serverId };
+    if (s.state !== 'SELECTING' && s.state !== 'REBOOTING') return undefined;
+    if (this.lastOffer) return { ...this.lastOffer };
+    if (s.state === 'REBOOTING') return { address: s.requestedIp };
+    return this.ack && !this.naks ? { address: this.ack.yiaddr } : undefined;
   }
 
   /** Continues a stored lease after a daemon restart: INIT or INIT-REBOOT is started, a held state gets a timeout
@@ -260,6 +282,7 @@ export class LeaseRunner {
     const before = this.state;
     const { state, actions } = step(before, input, this.deps.now(), { cfg: this.cfg, rng: this.deps.rng });
     this.state = state;
+    if (state.state === 'REQUESTING') this.lastOffer = { address: state.offer.address, serverId: state.offer.serverId };
     if (before.state !== state.state) this.deps.log.info({ from: before.state, to: state.state }, 'state');
     if (before.state !== state.state && this.txStartMs === undefined && state.state !== 'BOUND') this.txStartMs = this.deps.now();
     await this.reconcileChannel();
@@ -381,12 +404,14 @@ export class LeaseRunner {
         this.sentCounts.clear();
         this.offers = 0;
         this.naks = 0;
+        this.lastOffer = undefined;
         if (event.kind === 'changed') log.warn({ from: event.from, to: event.to }, 'lease changed address');
         else log.info({ address: this.facts.address, leaseTimeS: this.facts.leaseTimeS }, event.kind);
         return;
       }
       case 'nak':
         this.naks++;
+        this.lastOffer = undefined;
         log.warn({ in: event.in, message: event.message }, 'NAK');
         return;
       case 'expired':
@@ -632,6 +657,7 @@ export function transitionWhy(from: string, input: Input, events: LeaseEvent[]):
     case 'timeout':
       return from === 'BOUND' ? 'T1' : from === 'RENEWING' ? 'T2' : 'timeout';
     case 'start':
+      if (input.offer) return `start (REQUEST for ${input.offer.address}, offered by ${input.offer.serverId} before)`;
       return input.requestedIp ? `start (requesting ${input.requestedIp})` : 'start';
     case 'release':
       return 'release requested';

@@ -8,7 +8,7 @@ import { DEFAULT_TIMING } from './dhcp/timing';
 import { CniCode, CniError } from './cni/errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
-import { LeaseRunner, RunnerMetrics } from './lease-runner';
+import { LeaseRunner, RetryHint, RunnerMetrics } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
 import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, netnsError, podLink } from './transport/netns';
 import { PodNetns, RefusedNetns, checkPodNetns } from './pod-netns';
@@ -38,6 +38,11 @@ export interface RegistryDeps {
 const RESUME_SPREAD_PER_LEASE_MS = 20;
 const RESUME_SPREAD_MAX_MS = 30_000;
 
+/** A DEL-cancelled acquisition's address is asked for directly by an ADD of the same attachment this soon after:
+ *  a runtime retries within seconds, and a server keeps an offer or a lease longer than this. */
+const RETRY_HINT_MS = 5 * 60_000;
+const MAX_RETRY_HINTS = 4096;
+
 /** How long ADD waits for a fresh macvlan to come up before sending anyway. */
 const LINK_UP_TIMEOUT_MS = 2000;
 /** Option 61 limit: one type byte + 254 bytes of identifier (DESIGN.md contracts). */
@@ -56,6 +61,8 @@ export function legacyClientId(a: Attachment): Buffer {
 
 export class Registry {
   private readonly leases = new Map<string, LeaseRunner>();
+  /** What DEL-cancelled acquisitions reached, by attachment, for a retried ADD (fast retry). */
+  private readonly retryHints = new Map<string, { hint: RetryHint; untilMs: number }>();
   private readonly locks = new Map<string, Promise<unknown>>();
   /** The daemon's randomness (resume spread, xids of host-side RELEASEs, every lease's xids and jitter). */
   private readonly rng = cryptoRng();
@@ -101,7 +108,9 @@ export class Registry {
         const runner = await this.createRunner(p, ns);
         if (warnings) leaseLogger(this.deps.log, p).warn({ warnings }, 'network config: parts ignored');
         this.leases.set(key, runner);
-        runner.start();
+        const hint = this.takeRetryHint(key);
+        if (hint) leaseLogger(this.deps.log, p).info({ hint }, 'fast retry: asking for the address the cancelled acquisition reached');
+        runner.start(hint);
         return runner;
       } finally {
         this.claiming.delete(claim);
@@ -127,9 +136,27 @@ export class Registry {
         this.deps.log.info({ attachment: key, netns: runner.params.netns, hostRelease }, 'DEL: netns gone, lease dropped');
         return { released: false, dropped: true };
       }
+      // A runtime that answers "try again later" with DEL (containerd) cancels the acquisition; its retried ADD
+      // asks for what this one reached instead of starting over.
+      const hint = runner.retryHint();
+      if (hint) this.rememberRetryHint(key, hint);
       await runner.release();
       return { released: true };
     });
+  }
+
+  private rememberRetryHint(key: string, hint: RetryHint): void {
+    const now = this.deps.now();
+    for (const [k, h] of this.retryHints) if (h.untilMs <= now) this.retryHints.delete(k);
+    // Oldest first out: a burst of cancelled acquisitions cannot grow the table without bound.
+    if (this.retryHints.size >= MAX_RETRY_HINTS) this.retryHints.delete(this.retryHints.keys().next().value as string);
+    this.retryHints.set(key, { hint, untilMs: now + RETRY_HINT_MS });
+  }
+
+  private takeRetryHint(key: string): RetryHint | undefined {
+    const h = this.retryHints.get(key);
+    this.retryHints.delete(key);
+    return h && h.untilMs > this.deps.now() ? h.hint : undefined;
   }
 
   /** GC (CNI 1.1): releases every lease of `network` whose (containerId, ifName) is not in validAttachments. Each

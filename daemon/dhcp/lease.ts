@@ -107,7 +107,9 @@ export type LeaseState =
 export type StateName = LeaseState['state'];
 
 export type Input =
-  | { type: 'start'; requestedIp?: string }
+  /** requestedIp: INIT-REBOOT for an address held before; offer: straight to REQUESTING for an address a server
+   *  offered before (a retried ADD, registry fast retry), without a DISCOVER. */
+  | { type: 'start'; requestedIp?: string; offer?: Offer }
   | { type: 'packet'; msg: DhcpMessage }
   | { type: 'timeout' }
   /** An ARP packet heard on the interface while probing. */
@@ -172,7 +174,7 @@ export function initialState(requestedIp?: string): LeaseState {
 export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
   switch (input.type) {
     case 'start':
-      return onStart(state, input.requestedIp, nowMs, ctx);
+      return onStart(state, input, nowMs, ctx);
     case 'packet':
       return onPacket(state, input.msg, nowMs, ctx);
     case 'timeout':
@@ -246,9 +248,10 @@ export function transportFor(state: LeaseState): 'packet' | 'udp' | 'arp' | null
 
 // ---- caller commands ----
 
-function onStart(s: LeaseState, requestedIp: string | undefined, now: number, ctx: StepContext): StepResult {
+function onStart(s: LeaseState, { requestedIp, offer }: Extract<Input, { type: 'start' }>, now: number, ctx: StepContext): StepResult {
   switch (s.state) {
     case 'INIT':
+      if (offer) return startRequesting(offer, now, ctx);
       return requestedIp === undefined ? startSelecting(now, ctx, {}) : startRebooting(requestedIp, now, ctx);
     case 'INIT-REBOOT':
       return startRebooting(requestedIp ?? s.requestedIp, now, ctx);
@@ -561,6 +564,13 @@ function startSelecting(now: number, ctx: StepContext, o: SelectingStart): StepR
   if (naks > 0) s.naks = naks;
   if (o.conflicts !== undefined) s.conflicts = o.conflicts;
   return delay > 0 ? { state: s, actions: [] } : sendDiscover(s, now, ctx);
+}
+
+/** REQUEST as if the OFFER had just come: 50 = its address, 54 = its server; a NAK or silence falls back to INIT. */
+function startRequesting(offer: Offer, now: number, ctx: StepContext): StepResult {
+  checkIp(offer.address);
+  checkIp(offer.serverId);
+  return sendRequest({ state: 'REQUESTING', tx: newTx(ctx, now, now), offer: { ...offer } }, now, ctx);
 }
 
 function startRebooting(requestedIp: string, now: number, ctx: StepContext): StepResult {

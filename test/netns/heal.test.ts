@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hostName, messageType, parameterRequestList } from '../../daemon/dhcp/options';
+import { hostName, messageType, parameterRequestList, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
 import { linkInfo } from '../../daemon/transport/netns';
 import {
@@ -252,5 +252,53 @@ describe('expiry with the server gone: address and routes removed, link up, back
     const check = await cniMacvlan(topo, { command: 'CHECK', containerId: 'exp1', podIndex: 1, config: { ...config, prevResult: out.json } });
     assert.deepEqual([check.code, check.stdout], [0, ''], check.stderr);
     assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'exp1', podIndex: 1, config })).code, 0);
+  });
+});
+
+describe('fast retry: DEL after "try again later", then ADD, finishes in one exchange (dnsmasq)', () => {
+  let topo: Topology;
+  let server: DhcpServer;
+  let daemon: TsDaemon;
+
+  before(async () => {
+    topo = await createTopology({ prefix: 'tsh-f-', lanCidr: '198.19.76.1/22', pods: 1 });
+    server = await startDnsmasq(topo, { range: ['198.19.77.10', '198.19.77.100'], leaseTime: 600 });
+    daemon = await startTsDaemon(topo);
+  });
+  after(async () => {
+    await daemon.stop();
+    await server.stop();
+    await topo.destroy();
+  });
+
+  test('the retried ADD sends a REQUEST with option 50 for the offered address and no DISCOVER', async () => {
+    const config = macvlanConfig(topo, daemon, { timeout: '3s' });
+    // A slow server as the runtime sees it: the OFFER arrives, the ACKs are lost (dropped on the server's way out).
+    await topo.exec(topo.lanNs, 'nft', ['add table inet tsh']);
+    await topo.exec(topo.lanNs, 'nft', ['add chain inet tsh out { type filter hook output priority 0; }']);
+    await topo.exec(topo.lanNs, 'nft', ['add rule inet tsh out udp sport 67 @th,2000,8 5 drop']); // option 53 = ACK
+    const first = await cniMacvlan(topo, { command: 'ADD', containerId: 'retry1', podIndex: 1, config });
+    assert.equal(first.json?.code, 11, first.stdout);
+    assert.match(first.json?.msg ?? '', /OFFER/);
+    const offered = (await daemon.rpc('lease', { containerId: 'retry1', network: 'lan', ifName: 'eth1' })).transitions;
+    assert.ok(offered.some((x) => x.to === 'REQUESTING'), JSON.stringify(offered));
+    // containerd's answer to code 11: DEL, then ADD again (macvlan makes a new eth1, with a new MAC: the client
+    // identifier is what the server knows the pod by).
+    assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'retry1', podIndex: 1, config })).code, 0);
+    await topo.exec(topo.lanNs, 'nft', ['delete table inet tsh']);
+
+    const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
+    const again = await cniMacvlan(topo, { command: 'ADD', containerId: 'retry1', podIndex: 1, config });
+    const packets = (await capture.stop()).map(dhcpOf).filter((m) => m !== undefined);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const address = (again.json?.ips?.[0]?.address as string).split('/')[0];
+    const fromClient = packets.filter((m) => m && m.op === 1);
+    assert.deepEqual(fromClient.map((m) => m && messageType(m)), [MessageType.REQUEST], 'one REQUEST, no DISCOVER');
+    const request = fromClient[0] as NonNullable<(typeof fromClient)[number]>;
+    assert.deepEqual([requestedIp(request), serverId(request)], [address, server.serverIp]);
+    assert.ok(daemon.logs().some((l) => l.containerId === 'retry1' && l.msg === 'fast retry: asking for the address the cancelled acquisition reached'));
+    const shown = await daemon.rpc('lease', { containerId: 'retry1', network: 'lan', ifName: 'eth1' });
+    assert.ok(shown.transitions.some((x) => x.why === `start (REQUEST for ${address}, offered by ${server.serverIp} before)`), JSON.stringify(shown.transitions));
+    assert.equal((await cniMacvlan(topo, { command: 'DEL', containerId: 'retry1', podIndex: 1, config })).code, 0);
   });
 });

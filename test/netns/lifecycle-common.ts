@@ -138,7 +138,7 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
         const again = directRunner(topo, 3, mac, 'tsl-reboot');
         t.after(() => again.stop('test over'));
-        again.start(facts.address);
+        again.start({ address: facts.address });
         const rebooted = await again.waitBound(15_000);
         assert.equal(rebooted.address, facts.address);
         assert.deepEqual(again.transitions.slice(0, 2).map((x) => x.to), ['REBOOTING', 'BOUND']);
@@ -152,7 +152,7 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         const mac4 = await bareEth1(topo, 4);
         const foreign = directRunner(topo, 4, mac4, 'tsl-foreign');
         t.after(() => foreign.stop('test over'));
-        foreign.start(o.outsideRange);
+        foreign.start({ address: o.outsideRange });
         const fresh = await foreign.waitBound(20_000);
         assert.notEqual(fresh.address, o.outsideRange);
         assert.ok(foreign.transitions.some((x) => x.from === 'REBOOTING' && x.why.startsWith('NAK')), JSON.stringify(foreign.transitions));

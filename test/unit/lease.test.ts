@@ -371,6 +371,24 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     assert.equal(c.name, 'BOUND');
   });
 
+  test('start with a remembered offer (fast retry): REQUEST with 50 and 54 at once, no DISCOVER; ACK binds, NAK starts over', () => {
+    const c = new Client();
+    const r = onlySend(c.input({ type: 'start', offer: { address: ADDR2, serverId: OTHER_SERVER } }));
+    assertBroadcastFromZero(r);
+    assert.equal(c.name, 'REQUESTING');
+    assert.equal(typeOf(r.msg), MessageType.REQUEST);
+    assert.deepEqual([requestedIp(r.msg), serverId(r.msg), r.msg.ciaddr], [ADDR2, OTHER_SERVER, '0.0.0.0']);
+    c.now += 50;
+    assert.deepEqual(events(c.receive(reply(r.msg, MessageType.ACK, { yiaddr: ADDR2, server: OTHER_SERVER }))).map((e) => e.kind), ['bound']);
+    assert.deepEqual([c.name, c.lease.address, c.lease.requestSentAtMs], ['BOUND', ADDR2, T0]);
+
+    const refused = new Client();
+    const r2 = onlySend(refused.input({ type: 'start', offer: { address: ADDR2, serverId: SERVER } })).msg;
+    const d = onlySend(refused.receive(reply(r2, MessageType.NAK)));
+    assert.deepEqual([refused.name, typeOf(d.msg), requestedIp(d.msg)], ['SELECTING', MessageType.DISCOVER, ADDR2]);
+    assert.throws(() => new Client().input({ type: 'start', offer: { address: '0.0.0.0', serverId: SERVER } }), /not a usable IPv4 address/);
+  });
+
   test("'start' outside INIT is a programmer error", () => {
     const c = new Client();
     bound(c);
