@@ -3,20 +3,19 @@
 // only while a transaction needs one (an open socket pins the pod netns).
 import { AddParams, LeaseFacts, Transition } from '../common/rpc';
 import { ArpPacket, decodeArp, encodeArp } from './dhcp/arp';
-import { ZERO_IP } from './dhcp/bytes';
+import { BROADCAST_IP, ZERO_IP } from './dhcp/bytes';
 import { encode } from './dhcp/codec';
+import { interfaceMtu } from './dhcp/options';
 import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline, step, transportFor } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
 import { DEFAULT_MIN_LEASE_TIME_S, decodeReply } from './dhcp/sanitise';
 import { DhcpMessage, MessageType } from './dhcp/types';
-import { BROADCAST_IP } from './dhcp/bytes';
 import { CniCode, CniError } from './cni/errors';
 import { leaseFacts } from './facts';
 import { HostSend, releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';
 import type { Logger } from './log';
 import { LinkPolicy, PodLink, isAck, isGone, mtuToSet } from './pod-link';
-import { interfaceMtu } from './dhcp/options';
 import { PodAddressAction, Readdress } from './readdress';
 import { ArpChannel, Channel, ChannelFactory, Received } from './transport/channel';
 
