@@ -80,17 +80,27 @@ function randomEnv(rng: Rng, verb: string): Record<string, string | undefined> {
   };
 }
 
-/** Daemon replies a misbehaving daemon could send. */
-function randomReply(rng: Rng): (s: Socket) => void {
+/** Daemon replies a misbehaving daemon could send: the bytes, sent once a request arrived. */
+function randomReply(rng: Rng): Buffer {
   const valid = `{"jsonrpc":"2.0","id":1,"result":{"stdout":"{\\"cniVersion\\":\\"1.0.0\\"}\\n","exitCode":${int(rng, 3)}}}\n`;
   return pick(rng, [
-    (s: Socket) => s.end(),
-    (s: Socket) => s.end(valid.slice(0, int(rng, valid.length))),
-    (s: Socket) => s.end(mutate(rng, valid)),
-    (s: Socket) => s.end(Buffer.from(Array.from({ length: int(rng, 2000) }, () => int(rng, 256)))),
-    (s: Socket) => s.end(`{"jsonrpc":"2.0","id":1,"error":{"code":${pick(rng, [-32600, 7, 0, 1e9, '"x"'])},"message":${pick(rng, ['"m"', '5', '"\\ud800"'])},"data":{"details":"d"}}}\n`),
-    (s: Socket) => s.end(`{"jsonrpc":"2.0","id":1,"result":{"stdout":"${'\\u00e9'.repeat(int(rng, 3000))}","exitCode":0}}\n`),
-  ]);
+    () => Buffer.alloc(0),
+    () => Buffer.from(valid.slice(0, int(rng, valid.length))),
+    () => mutate(rng, valid),
+    () => Buffer.from(Array.from({ length: int(rng, 2000) }, () => int(rng, 256))),
+    () => Buffer.from(`{"jsonrpc":"2.0","id":1,"error":{"code":${pick(rng, [-32600, 7, 0, 1e9, '"x"'])},"message":${pick(rng, ['"m"', '5', '"\\ud800"'])},"data":{"details":"d"}}}\n`),
+    () => Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"stdout":"${'\\u00e9'.repeat(int(rng, 3000))}","exitCode":0}}\n`),
+  ])();
+}
+
+/** Whether a reply is a well-formed answer whose exit code the daemon chose (then stdout is the daemon's, not ours). */
+function daemonChoseExit(reply: Buffer): boolean {
+  try {
+    const r = JSON.parse(reply.toString('utf8')) as { result?: { exitCode?: unknown } };
+    return typeof r?.result?.exitCode === 'number';
+  } catch {
+    return false;
+  }
 }
 
 test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every time (seed ${SEED})`, { timeout: 280_000 }, async (t) => {
@@ -108,31 +118,34 @@ test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every
   };
   const real = await cniDaemon({ add: reply, del: reply, check: reply, gc: reply } as LeaseService);
   t.after(() => real.close());
-  let behave: (s: Socket) => void = (s) => s.end();
-  const rawPath = join(dir, 'raw.sock');
-  const rawOpen = new Set<Socket>();
-  const raw: Server = createServer((s) => {
-    rawOpen.add(s);
-    s.on('close', () => rawOpen.delete(s));
-    s.on('error', () => {});
-    s.once('data', () => behave(s));
-  });
-  await new Promise<void>((r) => raw.listen(rawPath, r));
-  t.after(() => new Promise<void>((r) => {
-    raw.close(() => r());
-    for (const s of rawOpen) s.destroy();
+  // One raw daemon per worker, so that a worker's reply is never another worker's.
+  const raws = await Promise.all(Array.from({ length: PARALLEL }, async (_, w) => {
+    const slot = { path: join(dir, `raw${w}.sock`), reply: Buffer.alloc(0) as Buffer, open: new Set<Socket>() };
+    const server: Server = createServer((s) => {
+      slot.open.add(s);
+      s.on('close', () => slot.open.delete(s));
+      s.on('error', () => {});
+      s.once('data', () => s.end(slot.reply));
+    });
+    await new Promise<void>((r) => server.listen(slot.path, r));
+    t.after(() => new Promise<void>((r) => {
+      server.close(() => r());
+      for (const s of slot.open) s.destroy();
+    }));
+    return slot;
   }));
 
   const stateDir = join(dir, 'state');
   const verbs = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION', '', 'add', 'X'.repeat(300)];
   let next = 0;
   let spooled = 0;
-  const worker = async () => {
+  const worker = async (w: number) => {
+    const raw = raws[w]!;
     while (next < RUNS) {
       const i = next++;
       const daemon = pick(rng, ['none', 'real', 'raw'] as const);
-      const socketPath = daemon === 'real' ? real.socketPath : daemon === 'raw' ? rawPath : join(dir, 'none.sock');
-      if (daemon === 'raw') behave = randomReply(rng);
+      const socketPath = daemon === 'real' ? real.socketPath : daemon === 'raw' ? raw.path : join(dir, 'none.sock');
+      if (daemon === 'raw') raw.reply = randomReply(rng);
       const verb = pick(rng, verbs);
       const config = randomConfig(rng, socketPath, stateDir);
       // A mutated config may name any stateDir: DEL (which writes there without a daemon) gets well-formed ones only.
@@ -142,7 +155,7 @@ test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every
       const what = `run ${i} (seed ${SEED}): env ${JSON.stringify({ ...env, CNI_ARGS: env.CNI_ARGS?.slice(0, 80), CNI_CONTAINERID: env.CNI_CONTAINERID?.slice(0, 80) })} stdin ${JSON.stringify(stdin.toString('latin1').slice(0, 300))} daemon ${daemon}\nstdout ${r.stdout.slice(0, 500)}\nstderr ${r.stderr.slice(0, 3000)}`;
       assert.equal(r.signal, null, what);
       assert.equal(r.stderr, '', what);
-      if (daemon === 'raw' && r.code !== 1) continue; // a "valid" reply chose the exit code and stdout
+      if (daemon === 'raw' && daemonChoseExit(raw.reply)) continue; // a well-formed reply chose exit code and stdout
       if (r.code === 0) {
         if (r.stdout !== '') JSON.parse(r.stdout);
         if (verb === 'DEL' && daemon === 'none') spooled++;
@@ -160,6 +173,6 @@ test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every
       assert.equal(typeof e.msg, 'string', what);
     }
   };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  await Promise.all(Array.from({ length: PARALLEL }, (_, w) => worker(w)));
   assert.ok(spooled > 0, 'some DELs without a daemon were spooled');
 });
