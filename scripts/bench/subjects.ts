@@ -27,7 +27,10 @@ export async function startSubject(name: SubjectName, topo: Topology): Promise<S
   if (name === 'ts-dhcp') {
     // The shipped default log level: debug lines for every packet would be the benchmark's own overhead.
     const daemon = await startTsDaemon(topo, { args: ['--log-level', 'info'] });
-    return { name, pid: daemon.pid, netConf: macvlanConfig(topo, daemon), cniPath: tsDhcpCniPath(), ipamBinary: installedPlugin() };
+    // Like for like with the reference, which never probes: conflict detection off here; its own section of the
+    // bench (scripts/bench/conflict.ts) prints ADD with the default setting beside this figure.
+    const netConf = macvlanConfig(topo, daemon, { conflictDetection: 'off' });
+    return { name, pid: daemon.pid, netConf, cniPath: tsDhcpCniPath(), ipamBinary: installedPlugin() };
   }
   const ref = await startReferenceDaemon(topo);
   return {

@@ -397,13 +397,12 @@ describe('codec: hostile input', () => {
     assert.match(reason(frame([52, 1, 2, 255], (f) => f.set([15], 44 + 63))), /option 15 in sname truncated/);
   });
 
-  it('work is linear: a 1 MiB frame of tiny repeated options decodes quickly', () => {
+  // Quadratic work over half a million options would take minutes and hit the tier's time limit; a stopwatch here
+  // would only measure the machine's load (speed belongs in npm run bench).
+  it('work is linear: a 1 MiB frame of tiny repeated options decodes', () => {
     const opts = Buffer.alloc(1 << 20);
     for (let i = 0; i + 1 < opts.length; i += 2) opts[i] = 250; // option 250, length 0, over and over
-    const started = process.hrtime.bigint();
     const m = decodeOk(Buffer.concat([frame([]), opts]));
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     assert.equal(m.options.get(250)?.length, 0);
-    assert.ok(ms < 2000, `${ms} ms`);
   });
 });
