@@ -1,18 +1,29 @@
 #!/usr/bin/env node
 'use strict';
-// Checks that every program in scripts/deps.txt (the list scripts/install-deps.sh installs from) can be executed,
-// and names each missing one with its Debian package. The first step of `npm test`; also runnable alone:
-//   node scripts/preflight.js [LIST]      exit 0: all present; 1: something missing (listed on stderr)
+// Checks that every program of the DEPS table in scripts/install-deps.sh (the list it installs from) can be
+// executed, and names each missing one with its Debian package. The first step of `npm test`; also runnable alone:
+//   node scripts/preflight.js [FILE]      exit 0: all present; 1: something missing (listed on stderr)
+// FILE: install-deps.sh (the default), or a plain list of "PROGRAM PACKAGE" lines.
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const DEPS = path.join(__dirname, 'deps.txt');
+const DEPS = path.join(__dirname, 'install-deps.sh');
+
+/** The lines of the file's DEPS here-document with every other line blanked (line numbers stay the file's); a file
+ *  without one is a plain list. */
+function depsLines(text) {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /<<'DEPS'/.test(l));
+  if (start < 0) return lines;
+  const end = lines.indexOf('DEPS', start + 1);
+  return lines.map((l, i) => (i > start && i < end ? l : ''));
+}
 
 /** The list's entries: { program, pkg, line }; program is null for a package with no program to check. */
 function parseDeps(text, file = DEPS) {
   const entries = [];
-  text.split('\n').forEach((raw, i) => {
+  depsLines(text).forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
     const fields = line.split(/\s+/);

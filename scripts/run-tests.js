@@ -122,7 +122,7 @@ async function main() {
     console.error(`unknown tier(s): ${unknown.join(', ')}; tiers are ${TIERS.map((t) => t.name).join(', ')}`);
     return 2;
   }
-  // The netns tier executes the programs of scripts/deps.txt: a missing one fails the run now, by name, instead of
+  // The netns tier executes the programs of install-deps.sh's DEPS table: a missing one fails the run now, by name, instead of
   // as an ENOENT deep inside some test minutes later.
   if ((wanted.length === 0 || wanted.includes('netns')) && preflight() !== 0) return 1;
   const rows = [];

@@ -1,5 +1,5 @@
-// scripts/deps.txt is the one list of programs → Debian packages: install-deps.sh installs from it, the preflight of
-// `npm test` checks it. These tests hold the list to what the test sources execute.
+// The DEPS table in scripts/install-deps.sh is the one list of programs → Debian packages: install-deps.sh installs
+// from it, the preflight of `npm test` checks it. These tests hold the list to what the test sources execute.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ test('the list parses; a malformed line is an error naming the file and line', (
   const entries = preflight.parseDeps(readFileSync(preflight.DEPS, 'utf8'));
   assert.ok(entries.some((e) => e.program === 'nft' && e.pkg === 'nftables'));
   assert.ok(entries.some((e) => e.program === null && e.pkg === 'ca-certificates'));
+  assert.ok(!entries.some((e) => e.pkg === 'euo' || e.program === 'set'), 'only the DEPS table, not the script around it');
   assert.throws(() => preflight.parseDeps('dnsmasq\n', 'x.txt'), /^Error: x\.txt:1: expected "PROGRAM PACKAGE"/);
   assert.throws(() => preflight.parseDeps('# c\n\na b c\n', 'x.txt'), /x\.txt:3:/);
 });
@@ -86,5 +87,5 @@ test('every program the test and script sources execute by name is in the list',
       }
     }
   }
-  assert.deepEqual(unlisted, [], 'add these to scripts/deps.txt with their Debian package');
+  assert.deepEqual(unlisted, [], 'add these to the DEPS table of scripts/install-deps.sh with their Debian package');
 });
