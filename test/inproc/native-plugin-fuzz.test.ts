@@ -93,14 +93,20 @@ function randomReply(rng: Rng): Buffer {
   ])();
 }
 
-/** Whether a reply is a well-formed answer whose exit code the daemon chose (then stdout is the daemon's, not ours). */
+/** Whether a reply holds a well-formed answer whose exit code the daemon chose (then stdout is the daemon's, not
+ *  ours): the whole reply or any prefix of it ending in "}" (a mutation may leave bytes after the answer). */
 function daemonChoseExit(reply: Buffer): boolean {
-  try {
-    const r = JSON.parse(reply.toString('utf8')) as { result?: { exitCode?: unknown } };
-    return typeof r?.result?.exitCode === 'number';
-  } catch {
-    return false;
-  }
+  const text = reply.toString('utf8');
+  const ends = [text.length];
+  for (let i = text.indexOf('}'); i >= 0; i = text.indexOf('}', i + 1)) ends.push(i + 1);
+  return ends.some((end) => {
+    try {
+      const r = JSON.parse(text.slice(0, end)) as { result?: { exitCode?: unknown } };
+      return typeof r?.result?.exitCode === 'number';
+    } catch {
+      return false;
+    }
+  });
 }
 
 test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every time (seed ${SEED})`, { timeout: 280_000 }, async (t) => {
