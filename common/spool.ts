@@ -1,9 +1,9 @@
-// Releases the plugin could not hand to the daemon (DEL while it was down), remembered in the state directory for
-// the daemon to carry out (at start and every --check-interval). One JSON file per attachment, written atomically
+// Releases the plugin could not hand to the daemon (DEL while it was down), written by the native plugin
+// (native/plugin/spool.c) into the state directory for the daemon to carry out (at start and every --check-interval). One JSON file per attachment, written atomically
 // (temp + rename), so a reader never sees half a record and a repeated DEL overwrites instead of piling up; a record
 // goes only once its DEL succeeded.
-import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Attachment } from './rpc';
 
@@ -28,36 +28,6 @@ export function spoolDir(stateDir: string): string {
 export function spoolFile(stateDir: string, a: Attachment): string {
   const digest = createHash('sha256').update(`${a.containerId}/${a.network}/${a.ifName}`).digest('hex').slice(0, 32);
   return path.join(spoolDir(stateDir), `${digest}.json`);
-}
-
-/** Writes (or replaces) the record for `a`; returns its path. Directory 0700, file 0600: the state is root's.
- *  Written as the lease store writes: a temp file of a fresh random name opened O_EXCL|O_NOFOLLOW (a planted file
- *  or symlink is never written through), fsync, rename, fsync of the directory (the DEL survives a power cut). */
-export async function writeSpool(stateDir: string, a: Attachment, now: Date = new Date()): Promise<string> {
-  const dir = spoolDir(stateDir);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = spoolFile(stateDir, a);
-  const record: SpoolRecord = { version: SPOOL_RECORD_VERSION, containerId: a.containerId, network: a.network, ifName: a.ifName, at: now.toISOString() };
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fsConstants;
-  const handle = await fs.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  await fs.rename(tmp, file);
-  const dh = await fs.open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-  return file;
 }
 
 /** Every valid record, oldest first. Unreadable or foreign files are skipped (and left alone): one bad file must not

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { call } from '../../client/rpc-client';
-import { writeSpool } from '../../common/spool';
+import { writeSpool } from '../helpers/spool';
 
 const BIN = path.resolve(__dirname, '../../../bin/ts-dhcp');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-proc-'));

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { buildResult, mergeRoutes, Result } from '../../daemon/cni/result';
 import { convertResult, SUPPORTED_VERSIONS } from '../../daemon/cni/version';
 import type { LeaseFacts } from '../../common/rpc';
-import { readSpool, removeSpool, spoolFile, writeSpool } from '../../common/spool';
+import { readSpool, removeSpool, spoolFile } from '../../common/spool';
+import { writeSpool } from '../helpers/spool';
 
 // SPEC.md (spec-v1.0.0 and spec-v1.1.0, "Section 5: Examples"): the host-local IPAM result the bridge plugin gets.
 const specIpamResult: Result = {
