@@ -47,6 +47,19 @@ export interface RunnerDeps {
   minLeaseTimeS?: number;
 }
 
+/** A lease taken over from its record after a restart (daemon/resume.ts takeover): the runner holds it as stored
+ *  until resume() re-verifies it with the server. */
+export interface Takeover {
+  /** The state as stored: what the lease view shows, and what a DEL releases, until resume(). */
+  held: LeaseState;
+  /** The stored ACK, sanitised. */
+  ack?: DhcpMessage;
+  /** Where the re-verification starts (INIT-REBOOT, INIT, or BOUND with T1 moved to now). */
+  next: LeaseState;
+  /** The stored lease has expired: the link policy takes its address off the pod's interface first. */
+  expired: boolean;
+}
+
 /** A fast-retry hint: with serverId an offered address, without one an acknowledged address. */
 export interface RetryHint {
   address: string;
@@ -116,9 +129,9 @@ export class LeaseRunner {
   private broadcastRx?: Channel;
   private waiters = new Set<Waiter>();
   private stopped = false;
-  /** Whether a record of this lease is on disk (a restored lease starts with one): until then, a failed write
+  /** Whether a record of this lease is on disk (a taken-over lease starts with one): until then, a failed write
    *  ends the lease, since a restart would forget an address the pod keeps using. */
-  recordOnDisk = false;
+  private onDisk = false;
   /** Why the last record write failed, while it is being retried; the lease view and status show it. */
   recordError?: string;
   private recordRetryMs = 0;
@@ -133,7 +146,17 @@ export class LeaseRunner {
     readonly params: AddParams,
     readonly cfg: ClientConfig,
     private readonly deps: RunnerDeps,
+    /** Present for a lease taken over from its record (resume() continues it); absent for a new ADD (start()). */
+    private readonly takeover?: Takeover,
   ) {
+    if (takeover) {
+      this.state = takeover.held;
+      this.onDisk = true;
+      if (takeover.ack) {
+        this.ack = takeover.ack;
+        this.facts = leaseFacts(takeover.ack);
+      }
+    }
     const podLink = deps.podLink;
     if (podLink && params.onChange !== 'hold-link-down') {
       this.link = new Readdress({
@@ -198,19 +221,21 @@ export class LeaseRunner {
     return this.ack && !this.naks ? { address: this.ack.yiaddr } : undefined;
   }
 
-  /** Continues a stored lease after a daemon restart: INIT or INIT-REBOOT is started, a held state gets a timeout
-   *  (the caller moves T1 to now for an immediate RENEW). `expired`: the stored lease is, so the link policy takes
-   *  its address off the pod's interface first. */
-  resume(state: LeaseState, ack: DhcpMessage | undefined, expired = false): void {
-    this.state = state;
-    if (ack) {
-      this.ack = ack;
-      this.facts = leaseFacts(ack);
-    }
+  /** Whether a record of this lease is on disk. */
+  get recordOnDisk(): boolean {
+    return this.onDisk;
+  }
+
+  /** Continues the lease taken over from its record (constructor `takeover`): INIT or INIT-REBOOT is started, a
+   *  held state gets a timeout (takeover moved T1 to now for an immediate RENEW). */
+  resume(): void {
+    if (!this.takeover) throw new Error('resume() of a runner not taken over from a record');
+    const { next, expired } = this.takeover;
+    this.state = next;
     const link = this.link;
     const facts = this.facts;
     if (link) this.chain = this.chain.then(() => link.resumed(facts, expired));
-    this.enqueue(state.state === 'INIT-REBOOT' || state.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
+    this.enqueue(next.state === 'INIT-REBOOT' || next.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
   }
 
   /** Resolves when the step in progress (and any queued before this call) has finished. */
@@ -348,14 +373,14 @@ export class LeaseRunner {
     try {
       await this.deps.persist?.(this);
       if (this.recordError !== undefined) this.deps.log.info('lease record written again');
-      this.recordOnDisk = true;
+      this.onDisk = true;
       this.recordError = undefined;
       this.recordRetryMs = 0;
       return true;
     } catch (err) {
       this.recordError = (err as Error).message;
       this.deps.metrics?.recordWriteFailed?.();
-      if (!this.recordOnDisk && this.state.state !== 'RELEASED') {
+      if (!this.onDisk && this.state.state !== 'RELEASED') {
         this.deps.log.error({ err: this.recordError }, 'cannot write the first record of the lease; releasing it');
         return false;
       }

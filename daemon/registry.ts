@@ -8,15 +8,14 @@ import { DEFAULT_TIMING } from './dhcp/timing';
 import { CniCode, CniError } from './cni/errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
-import { LeaseRunner, RetryHint, RunnerMetrics } from './lease-runner';
+import { LeaseRunner, RetryHint, RunnerMetrics, Takeover } from './lease-runner';
 import { ChannelFactory } from './transport/channel';
 import { LinkInfo, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, netnsError, podLink } from './transport/netns';
 import { PodNetns, RefusedNetns, checkPodNetns } from './pod-netns';
 import { clientIdFor } from './client-id';
 import { LeaseRecord, LeaseStore, LoadedRecord } from './store';
 import { broadcastFlag } from './broadcast';
-import { leaseFacts } from './facts';
-import { attachmentGone, netnsGone, recordOf, resumeState, storedAck } from './resume';
+import { attachmentGone, netnsGone, recordOf, takeover } from './resume';
 import { HostSend, releaseFromHost } from './host-release';
 import { NetnsWatch } from './netns-watch';
 
@@ -291,23 +290,14 @@ export class Registry {
       await store?.remove(key);
       return;
     }
-    const runner = this.runnerFor(rec.params, rec.cfg, ns as PodNetns);
-    runner.recordOnDisk = true;
-    const state = resumeState(rec, now());
-    const ack = storedAck(rec, this.minLeaseTimeS);
-    // Until the re-verification, an unexpired lease stays as stored: the lease view shows it and a DEL in between
-    // still sends its RELEASE.
-    const s = rec.state;
-    const unexpired = 'lease' in s && (s.lease.expiresAtMs === null || s.lease.expiresAtMs > now());
-    runner.state = unexpired ? s : state;
-    if (ack) runner.ack = ack;
-    if (ack) runner.facts = leaseFacts(ack);
+    const plan = takeover(rec, now(), this.minLeaseTimeS);
+    const runner = this.runnerFor(rec.params, rec.cfg, ns as PodNetns, { takeover: plan });
     this.leases.set(key, runner);
     const delayMs = Math.floor(this.rng.next() * spreadMs);
-    log.info({ attachment: key, state: state.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
+    log.info({ attachment: key, state: plan.next.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
     setTimeout(() => {
       void this.serial(key, async () => {
-        if (this.leases.get(key) === runner) runner.resume(state, ack, !unexpired);
+        if (this.leases.get(key) === runner) runner.resume();
       });
     }, delayMs).unref();
   }
@@ -413,7 +403,7 @@ export class Registry {
     } catch (err) {
       throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid DHCP client options: ${(err as Error).message}`);
     }
-    return this.runnerFor(p, cfg, ns, link.mtu);
+    return this.runnerFor(p, cfg, ns, { mtuCeiling: link.mtu });
   }
 
   private clientId(p: AddParams): Buffer {
@@ -424,7 +414,8 @@ export class Registry {
     }
   }
 
-  private runnerFor(p: AddParams, cfg: ClientConfig, ns: PodNetns, mtuCeiling?: number): LeaseRunner {
+  /** A runner for a new ADD (with the MTU its interface had), or for a lease taken over from its record. */
+  private runnerFor(p: AddParams, cfg: ClientConfig, ns: PodNetns, o: { mtuCeiling?: number; takeover?: Takeover }): LeaseRunner {
     const netnsPath = ns.path;
     // Every later entry first checks that the path still names the namespace of the ADD (or of the record): a
     // path reused by another pod, or swapped for another namespace, is not this lease's.
@@ -442,11 +433,11 @@ export class Registry {
       metrics: this.deps.metrics,
       checkNetns: same,
       podLink: podLink(netnsPath, p.ifName, same),
-      mtuCeiling,
+      mtuCeiling: o.mtuCeiling,
       resendTimeoutMs: this.deps.opts.resendTimeoutMs,
       sendFromHost: this.deps.sendFromHost,
       minLeaseTimeS: this.minLeaseTimeS,
-    });
+    }, o.takeover);
     this.netnsIds.set(runner, ns);
     this.netnsWatch?.watch(netnsPath);
     return runner;

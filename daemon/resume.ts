@@ -6,7 +6,7 @@ import { decode, encode } from './dhcp/codec';
 import { LeaseState, initialState } from './dhcp/lease';
 import { sanitiseReply } from './dhcp/sanitise';
 import { DhcpMessage } from './dhcp/types';
-import type { LeaseRunner } from './lease-runner';
+import type { LeaseRunner, Takeover } from './lease-runner';
 import { LeaseRecord, RECORD_VERSION } from './store';
 import { linkInfo } from './transport/netns';
 
@@ -39,6 +39,19 @@ export function storedAck(rec: LeaseRecord, minLeaseTimeS: number): DhcpMessage 
   if (rec.ack === undefined) return undefined;
   const d = decode(Buffer.from(rec.ack, 'base64'));
   return d.ok ? sanitiseReply(d.value, { minLeaseTimeS }).msg : undefined;
+}
+
+/** What a runner built from this record starts with (new LeaseRunner(rec.params, rec.cfg, deps, takeover(...))):
+ *  until the re-verification an unexpired lease stays as stored, so the lease view shows it and a DEL in between
+ *  still sends its RELEASE. */
+export function takeover(rec: LeaseRecord, nowMs: number, minLeaseTimeS: number): Takeover {
+  const next = resumeState(rec, nowMs);
+  const s = rec.state;
+  const unexpired = 'lease' in s && (s.lease.expiresAtMs === null || s.lease.expiresAtMs > nowMs);
+  const t: Takeover = { held: unexpired ? s : next, next, expired: !unexpired };
+  const ack = storedAck(rec, minLeaseTimeS);
+  if (ack) t.ack = ack;
+  return t;
 }
 
 /** How a stored lease is re-verified with the server before it is trusted (RFC 2131 §3.2): a lease still before

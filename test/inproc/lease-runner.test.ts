@@ -9,6 +9,9 @@ import { ClientConfig } from '../../daemon/dhcp/lease';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
 import { LeaseRunner, RunnerDeps } from '../../daemon/lease-runner';
+import { takeover } from '../../daemon/resume';
+import { LeaseRecord, RECORD_VERSION } from '../../daemon/store';
+import type { AddParams } from '../../common/rpc';
 import { createLogger } from '../../daemon/log';
 import type { ArpChannel, Channel, ChannelFactory, Received } from '../../daemon/transport/channel';
 
@@ -73,8 +76,10 @@ function reply(req: DhcpMessage, type: number): DhcpMessage {
   return { ...req, op: 2, yiaddr: ADDRESS, ciaddr: '0.0.0.0', options };
 }
 
-function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}, deps: Partial<RunnerDeps> = {}): LeaseRunner {
-  const cfg: ClientConfig = {
+const PARAMS: AddParams = { containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p1', args: {}, paramRequestList: [1, 3, 51], provide: [] };
+
+function clientConfig(arp: Partial<ClientConfig> = {}): ClientConfig {
+  return {
     ...arp,
     chaddr: '02:00:00:00:00:01',
     clientId: Buffer.from('\0c1/lan/eth1').toString('hex'),
@@ -84,11 +89,23 @@ function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<Client
     maxMessageSize: 1500,
     timing: { firstRetransmitMs: 40, maxRetransmitMs: 80, jitterMs: 10, minRenewRetransmitMs: 60_000, requestRetries: 4 },
   };
-  return new LeaseRunner(
-    { containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p1', args: {}, paramRequestList: cfg.paramRequestList, provide: [] },
-    cfg,
-    { channels: server.factory(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), netnsPath: '/run/netns/p1', resendTimeoutMs, ...deps },
-  );
+}
+
+function runnerDeps(server: FakeServer, resendTimeoutMs: number, deps: Partial<RunnerDeps> = {}): RunnerDeps {
+  return { channels: server.factory(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), netnsPath: '/run/netns/p1', resendTimeoutMs, ...deps };
+}
+
+function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}, deps: Partial<RunnerDeps> = {}): LeaseRunner {
+  return new LeaseRunner(PARAMS, clientConfig(arp), runnerDeps(server, resendTimeoutMs, deps));
+}
+
+/** A record of a lease BOUND to ADDRESS, written `ageS` seconds ago for a 3600 s lease. */
+function boundRecord(ageS: number): LeaseRecord {
+  const cfg = clientConfig();
+  const sent = Date.now() - ageS * 1000;
+  const ack = reply({ op: 1, htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, flags: 0, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: Buffer.from('020000000001', 'hex'), sname: '', file: '', options: new Map() }, MessageType.ACK);
+  const lease = { address: ADDRESS, serverId: SERVER, leaseTimeS: 3600, requestSentAtMs: sent, t1AtMs: sent + 1_800_000, t2AtMs: sent + 3_150_000, expiresAtMs: sent + 3_600_000 };
+  return { version: RECORD_VERSION, attachment: { containerId: 'c1', network: 'lan', ifName: 'eth1' }, params: PARAMS, netnsInode: 1, mac: cfg.chaddr, cfg, state: { state: 'BOUND', lease }, ack: encode(ack).toString('base64'), savedAtMs: sent };
 }
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -230,4 +247,39 @@ test('re-entering: when the netns path no longer names the namespace of the ADD,
   await waitFor('the lease to end', () => r.state.state === 'RELEASED');
   assert.deepEqual(server.heard, [], 'no DISCOVER went into the other namespace');
   assert.match(r.lastError ?? '', /names another namespace/);
+});
+
+test('a runner built from a record holds the stored lease until resume(), which RENEWs it at once', async (t) => {
+  const server = new FakeServer(true);
+  const rec = boundRecord(60);
+  const r = new LeaseRunner(rec.params, rec.cfg, runnerDeps(server, 0), takeover(rec, Date.now(), 60));
+  t.after(() => r.stop('test over'));
+  assert.equal(r.state.state, 'BOUND');
+  assert.equal(r.facts?.address, ADDRESS);
+  assert.equal(r.recordOnDisk, true, 'a failed write keeps a taken-over lease: its record names the address');
+  assert.equal(r.bound, true);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(server.heard, [], 'nothing is sent before resume()');
+  r.resume();
+  await waitFor('the renewal', () => r.transitions.some((x) => x.from === 'RENEWING' && x.to === 'BOUND'));
+  assert.deepEqual(server.heard, [MessageType.REQUEST]);
+  assert.deepEqual(r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`), ['BOUND>RENEWING:T1', 'RENEWING>BOUND:ACK']);
+});
+
+test('a runner built from an expired record starts at INIT-REBOOT for the stored address', async (t) => {
+  const server = new FakeServer(true);
+  const rec = boundRecord(4000);
+  const r = new LeaseRunner(rec.params, rec.cfg, runnerDeps(server, 0), takeover(rec, Date.now(), 60));
+  t.after(() => r.stop('test over'));
+  assert.deepEqual(r.state, { state: 'INIT-REBOOT', requestedIp: ADDRESS });
+  assert.equal(r.bound, false);
+  r.resume();
+  const facts = await r.waitBound(5000);
+  assert.equal(facts.address, ADDRESS);
+  assert.deepEqual(server.heard, [MessageType.REQUEST], 'INIT-REBOOT asks for the stored address without a DISCOVER');
+});
+
+test('resume() of a runner not built from a record is a bug, said at once', () => {
+  const r = runner(new FakeServer(true), 0);
+  assert.throws(() => r.resume(), /not taken over from a record/);
 });
