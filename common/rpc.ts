@@ -19,6 +19,11 @@ export interface Attachment {
   ifName: string;
 }
 
+/** The attachment as one string: the daemon's table key, and the text of the reference plugin's client identifier. */
+export function attachmentKey(a: Attachment): string {
+  return `${a.containerId}/${a.network}/${a.ifName}`;
+}
+
 /** What the daemon needs to acquire a lease; the plugin has already resolved names, defaults and CNI_ARGS. */
 export interface AddParams extends Attachment {
   netns: string;

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddParams } from '../common/rpc';
+import { AddParams, Attachment, attachmentKey } from '../common/rpc';
 import type { Logger } from './log';
 
 export const MAX_CLIENT_ID_BYTES = 255;
@@ -52,15 +52,15 @@ export function podClientIdText(namespace: string, name: string, network: string
 
 /** IAID: stable per attachment, distinct between a pod's interfaces (RFC 4361 §6.1). */
 function iaid(p: AddParams): Buffer {
-  return createHash('sha256').update(`${p.containerId}/${p.network}/${p.ifName}`).digest().subarray(0, 4);
+  return createHash('sha256').update(attachmentKey(p)).digest().subarray(0, 4);
 }
 
 /**
- * The option 61 value for an ADD. `legacy` is the reference plugin's identifier (passed in: the registry owns it).
- * "pod" without K8S_POD_NAMESPACE/K8S_POD_NAME falls back to legacy with a warning.
+ * The option 61 value for an ADD. "pod" without K8S_POD_NAMESPACE/K8S_POD_NAME falls back to legacy with a warning.
  */
-export function clientIdFor(p: AddParams, legacy: Buffer, stateDir: string, log: Logger): Buffer {
+export function clientIdFor(p: AddParams, stateDir: string, log: Logger): Buffer {
   const spec = p.clientId ?? 'legacy';
+  const legacy = legacyClientId(p);
   let id: Buffer;
   if (spec === 'legacy') id = legacy;
   else if (spec === 'pod') {
@@ -76,4 +76,10 @@ export function clientIdFor(p: AddParams, legacy: Buffer, stateDir: string, log:
     throw new RangeError(`client identifier is ${id.length} bytes, more than the ${MAX_CLIENT_ID_BYTES} option 61 holds`);
   }
   return id;
+}
+
+/** The reference plugin's client identifier: type 0 + "<containerID>/<network>/<ifName>", so a switch from
+ *  `dhcp` keeps every address on the server. */
+export function legacyClientId(a: Attachment): Buffer {
+  return typed(0, Buffer.from(attachmentKey(a)).subarray(0, MAX_CLIENT_ID_TEXT_BYTES));
 }

@@ -1,37 +1,14 @@
-// The last way to return a lease: a DHCPRELEASE sent from the daemon's own network namespace, for an attachment
-// whose pod side can no longer send it (the netns or the interface is gone: DEL after macvlan removed eth1, a
-// spooled DEL, a vanished pod, a dead attachment at resume). On a node the host netns reaches the LAN (eno1), and a
-// RELEASE names its lease by content alone (ciaddr, chaddr, option 61, option 54), not by where it comes from.
-import * as dgram from 'node:dgram';
+// The last way to return a lease: a DHCPRELEASE sent from the daemon's own network namespace (the port's
+// sendFromHost, daemon/transport/host-send.ts), for an attachment whose pod side can no longer send it (the netns or
+// the interface is gone: DEL after macvlan removed eth1, a spooled DEL, a vanished pod, a dead attachment at
+// resume). On a node the host netns reaches the LAN (eno1), and a RELEASE names its lease by content alone (ciaddr,
+// chaddr, option 61, option 54), not by where it comes from.
 import { encode } from './dhcp/codec';
 import { ClientConfig, LeaseState, identity } from './dhcp/lease';
 import { buildRelease } from './dhcp/messages';
 import { Rng } from './dhcp/rng';
 import { DhcpMessage } from './dhcp/types';
-
-const SERVER_PORT = 67;
-
-/** Sends one DHCP payload to dstIp:67 from the daemon's netns; rejects with the socket error. */
-export type HostSend = (payload: Buffer, dstIp: string) => Promise<void>;
-
-/**
- * The source port is an ephemeral one, not 68: on a node 68 is often held by the host's own DHCP client (dhclient,
- * systemd-networkd, NetworkManager), and sharing it with SO_REUSEADDR would work only if that client set it too.
- * A RELEASE gets no reply (RFC 2131 §4.4.4), and dnsmasq, Kea and ISC dhcpd do not look at its source port or
- * source address (dnsmasq answers a unicast client on 68 whatever port it used); the netns tests send these to
- * dnsmasq and ISC dhcpd and check their lease stores.
- */
-export const sendFromHost: HostSend = (payload, dstIp) =>
-  new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    const done = (err?: Error | null): void => {
-      socket.close();
-      if (err) reject(err);
-      else resolve();
-    };
-    socket.once('error', done);
-    socket.send(payload, SERVER_PORT, dstIp, done);
-  });
+import type { HostSend } from './pod-port';
 
 /** The RELEASE for a stored or dropped lease, and the server it goes to, when the lease still holds an address the
  *  server has not expired. */

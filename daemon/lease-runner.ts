@@ -12,27 +12,24 @@ import { DEFAULT_MIN_LEASE_TIME_S, decodeReply } from './dhcp/sanitise';
 import { DhcpMessage, MessageType } from './dhcp/types';
 import { CniCode, CniError } from './cni/errors';
 import { leaseFacts } from './facts';
-import { HostSend, releaseFromHost } from './host-release';
+import { releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';
 import type { Logger } from './log';
-import { LinkPolicy, PodLink, isAck, isGone, mtuToSet } from './pod-link';
+import { LinkPolicy, isAck, isGone, mtuToSet } from './pod-link';
+import type { ArpChannel, Channel, HostSend, PodSide, Received } from './pod-port';
 import { PodAddressAction, Readdress } from './readdress';
-import { ArpChannel, Channel, ChannelFactory, Received } from './transport/channel';
 
 export interface RunnerDeps {
-  channels: ChannelFactory;
+  /** The attachment's interface in its netns (the pod-side port): sockets, and the link policy's calls that follow
+   *  lease changes (params.onChange: daemon/readdress.ts or daemon/link-hold.ts). */
+  pod: PodSide;
   now(): number;
   rng: Rng;
   log: Logger;
-  /** The netns path as this daemon sees it (host prefix applied). */
-  netnsPath: string;
   /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
   persist?(runner: LeaseRunner): Promise<void>;
   /** Counts events (daemon/metrics.ts) when metrics are on. */
   metrics?: RunnerMetrics;
-  /** The pod interface, for the link policy that follows lease changes (params.onChange: daemon/readdress.ts or
-   *  daemon/link-hold.ts); absent: the interface is left alone. */
-  podLink?: PodLink;
   /** The pod interface's MTU when ADD came: the most params.applyMtu sets (pod-link.ts mtuToSet). Absent (a lease
    *  taken over after a restart): the MTU the interface has when the first ACK comes. */
   mtuCeiling?: number;
@@ -40,9 +37,6 @@ export interface RunnerDeps {
   resendTimeoutMs?: number;
   /** Sends a RELEASE from the daemon's netns when no channel in the pod netns could (daemon/host-release.ts). */
   sendFromHost?: HostSend;
-  /** Rejects (code 'ENOTNS') when the netns path no longer names the namespace of the ADD; called before every
-   *  entry, since a path can be reused by another pod. */
-  checkNetns?(): Promise<void>;
   /** Shorter leases count as this long (daemon/dhcp/sanitise.ts); absent: DEFAULT_MIN_LEASE_TIME_S. */
   minLeaseTimeS?: number;
 }
@@ -139,8 +133,8 @@ export class LeaseRunner {
   /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
   readonly ignored: Record<string, number> = {};
   private acquiringSinceMs?: number;
-  /** What lease changes do to the pod's interface; absent when deps.podLink is. */
-  private readonly link?: LinkPolicy;
+  /** What lease changes do to the pod's interface. */
+  private readonly link: LinkPolicy;
 
   constructor(
     readonly params: AddParams,
@@ -157,18 +151,18 @@ export class LeaseRunner {
         this.facts = leaseFacts(takeover.ack);
       }
     }
-    const podLink = deps.podLink;
-    if (podLink && params.onChange !== 'hold-link-down') {
+    const pod = deps.pod;
+    if (params.onChange !== 'hold-link-down') {
       this.link = new Readdress({
-        link: podLink,
+        link: pod,
         log: deps.log,
         routing: () => this.params.routing ?? {},
         count: (action) => deps.metrics?.podAddress?.(action),
         ioError: (err) => this.noteIoError(err),
       });
-    } else if (podLink) {
+    } else {
       this.link = new LinkHold(
-        { setLinkUp: (up) => podLink.setUp(up), addRoute: (route) => podLink.addRoute(route), log: deps.log },
+        { setLinkUp: (up) => pod.setUp(up), addRoute: (route) => pod.addRoute(route), log: deps.log },
         {
           closeChannel: () => this.closeChannel(),
           reopenChannel: () => this.reconcileChannel(),
@@ -186,12 +180,12 @@ export class LeaseRunner {
 
   /** The address of the first ACK: the one the CNI plugin configured on the interface. */
   get configuredAddress(): string | undefined {
-    return this.link?.configuredAddress;
+    return this.link.configuredAddress;
   }
 
   /** Set while the server has bound an address other than configuredAddress: CHECK and the lease view show it. */
   get changedTo(): string | undefined {
-    return this.link?.changedTo;
+    return this.link.changedTo;
   }
 
   /** False once released or stopped (DEL, shutdown, resend timeout): a new ADD needs a new runner. */
@@ -234,7 +228,7 @@ export class LeaseRunner {
     this.state = next;
     const link = this.link;
     const facts = this.facts;
-    if (link) this.chain = this.chain.then(() => link.resumed(facts, expired));
+    this.chain = this.chain.then(() => link.resumed(facts, expired));
     this.enqueue(next.state === 'INIT-REBOOT' || next.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
   }
 
@@ -272,7 +266,7 @@ export class LeaseRunner {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.recordTimer);
-    this.link?.stop();
+    this.link.stop();
     this.closeChannel();
     this.rejectWaiters(new CniError(CniCode.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
   }
@@ -320,7 +314,7 @@ export class LeaseRunner {
       else if (action.type === 'emit') {
         events.push(action.event);
         this.onEvent(action.event);
-        const change = await this.link?.onEvent(action.event);
+        const change = await this.link.onEvent(action.event);
         if (change) linkChanges.push(change);
         await this.applyMtu(action.event);
       }
@@ -349,14 +343,14 @@ export class LeaseRunner {
 
   /** ipam.applyMtu: the lease's option 26 on the pod's interface, bounded by its MTU at ADD. */
   private async applyMtu(event: LeaseEvent): Promise<void> {
-    const { podLink } = this.deps;
-    if (!this.params.applyMtu || !podLink || !isAck(event)) return;
+    const { pod } = this.deps;
+    if (!this.params.applyMtu || !isAck(event)) return;
     try {
-      this.mtuCeiling ??= this.deps.mtuCeiling ?? (await podLink.mtu());
+      this.mtuCeiling ??= this.deps.mtuCeiling ?? (await pod.mtu());
       this.mtu ??= this.mtuCeiling;
       const mtu = mtuToSet(interfaceMtu(event.ack), this.mtuCeiling, this.mtu);
       if (mtu === undefined) return;
-      await podLink.setMtu(mtu);
+      await pod.setMtu(mtu);
       this.deps.log.info({ from: this.mtu, to: mtu, ceiling: this.mtuCeiling }, 'MTU set');
       this.mtu = mtu;
     } catch (err) {
@@ -528,12 +522,8 @@ export class LeaseRunner {
   }
 
   private async open(via: 'packet' | 'udp', srcIp: string, onReceive: (r: Received) => void): Promise<Channel | undefined> {
-    const { channels, netnsPath } = this.deps;
     try {
-      await this.deps.checkNetns?.();
-      return via === 'packet'
-        ? await channels.openPacket(netnsPath, this.params.ifName, srcIp, onReceive)
-        : await channels.openUdp(netnsPath, this.params.ifName, srcIp, onReceive);
+      return via === 'packet' ? await this.deps.pod.openPacket(srcIp, onReceive) : await this.deps.pod.openUdp(srcIp, onReceive);
     } catch (err) {
       this.noteIoError(err as NodeJS.ErrnoException);
       return undefined;
@@ -543,7 +533,7 @@ export class LeaseRunner {
   private async send(msg: Parameters<typeof encode>[0], via: 'packet' | 'udp', srcIp: string, dstIp: string): Promise<void> {
     const name = SEND_NAMES[msg.options.get(53)?.[0] ?? 0] ?? 'message';
     this.sentCounts.set(name, (this.sentCounts.get(name) ?? 0) + 1);
-    if (via === 'packet') await this.link?.beforeBroadcast();
+    if (via === 'packet') await this.link.beforeBroadcast();
     const payload = encode(msg);
     if ((await this.sendOn(via, payload, srcIp, dstIp, name, msg.xid)) || name !== 'RELEASE') return;
     // UDP from ciaddr has no route when the address was never configured on the interface (plugin killed mid-ADD,
@@ -578,8 +568,7 @@ export class LeaseRunner {
 
   private async openArp(address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel | undefined> {
     try {
-      await this.deps.checkNetns?.();
-      return await this.deps.channels.openArp(this.deps.netnsPath, this.params.ifName, address, onReceive);
+      return await this.deps.pod.openArp(address, onReceive);
     } catch (err) {
       this.noteIoError(err as NodeJS.ErrnoException);
       return undefined;
@@ -590,8 +579,8 @@ export class LeaseRunner {
   private async sendArp(packet: ArpPacket): Promise<void> {
     const what = packet.senderIp === ZERO_IP ? 'probe' : 'announcement';
     // An address the pod's link does not carry is not announced; a probe needs the link up to hear answers.
-    if (this.link?.heldDown && what === 'announcement') return;
-    await this.link?.beforeBroadcast();
+    if (this.link.heldDown && what === 'announcement') return;
+    await this.link.beforeBroadcast();
     const address = packet.targetIp;
     const ch = this.arp?.address === address ? this.arp.ch : await this.openArp(address, () => {});
     if (!ch) return;

@@ -12,8 +12,7 @@ import { DEFAULT_RPC_LIMITS, serveRpc } from './rpc-server';
 import { peerAuthorizer, resolveGroup } from './peer-auth';
 import { addParams, attachmentParams, checkParams, cniParams, gcParams } from './rpc-params';
 import { runCni, LeaseService } from './cni/plugin';
-import { nativeChannels } from './transport/packet-channel';
-import { sendFromHost } from './host-release';
+import { nativePort } from './transport/pod-port';
 import { StatusResult } from '../common/rpc';
 import { VERSION } from '../common/version';
 
@@ -34,7 +33,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> => registry.countsByState())
     : undefined;
   const store = new LeaseStore(opts.stateDir, log, metrics && ((what) => metrics.record(what)));
-  const registry: Registry = new Registry({ opts, channels: nativeChannels, log, now: Date.now, metrics, store, sendFromHost });
+  const registry: Registry = new Registry({ opts, port: nativePort, log, now: Date.now, metrics, store });
 
   const socketGid = opts.socketGroup === undefined ? undefined : resolveGroup(opts.socketGroup);
   if (socketGid instanceof Error) {

@@ -1,14 +1,10 @@
-// Lease records ↔ runners: what a record holds for a runner, how a stored lease is re-verified after a restart,
-// and the cheap liveness check of an attachment (the netns file still names the same namespace, the interface with
-// the same MAC is still in it).
-import { promises as fs } from 'node:fs';
+// Lease records ↔ runners: what a record holds for a runner, and how a stored lease is re-verified after a restart.
 import { decode, encode } from './dhcp/codec';
 import { LeaseState, initialState } from './dhcp/lease';
 import { sanitiseReply } from './dhcp/sanitise';
 import { DhcpMessage } from './dhcp/types';
 import type { LeaseRunner, Takeover } from './lease-runner';
 import { LeaseRecord, RECORD_VERSION } from './store';
-import { linkInfo } from './transport/netns';
 
 export function recordOf(r: LeaseRunner, netnsInode: number, nowMs: number): LeaseRecord {
   const { containerId, network, ifName } = r.params;
@@ -90,35 +86,4 @@ function storedAddress(s: LeaseState): string | undefined {
       throw new Error(`unknown state ${JSON.stringify(_)}`);
     }
   }
-}
-
-function normalMac(mac: string): string {
-  return mac.replace(/[:-]/g, '').toLowerCase();
-}
-
-/** Whether the pod's netns file still names the same namespace: undefined when it does, else why not. One stat,
- *  nothing entered or held open: cheap enough to run for every lease every few seconds. */
-export async function netnsGone(netnsPath: string, netnsInode: number): Promise<string | undefined> {
-  let ino: number;
-  try {
-    ino = (await fs.stat(netnsPath)).ino;
-  } catch (err) {
-    return `netns ${netnsPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-  }
-  return ino === netnsInode ? undefined : `netns ${netnsPath} names another namespace (inode ${ino}, was ${netnsInode})`;
-}
-
-/** Whether the attachment still exists: the netns (netnsGone) and the interface with its MAC (one lookup inside the
- *  netns on a worker thread). Used once per stored lease at start; a running lease notices a removed interface at
- *  its next transaction (ENODEV → linkGone). */
-export async function attachmentGone(netnsPath: string, ifName: string, netnsInode: number, mac: string): Promise<string | undefined> {
-  const ns = await netnsGone(netnsPath, netnsInode);
-  if (ns) return ns;
-  try {
-    const link = await linkInfo(netnsPath, ifName);
-    if (normalMac(link.mac) !== normalMac(mac)) return `${ifName} has MAC ${link.mac}, not ${mac}`;
-  } catch (err) {
-    return `${ifName}: ${(err as Error).message}`;
-  }
-  return undefined;
 }

@@ -4,28 +4,7 @@
 // for one transaction only.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { PodRoute } from '../../common/rpc';
-import type { PodLink } from '../pod-link';
-
-export interface LinkAddress {
-  address: string;
-  prefixLength: number;
-}
-
-export interface LinkInfo {
-  index: number;
-  mac: string;
-  mtu: number;
-  /** IFF_UP: administratively up. */
-  up: boolean;
-  /** IFF_RUNNING: operationally up (carrier, qdisc attached); sends can succeed. */
-  running: boolean;
-  /** IPv4 addresses only. */
-  addresses: LinkAddress[];
-  /** The link's driver as ETHTOOL_GDRVINFO names it, for virtual links their rtnetlink kind ('macvlan', 'ipvlan',
-   *  'veth'); '' when the driver names none. */
-  kind: string;
-}
+import type { LinkInfo } from '../pod-port';
 
 /** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),
  *  or 'ENOTNS' when the path is not a network namespace, or 'ETIMEDOUT' from ensureLinkUp. */
@@ -134,25 +113,6 @@ export function addrDel(netnsPath: string, ifName: string, address: string, pref
 
 export function linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void> {
   return native().linkSetMtu(netnsPath, ifName, mtu);
-}
-
-/** The pod interface's I/O for the link policies (daemon/pod-link.ts); `check` runs before each call (the registry's
- *  "the path still names the ADD's namespace"). */
-export function podLink(netnsPath: string, ifName: string, check: () => Promise<void> = async () => {}): PodLink {
-  const checked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    await check();
-    return fn(...a);
-  };
-  return {
-    setUp: checked((up: boolean) => linkSetUp(netnsPath, ifName, up)),
-    addAddress: checked((address: string, prefixLength: number) => addrAdd(netnsPath, ifName, address, prefixLength)),
-    delAddress: checked((address: string, prefixLength: number) => addrDel(netnsPath, ifName, address, prefixLength)),
-    addRoute: checked((route: PodRoute) => routeAdd(netnsPath, ifName, route)),
-    delRoute: checked((route: PodRoute) => routeDel(netnsPath, ifName, route)),
-    addresses: checked(async () => (await linkInfo(netnsPath, ifName)).addresses),
-    mtu: checked(async () => (await linkInfo(netnsPath, ifName)).mtu),
-    setMtu: checked((mtu: number) => linkSetMtu(netnsPath, ifName, mtu)),
-  };
 }
 
 /** AF_PACKET socket on the interface that receives what its filter accepts and sends to the Ethernet broadcast

@@ -1,9 +1,8 @@
-// Channel over an AF_PACKET socket: sends hand-built IPv4/UDP packets (so the source may be 0.0.0.0) to the
+// Channel (daemon/pod-port.ts) over an AF_PACKET socket: sends hand-built IPv4/UDP packets (so the source may be 0.0.0.0) to the
 // Ethernet broadcast address, and receives replies even when they are unicast to an address not configured yet.
-import type { ArpChannel, Channel, ChannelFactory, Received } from './channel';
+import type { ArpChannel, Channel, Received } from '../pod-port';
 import { buildIpUdp, parseIpUdp } from './ipudp';
 import { openArp, openPacket } from './netns';
-import { openUdpChannel } from './udp-channel';
 
 const SERVER_PORT = 67;
 const CLIENT_PORT = 68;
@@ -37,10 +36,3 @@ export async function openArpChannel(netns: string, ifName: string, address: str
     close: () => socket.close(),
   };
 }
-
-/** The ChannelFactory over real sockets in the pod netns. */
-export const nativeChannels: ChannelFactory = {
-  openPacket: openPacketChannel,
-  openUdp: openUdpChannel,
-  openArp: openArpChannel,
-};

@@ -1,10 +1,10 @@
-// Channel over a UDP socket created in the pod netns and bound to localIp:68 on the device, for unicast RENEW and
+// Channel (daemon/pod-port.ts) over a UDP socket created in the pod netns and bound to localIp:68 on the device, for unicast RENEW and
 // RELEASE from the leased address. dgram owns the descriptor and receives; sends are synchronous sendto calls on
 // the same descriptor, because the Channel contract throws send errors at the caller and dgram reports them later.
 import * as dgram from 'node:dgram';
 import { closeSync } from 'node:fs';
 
-import type { Channel, Received } from './channel';
+import type { Channel, Received } from '../pod-port';
 import { netnsError, openUdp, udpSend } from './netns';
 
 const SERVER_PORT = 67;

@@ -1,4 +1,4 @@
-// LeaseRunner without root: an in-memory ChannelFactory and a fake server in the same process, real timers with
+// LeaseRunner without root: an in-memory pod side (channels and link) and a fake server in the same process, real timers with
 // short retransmission times.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,7 +13,9 @@ import { takeover } from '../../daemon/resume';
 import { LeaseRecord, RECORD_VERSION } from '../../daemon/store';
 import type { AddParams } from '../../common/rpc';
 import { createLogger } from '../../daemon/log';
-import type { ArpChannel, Channel, ChannelFactory, Received } from '../../daemon/transport/channel';
+import type { PodSide } from '../../daemon/pod-port';
+import type { ArpChannel, Channel, Received } from '../../daemon/pod-port';
+import { coded, fakeLink, linkState } from '../helpers/fake-port';
 
 const SERVER = '198.19.60.1';
 const LAN_HOST_MAC = '02:00:00:00:00:99';
@@ -29,7 +31,7 @@ class FakeServer {
   lanHostHolds?: string;
   constructor(public answering: boolean) {}
 
-  private openArp = async (_ns: string, _if: string, _address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel> => {
+  private openArp = async (_address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel> => {
     this.arpSockets.opened++;
     let closed = false;
     return {
@@ -49,8 +51,9 @@ class FakeServer {
     };
   };
 
-  factory(): ChannelFactory {
-    const open = async (_ns: string, _if: string, _src: string, onReceive: (r: Received) => void): Promise<Channel> => ({
+  /** The pod side: these channels, and an in-memory link (`check` runs before each call). */
+  side(check: () => void = () => {}): PodSide {
+    const open = async (_src: string, onReceive: (r: Received) => void): Promise<Channel> => ({
       send: (payload) => {
         const d = decode(payload);
         assert.ok(d.ok);
@@ -62,7 +65,13 @@ class FakeServer {
       },
       close: () => {},
     });
-    return { openPacket: open, openUdp: open, openArp: this.openArp };
+    // The interface has the address the main plugin configured from the lease (what a resumed lease finds there).
+    const link = linkState({ up: true, addresses: [{ address: ADDRESS, prefixLength: 22 }] });
+    const checked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      check();
+      return fn(...a);
+    };
+    return { ...fakeLink(() => link, check), openPacket: checked(open), openUdp: checked(open), openArp: checked(this.openArp) };
   }
 }
 
@@ -92,7 +101,7 @@ function clientConfig(arp: Partial<ClientConfig> = {}): ClientConfig {
 }
 
 function runnerDeps(server: FakeServer, resendTimeoutMs: number, deps: Partial<RunnerDeps> = {}): RunnerDeps {
-  return { channels: server.factory(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), netnsPath: '/run/netns/p1', resendTimeoutMs, ...deps };
+  return { pod: server.side(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), resendTimeoutMs, ...deps };
 }
 
 function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}, deps: Partial<RunnerDeps> = {}): LeaseRunner {
@@ -238,9 +247,9 @@ test('a later record write failing keeps the lease, is retried with backoff, and
 test('re-entering: when the netns path no longer names the namespace of the ADD, nothing is opened or sent there', async (t) => {
   const server = new FakeServer(true);
   const r = runner(server, 0, {}, {
-    checkNetns: async () => {
-      throw Object.assign(new Error('netns /run/netns/p1 names another namespace (inode 2, was 1)'), { code: 'ENOTNS' });
-    },
+    pod: server.side(() => {
+      throw coded('ENOTNS', 'netns /run/netns/p1 names another namespace (inode 2, was 1)');
+    }),
   });
   t.after(() => r.stop('test over'));
   r.start();

@@ -11,23 +11,28 @@ import { defaultOptions } from '../../daemon/flags';
 import { createLogger } from '../../daemon/log';
 import { podNetnsPath } from '../../daemon/pod-netns';
 import { Registry } from '../../daemon/registry';
-import type { ArpChannel, Channel, ChannelFactory } from '../../daemon/transport/channel';
+import type { PodPort } from '../../daemon/pod-port';
+import { nativePort } from '../../daemon/transport/pod-port';
 
-/** Counts every socket the registry asks for: none may be opened for a refused ADD. */
-function countingChannels(): { factory: ChannelFactory; opened: string[] } {
+/** The real port (its namespace checks need no root), counting every interface the registry would touch: none may
+ *  be for a refused ADD. */
+function countingPort(): { port: PodPort; opened: string[] } {
   const opened: string[] = [];
-  const open = async (ns: string, ifName: string): Promise<Channel & ArpChannel> => {
-    opened.push(`${ns} ${ifName}`);
-    return { send: () => {}, close: () => {} };
+  const port: PodPort = {
+    ...nativePort,
+    side: (ns, ifName) => {
+      opened.push(`${ns.path} ${ifName}`);
+      return nativePort.side(ns, ifName);
+    },
   };
-  return { factory: { openPacket: open, openUdp: open, openArp: open }, opened };
+  return { port, opened };
 }
 
 function registry(t: { after(fn: () => void): void }, hostPrefix = ''): { reg: Registry; opened: string[] } {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-edges-'));
   t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
-  const { factory, opened } = countingChannels();
-  const reg = new Registry({ opts: { ...defaultOptions(), stateDir, hostPrefix, addTimeoutMs: 500 }, channels: factory, log: createLogger('silent'), now: Date.now });
+  const { port, opened } = countingPort();
+  const reg = new Registry({ opts: { ...defaultOptions(), stateDir, hostPrefix, addTimeoutMs: 500 }, port, log: createLogger('silent'), now: Date.now });
   t.after(() => reg.shutdown(false));
   return { reg, opened };
 }

@@ -10,8 +10,8 @@ import { seededRng } from '../../daemon/dhcp/rng';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import { createLogger } from '../../daemon/log';
 import { LeaseRunner } from '../../daemon/lease-runner';
-import { nativeChannels } from '../../daemon/transport/packet-channel';
-import { ensureLinkUp, linkInfo, podLink } from '../../daemon/transport/netns';
+import { nativePort } from '../../daemon/transport/pod-port';
+import { ensureLinkUp, linkInfo } from '../../daemon/transport/netns';
 import {
   Topology, cniMacvlan, createTopology, macvlanConfig, startCapture, startTsDaemon, waitFor,
   type DhcpServer, type ServerOptions, type TsDaemon,
@@ -45,7 +45,7 @@ async function bareEth1(topo: Topology, pod: number): Promise<string> {
   return (await ensureLinkUp(topo.netnsPath(pod), 'eth1', 5000)).mac;
 }
 
-function directRunner(topo: Topology, pod: number, mac: string, clientText: string): LeaseRunner {
+async function directRunner(topo: Topology, pod: number, mac: string, clientText: string): Promise<LeaseRunner> {
   const cfg: ClientConfig = {
     chaddr: mac,
     clientId: Buffer.concat([Buffer.from([0]), Buffer.from(clientText)]).toString('hex'),
@@ -56,10 +56,12 @@ function directRunner(topo: Topology, pod: number, mac: string, clientText: stri
     timing: { firstRetransmitMs: 1000, maxRetransmitMs: 4000, jitterMs: 100, minRenewRetransmitMs: 60_000, requestRetries: 4 },
   };
   const netnsPath = topo.netnsPath(pod);
+  const id = await nativePort.netnsId(netnsPath);
+  assert.ok(!(id instanceof Error), String(id));
   return new LeaseRunner(
     { containerId: clientText, network: 'lan', ifName: 'eth1', netns: netnsPath, args: {}, paramRequestList: cfg.paramRequestList, provide: [] },
     cfg,
-    { channels: nativeChannels, now: Date.now, rng: seededRng(pod), log: createLogger('silent'), netnsPath, podLink: podLink(netnsPath, 'eth1') },
+    { pod: nativePort.side({ path: netnsPath, ...id }, 'eth1'), now: Date.now, rng: seededRng(pod), log: createLogger('silent') },
   );
 }
 
@@ -130,13 +132,13 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
 
       test('INIT-REBOOT for a held lease is ACKed; for an address outside the pool NAK → INIT → a new lease', async (t) => {
         const mac = await bareEth1(topo, 3);
-        const first = directRunner(topo, 3, mac, 'tsl-reboot');
+        const first = await directRunner(topo, 3, mac, 'tsl-reboot');
         t.after(() => first.stop('test over'));
         first.start();
         const facts = await first.waitBound(15_000);
         first.stop('daemon restart stand-in'); // no RELEASE: the server still holds the lease
         const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
-        const again = directRunner(topo, 3, mac, 'tsl-reboot');
+        const again = await directRunner(topo, 3, mac, 'tsl-reboot');
         t.after(() => again.stop('test over'));
         again.start({ address: facts.address });
         const rebooted = await again.waitBound(15_000);
@@ -150,7 +152,7 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         assert.equal(req.ciaddr, '0.0.0.0');
 
         const mac4 = await bareEth1(topo, 4);
-        const foreign = directRunner(topo, 4, mac4, 'tsl-foreign');
+        const foreign = await directRunner(topo, 4, mac4, 'tsl-foreign');
         t.after(() => foreign.stop('test over'));
         foreign.start({ address: o.outsideRange });
         const fresh = await foreign.waitBound(20_000);

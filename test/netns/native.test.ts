@@ -13,13 +13,14 @@ import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 
 import { ArpOp, arpAnnouncement, arpProbe, decodeArp, encodeArp, type ArpPacket } from '../../daemon/dhcp/arp';
-import type { Channel, Received } from '../../daemon/transport/channel';
+import type { Channel, Received } from '../../daemon/pod-port';
 import { parseIpUdp } from '../../daemon/transport/ipudp';
 import {
   addrAdd, addrDel, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetMtu, linkSetUp, openArp, openPacket, openUdp,
   routeAdd, routeDel, type PacketSocket,
 } from '../../daemon/transport/netns';
-import { nativeChannels } from '../../daemon/transport/packet-channel';
+import { openArpChannel, openPacketChannel } from '../../daemon/transport/packet-channel';
+import { openUdpChannel } from '../../daemon/transport/udp-channel';
 import { nsTag } from './lib/topology';
 
 const LAN = `${nsTag()}tsn-lan`;
@@ -207,7 +208,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     assert.equal(raw.ifindex, ipLink(POD, 'eth1').ifindex);
     assert.equal(raw.mac, ipLink(POD, 'eth1').address);
     assert.equal(raw.mtu, 1500);
-    acquire = await settled(nativeChannels.openPacket(pod, 'eth1', '0.0.0.0', acquiring.onReceive));
+    acquire = await settled(openPacketChannel(pod, 'eth1', '0.0.0.0', acquiring.onReceive));
 
     const started = performance.now();
     const info = await settled(ensureLinkUp(pod, 'eth1', VETH_RUNNING_MS));
@@ -240,7 +241,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     acquire!.send(Buffer.from('discover'), '255.255.255.255');
     const heard = await agent.waitHeard('discover');
     assert.deepEqual([heard.from, heard.port], ['0.0.0.0', 68]);
-    const rebinding = await settled(nativeChannels.openPacket(pod, 'eth1', UNCONFIGURED_IP, () => {}));
+    const rebinding = await settled(openPacketChannel(pod, 'eth1', UNCONFIGURED_IP, () => {}));
     t.after(() => rebinding.close());
     rebinding.send(Buffer.from('rebind'), '255.255.255.255');
     assert.equal((await agent.waitHeard('rebind')).from, UNCONFIGURED_IP);
@@ -285,7 +286,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
 
   await t.test('the UDP channel sends unicast from localIp:68 and delivers only replies from port 67', async () => {
     const renewing = collect();
-    const ch = await settled(nativeChannels.openUdp(pod, 'eth1', POD_IP, renewing.onReceive));
+    const ch = await settled(openUdpChannel(pod, 'eth1', POD_IP, renewing.onReceive));
     t.after(() => ch.close());
     ch.send(Buffer.from('renew'), LAN_IP);
     const heard = await agent.waitHeard('renew');
@@ -306,10 +307,10 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     const lanMac = ipLink(LAN, 'lan0').address;
     const FREE_IP = '198.18.1.88';
     const heard = { lanIp: [] as Buffer[], free: [] as Buffer[], lanSide: [] as Buffer[] };
-    const probeLan = await settled(nativeChannels.openArp(pod, 'eth1', LAN_IP, (b) => heard.lanIp.push(b)));
-    const probeFree = await settled(nativeChannels.openArp(pod, 'eth1', FREE_IP, (b) => heard.free.push(b)));
+    const probeLan = await settled(openArpChannel(pod, 'eth1', LAN_IP, (b) => heard.lanIp.push(b)));
+    const probeFree = await settled(openArpChannel(pod, 'eth1', FREE_IP, (b) => heard.free.push(b)));
     // The LAN side listens with the same kind of socket: it sees what the pod puts on the wire.
-    const lanSide = await settled(nativeChannels.openArp(nsPath(LAN), 'lan0', FREE_IP, (b) => heard.lanSide.push(b)));
+    const lanSide = await settled(openArpChannel(nsPath(LAN), 'lan0', FREE_IP, (b) => heard.lanSide.push(b)));
     t.after(() => [probeLan, probeFree, lanSide].forEach((c) => c.close()));
 
     probeLan.send(encodeArp(arpProbe(podMac, LAN_IP)));
@@ -333,7 +334,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
 
   await t.test('a UDP channel bound to the broadcast address hears a broadcast from port 67 (the RENEWING NAK)', async (t2) => {
     const nak = collect();
-    const ch = await settled(nativeChannels.openUdp(pod, 'eth1', '255.255.255.255', nak.onReceive));
+    const ch = await settled(openUdpChannel(pod, 'eth1', '255.255.255.255', nak.onReceive));
     t.after(() => ch.close());
     // A limited broadcast leaves by a route: the agent's namespace has none beyond its subnet.
     ip('-n', LAN, 'route', 'add', 'default', 'dev', 'lan0');
@@ -400,9 +401,9 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     }
     await assert.rejects(settled(openUdp(pod, 'eth1', '198.18.1')), (e) => assertCoded(e, 'EINVAL', 'openUdp', pod, 'eth1'));
     await assert.rejects(settled(openArp(pod, 'eth1', '198.18.1.300')), (e) => assertCoded(e, 'EINVAL', 'openArp', pod, 'eth1'));
-    await assert.rejects(settled(nativeChannels.openPacket(regular, 'eth1', '0.0.0.0', () => {})),
+    await assert.rejects(settled(openPacketChannel(regular, 'eth1', '0.0.0.0', () => {})),
       (e) => assertCoded(e, 'ENOTNS', 'openPacket', regular, 'eth1'));
-    await assert.rejects(settled(nativeChannels.openUdp(pod, 'eth9', POD_IP, () => {})),
+    await assert.rejects(settled(openUdpChannel(pod, 'eth9', POD_IP, () => {})),
       (e) => assertCoded(e, 'ENODEV', 'openUdp', pod, 'eth9'));
     await assert.rejects(settled(ensureLinkUp(pod, 'eth9', 100)), (e) => assertCoded(e, 'ENODEV', 'linkInfo', pod, 'eth9'));
 
@@ -438,7 +439,7 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
       ip('-n', MV, 'link', 'set', 'mvtmp', 'name', 'eth1');
       const mv = nsPath(MV);
       assert.deepEqual(await settled(linkInfo(mv, 'eth1')).then(({ up, kind }) => ({ up, kind })), { up: false, kind: 'macvlan' });
-      const ch = await settled(nativeChannels.openPacket(mv, 'eth1', '0.0.0.0', () => {}));
+      const ch = await settled(openPacketChannel(mv, 'eth1', '0.0.0.0', () => {}));
       const started = performance.now();
       const info = await settled(ensureLinkUp(mv, 'eth1', 3000));
       waits.push(performance.now() - started);
@@ -455,8 +456,8 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     addVeth('gone0', GONE);
     const gone = nsPath(GONE);
     await settled(ensureLinkUp(gone, 'eth1', VETH_RUNNING_MS));
-    const packet = await settled(nativeChannels.openPacket(gone, 'eth1', '0.0.0.0', () => {}));
-    const udp = await settled(nativeChannels.openUdp(gone, 'eth1', '198.18.1.66', () => {}));
+    const packet = await settled(openPacketChannel(gone, 'eth1', '0.0.0.0', () => {}));
+    const udp = await settled(openUdpChannel(gone, 'eth1', '198.18.1.66', () => {}));
     ip('netns', 'del', GONE);
     await sleep(500);
     assert.ok(linkExists(LAN, 'gone0'), 'while a socket is open the namespace (and its veth) lives on');

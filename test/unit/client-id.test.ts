@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AddParams } from '../../common/rpc';
-import { clientIdFor, MAX_CLIENT_ID_BYTES, podClientIdText } from '../../daemon/client-id';
+import { clientIdFor, legacyClientId, MAX_CLIENT_ID_BYTES, podClientIdText } from '../../daemon/client-id';
 import type { Logger } from '../../daemon/log';
-import { legacyClientId } from '../../daemon/registry';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'tsdhcp-cid-'));
 after(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -24,7 +23,7 @@ function recordingLog(): { log: Logger; warnings: string[] } {
   return { log: { warn: (_: unknown, msg: string) => warnings.push(msg) } as unknown as Logger, warnings };
 }
 
-const id = (p: AddParams, log = recordingLog().log) => clientIdFor(p, legacyClientId(p), stateDir, log);
+const id = (p: AddParams, log = recordingLog().log) => clientIdFor(p, stateDir, log);
 
 test('legacy (the default): type 0 + "<containerID>/<network>/<ifName>", as the reference plugin sends it', () => {
   const expected = Buffer.concat([Buffer.from([0]), Buffer.from('c0ffee/lan/eth1')]);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { NetnsWatch } from '../../daemon/netns-watch';
+import { NetnsWatch } from '../../daemon/transport/netns-watch';
 
 test('retain closes the watch of every directory no lease is in; a change in a kept one is still noticed', async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-watch-'));

@@ -3,8 +3,9 @@
 // of every lease can be slow and an idle node with a thousand leases stays idle.
 import { FSWatcher, watch } from 'node:fs';
 import { dirname } from 'node:path';
+import type { NetnsWatcher } from '../pod-port';
 
-export class NetnsWatch {
+export class NetnsWatch implements NetnsWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
 
   /** `onChanged()`: a watched directory changed; the caller checks its leases (one stat each). */

@@ -1,0 +1,98 @@
+// The pod-side port: everything the daemon does to or with a pod's network namespace and interface, and the one
+// send it makes from its own namespace. The registry, the lease runner and resuming use only this; the real
+// implementation is daemon/transport/pod-port.ts (the N-API addon, dgram, fs), the tests' is test/helpers/fake-port.ts.
+import type { PodLink } from './pod-link';
+
+/** A DHCP reply as a pod channel heard it. */
+export interface Received {
+  payload: Buffer;
+  srcIp: string;
+  dstIp: string;
+}
+
+export interface Channel {
+  /** Send a DHCP payload from srcIp:68 to dstIp:67 ('255.255.255.255' = broadcast). */
+  send(payload: Buffer, dstIp: string): void; // throws an Error with errno `code` on failure
+  close(): void; // idempotent
+}
+
+/** ARP on the pod interface (RFC 5227 probes and announcements). */
+export interface ArpChannel {
+  /** Broadcasts one ARP packet (the 28 bytes after the Ethernet header). */
+  send(arp: Buffer): void; // throws an Error with errno `code` on failure
+  close(): void; // idempotent
+}
+
+/** A namespace file as identified by one stat: the same path naming another (dev, inode) later is another namespace. */
+export interface NetnsId {
+  dev: number;
+  inode: number;
+}
+
+/** A pod namespace as checked at ADD (or at resume): the path the daemon opens, and what it named then. */
+export interface PodNetns extends NetnsId {
+  path: string;
+}
+
+export interface LinkAddress {
+  address: string;
+  prefixLength: number;
+}
+
+export interface LinkInfo {
+  index: number;
+  mac: string;
+  mtu: number;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** IFF_RUNNING: operationally up (carrier, qdisc attached); sends can succeed. */
+  running: boolean;
+  /** IPv4 addresses only. */
+  addresses: LinkAddress[];
+  /** The link's driver as ETHTOOL_GDRVINFO names it, for virtual links their rtnetlink kind ('macvlan', 'ipvlan',
+   *  'veth'); '' when the driver names none. */
+  kind: string;
+}
+
+/**
+ * One attachment's interface in its namespace. Every call first checks that the path still names the namespace it
+ * was checked as (a path can be reused by another pod) and rejects with code 'ENOTNS' otherwise; failures carry an
+ * errno `code` ('ENOENT', 'ENODEV' when the interface is gone).
+ */
+export interface PodSide extends PodLink {
+  info(): Promise<LinkInfo>;
+  /** Sets the link up if it is down and waits until it runs; rejects with code 'ETIMEDOUT' after timeoutMs. */
+  bringUp(timeoutMs: number): Promise<LinkInfo>;
+  /** AF_PACKET: IP source `srcIp` (0.0.0.0 while acquiring, ciaddr when rebinding), Ethernet broadcast; hears every
+   *  UDP/68 datagram for the interface's MAC, also unicast to an address not configured yet. */
+  openPacket(srcIp: string, onReceive: (r: Received) => void): Promise<Channel>;
+  /** UDP bound to localIp:68 on the device, for unicast RENEW and RELEASE from the leased address. */
+  openUdp(localIp: string, onReceive: (r: Received) => void): Promise<Channel>;
+  /** ARP about `address` (what a probe for it must hear); sends to the Ethernet broadcast address. */
+  openArp(address: string, onReceive: (arp: Buffer) => void): Promise<ArpChannel>;
+}
+
+/** Sends one DHCP payload to dstIp:67 from the daemon's own netns; rejects with the socket error. */
+export type HostSend = (payload: Buffer, dstIp: string) => Promise<void>;
+
+/** Directories of namespace files watched for removals; `onChanged` (given to PodPort.watch) says one changed. */
+export interface NetnsWatcher {
+  /** Watches the directory of `netnsPath` unless it is already; one that cannot be watched is left to the sweep. */
+  watch(netnsPath: string): void;
+  /** Stops watching every directory that holds none of `netnsPaths`. */
+  retain(netnsPaths: Iterable<string>): void;
+  close(): void;
+}
+
+export interface PodPort {
+  /** What `path` names, without entering it: an Error saying why when it is not a namespace file (any more). */
+  netnsId(path: string): Promise<NetnsId | Error>;
+  /** The daemon's own network namespace. */
+  ownNetns(): Promise<NetnsId>;
+  /** The inode `path` names now (one stat, cheap enough for every lease every few seconds), or why not. */
+  inode(path: string): Promise<number | Error>;
+  side(ns: PodNetns, ifName: string): PodSide;
+  /** Absent: a lease whose pod side is gone is only dropped. */
+  sendFromHost?: HostSend;
+  watch(onChanged: () => void): NetnsWatcher;
+}

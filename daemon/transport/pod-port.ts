@@ -1,0 +1,61 @@
+// The real pod-side port (daemon/pod-port.ts), composed of the addon's calls (netns.ts), the channels over its
+// sockets, a stat for the namespace's identity, inotify for removals and a dgram send from the daemon's netns.
+import { promises as fs } from 'node:fs';
+import type { PodRoute } from '../../common/rpc';
+import { netnsGone } from '../pod-netns';
+import type { NetnsId, PodNetns, PodPort, PodSide } from '../pod-port';
+import type { Received } from '../pod-port';
+import { sendFromHost } from './host-send';
+import { addrAdd, addrDel, ensureLinkUp, isNetnsPath, linkInfo, linkSetMtu, linkSetUp, netnsError, routeAdd, routeDel } from './netns';
+import { NetnsWatch } from './netns-watch';
+import { openArpChannel, openPacketChannel } from './packet-channel';
+import { openUdpChannel } from './udp-channel';
+
+let own: Promise<NetnsId> | undefined;
+
+async function inode(p: string): Promise<number | Error> {
+  return fs.stat(p).then((st) => st.ino, (err: Error) => err);
+}
+
+function side(ns: PodNetns, ifName: string): PodSide {
+  const p = ns.path;
+  // Before each entry: the path may have been reused by another pod, or swapped for another namespace.
+  const checked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    const gone = netnsGone(p, await inode(p), ns.inode);
+    if (gone) throw netnsError('enter', p, ifName, 'ENOTNS', gone);
+    return fn(...a);
+  };
+  return {
+    info: checked(() => linkInfo(p, ifName)),
+    bringUp: checked((timeoutMs: number) => ensureLinkUp(p, ifName, timeoutMs)),
+    setUp: checked((up: boolean) => linkSetUp(p, ifName, up)),
+    addAddress: checked((address: string, prefixLength: number) => addrAdd(p, ifName, address, prefixLength)),
+    delAddress: checked((address: string, prefixLength: number) => addrDel(p, ifName, address, prefixLength)),
+    addRoute: checked((route: PodRoute) => routeAdd(p, ifName, route)),
+    delRoute: checked((route: PodRoute) => routeDel(p, ifName, route)),
+    addresses: checked(async () => (await linkInfo(p, ifName)).addresses),
+    mtu: checked(async () => (await linkInfo(p, ifName)).mtu),
+    setMtu: checked((mtu: number) => linkSetMtu(p, ifName, mtu)),
+    openPacket: checked((srcIp: string, onReceive: (r: Received) => void) => openPacketChannel(p, ifName, srcIp, onReceive)),
+    openUdp: checked((localIp: string, onReceive: (r: Received) => void) => openUdpChannel(p, ifName, localIp, onReceive)),
+    openArp: checked((address: string, onReceive: (arp: Buffer) => void) => openArpChannel(p, ifName, address, onReceive)),
+  };
+}
+
+export const nativePort: PodPort = {
+  async netnsId(p) {
+    const ns = await isNetnsPath(p);
+    if (!ns.ok) return new Error(ns.reason);
+    const st = await fs.stat(p).catch((err: Error) => err);
+    return st instanceof Error ? st : { dev: st.dev, inode: st.ino };
+  },
+  // Read once: the JS thread never changes namespace.
+  ownNetns() {
+    own ??= fs.stat('/proc/self/ns/net').then((st) => ({ dev: st.dev, inode: st.ino }));
+    return own;
+  },
+  inode,
+  side,
+  sendFromHost,
+  watch: (onChanged) => new NetnsWatch(onChanged),
+};

@@ -1,0 +1,76 @@
+// Leases whose pod netns vanished without a DEL (node reboot, runtime crash, `ip netns del`): noticed through the
+// port's watch on the directories of namespace files as they change, and by a slow sweep for paths that cannot be
+// watched. A removed interface is noticed at the lease's next transaction instead, so the sweep stays one stat per
+// lease.
+import type { LeaseRunner } from './lease-runner';
+import type { Logger } from './log';
+import { netnsGone } from './pod-netns';
+import type { NetnsWatcher, PodNetns, PodPort } from './pod-port';
+
+export interface VanishDeps {
+  port: PodPort;
+  log: Logger;
+  /** The leases now, each with the namespace it was checked as. */
+  leases(): { key: string; runner: LeaseRunner; ns: PodNetns }[];
+  /** Drops the lease of `key` if it is still `runner` (the registry's host-side RELEASE path). */
+  drop(key: string, runner: LeaseRunner, reason: string): Promise<void>;
+}
+
+export class VanishCheck {
+  private timer?: NodeJS.Timeout;
+  /** Set while the check runs: netns directories watched for removals between sweeps. */
+  private watcher?: NetnsWatcher;
+  private sweeping?: Promise<void>;
+  private sweepAgain = false;
+
+  constructor(private readonly deps: VanishDeps) {}
+
+  /** Checks the attachments of a netns directory as soon as it changes, and every attachment every intervalMs
+   *  (after the previous check finished), until close(). */
+  start(intervalMs: number): void {
+    this.watcher = this.deps.port.watch(() => void this.sweepSoon());
+    for (const { ns } of this.deps.leases()) this.watcher.watch(ns.path);
+    const tick = async (): Promise<void> => {
+      await this.sweepSoon();
+      if (this.timer) this.timer = setTimeout(() => void tick(), intervalMs);
+    };
+    this.timer = setTimeout(() => void tick(), intervalMs);
+  }
+
+  /** A new lease's netns directory is watched too (once the check runs). */
+  watch(netnsPath: string): void {
+    this.watcher?.watch(netnsPath);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** One sweep at a time; a change noticed during a sweep gets another sweep after it. */
+  sweepSoon(): Promise<void> {
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return this.sweeping;
+    }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        await this.sweep().catch((err: Error) => this.deps.log.error({ err: err.message }, 'vanish check failed'));
+      } while (this.sweepAgain);
+    })().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    const { port, leases, drop } = this.deps;
+    for (const { key, runner, ns } of leases()) {
+      const gone = netnsGone(ns.path, await port.inode(ns.path), ns.inode);
+      if (gone) await drop(key, runner, gone);
+    }
+    // The watches of directories no lease is in any more go (DEL, vanished pods).
+    this.watcher?.retain(leases().map((l) => l.ns.path));
+  }
+}
