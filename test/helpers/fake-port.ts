@@ -125,12 +125,22 @@ export class FakePort implements PodPort {
     for (const w of this.watchers) if (w.dirs.has(dirname(path))) w.onChanged();
   }
 
-  /** Resolves with the first message sent from index `from` on that `pred` accepts. */
-  async nextSent(pred: (s: Sent) => boolean, from = 0): Promise<Sent> {
+  /** Resolves with the first message sent from index `from` on that `pred` accepts; rejects after timeoutMs. */
+  async nextSent(pred: (s: Sent) => boolean, from = 0, timeoutMs = 5000): Promise<Sent> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.sent.slice(from).find(pred);
       if (hit) return hit;
-      await new Promise<void>((resolve) => this.sentWaiters.add(resolve));
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no such message sent within ${timeoutMs} ms (sent: ${this.sent.length - from})`);
+      // The timer also keeps the test's event loop alive while the daemon's own timers are unref'd.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.sentWaiters.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
