@@ -1,5 +1,5 @@
-// LeaseRunner without root: an in-memory pod side (channels and link) and a fake server in the same process, real timers with
-// short retransmission times.
+// LeaseRunner without root: an in-memory pod side (channels and link) and a fake server in the same process, real
+// timers with short retransmission times.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
