@@ -10,7 +10,8 @@ import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
 import { RetryHints } from './retry-hints';
 import { checkPodNetns, interfaceId } from './pod-netns';
-import type { LinkInfo, PodNetns, PodPort, PodSide } from './pod-port';
+import type { PodNetns, PodPort, PodSide } from './pod-port';
+import { checkLease } from './lease-check';
 import { clientConfig } from './client-config';
 import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
@@ -151,35 +152,8 @@ export class Registry {
     return this.serial(key, async () => {
       const runner = this.leases.get(key);
       if (!runner) throw new CniError(CniCode.NO_LEASE, `no lease for ${key}`);
-      if (runner.params.netns !== p.netns) {
-        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
-      }
-      if (!runner.bound || !runner.facts) {
-        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
-      }
-      if (runner.changedTo !== undefined) {
-        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} changed from ${runner.configuredAddress} to ${runner.changedTo} after it expired; the pod's interface still has ${runner.configuredAddress} (held down): re-create the attachment`);
-      }
-      const s = runner.state;
-      const expiresAtMs = 'lease' in s ? s.lease.expiresAtMs : null;
-      if (expiresAtMs !== null && expiresAtMs <= this.deps.now()) {
-        throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
-      }
-      // CHECK only reads: it looks at the interface and never opens a socket or sends.
-      const ns = await this.podNetns(p.netns);
-      const recorded = this.netnsIds.get(runner);
-      if (recorded && (recorded.dev !== ns.dev || recorded.inode !== ns.inode)) {
-        throw new CniError(CniCode.LEASE_MISMATCH, `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`);
-      }
-      let link: LinkInfo;
-      try {
-        link = await this.deps.port.side(ns, p.ifName).info();
-      } catch (err) {
-        throw new CniError(CniCode.LEASE_MISMATCH, `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`);
-      }
-      const out: CheckResult = { facts: runner.facts, state: s.state, interfaceAddresses: link.addresses };
-      if (expiresAtMs !== null) out.expiresAt = new Date(expiresAtMs).toISOString();
-      return out;
+      const { port, now } = this.deps;
+      return checkLease(runner, this.netnsIds.get(runner), p, { port, now, podNetns: (netns) => this.podNetns(netns) });
     });
   }
 
