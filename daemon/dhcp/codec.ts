@@ -201,8 +201,19 @@ export function decode(buf: Buffer, offset = 0): Decoded<DhcpMessage> {
   }
   chunks.delete(Opt.OVERLOAD);
 
+  // chaddr and every option value are copied (no view into `buf`) into one store of their exact size: a lease keeps
+  // its ACK, and small Buffers from Node's shared 8 KiB pool would each keep a whole pool slab alive (1000 leases
+  // held 3.3 MiB of slabs that way).
+  let size = hlen;
+  for (const list of chunks.values()) for (const chunk of list) size += chunk.length;
+  const store = Buffer.allocUnsafeSlow(size);
+  let at = frame.copy(store, 0, 28, 28 + hlen);
   const options = new Map<number, Buffer>();
-  for (const [code, list] of chunks) options.set(code, Buffer.concat(list)); // concat copies: no view into `buf`
+  for (const [code, list] of chunks) {
+    const start = at;
+    for (const chunk of list) at += chunk.copy(store, at);
+    options.set(code, store.subarray(start, at));
+  }
 
   const value: DhcpMessage = {
     op: frame[0] as number,
@@ -216,7 +227,7 @@ export function decode(buf: Buffer, offset = 0): Decoded<DhcpMessage> {
     yiaddr: bytesToIp(frame, 16),
     siaddr: bytesToIp(frame, 20),
     giaddr: bytesToIp(frame, 24),
-    chaddr: Buffer.from(frame.subarray(28, 28 + hlen)),
+    chaddr: store.subarray(0, hlen),
     sname: overload & OVERLOAD_SNAME ? '' : readText(frame, SNAME_OFFSET, SNAME_LEN),
     file: overload & OVERLOAD_FILE ? '' : readText(frame, FILE_OFFSET, FILE_LEN),
     options,
