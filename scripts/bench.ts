@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { createTopology, startDnsmasq, type Topology } from '../test/netns/lib';
 import { CONFLICT_FULL, CONFLICT_QUICK, benchConflictDetection, conflictText, type ConflictResult } from './bench/conflict';
-import { measureFloors, runScenarios, type Floors, type Plan, type SubjectResult } from './bench/scenarios';
+import { runScenarios, type Plan, type SubjectResult } from './bench/scenarios';
 import { table, type Row } from './bench/stats';
 import { referenceAvailable, startSubject, type SubjectName } from './bench/subjects';
 
@@ -61,7 +61,7 @@ function progress(who: string): (msg: string) => void {
   return (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${who}: ${msg}\n`);
 }
 
-async function benchOne(name: SubjectName, plan: Plan, floors: boolean): Promise<{ result: SubjectResult; floors?: Floors }> {
+async function benchOne(name: SubjectName, plan: Plan): Promise<SubjectResult> {
   const say = progress(name);
   let topo: Topology | undefined;
   try {
@@ -69,11 +69,7 @@ async function benchOne(name: SubjectName, plan: Plan, floors: boolean): Promise
     await startDnsmasq(topo, { range: RANGE, leaseTime: 86_400, extraArgs: ['--dhcp-lease-max=4000'] });
     const subject = await startSubject(name, topo);
     say(`daemon PID ${subject.pid} on ${topo.prefix}node, dnsmasq on ${LAN_CIDR}`);
-    const result = await runScenarios(topo, subject, plan, say);
-    if (!floors) return { result };
-    const f = await measureFloors(topo, plan.startupRuns);
-    say(`floors: macvlan + static IPAM ADD p50 ${f.macvlanStaticAdd.p50} ms, DEL p50 ${f.macvlanStaticDel.p50} ms; bare node start p50 ${f.bareNode.p50} ms`);
-    return { result, floors: f };
+    return await runScenarios(topo, subject, plan, say);
   } finally {
     say('tearing down');
     await topo?.destroy();
@@ -88,6 +84,8 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
   const le = (limit: number, v: number | undefined): boolean | undefined => (v === undefined ? undefined : v <= limit);
   const out: Row[] = [
     { metric: `ADD p50, ${plan.sequential} sequential (ms)`, ...both((r) => r.sequentialAdd.p50), lowerIsBetter: true, target: '≤ 30', met: le(30, ts?.sequentialAdd.p50) },
+    { metric: '  floor: macvlan + static IPAM, ADD p50 (ms)', ...both((r) => r.floor.add.p50) },
+    { metric: '  ADD p50 above the floor (ms)', ...both((r) => r.sequentialAdd.p50 - r.floor.add.p50), lowerIsBetter: true },
     { metric: 'ADD p95 (ms)', ...both((r) => r.sequentialAdd.p95), lowerIsBetter: true },
     { metric: 'ADD max (ms)', ...both((r) => r.sequentialAdd.max), lowerIsBetter: true },
     {
@@ -97,6 +95,8 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
       target: '≤ 30, < reference',
       met: ts && ref ? ts.sequentialDel.p50 <= 30 && ts.sequentialDel.p50 < ref.sequentialDel.p50 : le(30, ts?.sequentialDel.p50),
     },
+    { metric: '  floor: macvlan + static IPAM, DEL p50 (ms)', ...both((r) => r.floor.del.p50) },
+    { metric: '  DEL p50 above the floor (ms)', ...both((r) => r.sequentialDel.p50 - r.floor.del.p50), lowerIsBetter: true },
     { metric: 'DEL p95 (ms)', ...both((r) => r.sequentialDel.p95), lowerIsBetter: true },
     { metric: 'sequential ADD/DEL failures', ...both((r) => r.sequentialAdd.failures + r.sequentialDel.failures) },
     { metric: `${plan.burst} ADDs at once: wall (ms)`, ...both((r) => r.burst.wallMs), lowerIsBetter: true, target: '≤ 700', met: le(700, ts?.burst.wallMs) },
@@ -175,15 +175,12 @@ async function main(): Promise<number> {
   const names: SubjectName[] = args.only ? [args.only] : ['ts-dhcp', 'reference'];
   const results: Partial<Record<SubjectName, SubjectResult>> = {};
   const notes: string[] = [];
-  let floors: Floors | undefined;
   for (const name of names) {
     if (name === 'reference' && !referenceAvailable()) {
       notes.push('reference: /usr/lib/cni/dhcp not installed (Debian containernetworking-plugins); its column is empty');
       continue;
     }
-    const one = await benchOne(name, args.plan, floors === undefined);
-    results[name] = one.result;
-    floors ??= one.floors;
+    results[name] = await benchOne(name, args.plan);
   }
   let conflicts: ConflictResult | undefined;
   if (names.includes('ts-dhcp')) conflicts = await benchConflictDetection(args.quick ? CONFLICT_QUICK : CONFLICT_FULL, progress('conflict detection'));
@@ -204,15 +201,10 @@ async function main(): Promise<number> {
   };
   const tableText = table(rows(results['ts-dhcp'], ref, plan));
   process.stdout.write(`\n${tableText}\n\n`);
-  if (floors) {
-    process.stdout.write(
-      `floors on this machine, any implementation (p50): macvlan + static IPAM ADD ${floors.macvlanStaticAdd.p50} ms, DEL ${floors.macvlanStaticDel.p50} ms; bare node start ${floors.bareNode.p50} ms (same harness: ip netns exec)\n`,
-    );
-  }
   if (conflicts) process.stdout.write(`${conflictText(conflicts)}\n`);
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')} at start, ${machine.loadAvgAtEnd.join(' ')} at end; ${Math.round((performance.now() - t0) / 1000)} s\n`);
-  fs.writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, floors, conflicts, notes, table: tableText }, null, 2)}\n`);
+  fs.writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, conflicts, notes, table: tableText }, null, 2)}\n`);
   process.stdout.write(`wrote ${args.out}\n`);
   return 0;
 }

@@ -1,15 +1,14 @@
 // The issue's five scenarios, run against one implementation on its own topology, through the real macvlan plugin
 // exactly as a container runtime calls it.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { runCni, sleep, type CniOutcome, type Topology } from '../../test/netns/lib';
+import { execTimes } from './exectime';
 import { cpuTimeMs, round, sampleProc, type ProcSample } from './procstat';
 import { distribution, pool, type Distribution } from './stats';
 import type { Subject } from './subjects';
 
 export interface Plan {
-  /** Scenario 1: sequential ADDs, then as many DELs. */
+  /** Scenario 1: sequential ADDs, then as many DELs, each beside the floor's. */
   sequential: number;
   /** Scenario 2: ADDs started at once. */
   burst: number;
@@ -37,24 +36,18 @@ export interface SubjectResult {
   name: string;
   sequentialAdd: Distribution & { failures: number };
   sequentialDel: Distribution & { failures: number };
+  /** The macvlan plugin with the trivial `static` IPAM, interleaved with the sequential ADDs and DELs. */
+  floor: { add: Distribution; del: Distribution };
   burst: { n: number; wallMs: number; failures: number; distinct: number; slowestMs: number };
   parallel: { n: number; concurrency: number; wallMs: number; failures: number; distinct: number };
   fill?: { wanted: number; held: number; wallMs: number; failures: number; capped: boolean };
   proc: ProcAt[];
   cpu?: { leases: number; windowS: number; cpuMs: number; percentOfCore: number };
-  startup: { version: Distribution; addHeld: Distribution & { failures: number } };
+  startup: { version: Distribution; addHeld: Distribution };
   /** Size of the IPAM plugin file the runtime execs. */
   pluginBytes: number;
   /** The first few failure messages, for the reader of the JSON. */
   errors: string[];
-}
-
-/** What any implementation pays on this machine, measured through the same harness: the macvlan plugin with the
- *  trivial `static` IPAM, and a bare `node` start. */
-export interface Floors {
-  macvlanStaticAdd: Distribution;
-  macvlanStaticDel: Distribution;
-  bareNode: Distribution;
 }
 
 type Progress = (msg: string) => void;
@@ -65,50 +58,46 @@ interface Attempt {
   address?: string;
 }
 
-export async function measureFloors(topo: Topology, runs: number): Promise<Floors> {
-  const pods = topo.pods.slice(0, runs);
-  const config = {
-    cniVersion: '1.0.0',
-    name: 'floor',
-    type: 'macvlan',
-    master: topo.nodeNic,
-    mode: 'bridge',
-    ipam: { type: 'static', addresses: [{ address: `${topo.lanAddress(2000)}/${topo.lanPrefixLength}` }] },
-  };
-  // eth2: the pods' eth1 may hold a lease of the scenarios.
-  const cni = async (command: 'ADD' | 'DEL', n: number): Promise<number> => {
-    const out = await runCni(topo, { command, containerId: `floor-${n}`, podIndex: n, ifName: 'eth2', config });
+/** The floor under any IPAM plugin on this machine, measured through the same harness: the macvlan plugin with the
+ *  trivial `static` IPAM, on another interface (eth2) of the same pods, at another address of the LAN. */
+class Floor {
+  constructor(private readonly topo: Topology) {}
+
+  async cni(command: 'ADD' | 'DEL', pod: number): Promise<number> {
+    const config = {
+      cniVersion: '1.0.0',
+      name: 'floor',
+      type: 'macvlan',
+      master: this.topo.nodeNic,
+      mode: 'bridge',
+      // Outside the DHCP range (offsets 256-1786 of the /21).
+      ipam: { type: 'static', addresses: [{ address: `${this.topo.lanAddress(1800 + pod)}/${this.topo.lanPrefixLength}` }] },
+    };
+    const out = await runCni(this.topo, { command, containerId: `floor-${pod}`, podIndex: pod, ifName: 'eth2', config });
     if (out.code !== 0) throw new Error(`macvlan with static IPAM: ${command} failed: ${out.stdout}${out.stderr}`);
     return out.durationMs;
-  };
-  const adds: number[] = [];
-  const dels: number[] = [];
-  for (const n of pods) adds.push(await cni('ADD', n));
-  for (const n of pods) dels.push(await cni('DEL', n));
-  const bare = path.join(topo.tempDir('floor'), 'bare-node');
-  fs.writeFileSync(bare, '#!/usr/bin/env node\n', { mode: 0o755 });
-  const node: number[] = [];
-  for (let i = 0; i < runs; i++) node.push((await runCni(topo, { command: 'VERSION', config: {}, pluginPath: bare })).durationMs);
-  return { macvlanStaticAdd: distribution(adds), macvlanStaticDel: distribution(dels), bareNode: distribution(node) };
+  }
 }
 
-/**
- * VERSION needs no namespace: the plugin is spawned directly (no `ip netns exec`, ~5 ms of its own), timed with the
- * monotonic clock from spawn to exit.
- */
-function versionAlone(binary: string): Promise<Attempt> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve) => {
-    const child = spawn(binary, [], { env: { CNI_COMMAND: 'VERSION' }, stdio: ['pipe', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stdin.end('{"cniVersion":"1.0.0"}');
-    child.on('error', () => resolve({ ok: false, ms: 0 }));
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      resolve({ ok: code === 0 && out.includes('supportedVersions'), ms: Math.round(ms * 100) / 100 });
-    });
-  });
+/** The plugin alone (no macvlan, no `ip netns exec`), run `runs` times by the C timer: VERSION, and ADD of a lease
+ *  the daemon holds already (pod 1 holds hold-1), which adds one round trip to the daemon answered from memory. */
+async function pluginAlone(topo: Topology, subject: Subject, runs: number, errors: string[]): Promise<SubjectResult['startup']> {
+  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_PATH: subject.cniPath.join(':') };
+  const timed = async (what: string, cniEnv: Record<string, string>, stdin: object): Promise<Distribution> => {
+    try {
+      return distribution(await execTimes(subject.ipamBinary, runs, { ...env, ...cniEnv }, JSON.stringify(stdin)));
+    } catch (err) {
+      errors.push(`${what} (plugin alone): ${(err as Error).message.slice(0, 300)}`);
+      return distribution([]);
+    }
+  };
+  const version = await timed('VERSION', { CNI_COMMAND: 'VERSION' }, { cniVersion: '1.0.0' });
+  const addHeld = await timed(
+    'ADD hold-1',
+    { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'hold-1', CNI_NETNS: topo.netnsPath(1), CNI_IFNAME: 'eth1' },
+    subject.netConf,
+  );
+  return { version, addHeld };
 }
 
 class Runner {
@@ -130,19 +119,6 @@ class Runner {
 
   del(pod: number, containerId: string): Promise<Attempt> {
     return this.cni('DEL', pod, containerId);
-  }
-
-  /** The IPAM plugin alone, without macvlan: what the runtime pays per call beyond the daemon's work. */
-  async ipam(command: 'ADD', pod: number, containerId: string): Promise<Attempt> {
-    const out = await runCni(this.topo, {
-      command,
-      containerId,
-      podIndex: pod,
-      config: this.subject.netConf,
-      pluginPath: this.subject.ipamBinary,
-      cniPath: this.subject.cniPath,
-    });
-    return this.outcome(`${command} (IPAM plugin alone)`, out);
   }
 
   private async cni(command: 'ADD' | 'DEL', pod: number, containerId: string): Promise<Attempt> {
@@ -189,16 +165,26 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
   await r.ensurePods(Math.max(plan.sequential, plan.burst, plan.parallelTotal));
   await sample(0);
 
-  // 1. Sequential ADDs, then DELs.
+  // 1. Sequential ADDs, then DELs, first thing (the master has no other macvlan yet), each next to the same call
+  // of the floor in the same pod, which goes first every other time: both see the same conditions.
   const seqPods = range(1, plan.sequential);
+  const floor = new Floor(topo);
+  const floorAdds: number[] = [];
+  const floorDels: number[] = [];
   const adds: Attempt[] = [];
-  for (const n of seqPods) adds.push(await r.add(n, `seq-${n}`));
   const dels: Attempt[] = [];
-  for (const n of seqPods) dels.push(await r.del(n, `seq-${n}`));
+  const pair = async <T>(n: number, floorCall: () => Promise<number>, call: () => Promise<T>, floorMs: number[], out: T[]): Promise<void> => {
+    if (n % 2 === 0) floorMs.push(await floorCall());
+    out.push(await call());
+    if (n % 2 === 1) floorMs.push(await floorCall());
+  };
+  for (const n of seqPods) await pair(n, () => floor.cni('ADD', n), () => r.add(n, `seq-${n}`), floorAdds, adds);
+  for (const n of seqPods) await pair(n, () => floor.cni('DEL', n), () => r.del(n, `seq-${n}`), floorDels, dels);
   const okMs = (a: Attempt[]): number[] => a.filter((x) => x.ok).map((x) => x.ms);
   const sequentialAdd = { ...distribution(okMs(adds)), failures: failures(adds) };
   const sequentialDel = { ...distribution(okMs(dels)), failures: failures(dels) };
-  progress(`${plan.sequential} sequential ADDs: p50 ${sequentialAdd.p50} ms, p95 ${sequentialAdd.p95} ms; DEL p50 ${sequentialDel.p50} ms`);
+  const floorResult = { add: distribution(floorAdds), del: distribution(floorDels) };
+  progress(`${plan.sequential} sequential ADDs: p50 ${sequentialAdd.p50} ms, p95 ${sequentialAdd.p95} ms; DEL p50 ${sequentialDel.p50} ms; floor (macvlan + static) ADD p50 ${floorResult.add.p50} ms, DEL p50 ${floorResult.del.p50} ms`);
 
   // 2. A burst of ADDs at once; DELs afterwards (not a target, just the way back to zero leases).
   const burstPods = range(1, plan.burst);
@@ -244,18 +230,15 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
     }
   }
 
-  // 5. Plugin start-up: VERSION, and ADD for a lease the daemon already holds (pod 1 holds hold-1).
-  const version: Attempt[] = [];
-  for (let i = 0; i < plan.startupRuns; i++) version.push(await versionAlone(subject.ipamBinary));
-  const addHeld: Attempt[] = [];
-  for (let i = 0; i < plan.startupRuns; i++) addHeld.push(await r.ipam('ADD', 1, 'hold-1'));
-  const startup = { version: distribution(okMs(version)), addHeld: { ...distribution(okMs(addHeld)), failures: failures(addHeld) } };
+  // 5. Plugin start-up.
+  const startup = await pluginAlone(topo, subject, plan.startupRuns, r.errors);
   progress(`plugin alone: VERSION p50 ${startup.version.p50} ms, ADD of a held lease p50 ${startup.addHeld.p50} ms`);
 
   return {
     name: subject.name,
     sequentialAdd,
     sequentialDel,
+    floor: floorResult,
     burst,
     parallel,
     ...(fill && { fill }),
