@@ -100,6 +100,7 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
     { metric: 'DEL p95 (ms)', ...both((r) => r.sequentialDel.p95), lowerIsBetter: true },
     { metric: 'sequential ADD/DEL failures', ...both((r) => r.sequentialAdd.failures + r.sequentialDel.failures) },
     { metric: `${plan.burst} ADDs at once: wall (ms)`, ...both((r) => r.burst.wallMs), lowerIsBetter: true, target: '≤ 700', met: le(700, ts?.burst.wallMs) },
+    { metric: `  floor: ${plan.burst} macvlan + static IPAM ADDs at once (ms)`, ...both((r) => r.burst.floorWallMs) },
     { metric: `${plan.burst} at once: failures`, ...both((r) => r.burst.failures), target: '0', met: le(0, ts?.burst.failures) },
     { metric: `${plan.burst} at once: distinct addresses`, ...both((r) => r.burst.distinct) },
     {
@@ -109,6 +110,7 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
       target: '≤ 2500',
       met: le(2500, ts?.parallel.wallMs),
     },
+    { metric: `  floor: ${plan.parallelTotal} macvlan + static IPAM ADDs, ${plan.parallelism} in parallel (ms)`, ...both((r) => r.parallel.floorWallMs) },
     { metric: `${plan.parallelTotal} ADDs: failures`, ...both((r) => r.parallel.failures) },
   ];
   for (const [i, label] of ['fresh', `${plan.parallelTotal} leases`, `${plan.held} leases`].entries()) {
