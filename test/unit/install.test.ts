@@ -39,7 +39,7 @@ test('install into a root: the native plugin, byte for byte; the unit runs this 
   assert.ok(readFileSync(exe).equals(readFileSync(thisInstallation().plugin)));
   assert.equal(readFileSync(exe).subarray(0, 4).toString('latin1'), '\x7fELF');
   const service = readFileSync(join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8');
-  assert.ok(service.includes(`\nExecStart=${process.execPath} --max-semi-space-size=1 ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `), service);
+  assert.ok(service.includes(`\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `), service);
 
   const again = cli(['install', '--root', root, '--systemd']);
   assert.equal(again.status, 0, again.stderr);
@@ -90,7 +90,7 @@ test('arguments: absolute paths only, unknown flags named', () => {
   });
   assert.match(serviceUnit('[Service]\nExecStart=/usr/local/bin/ts-dhcp daemon -x\n', '/usr/bin/node /opt/ts-dhcp/bin/ts-dhcp'), /^ExecStart=\/usr\/bin\/node \/opt\/ts-dhcp\/bin\/ts-dhcp daemon -x$/m);
   const spaced = daemonCommand({ ...thisInstallation(), nodePath: '/opt/my node/node', entryScript: '/opt/a"b/bin/ts-dhcp' });
-  assert.equal(spaced, '"/opt/my node/node" --max-semi-space-size=1 "/opt/a\\"b/bin/ts-dhcp"');
+  assert.equal(spaced, '"/opt/my node/node" --max-semi-space-size=1 --lite-mode --no-expose-wasm "/opt/a\\"b/bin/ts-dhcp"');
 });
 
 /** KEY=VALUE lines of a unit file (the last wins, as for systemd's non-list settings). */
