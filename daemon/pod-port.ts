@@ -89,10 +89,16 @@ export interface PodPort {
   netnsId(path: string): Promise<NetnsId | Error>;
   /** The daemon's own network namespace. */
   ownNetns(): Promise<NetnsId>;
-  /** The inode `path` names now (one stat, cheap enough for every lease every few seconds), or why not. */
+  /** The inode `path` names now (one stat), or why not. */
   inode(path: string): Promise<number | Error>;
+  /** The same, synchronous, for the sweep over every lease: a namespace file is on tmpfs or nsfs, so the stat never
+   *  waits for a disk, and it costs microseconds instead of a thread-pool round trip (~0.2 ms of CPU with its
+   *  wake-ups: 1000 leases made an idle daemon use 0.5 % of a core). */
+  inodeNow(path: string): number | Error;
   side(ns: PodNetns, ifName: string): PodSide;
   /** Absent: a lease whose pod side is gone is only dropped. */
   sendFromHost?: HostSend;
-  watch(onChanged: () => void): NetnsWatcher;
+  /** `onChanged(path)`: the file `path` of a watched directory was created, deleted or renamed; `onChanged(undefined)`:
+   *  a change that names no file (the directory itself). */
+  watch(onChanged: (path: string | undefined) => void): NetnsWatcher;
 }

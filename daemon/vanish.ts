@@ -7,6 +7,9 @@ import type { Logger } from './log';
 import { netnsGone } from './pod-netns';
 import type { NetnsWatcher, PodNetns, PodPort } from './pod-port';
 
+/** Leases the sweep stats between two turns of the event loop (~1 ms). */
+const SWEEP_BATCH = 100;
+
 export interface VanishDeps {
   port: PodPort;
   log: Logger;
@@ -25,10 +28,11 @@ export class VanishCheck {
 
   constructor(private readonly deps: VanishDeps) {}
 
-  /** Checks the attachments of a netns directory as soon as it changes, and every attachment every intervalMs
-   *  (after the previous check finished), until close(). */
+  /** Checks the attachments of a netns file as soon as it changes, and every attachment every intervalMs (after the
+   *  previous check finished), until close(). */
   start(intervalMs: number): void {
-    this.watcher = this.deps.port.watch(() => void this.sweepSoon());
+    // A change naming a file checks the leases of that file alone: pods of every network come and go there.
+    this.watcher = this.deps.port.watch((changed) => void (changed === undefined ? this.sweepSoon() : this.check(changed)));
     for (const { ns } of this.deps.leases()) this.watcher.watch(ns.path);
     const tick = async (): Promise<void> => {
       await this.sweepSoon();
@@ -58,19 +62,31 @@ export class VanishCheck {
     this.sweeping = (async () => {
       do {
         this.sweepAgain = false;
-        await this.sweep().catch((err: Error) => this.deps.log.error({ err: err.message }, 'vanish check failed'));
+        await this.check();
       } while (this.sweepAgain);
     })().finally(() => (this.sweeping = undefined));
     return this.sweeping;
   }
 
-  private async sweep(): Promise<void> {
+  private check(only?: string): Promise<void> {
+    return this.sweep(only).catch((err: Error) => this.deps.log.error({ err: err.message }, 'vanish check failed'));
+  }
+
+  /** `only`: the leases of this netns path alone. */
+  private async sweep(only?: string): Promise<void> {
     const { port, leases, drop } = this.deps;
+    let checked = 0;
+    let dropped = false;
     for (const { key, runner, ns } of leases()) {
-      const gone = netnsGone(ns.path, await port.inode(ns.path), ns.inode);
-      if (gone) await drop(key, runner, gone);
+      if (only !== undefined && ns.path !== only) continue;
+      // The event loop gets a turn between batches of stats: an ADD meanwhile waits for one batch, not for all.
+      if (++checked % SWEEP_BATCH === 0) await new Promise(setImmediate);
+      const gone = netnsGone(ns.path, port.inodeNow(ns.path), ns.inode);
+      if (!gone) continue;
+      dropped = true;
+      await drop(key, runner, gone);
     }
     // The watches of directories no lease is in any more go (DEL, vanished pods).
-    this.watcher?.retain(leases().map((l) => l.ns.path));
+    if (only === undefined || dropped) this.watcher?.retain(leases().map((l) => l.ns.path));
   }
 }

@@ -2,14 +2,16 @@
 // inotify on the directories that hold them (one descriptor per directory, none per lease), so the periodic sweep
 // of every lease can be slow and an idle node with a thousand leases stays idle.
 import { FSWatcher, watch } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { NetnsWatcher } from '../pod-port';
 
 export class NetnsWatch implements NetnsWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
 
-  /** `onChanged()`: a watched directory changed; the caller checks its leases (one stat each). */
-  constructor(private readonly onChanged: () => void) {}
+  /** `onChanged(path)`: the file `path` of a watched directory was created, deleted or renamed, and the caller
+   *  checks the leases of that path alone (every other pod on the node comes and goes through the same directory);
+   *  `onChanged(undefined)`: the change names no file (the directory itself), and the caller checks every lease. */
+  constructor(private readonly onChanged: (path: string | undefined) => void) {}
 
   /** Starts watching the directory of `netnsPath` unless it is watched already. A path that cannot be watched
    *  (e.g. /proc/PID/ns/net) is left to the periodic sweep. */
@@ -17,7 +19,8 @@ export class NetnsWatch implements NetnsWatcher {
     const dir = dirname(netnsPath);
     if (this.watchers.has(dir)) return;
     try {
-      const w = watch(dir, { persistent: false }, () => this.onChanged());
+      // libuv names the directory's own base name for an event on the directory itself (deleted, moved).
+      const w = watch(dir, { persistent: false }, (_event, file) => this.onChanged(file && file !== basename(dir) ? join(dir, file) : undefined));
       w.on('error', () => {
         w.close();
         this.watchers.delete(dir);

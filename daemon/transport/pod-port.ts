@@ -1,6 +1,6 @@
 // The real pod-side port (daemon/pod-port.ts), composed of the addon's calls (netns.ts), the channels over its
 // sockets, a stat for the namespace's identity, inotify for removals and a dgram send from the daemon's netns.
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import type { PodRoute } from '../../common/rpc';
 import { netnsGone } from '../pod-netns';
 import type { NetnsId, PodNetns, PodPort, PodSide } from '../pod-port';
@@ -55,6 +55,13 @@ export const nativePort: PodPort = {
     return own;
   },
   inode,
+  inodeNow(p) {
+    try {
+      return statSync(p).ino;
+    } catch (err) {
+      return err as Error;
+    }
+  },
   side,
   sendFromHost,
   watch: (onChanged) => new NetnsWatch(onChanged),

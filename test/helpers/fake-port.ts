@@ -98,13 +98,15 @@ interface Namespace {
 export class FakePort implements PodPort {
   readonly own: NetnsId = { dev: 4, inode: 4026531840 };
   readonly sent: Sent[] = [];
+  /** Every path inodeNow was asked about (the vanish check's stats), in order. */
+  readonly statted: string[] = [];
   /** Sockets opened and not yet closed (DHCP and ARP): none may be left when a lease ends. */
   openSockets = 0;
   /** The server: its reply to a message a client sent, delivered on the client's open channels; absent: silent. */
   answer?: (sent: Sent) => DhcpMessage | undefined;
   private readonly namespaces = new Map<string, Namespace>();
   private readonly receivers = new Set<Receiver>();
-  private readonly watchers = new Set<{ dirs: Set<string>; onChanged(): void }>();
+  private readonly watchers = new Set<{ dirs: Set<string>; onChanged(path: string | undefined): void }>();
   private readonly sentWaiters = new Set<() => void>();
   private nextInode = 4026532000;
 
@@ -122,7 +124,7 @@ export class FakePort implements PodPort {
   /** `ip netns del`: the path goes, and watchers of its directory hear of it. */
   removeNetns(path: string): void {
     this.namespaces.delete(path);
-    for (const w of this.watchers) if (w.dirs.has(dirname(path))) w.onChanged();
+    for (const w of this.watchers) if (w.dirs.has(dirname(path))) w.onChanged(path);
   }
 
   /** Resolves with the first message sent from index `from` on that `pred` accepts; rejects after timeoutMs. */
@@ -166,8 +168,13 @@ export class FakePort implements PodPort {
   }
 
   async inode(path: string): Promise<number | Error> {
-    const id = await this.netnsId(path);
-    return id instanceof Error ? id : id.inode;
+    return this.inodeNow(path);
+  }
+
+  inodeNow(path: string): number | Error {
+    this.statted.push(path);
+    const ns = this.namespaces.get(path);
+    return ns ? ns.inode : coded('ENOENT', `${path}: no such file`);
   }
 
   side(ns: PodNetns, ifName: string): PodSide {
@@ -200,7 +207,7 @@ export class FakePort implements PodPort {
     this.record({ netns: '', ifName: '', via: 'host', srcIp: '', dstIp }, payload);
   };
 
-  watch(onChanged: () => void): NetnsWatcher {
+  watch(onChanged: (path: string | undefined) => void): NetnsWatcher {
     const w = { dirs: new Set<string>(), onChanged };
     this.watchers.add(w);
     return {

@@ -203,7 +203,7 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   assert.ok(!port.sent.slice(from).some((s) => s.netns === POD.c2), 'nothing entered the dead pod');
 });
 
-test('a netns that vanishes without DEL: the lease is dropped and released from the host; DEL later finds nothing', async (t) => {
+test('a netns that vanishes without DEL: the lease is dropped (only its file is looked at) and released from the host; DEL later finds nothing', async (t) => {
   const { port, reg, store } = await setup(t);
   port.answer = answering;
   await reg.add(params('c1'));
@@ -218,6 +218,7 @@ test('a netns that vanishes without DEL: the lease is dropped and released from 
   assert.equal(host.dstIp, SERVER);
   await waitFor('the lease to leave the table', () => reg.list().length === 1);
   assert.deepEqual(reg.list().map((v) => v.containerId), ['c2']);
+  assert.deepEqual(port.statted, [POD.c1], 'the change named its file: no other lease is looked at');
   assert.ok(!port.sent.slice(from).some((s) => s.netns === POD.c1), 'nothing is sent from the vanished pod side');
   assert.deepEqual((await store.load()).map((r) => r.record.params.containerId), ['c2']);
   assert.deepEqual(await reg.del(attachment('c1')), { released: false });
