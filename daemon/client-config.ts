@@ -3,7 +3,7 @@
 import type { AddParams } from '../common/rpc';
 import { broadcastFlag } from './broadcast';
 import { clientIdFor } from './client-id';
-import { CniCode, CniError } from './cni/errors';
+import { DaemonError } from './errors';
 import { ClientConfig, identity } from './dhcp/lease';
 import { DEFAULT_CONFLICT_DETECTION } from './dhcp/probe';
 import { DEFAULT_TIMING } from './dhcp/timing';
@@ -17,7 +17,7 @@ export function clientConfig(p: AddParams, link: LinkInfo, opts: DaemonOptions, 
   try {
     clientId = clientIdFor(p, opts.stateDir, log);
   } catch (err) {
-    throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `ipam.clientId: ${(err as Error).message}`);
+    throw new DaemonError('invalid-params', `ipam.clientId: ${(err as Error).message}`);
   }
   const cfg: ClientConfig = {
     chaddr: link.mac,
@@ -33,7 +33,7 @@ export function clientConfig(p: AddParams, link: LinkInfo, opts: DaemonOptions, 
   try {
     identity(cfg); // the core would throw on every step; say so now, naming the option
   } catch (err) {
-    throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid DHCP client options: ${(err as Error).message}`);
+    throw new DaemonError('invalid-params', `invalid DHCP client options: ${(err as Error).message}`);
   }
   return cfg;
 }

@@ -1,14 +1,14 @@
 // CNI CHECK of one lease: what the daemon holds is compared with what the runtime says and with the pod's interface
 // as it is now. CHECK only reads: it never opens a socket or sends.
 import { CheckParams, CheckResult, attachmentKey } from '../common/rpc';
-import { CniCode, CniError } from './cni/errors';
+import { DaemonError } from './errors';
 import type { LeaseRunner } from './lease-runner';
 import type { LinkInfo, PodNetns, PodPort } from './pod-port';
 
 export interface CheckDeps {
   port: PodPort;
   now(): number;
-  /** CNI_NETNS checked as ADD checks it (CNI error 4 when it cannot be used). */
+  /** CNI_NETNS checked as ADD checks it (a bad-netns DaemonError when it cannot be used). */
   podNetns(netns: string): Promise<PodNetns>;
 }
 
@@ -17,28 +17,28 @@ export interface CheckDeps {
 export async function checkLease(runner: LeaseRunner, recorded: PodNetns | undefined, p: CheckParams, deps: CheckDeps): Promise<CheckResult> {
   const key = attachmentKey(p);
   if (runner.params.netns !== p.netns) {
-    throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
+    throw new DaemonError('mismatch', `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
   }
   if (!runner.bound || !runner.facts) {
-    throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} is not bound (state ${runner.state.state})`);
+    throw new DaemonError('mismatch', `lease for ${key} is not bound (state ${runner.state.state})`);
   }
   if (runner.changedTo !== undefined) {
-    throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} changed from ${runner.configuredAddress} to ${runner.changedTo} after it expired; the pod's interface still has ${runner.configuredAddress} (held down): re-create the attachment`);
+    throw new DaemonError('mismatch', `lease for ${key} changed from ${runner.configuredAddress} to ${runner.changedTo} after it expired; the pod's interface still has ${runner.configuredAddress} (held down): re-create the attachment`);
   }
   const s = runner.state;
   const expiresAtMs = 'lease' in s ? s.lease.expiresAtMs : null;
   if (expiresAtMs !== null && expiresAtMs <= deps.now()) {
-    throw new CniError(CniCode.LEASE_MISMATCH, `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
+    throw new DaemonError('mismatch', `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
   }
   const ns = await deps.podNetns(p.netns);
   if (recorded && (recorded.dev !== ns.dev || recorded.inode !== ns.inode)) {
-    throw new CniError(CniCode.LEASE_MISMATCH, `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`);
+    throw new DaemonError('mismatch', `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`);
   }
   let link: LinkInfo;
   try {
     link = await deps.port.side(ns, p.ifName).info();
   } catch (err) {
-    throw new CniError(CniCode.LEASE_MISMATCH, `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`);
+    throw new DaemonError('mismatch', `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`);
   }
   const out: CheckResult = { facts: runner.facts, state: s.state, interfaceAddresses: link.addresses };
   if (expiresAtMs !== null) out.expiresAt = new Date(expiresAtMs).toISOString();

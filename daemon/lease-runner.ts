@@ -10,7 +10,7 @@ import { ClientConfig, Input, LeaseEvent, LeaseState, initialState, nextDeadline
 import { Rng } from './dhcp/rng';
 import { DEFAULT_MIN_LEASE_TIME_S, decodeReply } from './dhcp/sanitise';
 import { DhcpMessage, MessageType } from './dhcp/types';
-import { CniCode, CniError } from './cni/errors';
+import { DaemonError } from './errors';
 import { leaseFacts } from './facts';
 import { releaseFromHost } from './host-release';
 import { LinkHold } from './link-hold';
@@ -240,14 +240,14 @@ export class LeaseRunner {
   /** Resolves with the lease facts once bound; rejects with "try again later" after timeoutMs. */
   waitBound(timeoutMs: number): Promise<LeaseFacts> {
     if (this.bound) return Promise.resolve(this.facts as LeaseFacts);
-    if (this.stopped) return Promise.reject(new CniError(CniCode.TRY_AGAIN_LATER, 'the lease was released while waiting'));
+    if (this.stopped) return Promise.reject(new DaemonError('cancelled', 'the lease was released while waiting'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new CniError(CniCode.TRY_AGAIN_LATER, `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`));
+          reject(new DaemonError('timeout', `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`));
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -268,10 +268,10 @@ export class LeaseRunner {
     clearTimeout(this.recordTimer);
     this.link.stop();
     this.closeChannel();
-    this.rejectWaiters(new CniError(CniCode.TRY_AGAIN_LATER, `acquisition cancelled: ${why}`));
+    this.rejectWaiters(new DaemonError('cancelled', `acquisition cancelled: ${why}`));
   }
 
-  private rejectWaiters(err: CniError): void {
+  private rejectWaiters(err: DaemonError): void {
     for (const w of this.waiters) {
       clearTimeout(w.timer);
       w.reject(err);
@@ -323,7 +323,7 @@ export class LeaseRunner {
     // Without one (ENOSPC, EIO) ADD fails and the lease is given back, so no address lives on unrecorded.
     if (persist && !(await this.persistNow())) {
       // Released before ADD hears of it: once the error is out, no lease of this ADD is left anywhere.
-      const err = new CniError(CniCode.IO_FAILURE, `the lease record could not be written (${this.recordError}); the lease was released`);
+      const err = new DaemonError('io', `the lease record could not be written (${this.recordError}); the lease was released`);
       await this.process({ type: 'release' });
       this.rejectWaiters(err);
       this.stop('the lease record could not be written');

@@ -1,6 +1,6 @@
 // The pod's interface brought up before an ADD's first send: the reference plugin loses 1-3 s to ENETDOWN there.
 import type { AddParams } from '../common/rpc';
-import { CniCode, CniError } from './cni/errors';
+import { DaemonError } from './errors';
 import type { Logger } from './log';
 import type { LinkInfo, PodSide } from './pod-port';
 
@@ -17,6 +17,6 @@ export async function linkUp(pod: PodSide, p: AddParams, log: Logger): Promise<L
       log.warn({ ifName: p.ifName, netns: p.netns }, 'link not running yet; sending anyway');
       return pod.info();
     }
-    throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_IFNAME ${JSON.stringify(p.ifName)}: ${(err as Error).message}`);
+    throw new DaemonError('bad-interface', `CNI_IFNAME ${JSON.stringify(p.ifName)}: ${(err as Error).message}`);
   }
 }

@@ -4,7 +4,7 @@
 import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView, attachmentKey } from '../common/rpc';
 import { ClientConfig, LeaseState } from './dhcp/lease';
 import { cryptoRng } from './dhcp/rng';
-import { CniCode, CniError } from './cni/errors';
+import { DaemonError } from './errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
@@ -81,7 +81,7 @@ export class Registry {
       const claim = interfaceId(ns, p.ifName);
       const holder = this.holderOf(claim, key);
       if (holder !== undefined) {
-        throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `${p.ifName} in ${p.netns} already has a lease, for attachment ${holder}`);
+        throw new DaemonError('in-use', `${p.ifName} in ${p.netns} already has a lease, for attachment ${holder}`);
       }
       this.claiming.set(claim, key);
       try {
@@ -151,7 +151,7 @@ export class Registry {
     const key = attachmentKey(p);
     return this.serial(key, async () => {
       const runner = this.leases.get(key);
-      if (!runner) throw new CniError(CniCode.NO_LEASE, `no lease for ${key}`);
+      if (!runner) throw new DaemonError('no-lease', `no lease for ${key}`);
       const { port, now } = this.deps;
       return checkLease(runner, this.netnsIds.get(runner), p, { port, now, podNetns: (netns) => this.podNetns(netns) });
     });
@@ -165,7 +165,7 @@ export class Registry {
   detail(a: Attachment): LeaseDetail {
     const key = attachmentKey(a);
     const r = this.leases.get(key);
-    if (!r) throw new CniError(CniCode.NO_LEASE, `no lease for ${key}`);
+    if (!r) throw new DaemonError('no-lease', `no lease for ${key}`);
     return detail(r);
   }
 
@@ -272,7 +272,7 @@ export class Registry {
   /** CNI_NETNS checked before anything is entered or changed (daemon/pod-netns.ts), or CNI error 4 saying why. */
   private async podNetns(netns: string): Promise<PodNetns> {
     const ns = await checkPodNetns(this.deps.port, this.deps.opts.hostPrefix, netns);
-    if (ns instanceof Error) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
+    if (ns instanceof Error) throw new DaemonError('bad-netns', `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
     return ns;
   }
 

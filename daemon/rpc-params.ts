@@ -1,13 +1,13 @@
 // Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
 import { AddParams, Attachment, CheckParams, CniInvocation, GcParams, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from '../common/rpc';
-import { CniCode, CniError } from './cni/errors';
+import { DaemonError } from './errors';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 import { CONFLICT_DETECTION } from './dhcp/probe';
 
 type Obj = Record<string, unknown>;
 
 function fail(field: string, what: string): never {
-  throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `invalid params: ${field} ${what}`);
+  throw new DaemonError('invalid-params', `invalid params: ${field} ${what}`);
 }
 
 function object(v: unknown, field: string): Obj {

@@ -5,7 +5,8 @@
 import { Server, Socket } from 'node:net';
 import jsonrpc, { JsonRpcError } from 'jsonrpc-lite';
 import { MAX_REQUEST_BYTES } from '../common/rpc';
-import { CniError } from './cni/errors';
+import { cniCodeOf } from './cni/errors';
+import { DaemonError } from './errors';
 import type { Logger } from './log';
 
 export type Handler = (params: unknown) => Promise<unknown>;
@@ -136,10 +137,12 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, H
     observe?.(method, 'ok');
     log.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'rpc ok');
   } catch (err) {
-    if (err instanceof CniError) {
-      await reply(sock, jsonrpc.error(id, new JsonRpcError(err.msg, err.code, err.details === undefined ? undefined : { details: err.details })));
-      log.info({ method, code: err.code, err: err.msg }, 'rpc error');
-      observe?.(method, 'error', err.code);
+    if (err instanceof DaemonError) {
+      // The application range of the protocol is the CNI codes (common/rpc.ts).
+      const code = cniCodeOf(err.kind);
+      await reply(sock, jsonrpc.error(id, new JsonRpcError(err.message, code)));
+      log.info({ method, kind: err.kind, err: err.message }, 'rpc error');
+      observe?.(method, 'error', code);
     } else {
       await reply(sock, jsonrpc.error(id, new JsonRpcError(`internal error: ${(err as Error).message}`, INTERNAL_ERROR)));
       log.error({ method, err }, 'rpc handler failed');

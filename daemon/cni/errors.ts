@@ -1,4 +1,5 @@
 // CNI errors: the spec's reserved codes plus ts-dhcp's own (100+), and the error JSON the plugin prints on stdout.
+import type { DaemonError, DaemonErrorKind } from '../errors';
 
 /** Codes 1..51 are the CNI spec's (SPEC.md "Error"); 100+ are ts-dhcp's. */
 export const CniCode = {
@@ -12,9 +13,9 @@ export const CniCode = {
   TRY_AGAIN_LATER: 11,
   PLUGIN_NOT_AVAILABLE: 50,
   LIMITED_CONNECTIVITY: 51,
-  /** The daemon holds no lease for the attachment (CHECK). Same value as the daemon's Code.NO_LEASE. */
+  /** The daemon holds no lease for the attachment (CHECK). */
   NO_LEASE: 100,
-  /** The lease is not what prevResult says (CHECK). Same value as the daemon's Code.LEASE_MISMATCH. */
+  /** The lease is not what prevResult, the netns or the interface say (CHECK). */
   LEASE_MISMATCH: 101,
   /** The daemon failed unexpectedly (its own internal error, or a JSON-RPC protocol-level error it returned). */
   DAEMON_ERROR: 102,
@@ -33,6 +34,28 @@ export class CniError extends Error {
     super(details ? `${msg}; ${details}` : msg);
     this.name = 'CniError';
   }
+}
+
+/** The CNI code of each kind of daemon failure: the one place where the daemon's errors become CNI codes. */
+const CODE_OF_KIND: Readonly<Record<DaemonErrorKind, number>> = {
+  'invalid-params': CniCode.INVALID_NETWORK_CONFIG,
+  'bad-netns': CniCode.INVALID_ENVIRONMENT_VARIABLES,
+  'bad-interface': CniCode.INVALID_ENVIRONMENT_VARIABLES,
+  'in-use': CniCode.INVALID_ENVIRONMENT_VARIABLES,
+  'no-lease': CniCode.NO_LEASE,
+  mismatch: CniCode.LEASE_MISMATCH,
+  timeout: CniCode.TRY_AGAIN_LATER,
+  cancelled: CniCode.TRY_AGAIN_LATER,
+  io: CniCode.IO_FAILURE,
+};
+
+export function cniCodeOf(kind: DaemonErrorKind): number {
+  return CODE_OF_KIND[kind];
+}
+
+/** A daemon failure as the plugin reports it: its kind's code, its message as written (it names what is wrong). */
+export function cniErrorOf(err: DaemonError): CniError {
+  return new CniError(cniCodeOf(err.kind), err.message);
 }
 
 export interface CniErrorJson {

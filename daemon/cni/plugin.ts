@@ -5,7 +5,8 @@ import { resolve as resolvePath } from 'node:path';
 import { parseCniArgs } from './args';
 import { configParams, parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from './config';
 import { readEnv, CniEnv } from './env';
-import { CniCode, CniError, toCniErrorJson } from './errors';
+import { cniErrorOf, CniCode, CniError, toCniErrorJson } from './errors';
+import { DaemonError } from '../errors';
 import { buildResult } from './result';
 import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from './version';
 import type { AddParams, AddResult, Attachment, CheckParams, CheckResult, CniInvocation, CniOutput, DelResult, GcParams, GcResult, LeaseFacts } from '../../common/rpc';
@@ -88,8 +89,9 @@ export async function runCni(p: CniInvocation, leases: LeaseService, onBug: (err
     }
     return { stdout: '', exitCode: 0 };
   } catch (err) {
-    if (!(err instanceof CniError)) onBug(err);
-    return { stdout: line(toCniErrorJson(err, declared ?? LATEST_VERSION)), exitCode: 1 };
+    const cni = err instanceof DaemonError ? cniErrorOf(err) : err;
+    if (!(cni instanceof CniError)) onBug(err);
+    return { stdout: line(toCniErrorJson(cni, declared ?? LATEST_VERSION)), exitCode: 1 };
   }
 }
 

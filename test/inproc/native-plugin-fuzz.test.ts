@@ -9,7 +9,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { CniError } from '../../daemon/cni/errors';
+import { DaemonError } from '../../daemon/errors';
 import type { LeaseService } from '../../daemon/cni/plugin';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { cniDaemon, execPlugin } from '../helpers/native-plugin';
@@ -116,7 +116,7 @@ test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every
   const seeded = seededRng(SEED);
   const rng: Rng = () => seeded.next();
   const answers = [() => ({ facts: { address: '198.19.0.5', prefixLength: 22, routes: [], dns: { nameservers: [], search: [] }, serverId: '1.1.1.1', leaseTimeS: 60 } }),
-    () => new CniError(11, 'later'), () => new TypeError('bug'), () => ({ released: [], errors: ['e'] })];
+    () => new DaemonError('timeout', 'later'), () => new TypeError('bug'), () => ({ released: [], errors: ['e'] })];
   const reply = async () => {
     const a = pick(rng, answers)();
     if (a instanceof Error) throw a;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CniError } from '../../daemon/cni/errors';
+import { DaemonError } from '../../daemon/errors';
 import { AddParams } from '../../common/rpc';
 import { defaultOptions } from '../../daemon/flags';
 import { createLogger } from '../../daemon/log';
@@ -43,9 +43,9 @@ function add(netns: string, ifName = 'lo'): AddParams {
 
 async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
   await assert.rejects(p, (err) => {
-    assert.ok(err instanceof CniError, String(err));
-    assert.equal(err.code, 4);
-    assert.match(err.msg, message);
+    assert.ok(err instanceof DaemonError, String(err));
+    assert.equal(err.kind, 'bad-netns');
+    assert.match(err.message, message);
     return true;
   });
 }

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { AddParams, Attachment, attachmentKey } from '../../common/rpc';
-import { CniCode, CniError } from '../../daemon/cni/errors';
+import { DaemonError, DaemonErrorKind } from '../../daemon/errors';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import { defaultOptions } from '../../daemon/flags';
@@ -78,11 +78,11 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Pro
   }
 }
 
-function cniError(code: number, message: RegExp): (err: unknown) => boolean {
+function daemonError(kind: DaemonErrorKind, message: RegExp): (err: unknown) => boolean {
   return (err) => {
-    assert.ok(err instanceof CniError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.msg, message);
+    assert.ok(err instanceof DaemonError, String(err));
+    assert.equal(err.kind, kind, err.message);
+    assert.match(err.message, message);
     return true;
   };
 }
@@ -116,7 +116,7 @@ test('DEL cancels a pending ADD (code 11, no socket left); the retried ADD REQUE
   port.reply(POD.c1, 'eth1', serverReply(discover.msg, MessageType.OFFER, ADDRESS[POD.c1] as string));
   await port.nextSent(isType(MessageType.REQUEST));
   assert.deepEqual(await reg.del(attachment('c1')), { released: true });
-  await assert.rejects(add, cniError(CniCode.TRY_AGAIN_LATER, /cancelled/));
+  await assert.rejects(add, daemonError('cancelled', /cancelled/));
   assert.deepEqual(reg.list(), []);
   assert.equal(port.openSockets, 0);
   assert.ok(!port.sent.some(isType(MessageType.RELEASE)), 'nothing was bound, so nothing is released');
@@ -146,15 +146,15 @@ test('CHECK reads the lease and the interface, opens and sends nothing, and says
   assert.equal(port.sent.length, sent);
   assert.equal(port.openSockets, 0);
 
-  await assert.rejects(reg.check({ ...attachment('c2'), netns: POD.c2 }), cniError(CniCode.NO_LEASE, /no lease for c2\/lan\/eth1/));
-  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c2 }), cniError(CniCode.LEASE_MISMATCH, /was taken in \/run\/netns\/pod1/));
+  await assert.rejects(reg.check({ ...attachment('c2'), netns: POD.c2 }), daemonError('no-lease', /no lease for c2\/lan\/eth1/));
+  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c2 }), daemonError('mismatch', /was taken in \/run\/netns\/pod1/));
   clock.ms = START_MS + 3600_000;
-  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c1 }), cniError(CniCode.LEASE_MISMATCH, /expired at 2026-01-01T01:00:00/));
+  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c1 }), daemonError('mismatch', /expired at 2026-01-01T01:00:00/));
   clock.ms = START_MS;
   // The path now names another namespace (the pod was re-created under the same name).
   port.removeNetns(POD.c1);
   port.addPod(POD.c1, 'eth1');
-  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c1 }), cniError(CniCode.LEASE_MISMATCH, /names another namespace than at ADD/));
+  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c1 }), daemonError('mismatch', /names another namespace than at ADD/));
 });
 
 test('GC releases the leases of its network that are not valid, and only those', async (t) => {

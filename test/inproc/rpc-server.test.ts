@@ -7,6 +7,7 @@ import net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { DaemonError } from '../../daemon/errors';
 import { createLogger } from '../../daemon/log';
 import { peerAuthorizer, resolveGroup } from '../../daemon/peer-auth';
 import { DEFAULT_RPC_LIMITS, Handler, RpcLimits, serveRpc } from '../../daemon/rpc-server';
@@ -108,6 +109,19 @@ test('backpressure: a client that never reads gets no more answers computed than
   c.setEncoding('utf8').on('data', (d: string) => (got += d.split('\n').length - 1));
   c.resume();
   await until('all 200 answers once the client reads', () => got === 200, 20_000);
+});
+
+test('a daemon failure is a JSON-RPC error with its kind\'s CNI code and its message; anything else is an internal error', async (t) => {
+  const sock = await serve(t, {
+    gone: async () => {
+      throw new DaemonError('no-lease', 'no lease for c1/lan/eth1');
+    },
+    bug: async () => {
+      throw new TypeError('x is undefined');
+    },
+  });
+  assert.deepEqual((await call(sock, 'gone')).error, { code: 100, message: 'no lease for c1/lan/eth1' });
+  assert.deepEqual((await call(sock, 'bug')).error, { code: -32603, message: 'internal error: x is undefined' });
 });
 
 test('the request size limit counts bytes, not characters', async (t) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CniCode, CniError, toCniErrorJson } from '../../daemon/cni/errors';
+import { cniErrorOf, CniCode, CniError, toCniErrorJson } from '../../daemon/cni/errors';
+import { DaemonError, DaemonErrorKind } from '../../daemon/errors';
 
 test('the spec\'s codes', () => {
   assert.deepEqual(
@@ -25,4 +26,14 @@ test('a CniError prints as the spec\'s error object, details only when present',
 test('anything else is a plugin bug: code 999', () => {
   assert.deepEqual(toCniErrorJson(new TypeError('x is undefined'), '0.3.1'), { cniVersion: '0.3.1', code: 999, msg: 'internal error: x is undefined' });
   assert.deepEqual(toCniErrorJson('thrown string', '1.0.0'), { cniVersion: '1.0.0', code: 999, msg: 'internal error: thrown string' });
+});
+
+test('a daemon failure becomes the CNI code of its kind, its message unchanged', () => {
+  const codes: Record<DaemonErrorKind, number> = {
+    'invalid-params': 7, 'bad-netns': 4, 'bad-interface': 4, 'in-use': 4, 'no-lease': 100, mismatch: 101, timeout: 11, cancelled: 11, io: 5,
+  };
+  for (const [kind, code] of Object.entries(codes) as [DaemonErrorKind, number][]) {
+    const e = cniErrorOf(new DaemonError(kind, `what went wrong (${kind})`));
+    assert.deepEqual([e.code, e.msg, e.details], [code, `what went wrong (${kind})`, undefined]);
+  }
 });

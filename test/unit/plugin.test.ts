@@ -2,7 +2,7 @@
 // the daemon's CNI layer (daemon/cni/plugin.ts) in front of fake leases: what the runtime sees.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CniError } from '../../daemon/cni/errors';
+import { DaemonError } from '../../daemon/errors';
 import { SUPPORTED_VERSIONS } from '../../daemon/cni/version';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,9 +130,11 @@ async function failsWith(command: string, stdin: string, code: number, msg: stri
 
 test('errors go to stdout as the spec\'s error JSON in the config\'s version, exit 1', async () => {
   for (const v of SUPPORTED_VERSIONS) {
-    const r = await failsWith('ADD', config(v), 11, 'no lease within 30s', { answer: () => new CniError(11, 'no lease within 30s', 'no OFFER') });
-    assert.deepEqual(r.json, { cniVersion: v, code: 11, msg: 'no lease within 30s', details: 'no OFFER' });
+    const r = await failsWith('ADD', config(v), 11, 'no lease within 30s', { answer: () => new DaemonError('timeout', 'no lease within 30s') });
+    assert.deepEqual(r.json, { cniVersion: v, code: 11, msg: 'no lease within 30s' });
     assert.equal(r.err, '', 'an expected error is not a crash');
+    const detailed = await failsWith('ADD', config(v), 4, 'CNI_ARGS: invalid pair "x"', { env: { CNI_ARGS: 'x' } });
+    assert.deepEqual(detailed.json, { cniVersion: v, code: 4, msg: 'CNI_ARGS: invalid pair "x"', details: 'expected KEY=VALUE pairs separated by ";"' });
   }
 });
 
@@ -188,11 +190,14 @@ test('ADD, CHECK and GC: the daemon not running is code 11 naming the socket and
   }
 });
 
-test('the daemon\'s "try again later" (11) passes through', async () => {
-  await failsWith('ADD', config('1.0.0'), 11, 'no lease within 30s', { answer: () => new CniError(11, 'no lease within 30s') });
+test('each kind of daemon failure at ADD is its CNI code, with the daemon\'s message as written', async () => {
+  const kinds: [DaemonError['kind'], number][] = [['timeout', 11], ['cancelled', 11], ['bad-netns', 4], ['bad-interface', 4], ['in-use', 4], ['invalid-params', 7], ['io', 5]];
+  for (const [kind, code] of kinds) {
+    await failsWith('ADD', config('1.0.0'), code, `${kind} happened`, { answer: () => new DaemonError(kind, `${kind} happened`) });
+  }
 });
 
-test('a bug (not a CniError) is code 999, and the daemon hears of it', async () => {
+test('a bug (neither a CNI nor a daemon error) is code 999, and the daemon hears of it', async () => {
   const before = daemon.bugs.length;
   await failsWith('ADD', config('1.0.0'), 999, 'internal error: boom', { answer: () => new TypeError('boom') });
   assert.match(String(daemon.bugs[before]), /TypeError: boom/);
@@ -257,7 +262,7 @@ test('DEL with the daemon down still needs the attachment: missing CNI_CONTAINER
 test('DEL: a daemon error that is not "unreachable" is reported, nothing spooled', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'tsq-spool-'));
   try {
-    await failsWith('DEL', config('1.0.0', { stateDir }), 7, 'invalid params: ifName must be at most 15 characters', { answer: () => new CniError(7, 'invalid params: ifName must be at most 15 characters') });
+    await failsWith('DEL', config('1.0.0', { stateDir }), 7, 'invalid params: ifName must be at most 15 characters', { answer: () => new DaemonError('invalid-params', 'invalid params: ifName must be at most 15 characters') });
     assert.deepEqual(await readSpool(stateDir), []);
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
@@ -315,7 +320,7 @@ test('CHECK: the daemon\'s verdicts on expiry, state and interface pass through 
   const stdin = config('1.1.0', {}, { prevResult: prevResult('1.1.0', [{ address: '198.19.0.57/22' }]) });
   for (const msg of ['lease for c0ffee/lan/eth1 expired at 2026-01-01T00:00:00.000Z', 'lease for c0ffee/lan/eth1 is not bound (state SELECTING)',
     'CNI_IFNAME "eth1" is not usable in /run/netns/pod1: linkInfo: /run/netns/pod1: eth1: No such device']) {
-    await failsWith('CHECK', stdin, 101, msg, { answer: () => new CniError(101, msg) });
+    await failsWith('CHECK', stdin, 101, msg, { answer: () => new DaemonError('mismatch', msg) });
   }
 });
 
@@ -328,7 +333,7 @@ test('CHECK before 0.4.0 is code 1, without calling the daemon', async () => {
 
 test('CHECK: the daemon\'s own verdict (no lease, not bound) passes through', async () => {
   const stdin = config('1.0.0', {}, { prevResult: prevResult('1.0.0', [{ address: '198.19.0.57/22' }]) });
-  await failsWith('CHECK', stdin, 100, 'no lease for c0ffee/lan/eth1', { answer: () => new CniError(100, 'no lease for c0ffee/lan/eth1') });
+  await failsWith('CHECK', stdin, 100, 'no lease for c0ffee/lan/eth1', { answer: () => new DaemonError('no-lease', 'no lease for c0ffee/lan/eth1') });
 });
 
 test('CHECK: missing CNI_NETNS is code 4', async () => {

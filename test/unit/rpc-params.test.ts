@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CniError } from '../../daemon/cni/errors';
+import { DaemonError } from '../../daemon/errors';
 import { addParams, attachmentParams } from '../../daemon/rpc-params';
 
 const good = {
@@ -44,7 +44,7 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, announce: 1 }, /announce must be a boolean/],
   ];
   for (const [p, re] of cases) {
-    assert.throws(() => addParams(p), (e: unknown) => e instanceof CniError && e.code === 7 && re.test(e.message), JSON.stringify(p));
+    assert.throws(() => addParams(p), (e: unknown) => e instanceof DaemonError && e.kind === 'invalid-params' && re.test(e.message), JSON.stringify(p));
   }
   assert.throws(() => attachmentParams({ containerId: 'c', network: 'n' }), /ifName/);
 });
@@ -63,6 +63,6 @@ test('routing (how the result\'s routes were built) passes through, each bad fie
     [{ routes: [{ dst: '10.0.0.0/8', gw: 'fe80::1' }] }, /routing\.routes\[0\]\.gw must be an IPv4 address/],
   ];
   for (const [value, msg] of bad) {
-    assert.throws(() => addParams({ ...good, routing: value }), (e: CniError) => e.code === 7 && msg.test(e.msg), JSON.stringify(value));
+    assert.throws(() => addParams({ ...good, routing: value }), (e: DaemonError) => e.kind === 'invalid-params' && msg.test(e.message), JSON.stringify(value));
   }
 });
