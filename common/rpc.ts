@@ -1,6 +1,6 @@
 // The RPC contract between the plugin/CLI (client) and the daemon: JSON-RPC 2.0, one JSON message per line over a
-// unix stream socket. Application errors carry the CNI error code as the JSON-RPC error code (all < 100, so they
-// never collide with JSON-RPC's reserved -32768..-32000 range) and the CNI `details` as `data`.
+// unix stream socket. An application error (the daemon refused the request: bad params, no such lease) carries the
+// CNI code of its kind (daemon/cni/errors.ts) as the JSON-RPC error code: positive, so never one of JSON-RPC's own.
 
 export const DEFAULT_SOCKET_PATH = '/run/cni/ts-dhcp.sock';
 /** The daemon's lease records and the plugin's DEL spool (daemon --state-dir, IPAM stateDir). */
@@ -24,7 +24,8 @@ export function attachmentKey(a: Attachment): string {
   return `${a.containerId}/${a.network}/${a.ifName}`;
 }
 
-/** What the daemon needs to acquire a lease; the plugin has already resolved names, defaults and CNI_ARGS. */
+/** What the registry needs to acquire a lease (from the daemon's CNI layer, daemon/cni/plugin.ts, and kept in the
+ *  lease record); names, defaults and CNI_ARGS are already resolved. */
 export interface AddParams extends Attachment {
   netns: string;
   /** CNI_ARGS as key/value pairs, kept for the lease view (K8S_POD_NAMESPACE, K8S_POD_NAME). */
@@ -44,7 +45,7 @@ export interface AddParams extends Attachment {
   conflictDetection?: 'off' | 'quick' | 'rfc5227';
   /** ipam.announce: gratuitous ARP announcements of a newly bound address (RFC 5227 §2.3). Absent: on. */
   announce?: boolean;
-  /** How the plugin turned the lease's routes into its result (ipam.priority, ipam.routes, ipam.defaultRoute). The
+  /** How the CNI layer turned the lease's routes into its result (ipam.priority, ipam.routes, ipam.defaultRoute). The
    *  kernel drops a pod's routes through ifName when the daemon takes an expired lease's link down; when the same
    *  address is bound again the daemon builds the result's routes the same way (daemon/cni/result.ts podRoutes) and
    *  adds them back. Absent: the defaults (the server's routes, metric 0). */
@@ -82,7 +83,7 @@ export interface Route {
   gw?: string; // absent: on-link
 }
 
-/** What a bound lease says, already interpreted (RFC 3442 precedence applied). The plugin builds the CNI result. */
+/** What a bound lease says, already interpreted (RFC 3442 precedence applied). The CNI layer builds the CNI result. */
 export interface LeaseFacts {
   address: string;
   prefixLength: number;
@@ -201,14 +202,12 @@ export interface CniOutput {
   exitCode: number;
 }
 
+/** The daemon's methods: `cni` for the plugin (the whole invocation; the CNI verbs are served inside it), the rest
+ *  for the CLI. The server's handler table is typed by this too (daemon/rpc-server.ts Handlers). */
 export interface Methods {
   cni: { params: CniInvocation; result: CniOutput };
-  add: { params: AddParams; result: AddResult };
-  del: { params: DelParams; result: DelResult };
-  check: { params: CheckParams; result: CheckResult };
   leases: { params: Record<string, never>; result: LeaseView[] };
   lease: { params: Attachment; result: LeaseDetail };
   status: { params: Record<string, never>; result: StatusResult };
-  gc: { params: GcParams; result: GcResult };
 }
 export type MethodName = keyof Methods;

@@ -8,12 +8,12 @@ import { listen } from './listen';
 import { Registry } from './registry';
 import { LeaseStore } from './store';
 import { drainSpool, every, removeStaleSpoolTemps } from './housekeeping';
-import { DEFAULT_RPC_LIMITS, serveRpc } from './rpc-server';
+import { DEFAULT_RPC_LIMITS, Handlers, serveRpc } from './rpc-server';
 import { peerAuthorizer, resolveGroup } from './peer-auth';
-import { addParams, attachmentParams, checkParams, cniParams, gcParams } from './rpc-params';
-import { runCni, LeaseService } from './cni/plugin';
+import { attachmentParams, cniParams, noParams } from './rpc-params';
+import { runCni } from './cni/plugin';
 import { nativePort } from './transport/pod-port';
-import { StatusResult } from '../common/rpc';
+import type { Methods } from '../common/rpc';
 import { VERSION } from '../common/version';
 
 export async function runDaemon(argv: string[]): Promise<number> {
@@ -88,24 +88,16 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }, log);
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
 
-  // The plugin's calls go through the same validation as the RPC methods': the CNI layer is not trusted blindly.
-  const leases: LeaseService = {
-    add: (p) => registry.add(addParams(p)),
-    del: (p) => registry.del(attachmentParams(p)),
-    check: (p) => registry.check(checkParams(p)),
-    gc: (p) => registry.gc(gcParams(p)),
-  };
-  serveRpc(
-    server,
-    {
-      cni: (p) => runCni(cniParams(p), leases, (err) => log.error({ err }, 'CNI plugin logic failed')),
-      add: (p) => registry.add(addParams(p)),
-      del: (p) => registry.del(attachmentParams(p)),
-      check: (p) => registry.check(checkParams(p)),
-      gc: (p) => registry.gc(gcParams(p)),
-      leases: async () => registry.list(),
-      lease: async (p) => registry.detail(attachmentParams(p)),
-      status: async (): Promise<StatusResult> => ({
+  const handlers: Handlers<Methods> = {
+    cni: {
+      params: cniParams,
+      run: (p) => runCni(p, registry, { onBug: (err) => log.error({ err }, 'CNI plugin logic failed'), onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)) }),
+    },
+    leases: { params: noParams, run: async () => registry.list() },
+    lease: { params: attachmentParams, run: async (p) => registry.detail(p) },
+    status: {
+      params: noParams,
+      run: async () => ({
         version: VERSION,
         pid: process.pid,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
@@ -117,8 +109,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
         openFds: readdirSync('/proc/self/fd').length,
       }),
     },
+  };
+  serveRpc(
+    server,
+    handlers,
     log,
-    metrics && ((method, outcome, code) => metrics.rpc(method, outcome, code)),
+    metrics && ((method, outcome) => metrics.rpc(method, outcome)),
     { ...DEFAULT_RPC_LIMITS, idleTimeoutMs: opts.idleTimeoutMs, authorize: peerAuthorizer(socketGid) },
   );
   server.off('connection', holdEarly);

@@ -5,20 +5,22 @@ import { createServer, Server } from 'node:http';
 import type * as PromClient from 'prom-client';
 import type { LeaseEvent } from './dhcp/lease';
 import type { RunnerMetrics } from './lease-runner';
+import type { RpcOutcome } from './rpc-server';
 
 export interface Metrics extends RunnerMetrics {
-  /** One RPC request served: outcome "ok", "error" (a CNI error, e.g. no lease yet) or "internal". */
-  rpc(method: string, outcome: RpcOutcome, cniCode?: number): void;
+  /** One RPC request served: outcome "ok", "error" (the daemon refused it: bad params, no such lease) or "internal". */
+  rpc(method: string, outcome: RpcOutcome): void;
+  /** One plugin call answered (RPC method `cni`): its CNI verb and CNI code, 0 for success. */
+  cni(verb: string, code: number): void;
   /** A lease record set aside as corrupt, or a *.corrupt file expired. */
   record(event: RecordEvent): void;
   /** The registry text as served on /metrics. */
   text(): Promise<string>;
 }
 
-export type RpcOutcome = 'ok' | 'error' | 'internal';
 export type RecordEvent = 'set_aside' | 'expired';
 
-/** CNI error 11 "try again later": an ADD that timed out waiting for a lease. */
+/** CNI error 11 "try again later": an ADD that timed out waiting for a lease (daemon/cni/errors.ts). */
 const TRY_AGAIN_LATER = 11;
 
 /** Bounded failure reasons: a label per kind of failure, never the free text. */
@@ -43,6 +45,7 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
   const writeFailures = counter('ts_dhcp_record_write_failures_total', 'Lease record writes that failed (ENOSPC, EIO...); each is retried with backoff.');
   const podAddress = counter('ts_dhcp_pod_address_changes_total', 'Pod interfaces re-addressed in place: replaced (another address), removed (lease expired), restored (a lease came back).', ['action']);
   const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', ['method', 'outcome']);
+  const cniRequests = counter('ts_dhcp_cni_requests_total', 'Plugin calls answered, by CNI verb (CNI_COMMAND; "unknown" when it names none) and CNI code ("0": success).', ['verb', 'code']);
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
     help: 'From the start of an exchange (acquisition, renewal at T1) to its ACK, by kind (bound, renewed, rebound, changed).',
@@ -92,9 +95,12 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
     podAddress(action) {
       podAddress.inc({ action });
     },
-    rpc(method, outcome, cniCode) {
+    rpc(method, outcome) {
       rpcRequests.inc({ method, outcome });
-      if (method === 'add' && outcome !== 'ok') failures.inc({ reason: cniCode === TRY_AGAIN_LATER ? 'add_timeout' : 'add_error' });
+    },
+    cni(verb, code) {
+      cniRequests.inc({ verb, code: String(code) });
+      if (verb === 'ADD' && code !== 0) failures.inc({ reason: code === TRY_AGAIN_LATER ? 'add_timeout' : 'add_error' });
     },
     recordWriteFailed() {
       writeFailures.inc();

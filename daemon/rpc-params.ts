@@ -1,8 +1,12 @@
-// Validation of RPC params: the daemon trusts nothing that arrives on its socket. Each failure names the field.
-import { AddParams, Attachment, CheckParams, CniInvocation, GcParams, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from '../common/rpc';
+// Validation of what reaches the daemon from outside: RPC params (it trusts nothing that arrives on its socket) and
+// the ADD params kept in a lease record (daemon/record-check.ts). Each failure names the field.
+import { AddParams, Attachment, CniInvocation, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from '../common/rpc';
 import { DaemonError } from './errors';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 import { CONFLICT_DETECTION } from './dhcp/probe';
+import { MAX_ARG_KEY, MAX_ARG_VALUE, MAX_ARGS } from './cni/args';
+import { MAX_NETWORK_NAME, MAX_ROUTES } from './cni/config';
+import { MAX_CONTAINER_ID } from './cni/env';
 
 type Obj = Record<string, unknown>;
 
@@ -23,8 +27,8 @@ function text(o: Obj, field: string, max = 4096): string {
 }
 
 function attachment(o: Obj): Attachment {
-  const containerId = text(o, 'containerId', 1024);
-  const network = text(o, 'network', 1024);
+  const containerId = text(o, 'containerId', MAX_CONTAINER_ID);
+  const network = text(o, 'network', MAX_NETWORK_NAME);
   const ifName = text(o, 'ifName', 15);
   if (ifName.includes('/') || ifName === '.' || ifName === '..') fail('ifName', `${JSON.stringify(ifName)} is not an interface name`);
   return { containerId, network, ifName };
@@ -36,11 +40,6 @@ function netns(o: Obj): string {
   return path;
 }
 
-const MAX_ARGS = 32;
-const MAX_ARG_KEY = 128;
-const MAX_ARG_VALUE = 1024;
-
-
 function optionCode(v: unknown, field: string): number {
   if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 254) fail(field, 'must be a DHCP option code 1..254');
   return v as number;
@@ -50,22 +49,10 @@ export function attachmentParams(params: unknown): Attachment {
   return attachment(object(params, 'params'));
 }
 
-export function gcParams(params: unknown): GcParams {
-  const o = object(params, 'params');
-  const list = o.validAttachments;
-  if (!Array.isArray(list)) fail('validAttachments', 'must be an array');
-  return {
-    network: text(o, 'network', 1024),
-    validAttachments: list.map((e, i) => {
-      const a = object(e, `validAttachments[${i}]`);
-      return { containerId: text(a, 'containerId', 1024), ifName: text(a, 'ifName', 15) };
-    }),
-  };
-}
-
-export function checkParams(params: unknown): CheckParams {
-  const o = object(params, 'params');
-  return { ...attachment(o), netns: netns(o) };
+/** For the methods without params (leases, status): an object, whose keys are ignored. */
+export function noParams(params: unknown): Record<string, never> {
+  object(params, 'params');
+  return {};
 }
 
 export function addParams(params: unknown): AddParams {
@@ -73,7 +60,7 @@ export function addParams(params: unknown): AddParams {
   const base = { ...attachment(o), netns: netns(o) };
   const args = object(o.args ?? {}, 'args');
   const entries = Object.entries(args);
-  // CNI_ARGS is kept with the lease and shown by the CLI: bounded like everything else a client sends.
+  // The same bounds as the CNI layer's (daemon/cni/args.ts): a record holds no more than an ADD could give.
   if (entries.length > MAX_ARGS) fail('args', `must have at most ${MAX_ARGS} keys`);
   for (const [k, v] of entries) {
     if (k.length === 0 || k.length > MAX_ARG_KEY) fail('args', `keys must be 1..${MAX_ARG_KEY} characters`);
@@ -131,8 +118,6 @@ export function addParams(params: unknown): AddParams {
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-/** More static routes than this is not a pod's configuration. */
-const MAX_ROUTES = 256;
 
 function warnings(v: unknown): string[] {
   if (!Array.isArray(v) || v.length > MAX_CONFIG_WARNINGS) fail('warnings', `must be an array of at most ${MAX_CONFIG_WARNINGS} strings`);

@@ -9,9 +9,19 @@ import { cniCodeOf } from './cni/errors';
 import { DaemonError } from './errors';
 import type { Logger } from './log';
 
-export type Handler = (params: unknown) => Promise<unknown>;
+/** One method: its params checked (nothing on the socket is trusted), then served. */
+export interface Handler<P, R> {
+  params(raw: unknown): P;
+  run(params: P): Promise<R>;
+}
+
+/** A handler for each method of a contract (common/rpc.ts Methods), typed by it: a handler whose params or result
+ *  do not match its method does not compile. */
+export type Handlers<C> = { [M in keyof C]: C[M] extends { params: infer P; result: infer R } ? Handler<P, R> : never };
+type AnyHandler = Handler<unknown, unknown>;
 /** Told about every request that reached a handler (metrics). */
-export type RpcObserver = (method: string, outcome: 'ok' | 'error' | 'internal', cniCode?: number) => void;
+export type RpcOutcome = 'ok' | 'error' | 'internal';
+export type RpcObserver = (method: string, outcome: RpcOutcome) => void;
 
 export interface RpcLimits {
   /** Open connections at most; a new one beyond closes the longest-idle one, or is refused when none is idle. */
@@ -37,7 +47,7 @@ interface Conn {
   timer?: NodeJS.Timeout;
 }
 
-export function serveRpc(server: Server, handlers: Record<string, Handler>, log: Logger, observe?: RpcObserver, limits: RpcLimits = DEFAULT_RPC_LIMITS): void {
+export function serveRpc<C>(server: Server, handlers: Handlers<C>, log: Logger, observe?: RpcObserver, limits: RpcLimits = DEFAULT_RPC_LIMITS): void {
   const conns = new Set<Conn>();
   server.on('connection', (sock: Socket) => {
     const refused = limits.authorize?.(sock);
@@ -63,11 +73,11 @@ export function serveRpc(server: Server, handlers: Record<string, Handler>, log:
       clearTimeout(conn.timer);
       conns.delete(conn);
     });
-    onConnection(conn, handlers, log, limits, observe);
+    onConnection(conn, handlers as Record<string, AnyHandler>, log, limits, observe);
   });
 }
 
-function onConnection(conn: Conn, handlers: Record<string, Handler>, log: Logger, limits: RpcLimits, observe?: RpcObserver): void {
+function onConnection(conn: Conn, handlers: Record<string, AnyHandler>, log: Logger, limits: RpcLimits, observe?: RpcObserver): void {
   const { sock } = conn;
   let buffered: Buffer = Buffer.alloc(0);
   const idle = () => {
@@ -115,7 +125,7 @@ function onConnection(conn: Conn, handlers: Record<string, Handler>, log: Logger
   idle();
 }
 
-async function handleLine(sock: Socket, line: string, handlers: Record<string, Handler>, log: Logger, observe?: RpcObserver): Promise<void> {
+async function handleLine(sock: Socket, line: string, handlers: Record<string, AnyHandler>, log: Logger, observe?: RpcObserver): Promise<void> {
   const parsed = jsonrpc.parse(line);
   const one = Array.isArray(parsed) ? parsed[0] : parsed;
   if (Array.isArray(parsed) || !one || one.type !== 'request') {
@@ -132,7 +142,7 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, H
   }
   const started = process.hrtime.bigint();
   try {
-    const result = await handler(params ?? {});
+    const result = await handler.run(handler.params(params ?? {}));
     await reply(sock, jsonrpc.success(id, result as object));
     observe?.(method, 'ok');
     log.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'rpc ok');
@@ -142,7 +152,7 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, H
       const code = cniCodeOf(err.kind);
       await reply(sock, jsonrpc.error(id, new JsonRpcError(err.message, code)));
       log.info({ method, kind: err.kind, err: err.message }, 'rpc error');
-      observe?.(method, 'error', code);
+      observe?.(method, 'error');
     } else {
       await reply(sock, jsonrpc.error(id, new JsonRpcError(`internal error: ${(err as Error).message}`, INTERNAL_ERROR)));
       log.error({ method, err }, 'rpc handler failed');

@@ -127,8 +127,9 @@ function rejectUnknownKeys(o: Obj, field: string, known: readonly string[]): voi
   unknownKeys(o, field, known, new Leniency(true));
 }
 
-// Same rule as libcni's ValidateNetworkName.
+// Same rule as libcni's ValidateNetworkName, and a length fit for a name kept with every lease.
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+export const MAX_NETWORK_NAME = 1024;
 
 interface Base {
   raw: Obj;
@@ -151,6 +152,7 @@ function parseBase(stdin: Buffer | string): Base {
   if (!NETWORK_NAME.test(raw.name)) {
     throw invalid('name', `${JSON.stringify(raw.name)} has invalid characters (allowed: letters, digits, "_", ".", "-"; first a letter or digit)`);
   }
+  if (raw.name.length > MAX_NETWORK_NAME) throw invalid('name', `is longer than ${MAX_NETWORK_NAME} characters`);
   return { raw, cniVersion, name: raw.name };
 }
 
@@ -297,8 +299,13 @@ function stateDir(v: unknown): string {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/** More static routes than this is not a pod's configuration. */
+export const MAX_ROUTES = 256;
+
 function parseRoutes(v: unknown, lenient: Leniency): StaticRoute[] {
-  return entries(v, 'ipam.routes').map((e, i) => {
+  const list = entries(v, 'ipam.routes');
+  if (list.length > MAX_ROUTES) throw invalid('ipam.routes', `${list.length} routes, more than ${MAX_ROUTES}`);
+  return list.map((e, i) => {
     const field = `ipam.routes[${i}]`;
     unknownKeys(e, field, ['dst', 'gw'], lenient);
     const [net, len, ...rest] = typeof e.dst === 'string' ? e.dst.split('/') : [];

@@ -4,7 +4,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { parseCniArgs } from './args';
 import { configParams, parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from './config';
-import { readEnv, CniEnv } from './env';
+import { readEnv, CniEnv, Verb } from './env';
 import { cniErrorOf, CniCode, CniError, toCniErrorJson } from './errors';
 import { DaemonError } from '../errors';
 import { buildResult } from './result';
@@ -57,20 +57,34 @@ function utf8(b: Buffer): string | undefined {
   }
 }
 
-/** Runs one invocation: what the plugin prints on stdout and its exit code. `onBug` hears of non-CNI errors. */
-export async function runCni(p: CniInvocation, leases: LeaseService, onBug: (err: unknown) => void): Promise<CniOutput> {
+export interface CniHooks {
+  /** A failure that is neither a CNI nor a daemon error: a bug. */
+  onBug(err: unknown): void;
+  /** Each invocation once answered: its verb ("unknown" when CNI_COMMAND names none) and CNI code (0: success). */
+  onAnswer?(verb: Verb | 'unknown', code: number): void;
+}
+
+/** Runs one invocation: what the plugin prints on stdout and its exit code. */
+export async function runCni(p: CniInvocation, leases: LeaseService, hooks: CniHooks): Promise<CniOutput> {
+  let verb: Verb | 'unknown' = 'unknown';
+  const answer = (stdout: string, code: number): CniOutput => {
+    hooks.onAnswer?.(verb, code);
+    return { stdout, exitCode: code === 0 ? 0 : 1 };
+  };
+  const failed = (err: CniError, cniVersion: string) => answer(line(toCniErrorJson(err, cniVersion)), err.code);
   const inv = decodeInvocation(p);
-  if (inv instanceof CniError) return { stdout: line(toCniErrorJson(inv, LATEST_VERSION)), exitCode: 1 };
+  if (inv instanceof CniError) return failed(inv, LATEST_VERSION);
   const declared = declaredVersion(inv.stdin);
   try {
     const env = readEnv(inv.env);
-    if (env.verb === 'VERSION') return { stdout: line(versionInfo(declared)), exitCode: 0 };
+    verb = env.verb;
+    if (env.verb === 'VERSION') return answer(line(versionInfo(declared)), 0);
     const stdin = configText(inv.stdin);
     // The daemon runs with its own working directory.
     const netns = env.netns === '' ? '' : resolvePath(inv.cwd, env.netns);
     switch (env.verb) {
       case 'ADD':
-        return { stdout: line(await add(env, netns, parseNetConf(stdin), leases)), exitCode: 0 };
+        return answer(line(await add(env, netns, parseNetConf(stdin), leases)), 0);
       case 'CHECK':
         await check(env, netns, parseNetConf(stdin), leases);
         break;
@@ -87,11 +101,13 @@ export async function runCni(p: CniInvocation, leases: LeaseService, onBug: (err
         await gc(stdin, leases);
         break;
     }
-    return { stdout: '', exitCode: 0 };
+    return answer('', 0);
   } catch (err) {
     const cni = err instanceof DaemonError ? cniErrorOf(err) : err;
-    if (!(cni instanceof CniError)) onBug(err);
-    return { stdout: line(toCniErrorJson(cni, declared ?? LATEST_VERSION)), exitCode: 1 };
+    if (cni instanceof CniError) return failed(cni, declared ?? LATEST_VERSION);
+    hooks.onBug(err);
+    const json = toCniErrorJson(err, declared ?? LATEST_VERSION);
+    return answer(line(json), json.code);
   }
 }
 

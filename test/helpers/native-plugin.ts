@@ -10,6 +10,7 @@ import { runCni, LeaseService } from '../../daemon/cni/plugin';
 import { createLogger } from '../../daemon/log';
 import { serveRpc } from '../../daemon/rpc-server';
 import { cniParams } from '../../daemon/rpc-params';
+import type { Methods } from '../../common/rpc';
 
 let installed: string | undefined;
 
@@ -62,6 +63,8 @@ export interface CniDaemon {
   socketPath: string;
   /** Errors that were not CNI errors (bugs), as runCni reported them. */
   bugs: unknown[];
+  /** Each invocation's verb and CNI code, as runCni reported them (what the metrics count). */
+  answers: [string, number][];
   close(): Promise<void>;
 }
 
@@ -70,17 +73,19 @@ export async function cniDaemon(leases: LeaseService): Promise<CniDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'ts-dhcp-cnid-'));
   const socketPath = join(dir, 'd.sock');
   const bugs: unknown[] = [];
+  const answers: [string, number][] = [];
   const server: Server = createServer();
   const open = new Set<Socket>();
   server.on('connection', (sock) => {
     open.add(sock);
     sock.on('close', () => open.delete(sock));
   });
-  serveRpc(server, { cni: (p) => runCni(cniParams(p), leases, (e) => bugs.push(e)) }, createLogger('silent'));
+  serveRpc<Pick<Methods, 'cni'>>(server, { cni: { params: cniParams, run: (p) => runCni(p, leases, { onBug: (e) => bugs.push(e), onAnswer: (verb, code) => answers.push([verb, code]) }) } }, createLogger('silent'));
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     socketPath,
     bugs,
+    answers,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

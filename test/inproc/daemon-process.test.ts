@@ -118,21 +118,22 @@ test('garbage on the socket gets JSON-RPC errors and the daemon keeps serving', 
     let got = '';
     c.on('data', (d) => {
       got += d;
-      if (got.split('\n').length > 4) {
+      if (got.split('\n').length > 5) {
         c.destroy();
         resolve(got);
       }
     });
-    c.write('not json\n{"jsonrpc":"2.0","id":1,"method":"nope"}\n{"jsonrpc":"2.0","id":2,"method":"add","params":{"containerId":5}}\n[1,2]\n');
+    c.write('not json\n{"jsonrpc":"2.0","id":1,"method":"nope"}\n{"jsonrpc":"2.0","id":2,"method":"cni","params":{"env":5}}\n{"jsonrpc":"2.0","id":3,"method":"add","params":{}}\n[1,2]\n');
   });
   const lines = replies.trim().split('\n').map((l) => JSON.parse(l) as { id: unknown; error?: { code: number; message: string } });
-  assert.equal(lines.length, 4);
+  assert.equal(lines.length, 5);
   assert.ok(lines.every((l) => l.error), replies);
   const byId = new Map(lines.map((l) => [l.id, l.error]));
   assert.equal(lines[0]?.error?.code, -32700, 'parse error');
   assert.equal(byId.get(1)?.code, -32601);
   assert.equal(byId.get(2)?.code, 7);
-  assert.match(byId.get(2)?.message ?? '', /containerId must be a non-empty string/);
+  assert.equal(byId.get(2)?.message, 'invalid params: env must be an object');
+  assert.equal(byId.get(3)?.code, -32601, 'the plugin sends the whole invocation (cni): there is no add method');
   assert.equal((await call(sock, 'status', {}, { timeoutMs: 5000 })).pid, r.child.pid);
   assert.equal(await stop(r), 0);
 });

@@ -10,13 +10,19 @@ import { test } from 'node:test';
 import { DaemonError } from '../../daemon/errors';
 import { createLogger } from '../../daemon/log';
 import { peerAuthorizer, resolveGroup } from '../../daemon/peer-auth';
-import { DEFAULT_RPC_LIMITS, Handler, RpcLimits, serveRpc } from '../../daemon/rpc-server';
+import type { Methods } from '../../common/rpc';
+import { attachmentParams, noParams } from '../../daemon/rpc-params';
+import { DEFAULT_RPC_LIMITS, Handlers, RpcLimits, serveRpc } from '../../daemon/rpc-server';
 
-async function serve(t: { after(fn: () => unknown): void }, handlers: Record<string, Handler>, limits: Partial<RpcLimits> = {}): Promise<string> {
+type Contract = Record<string, { params: unknown; result: unknown }>;
+
+/** Serves `handlers` (params taken as they come, unless a checker is given) on a fresh socket. */
+async function serve(t: { after(fn: () => unknown): void }, runs: Record<string, () => Promise<unknown>>, limits: Partial<RpcLimits> = {}, handlers: Handlers<Contract> = {}): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-rpc-'));
   const sock = path.join(dir, 's.sock');
   const server = net.createServer();
-  serveRpc(server, handlers, createLogger('silent'), undefined, { ...DEFAULT_RPC_LIMITS, ...limits });
+  for (const [method, run] of Object.entries(runs)) handlers[method] = { params: (raw) => raw, run };
+  serveRpc<Contract>(server, handlers, createLogger('silent'), undefined, { ...DEFAULT_RPC_LIMITS, ...limits });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   t.after(() => {
     server.close();
@@ -54,7 +60,7 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 }
 
 test('600 idle connections: an ADD is served meanwhile, and every idle one is closed', async (t) => {
-  const sock = await serve(t, { add: async () => ({ facts: 'ok' }) }, { idleTimeoutMs: 1500 });
+  const sock = await serve(t, { status: async () => ({ pid: 1 }) }, { idleTimeoutMs: 1500 });
   const idle: net.Socket[] = [];
   let closed = 0;
   for (let i = 0; i < 600; i++) {
@@ -64,7 +70,7 @@ test('600 idle connections: an ADD is served meanwhile, and every idle one is cl
     idle.push(c);
   }
   t.after(() => idle.forEach((c) => c.destroy()));
-  assert.deepEqual((await call(sock, 'add')).result, { facts: 'ok' });
+  assert.deepEqual((await call(sock, 'status')).result, { pid: 1 });
   assert.ok(closed >= 600 - DEFAULT_RPC_LIMITS.maxConnections, `the cap closed the longest-idle ones (${closed} closed)`);
   await until('every idle connection to be closed', () => closed === 600);
 });
@@ -124,8 +130,34 @@ test('a daemon failure is a JSON-RPC error with its kind\'s CNI code and its mes
   assert.deepEqual((await call(sock, 'bug')).error, { code: -32603, message: 'internal error: x is undefined' });
 });
 
+test('params are checked before the method runs: a bad one is a JSON-RPC error naming the field', async (t) => {
+  let ran = 0;
+  const sock = await serve(t, {}, {}, {
+    lease: {
+      params: attachmentParams,
+      run: async () => {
+        ran++;
+        return {};
+      },
+    },
+  });
+  assert.deepEqual((await call(sock, 'lease')).error, { code: 7, message: 'invalid params: containerId must be a non-empty string' });
+  assert.equal(ran, 0);
+});
+
+test('the handler table is typed by the contract: a wrong params checker or result does not compile', () => {
+  const facts = { address: '198.19.0.5', prefixLength: 24, routes: [], dns: { nameservers: [], search: [] }, serverId: '198.19.0.1', leaseTimeS: 60 };
+  const handlers: Handlers<Pick<Methods, 'lease' | 'leases'>> = {
+    // @ts-expect-error: lease takes an attachment, not "no params"
+    lease: { params: noParams, run: async () => ({ containerId: 'c', network: 'n', ifName: 'e', netns: '/n', args: {}, mac: '', state: 'BOUND', facts, transitions: [] }) },
+    // @ts-expect-error: leases answers a list of lease views
+    leases: { params: noParams, run: async () => ({ leases: [] }) },
+  };
+  assert.deepEqual(Object.keys(handlers), ['lease', 'leases']);
+});
+
 test('the request size limit counts bytes, not characters', async (t) => {
-  const sock = await serve(t, { add: async () => ({}) }, { maxRequestBytes: 1000 });
+  const sock = await serve(t, { status: async () => ({}) }, { maxRequestBytes: 1000 });
   const c = await connect(sock);
   c.write('é'.repeat(600)); // 1200 bytes, 600 characters
   let text = '';

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
@@ -134,13 +133,16 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
   test('no leak: 200 ADD/CHECK/DEL cycles leave the daemon\'s descriptors and heap at their baseline', async () => {
     const first = await add(8, 'leak8');
     assert.equal(first.code, 0, first.stdout + first.stderr);
-    const attachment = { containerId: 'leak8', network: 'lan', ifName: 'eth1' };
-    const params = { ...attachment, netns: topo.netnsPath(8), args: {}, paramRequestList: [...DEFAULT_REQUEST_LIST], provide: [] };
+    // Straight on the socket (no plugin processes): DEL, ADD, and a CHECK of the ADD's result against the lease and eth1.
+    const env = { CNI_CONTAINERID: 'leak8', CNI_NETNS: topo.netnsPath(8), CNI_IFNAME: 'eth1' };
+    const config = macvlanConfig(topo, daemon);
     const cycle = async () => {
-      await daemon.rpc('del', attachment);
-      const { facts } = await daemon.rpc('add', params);
-      const checked = await daemon.rpc('check', { ...attachment, netns: params.netns });
-      assert.equal(checked.facts.address, facts.address);
+      const del = await daemon.cni({ ...env, CNI_COMMAND: 'DEL' }, config);
+      assert.equal(del.exitCode, 0, JSON.stringify(del.json));
+      const added = await daemon.cni({ ...env, CNI_COMMAND: 'ADD' }, config);
+      assert.equal(added.exitCode, 0, JSON.stringify(added.json));
+      const checked = await daemon.cni({ ...env, CNI_COMMAND: 'CHECK' }, { ...config, prevResult: added.json });
+      assert.deepEqual([checked.exitCode, checked.json], [0, undefined], JSON.stringify(checked.json));
     };
     const fdDir = `/proc/${daemon.pid}/fd`;
     const fds = () => fs.readdirSync(fdDir).length;

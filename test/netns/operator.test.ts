@@ -94,6 +94,7 @@ describe('operator experience', () => {
     assert.match(m, /^ts_dhcp_leases\{state="BOUND"\} 1$/m);
     assert.match(m, /^ts_dhcp_acquisitions_total 1$/m);
     assert.match(m, /^ts_dhcp_rpc_requests_total\{method="cni",outcome="ok"\} 1$/m);
+    assert.match(m, /^ts_dhcp_cni_requests_total\{verb="ADD",code="0"\} 1$/m);
     assert.match(m, /^ts_dhcp_transaction_duration_seconds_count\{kind="bound"\} 1$/m);
 
     const del = await runCni(topo, { command: 'DEL', containerId: 'u1', podIndex: 1, config: config(topo, socketPath), args: POD_ARGS('web-1'), cniPath: [path.dirname(exe), '/usr/lib/cni'] });
@@ -101,6 +102,7 @@ describe('operator experience', () => {
     const after = await scrape();
     assert.match(after, /^ts_dhcp_releases_total\{sent="true"\} 1$/m);
     assert.match(after, /^ts_dhcp_rpc_requests_total\{method="cni",outcome="ok"\} 2$/m);
+    assert.match(after, /^ts_dhcp_cni_requests_total\{verb="DEL",code="0"\} 1$/m);
     assert.doesNotMatch(after, /^ts_dhcp_leases\{state="BOUND"\}/m);
     await topo.stop(child);
 

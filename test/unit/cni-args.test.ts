@@ -29,3 +29,15 @@ test('a pair without "=" or without a key is code 4 naming CNI_ARGS and the pair
     assert.throws(() => parseCniArgs(bad), (e: unknown) => e instanceof CniError && e.code === 4 && e.msg.startsWith('CNI_ARGS: invalid pair'), bad);
   }
 });
+
+test('CNI_ARGS is bounded (it is kept with the lease): 32 keys, keys of 128 and values of 1024 characters, each excess code 4', () => {
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `K${i}=v`).join(';');
+  assert.equal(Object.keys(parseCniArgs(keys(32))).length, 32);
+  assert.deepEqual(parseCniArgs(`${'K'.repeat(128)}=${'v'.repeat(1024)}`), { ['K'.repeat(128)]: 'v'.repeat(1024) });
+  const cases: [string, string][] = [
+    [keys(33), 'CNI_ARGS: more than 32 keys'],
+    [`${'K'.repeat(129)}=v`, `CNI_ARGS: a key is longer than 128 characters ("${'K'.repeat(32)}"...)`],
+    [`K8S_POD_NAME=${'x'.repeat(1025)}`, 'CNI_ARGS: K8S_POD_NAME is longer than 1024 characters'],
+  ];
+  for (const [raw, msg] of cases) assert.throws(() => parseCniArgs(raw), (e: unknown) => e instanceof CniError && e.code === 4 && e.msg === msg, msg);
+});

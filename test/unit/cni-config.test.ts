@@ -269,3 +269,11 @@ test('ipam.onChange ("readdress" | "hold-link-down") and ipam.applyMtu reach the
   rejects(conf({ onChange: 'down' }), 7, 'ipam.onChange: must be "readdress" or "hold-link-down", not "down"');
   rejects(conf({ applyMtu: 'yes' }), 7, 'ipam.applyMtu: must be true or false, not "yes"');
 });
+
+test('the network name is at most 1024 characters and ipam.routes at most 256 routes (both are kept with every lease)', () => {
+  assert.equal(parseNetConf(conf({}, { name: 'n'.repeat(1024) })).name.length, 1024);
+  rejects(conf({}, { name: 'n'.repeat(1025) }), 7, 'name: is longer than 1024 characters');
+  const routes = (n: number) => Array.from({ length: n }, (_, i) => ({ dst: `10.${i >> 8}.${i & 255}.0/24` }));
+  assert.equal(parseNetConf(conf({ routes: routes(256) })).ipam.routes.length, 256);
+  rejects(conf({ routes: routes(257) }), 7, 'ipam.routes: 257 routes, more than 256');
+});

@@ -58,3 +58,8 @@ test('container id and interface name are validated as libcni does', () => {
   assert.match(envCode({ ...full, CNI_COMMAND: 'CHECK', CNI_IFNAME: 'eth 1' }).msg, /whitespace/);
   assert.match(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_IFNAME: 'eth1:0' }).msg, /contains \/ or :/);
 });
+
+test('CNI_CONTAINERID is at most 1024 characters (it is kept with the lease)', () => {
+  assert.equal(readEnv({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c'.repeat(1024) }).containerId.length, 1024);
+  assert.deepEqual(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c'.repeat(1025) }), { code: 4, msg: 'CNI_CONTAINERID is longer than 1024 characters' });
+});

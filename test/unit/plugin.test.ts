@@ -393,3 +393,18 @@ test('an unknown or missing CNI_COMMAND is code 4', async () => {
   const r = await failsWith('', config('0.4.0'), 4, 'required env variables [CNI_COMMAND] missing');
   assert.equal(r.json.cniVersion, '0.4.0');
 });
+
+test('each answered invocation is reported with its verb and CNI code (the metrics count these)', async () => {
+  daemon.answers.length = 0;
+  const stdin = config('1.1.0', {}, { prevResult: prevResult('1.1.0', [{ address: '198.19.0.99/22' }]) });
+  await run('ADD', config('1.1.0'));
+  await run('ADD', config('1.1.0'), { answer: () => new DaemonError('timeout', 'no lease within 30s') });
+  await run('CHECK', stdin);
+  await run('DEL', config('1.1.0'));
+  await run('STATUS', config('1.1.0'));
+  await run('GC', config('1.0.0'));
+  // VERSION and an unknown CNI_COMMAND are answered by the plugin itself, without the daemon.
+  await run('VERSION', config('1.1.0'));
+  await run('FROB', config('1.1.0'));
+  assert.deepEqual(daemon.answers, [['ADD', 0], ['ADD', 11], ['CHECK', 101], ['DEL', 0], ['STATUS', 0], ['GC', 1]]);
+});

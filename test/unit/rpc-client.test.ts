@@ -6,16 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, TestContext } from 'node:test';
 import { CniError } from '../../daemon/cni/errors';
-import type { AddParams } from '../../common/rpc';
 import { call } from '../../client/rpc-client';
+import { cniInvocation } from '../helpers/cni-invocation';
 
-const addParams: AddParams = {
-  containerId: 'c0ffee', network: 'lan', ifName: 'eth1', netns: '/run/netns/pod1', args: {},
-  paramRequestList: [1, 3], provide: [],
-};
-const facts = {
-  address: '198.19.0.57', prefixLength: 22, routes: [], dns: { nameservers: [], search: [] }, serverId: '198.19.0.1', leaseTimeS: 60,
-};
+const invocation = cniInvocation({ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c0ffee', CNI_NETNS: '/run/netns/pod1', CNI_IFNAME: 'eth1' }, { cniVersion: '1.0.0', name: 'lan' });
+const output = { stdout: '{"cniVersion":"1.0.0","ips":[{"address":"198.19.0.57/22"}]}\n', exitCode: 0 };
+const attachment = { containerId: 'c', network: 'lan', ifName: 'eth1' };
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'ts-dhcp-rpc-'));
@@ -54,47 +50,47 @@ test('success: one JSON-RPC 2.0 request line out, the result back', async (t) =>
   let seen: Record<string, unknown> | undefined;
   const path = await fakeDaemon(t, (req, sock) => {
     seen = req;
-    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { facts } })}\n`);
+    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, result: output })}\n`);
   });
-  const result = await call(path, 'add', addParams, { timeoutMs: 2000 });
-  assert.deepEqual(result, { facts });
-  assert.deepEqual(seen, { jsonrpc: '2.0', id: 1, method: 'add', params: addParams });
+  const result = await call(path, 'cni', invocation, { timeoutMs: 2000 });
+  assert.deepEqual(result, output);
+  assert.deepEqual(seen, { jsonrpc: '2.0', id: 1, method: 'cni', params: invocation });
 });
 
 test('a reply without the final newline, followed by close, is still the reply', async (t) => {
-  const path = await fakeDaemon(t, (req, sock) => sock.end(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { released: false } })));
-  assert.deepEqual(await call(path, 'del', { containerId: 'c', network: 'lan', ifName: 'eth1' }, { timeoutMs: 2000 }), { released: false });
+  const path = await fakeDaemon(t, (req, sock) => sock.end(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: [] })));
+  assert.deepEqual(await call(path, 'leases', {}, { timeoutMs: 2000 }), []);
 });
 
 test('a reply split over several writes is reassembled', async (t) => {
   const path = await fakeDaemon(t, (req, sock) => {
-    const line = `${JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { facts } })}\n`;
+    const line = `${JSON.stringify({ jsonrpc: '2.0', id: req.id, result: output })}\n`;
     sock.write(line.slice(0, 10));
     setTimeout(() => sock.end(line.slice(10)), 20);
   });
-  assert.deepEqual(await call(path, 'add', addParams, { timeoutMs: 2000 }), { facts });
+  assert.deepEqual(await call(path, 'cni', invocation, { timeoutMs: 2000 }), output);
 });
 
 test('a daemon error with a CNI code keeps code, message and data.details', async (t) => {
   const path = await fakeDaemon(t, (req, sock) =>
     sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 11, message: 'no lease within 30s', data: { details: 'no OFFER' } } })}\n`));
-  const e = await callError(call(path, 'add', addParams, { timeoutMs: 2000 }));
+  const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.deepEqual([e.code, e.msg, e.details], [11, 'no lease within 30s', 'no OFFER']);
 });
 
 test('data as a plain string is the details; ts-dhcp codes (100+) pass through too', async (t) => {
   const path = await fakeDaemon(t, (req, sock) =>
     sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 100, message: 'no lease for c/lan/eth1', data: 'DEL it and ADD again' } })}\n`));
-  const e = await callError(call(path, 'check', { containerId: 'c', network: 'lan', ifName: 'eth1', netns: '/n' }, { timeoutMs: 2000 }));
+  const e = await callError(call(path, 'lease', attachment, { timeoutMs: 2000 }));
   assert.deepEqual([e.code, e.msg, e.details], [100, 'no lease for c/lan/eth1', 'DEL it and ADD again']);
 });
 
 test('a JSON-RPC protocol error (negative code) is a daemon error, code 102', async (t) => {
   const path = await fakeDaemon(t, (req, sock) =>
-    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: -32601, message: 'unknown method "add"' } })}\n`));
-  const e = await callError(call(path, 'add', addParams, { timeoutMs: 2000 }));
+    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: -32601, message: 'unknown method "cni"' } })}\n`));
+  const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.equal(e.code, 102);
-  assert.equal(e.msg, 'ts-dhcp daemon error on "add": unknown method "add"');
+  assert.equal(e.msg, 'ts-dhcp daemon error on "cni": unknown method "cni"');
   assert.equal(e.details, 'JSON-RPC error -32601');
 });
 
@@ -124,7 +120,7 @@ test('malformed replies are code 103, saying what is wrong', async (t) => {
 
 test('daemon absent (no socket file): code 11 with how to start it', async (t) => {
   const path = join(tempDir(t), 'none.sock');
-  const e = await callError(call(path, 'add', addParams, { timeoutMs: 2000 }));
+  const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.equal(e.code, 11);
   assert.equal(e.msg, `ts-dhcp daemon is not running: cannot connect to ${path} (start it with "ts-dhcp daemon" or "systemctl enable --now ts-dhcp.socket")`);
   assert.match(e.details ?? '', /^ENOENT/);
@@ -138,7 +134,7 @@ test('daemon gone, stale socket file left behind (ECONNREFUSED): same code 11 me
   await new Promise<void>((resolve) => server.listen(live, resolve));
   renameSync(live, stale); // keep the socket file after the listener is gone, as after kill -9
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const e = await callError(call(stale, 'add', addParams, { timeoutMs: 2000 }));
+  const e = await callError(call(stale, 'cni', invocation, { timeoutMs: 2000 }));
   assert.equal(e.code, 11);
   assert.match(e.msg, /^ts-dhcp daemon is not running: cannot connect to /);
   assert.match(e.details ?? '', /^ECONNREFUSED/);
@@ -162,10 +158,10 @@ test('no permission on the socket: code 5 saying so', async (t) => {
 test('no answer within the deadline: code 11 naming the deadline', async (t) => {
   const path = await fakeDaemon(t, () => {}); // reads the request, never answers
   const started = Date.now();
-  const e = await callError(call(path, 'add', addParams, { timeoutMs: 200 }));
+  const e = await callError(call(path, 'cni', invocation, { timeoutMs: 200 }));
   assert.ok(Date.now() - started >= 190);
   assert.equal(e.code, 11);
-  assert.equal(e.msg, 'ts-dhcp daemon did not answer "add" within 200 ms');
+  assert.equal(e.msg, 'ts-dhcp daemon did not answer "cni" within 200 ms');
   assert.equal(e.details, `socket ${path}`);
   const e2 = await callError(call(path, 'status', {}, { timeoutMs: 1000 }));
   assert.equal(e2.msg, 'ts-dhcp daemon did not answer "status" within 1 s');
@@ -173,7 +169,7 @@ test('no answer within the deadline: code 11 naming the deadline', async (t) => 
 
 test('the daemon closes without answering: code 11', async (t) => {
   const path = await fakeDaemon(t, (_req, sock) => sock.end());
-  const e = await callError(call(path, 'add', addParams, { timeoutMs: 2000 }));
+  const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.equal(e.code, 11);
-  assert.equal(e.msg, 'ts-dhcp daemon closed the connection without answering "add"');
+  assert.equal(e.msg, 'ts-dhcp daemon closed the connection without answering "cni"');
 });

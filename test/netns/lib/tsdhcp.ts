@@ -7,6 +7,7 @@ import path from 'node:path';
 import { call } from '../../../client/rpc-client';
 import type { MethodName, Methods } from '../../../common/rpc';
 import { DAEMON_NODE_FLAGS } from '../../../client/install';
+import { cniAnswer, cniInvocation, type CniAnswer } from '../../helpers/cni-invocation';
 import { installedPlugin } from '../../helpers/native-plugin';
 import { runCni, type CniOutcome, type CniRunOptions } from './cni';
 import { exited, waitFor } from './proc';
@@ -24,6 +25,8 @@ export interface TsDaemon {
   /** JSON log lines so far. */
   logs(): Record<string, unknown>[];
   rpc<M extends MethodName>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']>;
+  /** One CNI invocation straight on the socket (method `cni`), as the plugin forwards it. */
+  cni(env: Record<string, string>, config: object, cwd?: string): Promise<CniAnswer>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
     logs: () =>
       fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
     rpc: (method, params) => call(socketPath, method, params, { timeoutMs: 40_000 }),
+    cni: async (env, config, cwd) => cniAnswer(await call(socketPath, 'cni', cniInvocation(env, config, cwd), { timeoutMs: 40_000 })),
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
       await exited(child);
