@@ -4,13 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AddParams, Attachment, attachmentKey } from '../common/rpc';
+import { DuidType, iaidOf } from './dhcp6/duid';
 import type { Logger } from './log';
 
 export const MAX_CLIENT_ID_BYTES = 255;
 /** RFC 4361 §6.1: type 255, then a 4-byte IAID, then the DUID. */
 const RFC4361_TYPE = 255;
-/** RFC 3315 §9.4 DUID-UUID (RFC 6355): type 4 + 16 bytes. */
-const DUID_UUID = 4;
 
 function typed(type: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([type]), body]);
@@ -25,7 +24,7 @@ export function nodeDuid(stateDir: string): Buffer {
   } catch {
     // not yet created
   }
-  const duid = Buffer.concat([Buffer.from([0, DUID_UUID]), randomBytes(16)]);
+  const duid = Buffer.concat([Buffer.from([0, DuidType.UUID]), randomBytes(16)]);
   mkdirSync(stateDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${duid.toString('hex')}\n`, { mode: 0o644 });
@@ -52,7 +51,9 @@ export function podClientIdText(namespace: string, name: string, network: string
 
 /** IAID: stable per attachment, distinct between a pod's interfaces (RFC 4361 §6.1). */
 function iaid(p: AddParams): Buffer {
-  return createHash('sha256').update(attachmentKey(p)).digest().subarray(0, 4);
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(iaidOf(attachmentKey(p)));
+  return b;
 }
 
 /**

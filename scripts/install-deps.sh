@@ -11,6 +11,7 @@ read -r -d '' DEPS <<'DEPS' || true
 # DHCP servers, CNI plugins, captures (test/netns, demo, bench)
 dnsmasq                     dnsmasq
 kea-dhcp4                   kea-dhcp4-server
+kea-dhcp6                   kea-dhcp6-server
 dhcpd                       isc-dhcp-server
 /usr/lib/cni/macvlan        containernetworking-plugins
 /usr/lib/cni/dhcp           containernetworking-plugins

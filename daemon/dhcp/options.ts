@@ -143,7 +143,7 @@ function readName(data: Buffer, start: number): { name: string; next: number } |
   return undefined;
 }
 
-function decodeDomainSearch(raw: Buffer): string[] | undefined {
+export function decodeDomainSearch(raw: Buffer): string[] | undefined {
   const names: string[] = [];
   let pos = 0;
   while (pos < raw.length) {

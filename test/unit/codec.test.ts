@@ -62,7 +62,9 @@ describe('codec: real server fixtures', () => {
   }
 
   it('decodes every DHCP datagram of every capture, shared and ours', () => {
-    const files = readdirSync(join(FIXTURES, 'captures')).map((f) => join(FIXTURES, 'captures', f));
+    const files = readdirSync(join(FIXTURES, 'captures'))
+      .filter((f) => !f.endsWith('-v6.pcap')) // DHCPv6: test/unit/dhcp6-codec.test.ts
+      .map((f) => join(FIXTURES, 'captures', f));
     assert.equal(files.length, 8);
     let count = 0;
     for (const file of files) {

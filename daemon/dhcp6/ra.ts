@@ -1,0 +1,72 @@
+// Router advertisements (RFC 4861 §4.2, §4.6.2), read for two facts DHCPv6 needs: the M/O flags (whether the link
+// means DHCPv6 to be used, for the error when no server answers) and the on-link prefixes (the prefix length of a
+// leased address). Pure; never throws.
+import { bytesToIp6, ip6ToBytes } from './ip6';
+
+export const ICMP6_ROUTER_ADVERTISEMENT = 134;
+const RA_HEADER_LEN = 16;
+const OPT_PREFIX_INFORMATION = 3;
+const PREFIX_INFORMATION_LEN = 32;
+const FLAG_MANAGED = 0x80;
+const FLAG_OTHER = 0x40;
+const PREFIX_FLAG_ON_LINK = 0x80;
+
+export interface OnLinkPrefix {
+  prefix: string;
+  length: number;
+}
+
+export interface RouterAdvertisement {
+  /** M: addresses are available by DHCPv6. */
+  managed: boolean;
+  /** O: other configuration is available by DHCPv6. */
+  other: boolean;
+  routerLifetimeS: number;
+  /** Prefix information options with the L flag (RFC 4861 §4.6.2). */
+  onLink: OnLinkPrefix[];
+}
+
+/** Parses an ICMPv6 message from its type octet on; undefined unless it is a well-formed RA. */
+export function decodeRa(b: Buffer): RouterAdvertisement | undefined {
+  if (b.length < RA_HEADER_LEN || b[0] !== ICMP6_ROUTER_ADVERTISEMENT || b[1] !== 0) return undefined;
+  const flags = b[5] as number;
+  const ra: RouterAdvertisement = {
+    managed: (flags & FLAG_MANAGED) !== 0,
+    other: (flags & FLAG_OTHER) !== 0,
+    routerLifetimeS: b.readUInt16BE(6),
+    onLink: [],
+  };
+  let pos = RA_HEADER_LEN;
+  while (pos < b.length) {
+    if (b.length - pos < 2) return undefined;
+    const len = (b[pos + 1] as number) * 8; // in units of 8 octets; 0 is invalid (§4.6)
+    if (len === 0 || pos + len > b.length) return undefined;
+    if (b[pos] === OPT_PREFIX_INFORMATION && len === PREFIX_INFORMATION_LEN) {
+      const length = b[pos + 2] as number;
+      if (length <= 128 && ((b[pos + 3] as number) & PREFIX_FLAG_ON_LINK) !== 0) {
+        ra.onLink.push({ prefix: bytesToIp6(b, pos + 16), length });
+      }
+    }
+    pos += len;
+  }
+  return ra;
+}
+
+/** The length of the longest on-link prefix holding `address`, or undefined when no prefix does. */
+export function onLinkPrefixLength(address: string, prefixes: readonly OnLinkPrefix[]): number | undefined {
+  const a = ip6ToBytes(address);
+  let best: number | undefined;
+  for (const p of prefixes) {
+    if (inPrefix(a, ip6ToBytes(p.prefix), p.length) && (best === undefined || p.length > best)) best = p.length;
+  }
+  return best;
+}
+
+function inPrefix(a: Buffer, prefix: Buffer, length: number): boolean {
+  const whole = length >> 3;
+  if (!a.subarray(0, whole).equals(prefix.subarray(0, whole))) return false;
+  const rest = length & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return ((a[whole] as number) & mask) === ((prefix[whole] as number) & mask);
+}
