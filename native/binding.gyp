@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.c",
         "src/arp.c",
+        "src/ip6.c",
         "src/link.c",
         "src/nsexec.c",
         "src/operr.c",

@@ -55,6 +55,24 @@ interface NativeAddon {
   addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
   linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void>;
   peerCred(fd: number): PeerCred;
+  ip6Prepare(netnsPath: string, ifName: string): Promise<void>;
+  ip6Addrs(netnsPath: string, ifName: string): Promise<LinkAddress6[]>;
+  openUdp6(netnsPath: string, ifName: string): Promise<NativePacket>;
+  udp6SendTo(handle: object, payload: Buffer, dstIp: string, dstPort: number): void;
+  openRa(netnsPath: string, ifName: string): Promise<NativePacket>;
+}
+
+/** An IPv6 address of a link with its duplicate address detection state (RFC 4862, RFC 4429). */
+export interface LinkAddress6 {
+  address: string;
+  prefixLength: number;
+  linkLocal: boolean;
+  /** DAD in progress: not usable as a source (unless optimistic) nor as a destination. */
+  tentative: boolean;
+  /** Optimistic DAD (RFC 4429): usable while DAD runs. */
+  optimistic: boolean;
+  /** DAD found a duplicate: the address is unusable. */
+  dadFailed: boolean;
 }
 
 /** The process at the other end of a unix stream socket, as of its connect (SO_PEERCRED). */
@@ -136,6 +154,11 @@ export class PacketSocket {
     native().packetSend(this.#handle, packet);
   }
 
+  /** One datagram to dstIp:dstPort, on a socket from openUdp6. Throws a NetnsError on failure. */
+  sendTo(payload: Buffer, dstIp: string, dstPort: number): void {
+    native().udp6SendTo(this.#handle, payload, dstIp, dstPort);
+  }
+
   /** Starts delivery of every received packet to `cb` (a later call replaces the callback). The socket keeps the
    *  event loop alive from here until close(). */
   onMessage(cb: (packet: Buffer) => void): void {
@@ -157,6 +180,31 @@ export async function openPacket(netnsPath: string, ifName: string): Promise<Pac
  *  address. */
 export async function openArp(netnsPath: string, ifName: string, address: string): Promise<PacketSocket> {
   return new PacketSocket(await native().openArp(netnsPath, ifName, address));
+}
+
+/** Turns on optimistic DAD for ifName (net.ipv6.conf.IF.optimistic_dad and use_optimistic), so the link-local
+ *  address made when the link next comes up can be used at once. Rejects with 'ENOENT' when IPv6 is disabled. */
+export function ip6Prepare(netnsPath: string, ifName: string): Promise<void> {
+  return native().ip6Prepare(netnsPath, ifName);
+}
+
+/** The IPv6 addresses of ifName with their DAD state (rtnetlink). */
+export function ip6Addrs(netnsPath: string, ifName: string): Promise<LinkAddress6[]> {
+  return native().ip6Addrs(netnsPath, ifName);
+}
+
+/** The DHCPv6 client's UDP socket, created in the namespace and bound to [::]:546 on ifName, multicast out of it
+ *  (hop limit 1, no loop). Read by the addon, not by dgram: libuv names a link-local source's zone by interface
+ *  index, which means nothing in the daemon's netns, and fails the read. onMessage delivers each datagram as its
+ *  source address (16 bytes), source port (2) and payload; sendTo sends. */
+export async function openUdp6(netnsPath: string, ifName: string): Promise<PacketSocket> {
+  return new PacketSocket(await native().openUdp6(netnsPath, ifName));
+}
+
+/** Raw ICMPv6 socket on ifName that receives router advertisements only (each from its ICMPv6 type octet on); a
+ *  router solicitation is sent as it opens. Receive only: send() throws. */
+export async function openRa(netnsPath: string, ifName: string): Promise<PacketSocket> {
+  return new PacketSocket(await native().openRa(netnsPath, ifName));
 }
 
 /** UDP socket created in the namespace, bound to `ifName` (SO_BINDTODEVICE) and to bindAddress:68 (IP_FREEBIND:

@@ -1,6 +1,6 @@
 /* N-API glue: argument checking, async work for everything that enters a netns, the packet socket handle (IPv4 or
- * ARP) driven by uv_poll on the JS thread, and errors carrying errno names. The syscalls live in link.c, packet.c,
- * arp.c, udp.c. */
+ * ARP, or ICMPv6 router advertisements) driven by uv_poll on the JS thread, and errors carrying errno names. The
+ * syscalls live in link.c, packet.c, arp.c, udp.c, ip6.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <node_api.h>
@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/if_addr.h>
 #include <linux/if_ether.h>
+#include <linux/rtnetlink.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "arp.h"
+#include "ip6.h"
 #include "link.h"
 #include "nsexec.h"
 #include "packet.h"
@@ -102,10 +105,11 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
 
 enum job_kind {
   JOB_LINK_INFO, JOB_LINK_SET_UP, JOB_OPEN_PACKET, JOB_OPEN_UDP, JOB_ROUTE_ADD, JOB_OPEN_ARP, JOB_ROUTE_DEL, JOB_ADDR_ADD,
-  JOB_ADDR_DEL, JOB_LINK_SET_MTU
+  JOB_ADDR_DEL, JOB_LINK_SET_MTU, JOB_IP6_PREPARE, JOB_IP6_ADDRS, JOB_OPEN_UDP6, JOB_OPEN_RA
 };
 static const char *const job_names[] = {"linkInfo", "linkSetUp", "openPacket", "openUdp", "routeAdd", "openArp",
-                                        "routeDel", "addrAdd", "addrDel", "linkSetMtu"};
+                                        "routeDel", "addrAdd", "addrDel", "linkSetMtu", "ip6Prepare",
+                                        "ip6Addrs", "openUdp6", "openRa"};
 
 struct job {
   enum job_kind kind;
@@ -120,11 +124,14 @@ struct job {
   int mtu;
   struct op_error err;
   struct link_facts facts;
+  struct addr6 *addrs6; /* ip6Addrs */
+  size_t naddrs6;
   int fd;
 };
 
 static void job_free(struct job *j) {
   free(j->facts.addrs);
+  free(j->addrs6);
   free(j->ifname);
   free(j->netns);
   free(j);
@@ -143,6 +150,17 @@ static int job_body(void *arg, struct op_error *e) {
     case JOB_ADDR_DEL: return addr_change(j->kind == JOB_ADDR_ADD, j->ifname, j->addr.address, j->addr.prefix_length, e);
     case JOB_LINK_SET_MTU: return link_set_mtu(j->ifname, j->mtu, e);
     case JOB_OPEN_ARP: return (j->fd = arp_open(j->ifname, j->local, &j->facts, e)) < 0 ? -1 : 0;
+    case JOB_IP6_PREPARE: return ip6_prepare(j->ifname, e);
+    case JOB_IP6_ADDRS: return ip6_addrs(j->ifname, &j->addrs6, &j->naddrs6, e);
+    case JOB_OPEN_UDP6:
+    case JOB_OPEN_RA:
+      if ((j->fd = j->kind == JOB_OPEN_RA ? ra_open(j->ifname, e) : udp6_open(j->ifname, e)) < 0) return -1;
+      if (link_query(j->fd, j->ifname, &j->facts, e) < 0) {
+        close(j->fd);
+        j->fd = -1;
+        return -1;
+      }
+      return 0;
   }
   return op_fail_with(e, "job", EINVAL);
 }
@@ -203,6 +221,27 @@ napi_fail:
   return NULL;
 }
 
+static napi_value addrs6_value(napi_env env, const struct addr6 *list, size_t n) {
+  napi_value arr;
+  NAPI_OK(napi_create_array_with_length(env, n, &arr));
+  for (size_t i = 0; i < n; i++) {
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, &list[i].address, text, sizeof text);
+    napi_value a;
+    NAPI_OK(napi_create_object(env, &a));
+    if (set_value(env, a, "address", string_value(env, text)) || set_int(env, a, "prefixLength", list[i].prefix_length) ||
+        set_bool(env, a, "linkLocal", list[i].scope == RT_SCOPE_LINK) ||
+        set_bool(env, a, "tentative", list[i].flags & IFA_F_TENTATIVE) ||
+        set_bool(env, a, "optimistic", list[i].flags & IFA_F_OPTIMISTIC) ||
+        set_bool(env, a, "dadFailed", list[i].flags & IFA_F_DADFAILED))
+      goto napi_fail;
+    NAPI_OK(napi_set_element(env, arr, (uint32_t)i, a));
+  }
+  return arr;
+napi_fail:
+  return NULL;
+}
+
 static napi_value packet_handle_new(napi_env env, const struct job *j);
 
 static void job_complete(napi_env env, napi_status status, void *data) {
@@ -220,9 +259,13 @@ static void job_complete(napi_env env, napi_status status, void *data) {
       case JOB_ROUTE_DEL:
       case JOB_ADDR_ADD:
       case JOB_ADDR_DEL:
-      case JOB_LINK_SET_MTU: napi_get_undefined(env, &result); break;
+      case JOB_LINK_SET_MTU:
+      case JOB_IP6_PREPARE: napi_get_undefined(env, &result); break;
+      case JOB_IP6_ADDRS: result = addrs6_value(env, j->addrs6, j->naddrs6); break;
       case JOB_OPEN_PACKET:
       case JOB_OPEN_ARP:
+      case JOB_OPEN_RA:
+      case JOB_OPEN_UDP6:
         result = packet_handle_new(env, j);
         j->fd = -1; /* owned by the handle now, or closed by its failure path */
         break;
@@ -346,6 +389,14 @@ static enum job_kind job_kind_of(napi_env env, napi_callback_info info) {
   return (enum job_kind)(intptr_t)data;
 }
 
+/* ip6Prepare, ip6Addrs, openUdp6, openRa (netnsPath, ifName): the job kind the function was registered with. */
+static napi_value js_ip6_job(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv)) return NULL;
+  struct job *j = job_new(env, job_kind_of(env, info), argv[0], argv[1]);
+  return j ? job_start(env, j) : NULL;
+}
+
 /* routeAdd / routeDel(netnsPath, ifName, dst, prefixLength, gw | null, metric): an IPv4 route through ifName in the
  * netns. */
 static napi_value js_route(napi_env env, napi_callback_info info) {
@@ -431,10 +482,16 @@ static napi_value js_link_set_mtu(napi_env env, napi_callback_info info) {
 
 /* ---- packet socket handle: an fd used from the JS thread, readable events from uv_poll ---- */
 
+/* What a handle's descriptor is: AF_PACKET (IPv4 or ARP), raw ICMPv6 (router advertisements, receive only), or
+ * the DHCPv6 client's UDP socket (libuv's dgram cannot receive there: it names a link-local source's zone by the
+ * interface index, which means nothing in the daemon's netns, and fails the read). */
+enum ps_kind { PS_PACKET, PS_ICMP6, PS_UDP6 };
+
 struct psock {
   int fd;
   int ifindex;
-  unsigned short ethertype; /* what sends carry: ETH_P_IP or ETH_P_ARP */
+  unsigned short ethertype; /* what sends carry: ETH_P_IP or ETH_P_ARP (PS_PACKET only) */
+  enum ps_kind kind;
   char *netns;
   char *ifname;
   napi_env env;
@@ -468,6 +525,32 @@ static void deliver(struct psock *ps, const void *bytes, size_t len) {
 
 #define PACKET_BUDGET 32
 
+/* One datagram of a raw ICMPv6 socket (from the ICMPv6 header on); 0 for a truncated one, -1 with errno. */
+static ssize_t raw_recv(int fd, void *buf, size_t cap) {
+  ssize_t n;
+  do {
+    n = recv(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0 && (size_t)n > cap ? 0 : n;
+}
+
+#define UDP6_PREFIX 18 /* source address (16) and port (2) in front of a DHCPv6 datagram */
+
+/* One datagram of the DHCPv6 socket, delivered as source address, source port (network order) and payload. */
+static ssize_t udp6_recv(int fd, unsigned char *buf, size_t cap) {
+  struct sockaddr_in6 from;
+  socklen_t fromlen = sizeof from;
+  ssize_t n;
+  do {
+    n = recvfrom(fd, buf + UDP6_PREFIX, cap - UDP6_PREFIX, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  if ((size_t)n > cap - UDP6_PREFIX || fromlen < sizeof from || from.sin6_family != AF_INET6) return 0;
+  memcpy(buf, &from.sin6_addr, 16);
+  memcpy(buf + 16, &from.sin6_port, 2);
+  return n + UDP6_PREFIX;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   struct psock *ps = handle->data;
   if (status < 0) {
@@ -482,7 +565,9 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   /* The callback may close the socket: check the fd before every read. At most PACKET_BUDGET per wakeup: a flood
    * must not hold the JS thread; the poll is level-triggered, so what is left wakes it again after other work. */
   for (int budget = PACKET_BUDGET; budget > 0 && ps->fd >= 0; budget--) {
-    ssize_t n = packet_recv(ps->fd, buf, sizeof buf);
+    ssize_t n = ps->kind == PS_PACKET ? packet_recv(ps->fd, buf, sizeof buf)
+                : ps->kind == PS_ICMP6  ? raw_recv(ps->fd, buf, sizeof buf)
+                                        : udp6_recv(ps->fd, buf, sizeof buf);
     if (n < 0) break; /* EAGAIN: drained; any other error was consumed by this read */
     if (n > 0) deliver(ps, buf, (size_t)n);
   }
@@ -551,6 +636,7 @@ static napi_value packet_handle_new(napi_env env, const struct job *j) {
   ps->env = env;
   ps->ifindex = j->facts.index;
   ps->ethertype = j->kind == JOB_OPEN_ARP ? ETH_P_ARP : ETH_P_IP;
+  ps->kind = j->kind == JOB_OPEN_RA ? PS_ICMP6 : j->kind == JOB_OPEN_UDP6 ? PS_UDP6 : PS_PACKET;
   ps->netns = strdup(j->netns);
   ps->ifname = strdup(j->ifname);
   if (!ps->netns || !ps->ifname) goto fail;
@@ -642,12 +728,44 @@ static napi_value js_packet_send(napi_env env, napi_callback_info info) {
   if (get_args(env, info, 2, argv)) return NULL;
   struct psock *ps = unwrap_psock(env, argv[0]);
   if (!ps || require_open(env, ps, "send")) return NULL;
+  if (ps->kind != PS_PACKET) {
+    throw_error(env, "send", ps->netns, ps->ifname, (struct op_error){.errnum = EOPNOTSUPP, .reason = "not a packet socket"});
+    return NULL;
+  }
   if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
     napi_throw_type_error(env, NULL, "packet must be a Buffer");
     return NULL;
   }
   if (packet_send(ps->fd, ps->ifindex, ps->ethertype, data, len) < 0)
     throw_error(env, "send", ps->netns, ps->ifname, (struct op_error){.errnum = errno, .syscall = "sendto"});
+  return NULL;
+}
+
+/* udp6SendTo(handle, payload, dstIp, dstPort): one sendto on a DHCPv6 handle (a link-scope destination leaves
+ * through its device). Throws with .code. */
+static napi_value js_udp6_send_to(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  void *data;
+  size_t len;
+  uint32_t port;
+  struct in6_addr dst;
+  if (get_args(env, info, 4, argv)) return NULL;
+  struct psock *ps = unwrap_psock(env, argv[0]);
+  if (!ps || require_open(env, ps, "send")) return NULL;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok ||
+      port > 65535) {
+    napi_throw_type_error(env, NULL, "udp6SendTo(handle, payload: Buffer, dstIp: string, dstPort: number)");
+    return NULL;
+  }
+  char *ip = get_string(env, argv[2], "dstIp must be a string");
+  if (!ip) return NULL;
+  if (ps->kind != PS_UDP6)
+    throw_error(env, "send", ps->netns, ps->ifname, (struct op_error){.errnum = EOPNOTSUPP, .reason = "not a DHCPv6 socket"});
+  else if (inet_pton(AF_INET6, ip, &dst) != 1)
+    throw_error(env, "send", ps->netns, ps->ifname, (struct op_error){.errnum = EINVAL, .reason = "dstIp is not an IPv6 address"});
+  else if (udp6_send(ps->fd, data, len, dst, (unsigned short)port) < 0)
+    throw_error(env, "send", ps->netns, ps->ifname, (struct op_error){.errnum = errno, .syscall = "sendto"});
+  free(ip);
   return NULL;
 }
 
@@ -722,6 +840,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"packetStart", NULL, js_packet_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetSend", NULL, js_packet_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetClose", NULL, js_packet_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udp6SendTo", NULL, js_udp6_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"routeAdd", NULL, js_route, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ROUTE_ADD},
       {"routeDel", NULL, js_route, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ROUTE_DEL},
@@ -729,6 +848,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"addrDel", NULL, js_addr, NULL, NULL, NULL, napi_enumerable, (void *)JOB_ADDR_DEL},
       {"linkSetMtu", NULL, js_link_set_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ip6Prepare", NULL, js_ip6_job, NULL, NULL, NULL, napi_enumerable, (void *)JOB_IP6_PREPARE},
+      {"ip6Addrs", NULL, js_ip6_job, NULL, NULL, NULL, napi_enumerable, (void *)JOB_IP6_ADDRS},
+      {"openUdp6", NULL, js_ip6_job, NULL, NULL, NULL, napi_enumerable, (void *)JOB_OPEN_UDP6},
+      {"openRa", NULL, js_ip6_job, NULL, NULL, NULL, napi_enumerable, (void *)JOB_OPEN_RA},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

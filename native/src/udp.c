@@ -41,3 +41,12 @@ int udp_send(int fd, const void *payload, size_t len, struct in_addr dst, unsign
   } while (n < 0 && errno == EINTR);
   return n < 0 ? -1 : 0;
 }
+
+int udp6_send(int fd, const void *payload, size_t len, struct in6_addr dst, unsigned short port) {
+  struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = dst};
+  ssize_t n;
+  do {
+    n = sendto(fd, payload, len, 0, (struct sockaddr *)&to, sizeof to);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}

@@ -1,0 +1,171 @@
+#include "ip6.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DHCP6_CLIENT_PORT 546
+
+/* Writes "1" into /proc/sys/net/ipv6/conf/IF/NAME; /proc/sys/net is the netns of the calling thread. */
+static int sysctl_on(const char *ifname, const char *name, struct op_error *e) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/%s", ifname, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return op_fail(e, "open(/proc/sys/net/ipv6/conf)");
+  int rc = write(fd, "1\n", 2) == 2 ? 0 : op_fail(e, "write(/proc/sys/net/ipv6/conf)");
+  close(fd);
+  return rc;
+}
+
+int ip6_prepare(const char *ifname, struct op_error *e) {
+  if (sysctl_on(ifname, "optimistic_dad", e) < 0) return -1;
+  return sysctl_on(ifname, "use_optimistic", e);
+}
+
+/* Appends one RTM_NEWADDR of `index` to the list; returns -1 only when out of memory. */
+static int take_addr(struct nlmsghdr *h, unsigned int index, struct addr6 **list, size_t *n, size_t *cap) {
+  struct ifaddrmsg *ifa = NLMSG_DATA(h);
+  if (ifa->ifa_family != AF_INET6 || ifa->ifa_index != index) return 0;
+  struct addr6 a = {.prefix_length = ifa->ifa_prefixlen, .flags = ifa->ifa_flags, .scope = ifa->ifa_scope};
+  int have = 0;
+  int len = (int)IFA_PAYLOAD(h);
+  for (struct rtattr *rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+    if (rta->rta_type == IFA_ADDRESS && RTA_PAYLOAD(rta) == sizeof a.address) {
+      memcpy(&a.address, RTA_DATA(rta), sizeof a.address);
+      have = 1;
+    } else if (rta->rta_type == IFA_FLAGS && RTA_PAYLOAD(rta) == sizeof(unsigned int)) {
+      memcpy(&a.flags, RTA_DATA(rta), sizeof a.flags); /* the full 32 bits; ifa_flags holds only 8 */
+    }
+  }
+  if (!have) return 0;
+  if (*n == *cap) {
+    size_t more = *cap ? *cap * 2 : 4;
+    struct addr6 *grown = realloc(*list, more * sizeof **list);
+    if (!grown) return -1;
+    *list = grown;
+    *cap = more;
+  }
+  (*list)[(*n)++] = a;
+  return 0;
+}
+
+/* Reads the dump's replies until NLMSG_DONE. */
+static int read_dump(int sock, unsigned int index, struct addr6 **out, size_t *n, struct op_error *e) {
+  size_t cap = 0;
+  char buf[8192];
+  for (;;) {
+    ssize_t got = recv(sock, buf, sizeof buf, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return op_fail(e, "recv");
+    }
+    int len = (int)got;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type == NLMSG_DONE) return 0;
+      if (h->nlmsg_type == NLMSG_ERROR) return op_fail_with(e, "RTM_GETADDR", -((struct nlmsgerr *)NLMSG_DATA(h))->error);
+      if (h->nlmsg_type == RTM_NEWADDR && take_addr(h, index, out, n, &cap) < 0) return op_fail_with(e, "realloc", ENOMEM);
+    }
+  }
+}
+
+int ip6_addrs(const char *ifname, struct addr6 **out, size_t *n, struct op_error *e) {
+  *out = NULL;
+  *n = 0;
+  unsigned int index = if_nametoindex(ifname);
+  if (index == 0) return op_fail(e, "if_nametoindex");
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock < 0) return op_fail(e, "socket");
+  struct {
+    struct nlmsghdr n;
+    struct ifaddrmsg a;
+  } q = {.n = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)), .nlmsg_type = RTM_GETADDR,
+               .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1},
+         .a = {.ifa_family = AF_INET6}};
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  int rc = sendto(sock, &q, q.n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? op_fail(e, "sendto")
+                                                                                           : read_dump(sock, index, out, n, e);
+  close(sock);
+  if (rc < 0) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+static int set_int(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value);
+}
+
+/* A socket of `type`/`proto` bound to the device, multicast out of it; -1 with `e` filled (and nothing open). */
+static int device_socket(const char *ifname, int type, int proto, int hops, struct op_error *e) {
+  unsigned int index = if_nametoindex(ifname);
+  if (index == 0) return op_fail(e, "if_nametoindex");
+  int fd = socket(AF_INET6, type | SOCK_CLOEXEC, proto);
+  if (fd < 0) return op_fail(e, "socket");
+  const char *failed = NULL;
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0) failed = "setsockopt(SO_BINDTODEVICE)";
+  else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)index) < 0) failed = "setsockopt(IPV6_MULTICAST_IF)";
+  else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops) < 0) failed = "setsockopt(IPV6_MULTICAST_HOPS)";
+  else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) failed = "setsockopt(IPV6_MULTICAST_LOOP)";
+  if (failed) {
+    op_fail(e, failed);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int udp6_open(const char *ifname, struct op_error *e) {
+  int fd = device_socket(ifname, SOCK_DGRAM, 0, 1, e);
+  if (fd < 0) return -1;
+  const char *failed = NULL;
+  if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) failed = "setsockopt(SO_REUSEADDR)";
+  else if (set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0) failed = "setsockopt(IPV6_V6ONLY)";
+  else {
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(DHCP6_CLIENT_PORT), .sin6_addr = IN6ADDR_ANY_INIT};
+    if (bind(fd, (struct sockaddr *)&sin6, sizeof sin6) < 0) failed = "bind";
+  }
+  if (failed) {
+    op_fail(e, failed);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int ra_open(const char *ifname, struct op_error *e) {
+  /* Hop limit 255: receivers drop neighbour discovery with any other (RFC 4861 §6.1.1). */
+  int fd = device_socket(ifname, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6, 255, e);
+  if (fd < 0) return -1;
+  struct icmp6_filter filter;
+  ICMP6_FILTER_SETBLOCKALL(&filter);
+  ICMP6_FILTER_SETPASS(ND_ROUTER_ADVERT, &filter);
+  struct nd_router_solicit rs = {.nd_rs_type = ND_ROUTER_SOLICIT};
+  struct sockaddr_in6 routers = {.sin6_family = AF_INET6};
+  inet_pton(AF_INET6, "ff02::2", &routers.sin6_addr);
+  const char *failed = NULL;
+  if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0) failed = "setsockopt(ICMP6_FILTER)";
+  else if (set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255) < 0) failed = "setsockopt(IPV6_UNICAST_HOPS)";
+  /* A solicitation that cannot leave yet (no usable link-local address: EADDRNOTAVAIL) is no error: the kernel
+   * solicits by itself once the address is ready, and routers advertise periodically. */
+  else if (sendto(fd, &rs, sizeof rs, 0, (struct sockaddr *)&routers, sizeof routers) < 0 && errno != EADDRNOTAVAIL &&
+           errno != ENETDOWN)
+    failed = "sendto(router solicitation)";
+  if (failed) {
+    op_fail(e, failed);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
