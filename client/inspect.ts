@@ -1,8 +1,8 @@
 // `ts-dhcp leases`, `ts-dhcp leases show ID` and `ts-dhcp status`: what the daemon holds, for operators. The
 // formatting functions are pure (time and colour are parameters) so the unit tests pin the output.
-import { DEFAULT_SOCKET_PATH, LeaseDetail, LeaseView, StatusResult } from '../common/rpc';
+import { attachmentKey, DEFAULT_SOCKET_PATH, LeaseDetail, LeaseView, StatusResult } from '../common/rpc';
 import { CniError } from '../daemon/cni/errors';
-import { parseDuration } from '../daemon/duration';
+import { parseDuration } from '../common/duration';
 import { call } from './rpc-client';
 
 const RPC_TIMEOUT_MS = 5000;
@@ -187,7 +187,7 @@ export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLA
     ['ignored replies', Object.entries(d.ignored ?? {}).map(([why, n]) => `${why}: ${n}`).join(', ') || '-'],
   ];
   const w = Math.max(...fields.map(([k]) => k.length));
-  const head = `${st.bold('Lease')} ${d.containerId}/${d.network}/${d.ifName}\n${fields.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  const head = `${st.bold('Lease')} ${attachmentKey(d)}\n${fields.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
   if (d.transitions.length === 0) return `${head}\n${st.bold('Recent transitions')}: none\n`;
   const rows = [...d.transitions].reverse().map((t) => [humanDelta(Date.parse(t.at) - nowMs), t.from, t.to, t.why]);
   const table = columns(['WHEN', 'FROM', 'TO', 'WHY'], rows, (_, ci, t) => (ci === 0 ? st.dim(t) : t), st);
@@ -215,8 +215,7 @@ export function statusText(raw: StatusResult, st: Style = PLAIN): string {
 
 /** Finds the lease an operator means: full key, container id (or a prefix of it), pod NAMESPACE/NAME or NAME. */
 export function resolveLease(leases: LeaseView[], id: string): LeaseView | Error {
-  const key = (l: LeaseView) => `${l.containerId}/${l.network}/${l.ifName}`;
-  const exact = leases.filter((l) => key(l) === id);
+  const exact = leases.filter((l) => attachmentKey(l) === id);
   if (exact.length === 1) return exact[0] as LeaseView;
   const hits = leases.filter(
     (l) =>
@@ -228,7 +227,7 @@ export function resolveLease(leases: LeaseView[], id: string): LeaseView | Error
   );
   if (hits.length === 1) return hits[0] as LeaseView;
   if (hits.length === 0) return new Error(`no lease matches ${JSON.stringify(id)} (see "ts-dhcp leases")`);
-  return new Error(`${JSON.stringify(id)} matches ${hits.length} leases: ${hits.map(key).join(', ')}; give one of these`);
+  return new Error(`${JSON.stringify(id)} matches ${hits.length} leases: ${hits.map(attachmentKey).join(', ')}; give one of these`);
 }
 
 function describe(err: unknown): string {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Attachment } from './rpc';
+import { Attachment, attachmentKey } from './rpc';
 
 export const SPOOL_RECORD_VERSION = 1;
 
@@ -26,7 +26,7 @@ export function spoolDir(stateDir: string): string {
 
 /** `<stateDir>/spool/<first 32 hex chars of sha256("containerId/network/ifName")>.json`. */
 export function spoolFile(stateDir: string, a: Attachment): string {
-  const digest = createHash('sha256').update(`${a.containerId}/${a.network}/${a.ifName}`).digest('hex').slice(0, 32);
+  const digest = createHash('sha256').update(attachmentKey(a)).digest('hex').slice(0, 32);
   return path.join(spoolDir(stateDir), `${digest}.json`);
 }
 

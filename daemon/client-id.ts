@@ -4,10 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AddParams, Attachment, attachmentKey } from '../common/rpc';
+import { MAX_CLIENT_ID_BYTES, MAX_CLIENT_ID_TEXT_BYTES } from './dhcp/types';
 import { DuidType, iaidOf } from './dhcp6/duid';
 import type { Logger } from './log';
 
-export const MAX_CLIENT_ID_BYTES = 255;
 /** RFC 4361 §6.1: type 255, then a 4-byte IAID, then the DUID. */
 const RFC4361_TYPE = 255;
 
@@ -32,8 +32,6 @@ export function nodeDuid(stateDir: string): Buffer {
   return duid;
 }
 
-/** Option 61's text after the type byte. */
-const MAX_CLIENT_ID_TEXT_BYTES = MAX_CLIENT_ID_BYTES - 1;
 /** What a too-long `pod` text keeps of itself, before "~" and the 64 hex digits of its SHA-256. */
 const POD_PREFIX_BYTES = MAX_CLIENT_ID_TEXT_BYTES - 1 - 64;
 

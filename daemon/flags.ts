@@ -2,7 +2,7 @@
 // "-flag=value") so ts-dhcp can replace `dhcp daemon` in existing units; GNU long options are the documented form.
 import { DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR } from '../common/rpc';
 import { DEFAULT_MIN_LEASE_TIME_S } from './dhcp/sanitise';
-import { parseDuration } from './duration';
+import { parseDuration } from '../common/duration';
 
 export interface DaemonOptions {
   socketPath: string;

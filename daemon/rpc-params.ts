@@ -2,8 +2,10 @@
 // the ADD params kept in a lease record (daemon/record-check.ts). Each failure names the field.
 import { AddParams, Attachment, CniInvocation, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from '../common/rpc';
 import { DaemonError } from './errors';
+import { isIpv4, isIpv4Cidr } from './dhcp/bytes';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 import { CONFLICT_DETECTION } from './dhcp/probe';
+import { MAX_CLIENT_ID_TEXT_BYTES } from './dhcp/types';
 import { MAX_ARG_KEY, MAX_ARG_VALUE, MAX_ARGS } from './cni/args';
 import { MAX_NETWORK_NAME, MAX_ROUTES } from './cni/config';
 import { MAX_CONTAINER_ID } from './cni/env';
@@ -117,7 +119,6 @@ export function addParams(params: unknown): AddParams {
   return p;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 function warnings(v: unknown): string[] {
   if (!Array.isArray(v) || v.length > MAX_CONFIG_WARNINGS) fail('warnings', `must be an array of at most ${MAX_CONFIG_WARNINGS} strings`);
@@ -143,9 +144,8 @@ function routing(v: unknown): RouteConfig {
     if (!Array.isArray(o.routes) || o.routes.length > MAX_ROUTES) fail('routing.routes', `must be an array of at most ${MAX_ROUTES} routes`);
     out.routes = o.routes.map((e, i) => {
       const r = object(e, `routing.routes[${i}]`);
-      const [net, len, ...rest] = typeof r.dst === 'string' ? r.dst.split('/') : [];
-      if (!net || !IPV4.test(net) || !len || !/^\d{1,2}$/.test(len) || Number(len) > 32 || rest.length > 0) fail(`routing.routes[${i}].dst`, 'must be an IPv4 CIDR');
-      if (r.gw !== undefined && (typeof r.gw !== 'string' || !IPV4.test(r.gw))) fail(`routing.routes[${i}].gw`, 'must be an IPv4 address');
+      if (!isIpv4Cidr(r.dst)) fail(`routing.routes[${i}].dst`, 'must be an IPv4 CIDR');
+      if (r.gw !== undefined && !isIpv4(r.gw)) fail(`routing.routes[${i}].gw`, 'must be an IPv4 address');
       return r.gw === undefined ? { dst: r.dst as string } : { dst: r.dst as string, gw: r.gw as string };
     });
   }
@@ -157,8 +157,7 @@ function clientId(v: unknown): NonNullable<AddParams['clientId']> {
   const o = object(v, 'clientId');
   const value = o.value;
   if (typeof value !== 'string' || value === '') fail('clientId', 'must be "legacy", "pod", "duid" or {value: non-empty text}');
-  // One type byte + the text: option 61 holds 255 bytes.
-  if (Buffer.byteLength(value) > 254) fail('clientId.value', 'must be at most 254 bytes');
+  if (Buffer.byteLength(value) > MAX_CLIENT_ID_TEXT_BYTES) fail('clientId.value', `must be at most ${MAX_CLIENT_ID_TEXT_BYTES} bytes`);
   return { value };
 }
 

@@ -6,8 +6,11 @@
 import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
 import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange } from '../../common/rpc';
+import { parseDuration } from '../../common/duration';
+import { isIpv4, isIpv4Cidr } from '../dhcp/bytes';
 import { CLIENT_OWNED_OPTIONS } from '../dhcp/messages';
 import { CONFLICT_DETECTION, ConflictDetection } from '../dhcp/probe';
+import { MAX_CLIENT_ID_TEXT_BYTES } from '../dhcp/types';
 import { CniCode, CniError } from './errors';
 import { DEFAULT_DST, StaticRoute } from './result';
 import { requireSupportedVersion, SupportedVersion } from './version';
@@ -54,9 +57,6 @@ export interface IpamConf {
 
 /** IPAM key clientId: "legacy" | "pod" | "duid", or {"value": text} / {"fromArg": CNI_ARGS key}. */
 export type ClientIdConf = 'legacy' | 'pod' | 'duid' | { value: string } | { fromArg: string };
-
-/** Option 61 holds 255 bytes: one type byte and the text. */
-const MAX_CLIENT_ID_TEXT_BYTES = 254;
 
 export interface NetConf {
   cniVersion: SupportedVersion;
@@ -297,8 +297,6 @@ function stateDir(v: unknown): string {
   return v;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 /** More static routes than this is not a pod's configuration. */
 export const MAX_ROUTES = 256;
 
@@ -308,13 +306,12 @@ function parseRoutes(v: unknown, lenient: Leniency): StaticRoute[] {
   return list.map((e, i) => {
     const field = `ipam.routes[${i}]`;
     unknownKeys(e, field, ['dst', 'gw'], lenient);
-    const [net, len, ...rest] = typeof e.dst === 'string' ? e.dst.split('/') : [];
-    if (!net || !IPV4.test(net) || !len || !/^\d{1,2}$/.test(len) || Number(len) > 32 || rest.length > 0) {
+    if (!isIpv4Cidr(e.dst)) {
       throw invalid(`${field}.dst`, `must be an IPv4 CIDR like "10.0.0.0/8", not ${JSON.stringify(e.dst)}`);
     }
-    const route: StaticRoute = { dst: e.dst as string };
+    const route: StaticRoute = { dst: e.dst };
     if (e.gw !== undefined) {
-      if (typeof e.gw !== 'string' || !IPV4.test(e.gw)) throw invalid(`${field}.gw`, `must be an IPv4 address, not ${JSON.stringify(e.gw)}`);
+      if (!isIpv4(e.gw)) throw invalid(`${field}.gw`, `must be an IPv4 address, not ${JSON.stringify(e.gw)}`);
       route.gw = e.gw;
     }
     return route;
@@ -332,30 +329,15 @@ function priority(v: unknown): number {
 function timeoutMs(v: unknown): number {
   let ms: number | undefined;
   if (typeof v === 'number') ms = v;
-  else if (typeof v === 'string') ms = parseGoDurationMs(v);
+  else if (typeof v === 'string') {
+    const parsed = parseDuration(v);
+    if (!(parsed instanceof Error)) ms = parsed;
+  }
   if (ms === undefined || !Number.isFinite(ms)) {
     throw invalid('ipam.timeout', `must be a duration like "30s" or "1m30s", or a number of milliseconds, not ${JSON.stringify(v)}`);
   }
   if (ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS) throw invalid('ipam.timeout', `${JSON.stringify(v)} is outside 100ms..1h`);
   return Math.round(ms);
-}
-
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
-
-/** Go's time.ParseDuration syntax without a sign ("1h2m3.5s", "300ms"); undefined when it is not one. */
-export function parseGoDurationMs(s: string): number | undefined {
-  if (s === '0') return 0;
-  const part = /([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < s.length) {
-    part.lastIndex = at;
-    const m = part.exec(s);
-    if (!m) return undefined;
-    total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-    at = part.lastIndex;
-  }
-  return at > 0 ? total : undefined;
 }
 
 /**

@@ -4,26 +4,27 @@ export const ZERO_IP = '0.0.0.0';
 export const BROADCAST_IP = '255.255.255.255';
 
 export function ipToBytes(ip: string): Buffer {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new TypeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
-  const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] as string;
-    const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new TypeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
-    out[i] = n;
-  }
-  return out;
+  if (!isIpv4(ip)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  return Buffer.from(ip.split('.').map(Number));
 }
 
 export function bytesToIp(b: Buffer, offset = 0): string {
   return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
 }
 
+/** The one IPv4 check: four decimal octets 0-255 without leading zeros (which some parsers read as octal), as
+ *  bytesToIp writes them and Go's net.ParseIP takes them. */
 export function isIpv4(s: unknown): s is string {
   if (typeof s !== 'string') return false;
   const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+/** "A.B.C.D/N" with an IPv4 address and a prefix length 0-32 (host bits are the caller's concern). */
+export function isIpv4Cidr(s: unknown): s is string {
+  if (typeof s !== 'string') return false;
+  const [addr, len, ...rest] = s.split('/');
+  return rest.length === 0 && isIpv4(addr) && /^(0|[1-9][0-9]?)$/.test(len ?? '') && Number(len) <= 32;
 }
 
 export function ipToInt(ip: string): number {

@@ -1,7 +1,7 @@
 // Typed views of the raw options of a DhcpMessage (RFC 2132, 3397, 3442). Accessors return undefined for an option
 // that is absent or malformed, so one bad option never spoils the rest of a message. The registry maps each code to
 // its names and to the functions that turn its bytes into a value and back.
-import { bytesToIp, intToIp, ipToBytes, ipToInt, isIpv4, prefixToMaskInt } from './bytes';
+import { bytesToIp, intToIp, ipToBytes, ipToInt, isIpv4, isIpv4Cidr, prefixToMaskInt } from './bytes';
 import { optionName } from '../option-names';
 import { DhcpMessage, Opt } from './types';
 
@@ -56,11 +56,9 @@ export function encodeText(s: string): Buffer {
 }
 
 function parseCidr(cidr: string): { net: number; prefix: number } {
-  const [addr, len, extra] = cidr.split('/');
+  if (!isIpv4Cidr(cidr)) throw new TypeError(`not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
+  const [addr, len] = cidr.split('/') as [string, string];
   const prefix = Number(len);
-  if (extra !== undefined || !isIpv4(addr) || !/^\d{1,2}$/.test(len ?? '') || prefix > 32) {
-    throw new TypeError(`not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
-  }
   const net = ipToInt(addr);
   if ((net & ~prefixToMaskInt(prefix)) >>> 0 !== 0) throw new TypeError(`host bits set in ${cidr}`);
   return { net, prefix };

@@ -52,6 +52,10 @@ export const FLAG_BROADCAST = 0x8000;
 export const SERVER_PORT = 67;
 export const CLIENT_PORT = 68;
 
+/** Option 61 (RFC 2132 §9.14) in one option instance: a type byte and at most 254 bytes of identifier. */
+export const MAX_CLIENT_ID_BYTES = 255;
+export const MAX_CLIENT_ID_TEXT_BYTES = MAX_CLIENT_ID_BYTES - 1;
+
 /**
  * A DHCP message. Options are kept as raw bytes keyed by code, in wire order; an option that appeared more than
  * once is concatenated (RFC 3396). Typed views live in options.ts, so unknown options survive a round trip.

@@ -1,9 +1,8 @@
 // The daemon's one send from its own network namespace: a DHCPRELEASE for a lease whose pod side is gone
 // (daemon/host-release.ts builds it).
 import * as dgram from 'node:dgram';
+import { SERVER_PORT } from '../dhcp/types';
 import type { HostSend } from '../pod-port';
-
-const SERVER_PORT = 67;
 
 /**
  * The source port is an ephemeral one, not 68: on a node 68 is often held by the host's own DHCP client (dhclient,

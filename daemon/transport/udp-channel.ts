@@ -4,10 +4,9 @@
 import * as dgram from 'node:dgram';
 import { closeSync } from 'node:fs';
 
+import { SERVER_PORT } from '../dhcp/types';
 import type { Channel, Received } from '../pod-port';
 import { netnsError, openUdp, udpSend } from './netns';
-
-const SERVER_PORT = 67;
 
 export async function openUdpChannel(netns: string, ifName: string, localIp: string,
   onReceive: (r: Received) => void): Promise<Channel> {

@@ -3,6 +3,7 @@
 // real macvlan plugin, ts-dhcp only: the reference plugin does not probe).
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { legacyClientId } from '../../daemon/client-id';
 import { ArpOp, arpProbe, decodeArp, encodeArp } from '../../daemon/dhcp/arp';
 import type { ConflictDetection } from '../../daemon/dhcp/probe';
 import { openArp } from '../../daemon/transport/netns';
@@ -41,7 +42,7 @@ const LAN_CIDR = '198.19.80.1/22';
 const RANGE: [string, string] = ['198.19.80.10', '198.19.80.200'];
 
 const clientIdHex = (containerId: string): string =>
-  Buffer.concat([Buffer.from([0]), Buffer.from(`${containerId}/lan/eth1`)]).toString('hex').replace(/(..)(?!$)/g, '$1:');
+  legacyClientId({ containerId, network: 'lan', ifName: 'eth1' }).toString('hex').replace(/(..)(?!$)/g, '$1:');
 
 export async function benchConflictDetection(plan: ConflictPlan, say: (msg: string) => void): Promise<ConflictResult> {
   let topo: Topology | undefined;

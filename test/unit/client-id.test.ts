@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AddParams } from '../../common/rpc';
-import { clientIdFor, legacyClientId, MAX_CLIENT_ID_BYTES, podClientIdText } from '../../daemon/client-id';
+import { clientIdFor, legacyClientId, podClientIdText } from '../../daemon/client-id';
+import { MAX_CLIENT_ID_BYTES } from '../../daemon/dhcp/types';
 import type { Logger } from '../../daemon/log';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'tsdhcp-cid-'));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDuration } from '../../daemon/duration';
 import { DaemonOptions, defaultOptions, parseDaemonArgs } from '../../daemon/flags';
 
 function ok(argv: string[]): DaemonOptions {
@@ -8,19 +7,6 @@ function ok(argv: string[]): DaemonOptions {
   assert.ok(!(r instanceof Error), r instanceof Error ? r.message : '');
   return r;
 }
-
-test('Go durations as the reference daemon takes them', () => {
-  assert.equal(parseDuration('10s'), 10_000);
-  assert.equal(parseDuration('1m30s'), 90_000);
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('1.5h'), 5_400_000);
-  assert.equal(parseDuration('0'), 0);
-  for (const bad of ['', '10', 's', '10x', '1m 30s', '-5s', '10s junk']) {
-    const r = parseDuration(bad);
-    assert.ok(r instanceof Error, bad);
-    assert.match(r.message, /invalid duration/);
-  }
-});
 
 test('the reference daemon flags, verbatim', () => {
   const o = ok(['-socketpath', '/tmp/x.sock', '-pidfile=/tmp/p', '-hostprefix', '/host', '-broadcast', '-timeout', '10s', '-resendmax', '62s', '-resendtimeout=208s']);

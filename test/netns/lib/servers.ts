@@ -1,5 +1,5 @@
 // The three real DHCP servers, each run in the foreground in the topology's lan namespace on its bridge, tracked by
-// PID, with config, lease store and log in a temp dir (TESTBED.md has the flags and quirks).
+// PID, with config, lease store and log in a temp dir.
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// A node on a LAN, built from real network namespaces (TESTBED.md):
+// A node on a LAN, built from real network namespaces:
 //
 //   <prefix>lan    br0 (the DHCP server's address) ── node0 ─┐ veth
 //   <prefix>node   eno1 (macvlan master) ────────────────────┘
