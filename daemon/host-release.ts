@@ -4,30 +4,19 @@
 // resume). On a node the host netns reaches the LAN (eno1), and a RELEASE names its lease by content alone (ciaddr,
 // chaddr, option 61, option 54), not by where it comes from.
 import { encode } from './dhcp/codec';
-import { ClientConfig, LeaseState, identity } from './dhcp/lease';
-import { buildRelease } from './dhcp/messages';
+import { ClientConfig, LeaseState, hostRelease } from './dhcp/lease';
 import { Rng } from './dhcp/rng';
-import { DhcpMessage } from './dhcp/types';
 import type { HostSend } from './pod-port';
 
-/** The RELEASE for a stored or dropped lease, and the server it goes to, when the lease still holds an address the
- *  server has not expired. */
-export function releaseFor(cfg: ClientConfig, state: LeaseState, nowMs: number, rng: Rng):
-  { msg: DhcpMessage; serverId: string } | undefined {
-  if (!('lease' in state)) return undefined;
-  const { address, serverId, expiresAtMs } = state.lease;
-  if (expiresAtMs !== null && expiresAtMs <= nowMs) return undefined;
-  return { msg: buildRelease(identity(cfg), rng.u32(), address, serverId), serverId };
-}
-
-/** releaseFor, sent with `send`. Never throws: says what happened, for the caller's log line. */
+/** The core's hostRelease for a stored or dropped lease, sent with `send`. Never throws: says what happened, for
+ *  the caller's log line. */
 export async function releaseFromHost(send: HostSend, cfg: ClientConfig, state: LeaseState, nowMs: number,
   rng: Rng): Promise<string> {
   try {
-    const release = releaseFor(cfg, state, nowMs, rng);
+    const release = hostRelease(state, nowMs, { cfg, rng });
     if (!release) return 'nothing to release';
-    await send(encode(release.msg), release.serverId);
-    return `RELEASE sent from the host to ${release.serverId}`;
+    await send(encode(release.msg), release.dstIp);
+    return `RELEASE sent from the host to ${release.dstIp}`;
   } catch (err) {
     return `host RELEASE failed: ${(err as Error).message}`;
   }

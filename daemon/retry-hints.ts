@@ -1,6 +1,13 @@
 // Fast retry: what DEL-cancelled acquisitions reached, by attachment, for the runtime's retried ADD (containerd
-// answers "try again later" with DEL, then ADDs again).
-import type { RetryHint } from './lease-runner';
+// answers "try again later" with DEL, then ADDs again): the address a server offered (REQUEST with 50 and 54, no
+// DISCOVER), or the one last acknowledged (INIT-REBOOT); none after a NAK or when bound.
+import type { LeaseEvent, LeaseState } from './dhcp/lease';
+
+/** With serverId an offered address, without one an acknowledged address. */
+export interface RetryHint {
+  address: string;
+  serverId?: string;
+}
 
 /** A cancelled acquisition's address is asked for directly by an ADD of the same attachment this soon after: a
  *  runtime retries within seconds, and a server keeps an offer or a lease longer than this. */
@@ -25,5 +32,32 @@ export class RetryHints {
     const h = this.hints.get(key);
     this.hints.delete(key);
     return h && h.untilMs > this.now() ? h.hint : undefined;
+  }
+}
+
+/** What one runner's acquisition has reached, fed its states and events. */
+export class AcquisitionHints {
+  /** The OFFER the current acquisition last requested: kept until an ACK or a NAK settles it. */
+  private lastOffer?: { address: string; serverId: string };
+  private naks = 0;
+
+  onState(s: LeaseState): void {
+    if (s.state === 'REQUESTING') this.lastOffer = { address: s.offer.address, serverId: s.offer.serverId };
+  }
+
+  onEvent(event: LeaseEvent): void {
+    if (event.kind === 'nak') this.naks++;
+    else if ('ack' in event) this.naks = 0;
+    else return;
+    this.lastOffer = undefined;
+  }
+
+  /** `ackedAddress`: the address of the last ACK, if any. */
+  hint(s: LeaseState, ackedAddress: string | undefined): RetryHint | undefined {
+    if (s.state === 'REQUESTING') return { address: s.offer.address, serverId: s.offer.serverId };
+    if (s.state !== 'SELECTING' && s.state !== 'REBOOTING') return undefined;
+    if (this.lastOffer) return { ...this.lastOffer };
+    if (s.state === 'REBOOTING') return { address: s.requestedIp };
+    return ackedAddress !== undefined && !this.naks ? { address: ackedAddress } : undefined;
   }
 }

@@ -55,6 +55,9 @@ export interface ClientConfig {
 export interface StepContext {
   cfg: ClientConfig;
   rng: Rng;
+  /** Give up an acquisition (SELECTING to PROBING, across NAKs and DECLINEs) this long after it began (daemon
+   *  -resendtimeout): the 'abandoned' event. Absent or 0: never. */
+  giveUpAfterMs?: number;
 }
 
 /** One exchange (DISCOVER…ACK, a renewal, a rebinding): its xid and clocks. */
@@ -92,19 +95,26 @@ export type LeaseState =
   | { state: 'INIT-REBOOT'; requestedIp: string }
   /** previousAddress: the address held before a NAK/expiry/DECLINE (for 'changed'); naks: NAKs since the last
    *  bind; conflicts: DECLINEs since the last bind. */
-  | { state: 'SELECTING'; tx: Transaction; requestedIp?: string; previousAddress?: string; naks?: number; conflicts?: number }
-  | { state: 'REQUESTING'; tx: Transaction; offer: Offer; previousAddress?: string; naks?: number; conflicts?: number }
-  | { state: 'REBOOTING'; tx: Transaction; requestedIp: string }
+  | ({ state: 'SELECTING'; tx: Transaction; requestedIp?: string; previousAddress?: string; naks?: number; conflicts?: number } & GiveUp)
+  | ({ state: 'REQUESTING'; tx: Transaction; offer: Offer; previousAddress?: string; naks?: number; conflicts?: number } & GiveUp)
+  | ({ state: 'REBOOTING'; tx: Transaction; requestedIp: string } & GiveUp)
   /** An ACKed address not in use yet, probed with ARP (RFC 5227 §2.1) before it is: `ack` (base64 of its
    *  encoding) becomes the 'bound' or 'changed' event when no one answers. previousAddress as in SELECTING. */
-  | { state: 'PROBING'; lease: Lease; ack: string; probe: ProbeProgress; previousAddress?: string; conflicts?: number }
+  | ({ state: 'PROBING'; lease: Lease; ack: string; probe: ProbeProgress; previousAddress?: string; conflicts?: number } & GiveUp)
   /** announce: gratuitous ARP announcements still to send for a newly bound address. */
   | { state: 'BOUND'; lease: Lease; announce?: Announcing }
   | { state: 'RENEWING'; lease: Lease; tx: Transaction }
   | { state: 'REBINDING'; lease: Lease; tx: Transaction }
   | { state: 'RELEASED'; previousAddress?: string };
 
+/** The states of an acquisition: giveUpAtMs is when it is abandoned (StepContext.giveUpAfterMs after it began). */
+interface GiveUp {
+  giveUpAtMs?: number;
+}
+
 export type StateName = LeaseState['state'];
+
+const ACQUIRING: ReadonlySet<StateName> = new Set(['SELECTING', 'REQUESTING', 'REBOOTING', 'PROBING']);
 
 export type Input =
   /** requestedIp: INIT-REBOOT for an address held before; offer: straight to REQUESTING for an address a server
@@ -134,6 +144,10 @@ export type LeaseEvent =
   | { kind: 'rebound'; ack: DhcpMessage }
   | { kind: 'changed'; from: string; to: string; ack: DhcpMessage }
   | { kind: 'nak'; in: StateName; message?: string }
+  /** A valid OFFER for this client (the first one is taken: REQUESTING follows). */
+  | { kind: 'offered'; address: string; serverId: string }
+  /** No lease within StepContext.giveUpAfterMs of the acquisition's start: the driver stops. */
+  | { kind: 'abandoned'; afterMs: number }
   | { kind: 'expired'; address: string }
   /** sentRelease: whether a DHCPRELEASE went out (not for linkGone, nor without a bound lease). */
   | { kind: 'released'; sentRelease: boolean }
@@ -145,18 +159,35 @@ export type LeaseEvent =
   /** attempt: the ordinal of this transmission of the message (2 = first retransmission). */
   | { kind: 'retransmit'; state: StateName; attempt: number };
 
+/** How a message leaves: AF_PACKET on the pod's interface (IP source srcIp, Ethernet broadcast), UDP from srcIp in
+ *  the pod's netns, or UDP from the daemon's own netns (the pod side is gone; srcIp is only the message's ciaddr). */
+export type Via = 'packet' | 'udp' | 'host';
+
 /** Actions are to be carried out in order. */
 export type Action =
-  | { type: 'send'; msg: DhcpMessage; via: 'packet' | 'udp'; srcIp: string; dstIp: string }
+  /** fallback: the ways to try next, in order, when this one cannot send (a RELEASE must reach the server). */
+  | { type: 'send'; msg: DhcpMessage; via: Via; srcIp: string; dstIp: string; fallback?: Via[] }
   /** One ARP packet, broadcast on the interface (a probe or an announcement). */
   | { type: 'arp'; packet: ArpPacket }
   | { type: 'emit'; event: LeaseEvent }
   | { type: 'persist' };
 
+/** What moved the lease to another state, in the RFC's words (T1, T2, NAK...): the lease view's history says it. */
+export type Trigger =
+  /** requestedIp and offer: as the 'start' input gave them. */
+  | { by: 'start'; requestedIp?: string; offer?: Offer }
+  | { by: 'OFFER' | 'ACK' | 'NAK' | 'T1' | 'T2' | 'expiry' | 'unanswered' | 'probed' | 'conflict' | 'release' | 'link-gone' };
+
 export interface StepResult {
   state: LeaseState;
   actions: Action[];
+  /** Set by every step that changes the state's name. */
+  trigger?: Trigger;
 }
+
+/** The socket the driver must hold so replies can arrive: srcIp is the address it is bound to (and sends from);
+ *  hearBroadcast: a second one must hear replies broadcast to 255.255.255.255. */
+export type Transport = { via: 'packet' | 'udp'; srcIp: string; hearBroadcast?: boolean } | { via: 'arp'; address: string };
 
 /** After the n-th NAK in a row (n ≥ 2) DISCOVER waits 2 s, 4 s, … (capped): a server that NAKs its own OFFERs
  * must not drive a packet storm. The first NAK restarts at once. */
@@ -172,6 +203,18 @@ export function initialState(requestedIp?: string): LeaseState {
 }
 
 export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
+  const giveUpAtMs = 'giveUpAtMs' in state ? state.giveUpAtMs : undefined;
+  if (ctx.giveUpAfterMs && giveUpAtMs !== undefined && nowMs >= giveUpAtMs && input.type !== 'release' && input.type !== 'linkGone') {
+    return { state, actions: [emit({ kind: 'abandoned', afterMs: ctx.giveUpAfterMs })] };
+  }
+  const r = dispatch(state, input, nowMs, ctx);
+  // An acquisition keeps the deadline it began with, through NAKs, DECLINEs and unanswered REQUESTs.
+  if (!ctx.giveUpAfterMs || !ACQUIRING.has(r.state.state)) return r;
+  const at = ACQUIRING.has(state.state) && giveUpAtMs !== undefined ? giveUpAtMs : nowMs + ctx.giveUpAfterMs;
+  return 'giveUpAtMs' in r.state && r.state.giveUpAtMs === at ? r : { ...r, state: Object.assign({}, r.state, { giveUpAtMs: at }) };
+}
+
+function dispatch(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
   switch (input.type) {
     case 'start':
       return onStart(state, input, nowMs, ctx);
@@ -184,7 +227,7 @@ export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepCo
     case 'release':
       return onRelease(state, ctx);
     case 'linkGone':
-      return onLinkGone(state);
+      return onLinkGone(state, nowMs, ctx);
     default: {
       const _: never = input;
       throw new Error(`unknown input ${JSON.stringify(_)}`);
@@ -202,9 +245,9 @@ export function nextDeadline(state: LeaseState): number | undefined {
     case 'SELECTING':
     case 'REQUESTING':
     case 'REBOOTING':
-      return state.tx.retransmitAtMs;
+      return earliest(state.tx.retransmitAtMs, state.giveUpAtMs ?? null);
     case 'PROBING':
-      return state.probe.nextAtMs;
+      return earliest(state.probe.nextAtMs, state.giveUpAtMs ?? null);
     case 'BOUND':
       return earliest(state.lease.t1AtMs, state.lease.t2AtMs, state.lease.expiresAtMs, state.announce?.atMs ?? null);
     case 'RENEWING':
@@ -219,21 +262,23 @@ export function nextDeadline(state: LeaseState): number | undefined {
 }
 
 /**
- * The socket the driver must hold so replies can arrive: AF_PACKET while the client has no usable address or
- * broadcasts (IP source 0.0.0.0, or ciaddr in REBINDING); UDP bound to ciaddr in RENEWING; an ARP socket while
- * probing; none otherwise.
+ * The socket the driver must hold so replies can arrive: AF_PACKET while the client has no usable address (source
+ * 0.0.0.0) or broadcasts from ciaddr (REBINDING); UDP bound to ciaddr in RENEWING, plus one bound to the broadcast
+ * address, since a server NAKs by broadcast (RFC 2131 §4.1: giaddr 0, NAK to 0xffffffff) and a socket bound to
+ * ciaddr never sees it; an ARP socket for the probed address while probing; none otherwise.
  */
-export function transportFor(state: LeaseState): 'packet' | 'udp' | 'arp' | null {
+export function transportFor(state: LeaseState): Transport | null {
   switch (state.state) {
     case 'PROBING':
-      return 'arp';
+      return { via: 'arp', address: state.lease.address };
     case 'SELECTING':
     case 'REQUESTING':
     case 'REBOOTING':
+      return { via: 'packet', srcIp: ZERO_IP };
     case 'REBINDING':
-      return 'packet';
+      return { via: 'packet', srcIp: state.lease.address };
     case 'RENEWING':
-      return 'udp';
+      return { via: 'udp', srcIp: state.lease.address, hearBroadcast: true };
     case 'INIT':
     case 'INIT-REBOOT':
     case 'BOUND':
@@ -246,15 +291,66 @@ export function transportFor(state: LeaseState): 'packet' | 'udp' | 'arp' | null
   }
 }
 
+/** The RELEASE of a held, unexpired lease, sent from the daemon's own netns: the pod side that could send it is
+ *  gone (RFC 2131 §4.4.6 names a lease by ciaddr, chaddr, 61 and 54, not by where the message comes from). */
+export function hostRelease(state: LeaseState, nowMs: number, ctx: StepContext): Extract<Action, { type: 'send' }> | undefined {
+  if (!('lease' in state)) return undefined;
+  const { address, serverId: sid, expiresAtMs } = state.lease;
+  if (expiresAtMs !== null && expiresAtMs <= nowMs) return undefined;
+  return { type: 'send', msg: buildRelease(identity(ctx.cfg), ctx.rng.u32(), address, sid), via: 'host', srcIp: address, dstIp: sid };
+}
+
+/** Why a state changed, for the lease view: the event that says most, else the trigger. */
+export function transitionWhy(trigger: Trigger | undefined, events: LeaseEvent[]): string {
+  for (const e of events) {
+    switch (e.kind) {
+      case 'nak':
+        return e.message ? `NAK: ${e.message}` : 'NAK';
+      case 'expired':
+        return `lease on ${e.address} expired`;
+      case 'failed':
+        return e.reason;
+      case 'declined':
+        return `${e.address} in use (ARP from ${e.by}): DECLINE`;
+      case 'changed':
+        return `ACK with a new address (${e.from} -> ${e.to})`;
+      case 'bound':
+      case 'renewed':
+      case 'rebound':
+        return trigger?.by === 'probed' ? 'no answer to the ARP probes' : 'ACK';
+      case 'released':
+        return e.sentRelease ? 'released (RELEASE sent)' : 'released';
+      default:
+    }
+  }
+  if (!trigger) return 'timeout';
+  switch (trigger.by) {
+    case 'start':
+      if (trigger.offer) return `start (REQUEST for ${trigger.offer.address}, offered by ${trigger.offer.serverId} before)`;
+      return trigger.requestedIp ? `start (requesting ${trigger.requestedIp})` : 'start';
+    case 'release':
+      return 'release requested';
+    case 'link-gone':
+      return 'link or netns gone';
+    case 'probed':
+      return 'no answer to the ARP probes';
+    default:
+      return trigger.by;
+  }
+}
+
 // ---- caller commands ----
 
 function onStart(s: LeaseState, { requestedIp, offer }: Extract<Input, { type: 'start' }>, now: number, ctx: StepContext): StepResult {
+  const trigger: Trigger = { by: 'start' };
+  if (requestedIp !== undefined) trigger.requestedIp = requestedIp;
+  if (offer) trigger.offer = offer;
   switch (s.state) {
     case 'INIT':
-      if (offer) return startRequesting(offer, now, ctx);
-      return requestedIp === undefined ? startSelecting(now, ctx, {}) : startRebooting(requestedIp, now, ctx);
+      if (offer) return moved(startRequesting(offer, now, ctx), trigger);
+      return moved(requestedIp === undefined ? startSelecting(now, ctx, {}) : startRebooting(requestedIp, now, ctx), trigger);
     case 'INIT-REBOOT':
-      return startRebooting(requestedIp ?? s.requestedIp, now, ctx);
+      return moved(startRebooting(requestedIp ?? s.requestedIp, now, ctx), trigger);
     case 'SELECTING':
     case 'REQUESTING':
     case 'REBOOTING':
@@ -280,13 +376,16 @@ function onRelease(s: LeaseState, ctx: StepContext): StepResult {
     case 'REBINDING': {
       const { address, serverId: sid } = s.lease;
       const msg = buildRelease(identity(ctx.cfg), ctx.rng.u32(), address, sid);
+      // From ciaddr in the pod's netns; AF_PACKET when ciaddr has no route there (never configured: the plugin was
+      // killed mid-ADD, or the main plugin failed after IPAM); from the host when the pod's side is gone too.
       return {
         state: { state: 'RELEASED', previousAddress: address },
         actions: [
-          { type: 'send', msg, via: 'udp', srcIp: address, dstIp: sid },
+          { type: 'send', msg, via: 'udp', srcIp: address, dstIp: sid, fallback: ['packet', 'host'] },
           { type: 'persist' },
           emit({ kind: 'released', sentRelease: true }),
         ],
+        trigger: { by: 'release' },
       };
     }
     case 'INIT':
@@ -294,7 +393,7 @@ function onRelease(s: LeaseState, ctx: StepContext): StepResult {
     case 'SELECTING':
     case 'REQUESTING':
     case 'REBOOTING':
-      return released(s, false);
+      return moved(released(s, false), { by: 'release' });
     case 'RELEASED':
       return { state: s, actions: [] };
     default: {
@@ -304,9 +403,13 @@ function onRelease(s: LeaseState, ctx: StepContext): StepResult {
   }
 }
 
-/** The pod's interface or netns is gone: in every state the lease ends here, and nothing can be sent. */
-function onLinkGone(s: LeaseState): StepResult {
-  return s.state === 'RELEASED' ? { state: s, actions: [] } : released(s, false);
+/** The pod's interface or netns is gone: in every state the lease ends here, and nothing can be sent from there; a
+ *  held address is free for reuse, so the RELEASE goes from the host. */
+function onLinkGone(s: LeaseState, now: number, ctx: StepContext): StepResult {
+  if (s.state === 'RELEASED') return { state: s, actions: [] };
+  const r = released(s, false);
+  const send = hostRelease(s, now, ctx);
+  return { ...r, actions: send ? [...r.actions, send] : r.actions, trigger: { by: 'link-gone' } };
 }
 
 function released(s: LeaseState, sentRelease: boolean): StepResult {
@@ -332,16 +435,16 @@ function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
     case 'REQUESTING':
     case 'REBOOTING':
       if (now < s.tx.retransmitAtMs) return { state: s, actions: [] };
-      return s.tx.sends > ctx.cfg.timing.requestRetries ? onRequestUnanswered(s, now, ctx) : sendRequest(s, now, ctx);
+      return s.tx.sends > ctx.cfg.timing.requestRetries ? moved(onRequestUnanswered(s, now, ctx), { by: 'unanswered' }) : sendRequest(s, now, ctx);
     case 'BOUND':
     case 'RENEWING':
     case 'REBINDING': {
       // Checked latest first: a driver that slept through several deadlines lands in the right state.
       const { t1AtMs, t2AtMs, expiresAtMs } = s.lease;
-      if (expiresAtMs !== null && now >= expiresAtMs) return onExpiry(s, now, ctx);
-      if (s.state !== 'REBINDING' && t2AtMs !== null && now >= t2AtMs) return onT2(s, now, ctx);
+      if (expiresAtMs !== null && now >= expiresAtMs) return moved(onExpiry(s, now, ctx), { by: 'expiry' });
+      if (s.state !== 'REBINDING' && t2AtMs !== null && now >= t2AtMs) return moved(onT2(s, now, ctx), { by: 'T2' });
       if (s.state === 'BOUND') {
-        if (t1AtMs !== null && now >= t1AtMs) return onT1(s, now, ctx);
+        if (t1AtMs !== null && now >= t1AtMs) return moved(onT1(s, now, ctx), { by: 'T1' });
         return s.announce && now >= s.announce.atMs ? sendAnnouncement(s, s.announce, now, ctx) : { state: s, actions: [] };
       }
       return now >= s.tx.retransmitAtMs ? sendRequest(s, now, ctx) : { state: s, actions: [] };
@@ -429,7 +532,8 @@ function onOffer(s: Extract<LeaseState, { state: 'SELECTING' }>, msg: DhcpMessag
   if (s.previousAddress !== undefined) next.previousAddress = s.previousAddress;
   if (s.naks !== undefined) next.naks = s.naks;
   if (s.conflicts !== undefined) next.conflicts = s.conflicts;
-  return sendRequest(next, now, ctx);
+  const r = sendRequest(next, now, ctx);
+  return { ...r, actions: [emit({ kind: 'offered', address: msg.yiaddr, serverId: sid }), ...r.actions], trigger: { by: 'OFFER' } };
 }
 
 function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
@@ -448,13 +552,13 @@ function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
     const probing: LeaseState = { state: 'PROBING', lease, ack: encode(msg).toString('base64'), probe: startProbe(timing, now, ctx.rng) };
     if (before !== undefined) probing.previousAddress = before;
     if (s.state === 'REQUESTING' && s.conflicts !== undefined) probing.conflicts = s.conflicts;
-    return probing.probe.nextAtMs > now ? { state: probing, actions: [] } : onProbeTimer(probing, now, ctx);
+    return moved(probing.probe.nextAtMs > now ? { state: probing, actions: [] } : onProbeTimer(probing, now, ctx), { by: 'ACK' });
   }
   let event: LeaseEvent;
   if (s.state === 'RENEWING' && before === lease.address) event = { kind: 'renewed', ack: msg };
   else if (s.state === 'REBINDING' && before === lease.address) event = { kind: 'rebound', ack: msg };
   else event = boundEvent(before, lease.address, msg);
-  return bind(lease, event, now, ctx);
+  return moved(bind(lease, event, now, ctx), { by: 'ACK' });
 }
 
 function boundEvent(before: string | undefined, address: string, ack: DhcpMessage): LeaseEvent {
@@ -479,7 +583,7 @@ function onProbeTimer(s: Extract<LeaseState, { state: 'PROBING' }>, now: number,
   }
   const ack = decode(Buffer.from(s.ack, 'base64'));
   if (!ack.ok) throw new Error(`PROBING holds an undecodable ACK: ${ack.reason}`);
-  return bind(s.lease, boundEvent(s.previousAddress, s.lease.address, ack.value), now, ctx);
+  return moved(bind(s.lease, boundEvent(s.previousAddress, s.lease.address, ack.value), now, ctx), { by: 'probed' });
 }
 
 /** Only PROBING listens: ongoing defence of a bound address (RFC 5227 §2.4) is not done. */
@@ -500,6 +604,7 @@ function onConflict(s: Extract<LeaseState, { state: 'PROBING' }>, by: string, no
   return {
     state: next.state,
     actions: [broadcast(decline, ZERO_IP), ...persist, emit({ kind: 'declined', address, by, conflicts, restartInMs }), ...next.actions],
+    trigger: { by: 'conflict' },
   };
 }
 
@@ -530,7 +635,7 @@ function onNak(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
   }
   // A NAK withdraws a lease the store holds (a bound one, or the stored one REBOOTING was verifying).
   const persist: Action[] = s.state === 'REQUESTING' ? [] : [{ type: 'persist' }];
-  return { state: next.state, actions: [...persist, emit(event), ...next.actions] };
+  return { state: next.state, actions: [...persist, emit(event), ...next.actions], trigger: { by: 'NAK' } };
 }
 
 function invalidAck(s: LeaseState, reason: string): StepResult {
@@ -648,6 +753,10 @@ function broadcast(msg: DhcpMessage, srcIp: string): Action {
 
 function emit(event: LeaseEvent): Action {
   return { type: 'emit', event };
+}
+
+function moved(r: StepResult, trigger: Trigger): StepResult {
+  return { ...r, trigger };
 }
 
 // ---- helpers ----

@@ -17,6 +17,11 @@ export const MessageType = {
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 
+/** "DISCOVER" for 1...; undefined for a value RFC 2132 does not define here. */
+export function messageTypeName(type: number | undefined): string | undefined {
+  return Object.entries(MessageType).find(([, v]) => v === type)?.[0];
+}
+
 /** Option codes this project names (RFC 2132, 3397, 3442, 4361). */
 export const Opt = {
   PAD: 0,

@@ -1,15 +1,15 @@
-// The host-side RELEASE (daemon/host-release.ts): what it is built from, when there is nothing to release, and that
+// The host-side RELEASE (the core's hostRelease, sent by daemon/host-release.ts): what it is built from, when there is nothing to release, and that
 // a send failure is reported, never thrown.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '../../daemon/dhcp/codec';
-import { ClientConfig, LeaseState } from '../../daemon/dhcp/lease';
+import { ClientConfig, LeaseState, hostRelease } from '../../daemon/dhcp/lease';
 import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
 import { messageType, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING } from '../../daemon/dhcp/timing';
 import { MessageType, Opt } from '../../daemon/dhcp/types';
-import { releaseFor, releaseFromHost } from '../../daemon/host-release';
+import { releaseFromHost } from '../../daemon/host-release';
 
 const NOW = 1_700_000_000_000;
 const cfg: ClientConfig = {
@@ -24,10 +24,11 @@ const cfg: ClientConfig = {
 const lease = { address: '198.19.56.20', serverId: '198.19.56.1', leaseTimeS: 600, requestSentAtMs: NOW, t1AtMs: NOW + 300_000, t2AtMs: NOW + 525_000, expiresAtMs: NOW + 600_000 };
 const bound: LeaseState = { state: 'BOUND', lease };
 
-test('releaseFor builds the RELEASE of a held lease: ciaddr, chaddr, option 61, option 54, to the server id', () => {
-  const r = releaseFor(cfg, bound, NOW, seededRng(1));
+test('the core\'s hostRelease: the RELEASE of a held lease (ciaddr, chaddr, option 61, option 54), from the host to the server id', () => {
+  const r = hostRelease(bound, NOW, { cfg, rng: seededRng(1) });
   assert.ok(r);
-  assert.equal(r.serverId, '198.19.56.1');
+  assert.equal(r.via, 'host');
+  assert.equal(r.dstIp, '198.19.56.1');
   assert.equal(messageType(r.msg), MessageType.RELEASE);
   assert.equal(r.msg.ciaddr, '198.19.56.20');
   assert.equal(r.msg.chaddr.subarray(0, 6).toString('hex'), '020000000001');
@@ -35,10 +36,11 @@ test('releaseFor builds the RELEASE of a held lease: ciaddr, chaddr, option 61, 
   assert.equal(serverId(r.msg), '198.19.56.1');
 });
 
-test('releaseFor: nothing for a state without a lease or an expired lease', () => {
-  assert.equal(releaseFor(cfg, { state: 'INIT' }, NOW, seededRng(1)), undefined);
-  assert.equal(releaseFor(cfg, { state: 'RELEASED', previousAddress: '198.19.56.20' }, NOW, seededRng(1)), undefined);
-  assert.equal(releaseFor(cfg, bound, lease.expiresAtMs, seededRng(1)), undefined);
+test('hostRelease: nothing for a state without a lease or an expired lease', () => {
+  const ctx = { cfg, rng: seededRng(1) };
+  assert.equal(hostRelease({ state: 'INIT' }, NOW, ctx), undefined);
+  assert.equal(hostRelease({ state: 'RELEASED', previousAddress: '198.19.56.20' }, NOW, ctx), undefined);
+  assert.equal(hostRelease(bound, lease.expiresAtMs, ctx), undefined);
 });
 
 test('releaseFromHost sends the encoded RELEASE and reports a failure instead of throwing', async () => {

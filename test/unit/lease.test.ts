@@ -9,9 +9,11 @@ import {
   Input,
   LeaseEvent,
   LeaseState,
+  Trigger,
   initialState,
   nextDeadline,
   step,
+  transitionWhy,
   transportFor,
 } from '../../daemon/dhcp/lease';
 import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
@@ -45,6 +47,10 @@ type Send = Extract<Action, { type: 'send' }>;
 class Client {
   state: LeaseState;
   now = T0;
+  /** The trigger of the last step (undefined when it did not change the state). */
+  trigger?: Trigger;
+  /** StepContext.giveUpAfterMs. */
+  giveUpAfterMs?: number;
   readonly rng;
   constructor(
     readonly cfg: ClientConfig = config(),
@@ -58,8 +64,9 @@ class Client {
   input(input: Input): Action[] {
     const serialised = JSON.parse(JSON.stringify(this.state)) as LeaseState;
     assert.deepEqual(serialised, this.state, 'state survives JSON');
-    const r = step(serialised, input, this.now, { cfg: this.cfg, rng: this.rng });
+    const r = step(serialised, input, this.now, { cfg: this.cfg, rng: this.rng, giveUpAfterMs: this.giveUpAfterMs });
     this.state = r.state;
+    this.trigger = r.trigger;
     return r.actions;
   }
 
@@ -164,7 +171,7 @@ function assertBroadcastFromZero(s: Send): void {
 describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
   test('full DORA', () => {
     const c = new Client();
-    assert.equal(transportFor(c.state), null);
+    assert.equal(transportFor(c.state)?.via ?? null, null);
     assert.equal(nextDeadline(c.state), undefined);
 
     const d = onlySend(c.input({ type: 'start' }));
@@ -175,7 +182,7 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     assert.ok(d.msg.options.get(Opt.PARAMETER_REQUEST_LIST)?.includes(Opt.DNS_SERVERS));
     assert.equal(d.msg.options.get(Opt.CLIENT_ID)?.toString(), '\0ctr1/net1/eth1');
     assert.equal(d.msg.options.get(Opt.HOST_NAME)?.toString(), 'pod-a');
-    assert.equal(transportFor(c.state), 'packet');
+    assert.equal(transportFor(c.state)?.via ?? null, 'packet');
     const firstWait = (nextDeadline(c.state) as number) - T0;
     assert.ok(firstWait >= 3000 && firstWait <= 5000, `first wait ${firstWait}`);
 
@@ -184,7 +191,8 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     const offer = reply(d.msg, MessageType.OFFER);
     const actions = c.receive(offer);
     const r = onlySend(actions);
-    assert.deepEqual(kinds(actions), ['send']);
+    assert.deepEqual(kinds(actions), ['emit:offered', 'send']);
+    assert.deepEqual(events(actions), [{ kind: 'offered', address: ADDR, serverId: SERVER }]);
     assert.equal(c.name, 'REQUESTING');
     assertBroadcastFromZero(r);
     assert.equal(typeOf(r.msg), MessageType.REQUEST);
@@ -192,7 +200,7 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     assert.equal(requestedIp(r.msg), ADDR);
     assert.equal(serverId(r.msg), SERVER);
     assert.equal(r.msg.ciaddr, '0.0.0.0');
-    assert.equal(transportFor(c.state), 'packet');
+    assert.equal(transportFor(c.state)?.via ?? null, 'packet');
 
     c.now += 300;
     const ack = reply(r.msg, MessageType.ACK, { leaseS: 3600 });
@@ -207,7 +215,7 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     assert.equal(l.t2AtMs, offerAt + 3_150_000);
     assert.equal(l.expiresAtMs, offerAt + 3_600_000);
     assert.ok(Math.abs((l.t1AtMs as number) - (offerAt + 1_800_000)) <= 90_000);
-    assert.equal(transportFor(c.state), null);
+    assert.equal(transportFor(c.state)?.via ?? null, null);
     assert.equal(nextDeadline(c.state), l.t1AtMs);
     assert.deepEqual(events(boundActions), [{ kind: 'bound', ack }]);
   });
@@ -404,7 +412,7 @@ describe('renewal (BOUND → RENEWING → REBINDING → expiry)', () => {
     const actions = c.fire();
     assert.equal(c.now, t1);
     assert.equal(c.name, 'RENEWING');
-    assert.equal(transportFor(c.state), 'udp');
+    assert.equal(transportFor(c.state)?.via ?? null, 'udp');
     const s = onlySend(actions);
     assert.deepEqual([s.via, s.srcIp, s.dstIp], ['udp', ADDR, SERVER]);
     assert.equal(typeOf(s.msg), MessageType.REQUEST);
@@ -445,7 +453,7 @@ describe('renewal (BOUND → RENEWING → REBINDING → expiry)', () => {
     assert.ok(attempts >= 3, `${attempts} RENEWING attempts`);
     assert.equal(renewXids.size, 1, 'retransmissions keep the xid');
     assert.equal(c.now, t2AtMs);
-    assert.equal(transportFor(c.state), 'packet');
+    assert.equal(transportFor(c.state)?.via ?? null, 'packet');
     const r = onlySend(actions);
     assert.deepEqual(events(actions), [], 'the first REBINDING REQUEST is not a retransmission');
     assert.deepEqual([r.via, r.srcIp, r.dstIp], ['packet', ADDR, '255.255.255.255']);
@@ -540,7 +548,7 @@ describe('INIT-REBOOT (resuming a stored lease)', () => {
       if (how === 'initial state') assert.equal(c.name, 'INIT-REBOOT');
       const actions = how === 'initial state' ? c.input({ type: 'start' }) : c.input({ type: 'start', requestedIp: ADDR });
       assert.equal(c.name, 'REBOOTING');
-      assert.equal(transportFor(c.state), 'packet');
+      assert.equal(transportFor(c.state)?.via ?? null, 'packet');
       const r = onlySend(actions);
       assertBroadcastFromZero(r);
       assert.equal(typeOf(r.msg), MessageType.REQUEST);
@@ -590,13 +598,14 @@ describe('release and link loss', () => {
     assert.deepEqual(kinds(actions), ['send', 'persist', 'emit:released']);
     const s = onlySend(actions);
     assert.deepEqual([s.via, s.srcIp, s.dstIp], ['udp', ADDR, SERVER]);
+    assert.deepEqual(s.fallback, ['packet', 'host'], 'AF_PACKET when ciaddr has no route, then the host');
     assert.equal(typeOf(s.msg), MessageType.RELEASE);
     assert.deepEqual([...s.msg.options.keys()], [Opt.MESSAGE_TYPE, Opt.CLIENT_ID, Opt.SERVER_ID]);
     assert.equal(s.msg.ciaddr, ADDR);
     assert.equal(serverId(s.msg), SERVER);
     assert.deepEqual(events(actions), [{ kind: 'released', sentRelease: true }]);
     assert.deepEqual(c.state, { state: 'RELEASED', previousAddress: ADDR });
-    assert.equal(transportFor(c.state), null);
+    assert.equal(transportFor(c.state)?.via ?? null, null);
     assert.equal(nextDeadline(c.state), undefined);
     assert.deepEqual(c.input({ type: 'release' }), [], 'release is idempotent');
     assert.deepEqual(events(c.receive(reply(s.msg, MessageType.ACK))), [{ kind: 'ignored', reason: 'state' }]);
@@ -619,14 +628,30 @@ describe('release and link loss', () => {
     assert.deepEqual(c.state, { state: 'RELEASED' });
   });
 
-  test('linkGone → RELEASED without a send, from any state', () => {
+  test('linkGone → RELEASED from any state; a held lease is released from the host', () => {
     const c = new Client();
     bound(c);
     c.fire();
     const actions = c.input({ type: 'linkGone' });
-    assert.deepEqual(kinds(actions), ['persist', 'emit:released']);
+    assert.deepEqual(kinds(actions), ['persist', 'emit:released', 'send']);
+    assert.deepEqual(events(actions), [{ kind: 'released', sentRelease: false }]);
+    const s = onlySend(actions);
+    assert.deepEqual([s.via, s.srcIp, s.dstIp, s.fallback], ['host', ADDR, SERVER, undefined]);
+    assert.equal(typeOf(s.msg), MessageType.RELEASE);
+    assert.equal(s.msg.ciaddr, ADDR);
     assert.equal(c.name, 'RELEASED');
     assert.deepEqual(c.input({ type: 'linkGone' }), []);
+    const acquiring = new Client();
+    acquiring.input({ type: 'start' });
+    assert.deepEqual(kinds(acquiring.input({ type: 'linkGone' })), ['persist', 'emit:released'], 'no lease held, nothing to release');
+  });
+
+  test('linkGone after the lease expired sends nothing: the server has freed the address already', () => {
+    const c = new Client();
+    bound(c, { leaseS: 20 });
+    c.state = { state: 'BOUND', lease: { ...c.lease, t1AtMs: null, t2AtMs: null } };
+    c.now = c.lease.expiresAtMs as number;
+    assert.deepEqual(kinds(c.input({ type: 'linkGone' })), ['persist', 'emit:released']);
   });
 });
 
@@ -720,7 +745,7 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     const c = probing('quick');
     const { actions, ack } = acked(c);
     assert.equal(c.name, 'PROBING');
-    assert.equal(transportFor(c.state), 'arp');
+    assert.equal(transportFor(c.state)?.via ?? null, 'arp');
     assert.deepEqual(kinds(actions), ['arp'], 'no persist and no bound before the probe');
     const probe = { op: ArpOp.REQUEST, senderMac: MAC, senderIp: '0.0.0.0', targetMac: '00:00:00:00:00:00', targetIp: ADDR };
     assert.deepEqual(arps(actions), [probe]);
@@ -732,7 +757,7 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     assert.deepEqual(kinds(bind), ['persist', 'emit:bound']);
     assert.deepEqual(events(bind), [{ kind: 'bound', ack }], 'the event carries the ACK as received');
     assert.equal(c.name, 'BOUND');
-    assert.equal(transportFor(c.state), null);
+    assert.equal(transportFor(c.state)?.via ?? null, null);
     const announcement = { op: ArpOp.REQUEST, senderMac: MAC, senderIp: ADDR, targetMac: '00:00:00:00:00:00', targetIp: ADDR };
     assert.equal(nextDeadline(c.state), c.now, 'the first announcement follows at once (after ADD is answered)');
     assert.deepEqual(arps(c.fire()), [announcement]);
@@ -777,7 +802,7 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     assert.equal(serverId(decline.msg), SERVER);
     assert.deepEqual(events(actions), [{ kind: 'declined', address: ADDR, by: OTHER_MAC, conflicts: 1, restartInMs: 10_000 }]);
     assert.equal(c.name, 'SELECTING');
-    assert.equal(transportFor(c.state), 'packet');
+    assert.equal(transportFor(c.state)?.via ?? null, 'packet');
     const declinedAt = c.now;
     const d = onlySend(c.fire()).msg;
     assert.equal(c.now, declinedAt + 10_000, 'RFC 2131 §4.4.1: at least ten seconds');
@@ -886,7 +911,9 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     const d = probing('quick');
     acked(d);
     assert.throws(() => d.input({ type: 'start' }), /not valid in state PROBING/);
-    assert.deepEqual(kinds(d.input({ type: 'linkGone' })), ['persist', 'emit:released']);
+    const gone = d.input({ type: 'linkGone' });
+    assert.deepEqual(kinds(gone), ['persist', 'emit:released', 'send']);
+    assert.equal(onlySend(gone).via, 'host', 'the server holds the probed lease: released from the host');
   });
 
   test('detection off: bound at the ACK as before; announcements still follow when on, none when off; ARP is ignored when not probing', () => {
@@ -898,5 +925,141 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     const off = new Client({ ...config(), conflictDetection: 'off', announce: false });
     acked(off);
     assert.deepEqual(off.state, { state: 'BOUND', lease: off.lease });
+  });
+});
+
+describe('what the core tells its driver', () => {
+  const why = (c: Client, actions: Action[]): string => transitionWhy(c.trigger, events(actions));
+
+  test('every state change names its trigger, and the lease view says it in the RFC\'s words', () => {
+    const c = new Client();
+    const start = c.input({ type: 'start' });
+    assert.deepEqual([c.trigger, why(c, start)], [{ by: 'start' }, 'start']);
+    const discover = onlySend(start).msg;
+    const offered = c.receive(reply(discover, MessageType.OFFER));
+    assert.deepEqual([c.trigger, why(c, offered)], [{ by: 'OFFER' }, 'OFFER']);
+    const acked = c.receive(reply(onlySend(offered).msg, MessageType.ACK, { leaseS: 20 }));
+    assert.deepEqual([c.trigger, why(c, acked)], [{ by: 'ACK' }, 'ACK']);
+    assert.equal(why(c, c.fire()), 'T1');
+    assert.equal(c.trigger?.by, 'T1');
+    while (c.name === 'RENEWING') c.fire();
+    assert.deepEqual([c.name, c.trigger?.by], ['REBINDING', 'T2']);
+    let last: Action[] = [];
+    while (c.name === 'REBINDING') last = c.fire();
+    assert.deepEqual([c.trigger?.by, why(c, last)], ['expiry', `lease on ${ADDR} expired`]);
+    const released = c.input({ type: 'release' });
+    assert.deepEqual([c.trigger?.by, why(c, released)], ['release', 'released']);
+    const retransmit = new Client();
+    retransmit.input({ type: 'start' });
+    retransmit.fire();
+    assert.equal(retransmit.trigger, undefined, 'a retransmission changes no state');
+  });
+
+  test('a driver that slept through T1 and T2 is told T2, not T1', () => {
+    const c = new Client();
+    bound(c, { leaseS: 20 });
+    c.now = c.lease.t2AtMs as number;
+    const actions = c.input({ type: 'timeout' });
+    assert.deepEqual([c.name, c.trigger?.by, why(c, actions)], ['REBINDING', 'T2', 'T2']);
+  });
+
+  test('start triggers carry what the start asked for; NAK, unanswered REQUESTs, link loss name themselves', () => {
+    const hinted = new Client();
+    hinted.input({ type: 'start', offer: { address: ADDR, serverId: SERVER } });
+    assert.equal(transitionWhy(hinted.trigger, []), `start (REQUEST for ${ADDR}, offered by ${SERVER} before)`);
+    const reboot = new Client();
+    const r = onlySend(reboot.input({ type: 'start', requestedIp: ADDR })).msg;
+    assert.equal(transitionWhy(reboot.trigger, []), `start (requesting ${ADDR})`);
+    const nak = reboot.receive(reply(r, MessageType.NAK, { message: 'wrong network' }));
+    assert.deepEqual([reboot.trigger?.by, why(reboot, nak)], ['NAK', 'NAK: wrong network']);
+    const silent = new Client();
+    silent.input({ type: 'start', requestedIp: ADDR });
+    let last: Action[] = [];
+    while (silent.name === 'REBOOTING') last = silent.fire();
+    assert.equal(silent.trigger?.by, 'unanswered');
+    assert.match(why(silent, last), new RegExp(`^no ACK or NAK after \\d+ INIT-REBOOT REQUESTs for ${ADDR}$`));
+    const gone = new Client();
+    bound(gone);
+    gone.input({ type: 'linkGone' });
+    assert.equal(gone.trigger?.by, 'link-gone');
+    assert.equal(transitionWhy({ by: 'link-gone' }, []), 'link or netns gone');
+  });
+
+  test('probing: the bind after silent probes and the DECLINE after an answer name their triggers', () => {
+    const toProbing = (): { c: Client; acked: Action[] } => {
+      const c = new Client({ ...config(), conflictDetection: 'quick' });
+      const d = onlySend(c.input({ type: 'start' })).msg;
+      return { c, acked: c.receive(reply(onlySend(c.receive(reply(d, MessageType.OFFER))).msg, MessageType.ACK)) };
+    };
+    const quiet = toProbing();
+    assert.deepEqual([quiet.c.name, quiet.c.trigger?.by, why(quiet.c, quiet.acked)], ['PROBING', 'ACK', 'ACK']);
+    let last: Action[] = [];
+    while (quiet.c.name === 'PROBING') last = quiet.c.fire();
+    assert.deepEqual([quiet.c.trigger?.by, why(quiet.c, last)], ['probed', 'no answer to the ARP probes']);
+    const taken = toProbing().c;
+    const other = '02:00:00:00:00:99';
+    const declined = taken.input({ type: 'arp', packet: { op: ArpOp.REPLY, senderMac: other, senderIp: ADDR, targetMac: MAC, targetIp: '0.0.0.0' } });
+    assert.deepEqual([taken.trigger?.by, why(taken, declined)], ['conflict', `${ADDR} in use (ARP from ${other}): DECLINE`]);
+  });
+
+  test('the transport names the socket and the address it is bound to; the driver picks neither', () => {
+    const c = new Client();
+    c.input({ type: 'start' });
+    assert.deepEqual(transportFor(c.state), { via: 'packet', srcIp: '0.0.0.0' });
+    c.state = { state: 'INIT' };
+    bound(c, { leaseS: 20 });
+    assert.equal(transportFor(c.state), null);
+    c.fire();
+    assert.deepEqual(transportFor(c.state), { via: 'udp', srcIp: ADDR, hearBroadcast: true }, 'RENEWING: ciaddr, and the broadcast NAK');
+    while (c.name === 'RENEWING') c.fire();
+    assert.deepEqual(transportFor(c.state), { via: 'packet', srcIp: ADDR }, 'REBINDING broadcasts from ciaddr');
+    const p = new Client({ ...config(), conflictDetection: 'quick' });
+    const d = onlySend(p.input({ type: 'start' })).msg;
+    p.receive(reply(onlySend(p.receive(reply(d, MessageType.OFFER))).msg, MessageType.ACK));
+    assert.deepEqual(transportFor(p.state), { via: 'arp', address: ADDR });
+  });
+});
+
+describe('giving up an acquisition (giveUpAfterMs, daemon -resendtimeout)', () => {
+  const abandoned = (actions: Action[]): LeaseEvent[] => events(actions).filter((e) => e.kind === 'abandoned');
+
+  test('no server: the deadline is a timer of its own, and reaching it is the abandoned event, with nothing sent', () => {
+    const c = new Client();
+    c.giveUpAfterMs = 10_000;
+    const discover = onlySend(c.input({ type: 'start' })).msg;
+    assert.equal('giveUpAtMs' in c.state && c.state.giveUpAtMs, T0 + 10_000);
+    let last: Action[] = [];
+    while (abandoned(last).length === 0) last = c.fire();
+    assert.equal(c.now, T0 + 10_000, 'woken at the deadline, between two retransmissions');
+    assert.deepEqual(last, [{ type: 'emit', event: { kind: 'abandoned', afterMs: 10_000 } }]);
+    assert.equal(c.name, 'SELECTING');
+    c.now += 5000;
+    assert.deepEqual(abandoned(c.receive(reply(discover, MessageType.OFFER))), [{ kind: 'abandoned', afterMs: 10_000 }], 'a reply after the deadline changes nothing');
+    assert.deepEqual(kinds(c.input({ type: 'release' })), ['persist', 'emit:released'], 'release still ends it');
+  });
+
+  test('the deadline holds across a NAK, and a bound lease has none; the next acquisition (expiry) gets a new one', () => {
+    const c = new Client();
+    c.giveUpAfterMs = 60_000;
+    const d = onlySend(c.input({ type: 'start' })).msg;
+    c.now += 1000;
+    const req = onlySend(c.receive(reply(d, MessageType.OFFER))).msg;
+    c.now += 1000;
+    const d2 = onlySend(c.receive(reply(req, MessageType.NAK))).msg;
+    assert.deepEqual([c.name, 'giveUpAtMs' in c.state && c.state.giveUpAtMs], ['SELECTING', T0 + 60_000]);
+    c.now += 100;
+    const req2 = onlySend(c.receive(reply(d2, MessageType.OFFER))).msg;
+    c.receive(reply(req2, MessageType.ACK, { leaseS: 20 }));
+    assert.deepEqual([c.name, c.trigger?.by], ['BOUND', 'ACK']);
+    assert.equal(JSON.stringify(c.state).includes('giveUpAtMs'), false);
+    while (c.name !== 'SELECTING') c.fire();
+    assert.equal('giveUpAtMs' in c.state && c.state.giveUpAtMs, c.now + 60_000);
+  });
+
+  test('without giveUpAfterMs no deadline is set and nothing is abandoned', () => {
+    const c = new Client();
+    c.input({ type: 'start' });
+    for (let i = 0; i < 20; i++) assert.deepEqual(abandoned(c.fire()), []);
+    assert.equal('giveUpAtMs' in c.state, false);
   });
 });

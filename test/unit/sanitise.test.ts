@@ -9,13 +9,12 @@ import { leaseDetailText, leasesTable } from '../../client/inspect';
 import type { LeaseDetail } from '../../common/rpc';
 import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import { encode } from '../../daemon/dhcp/codec';
-import { ClientConfig, LeaseEvent, LeaseState, step } from '../../daemon/dhcp/lease';
+import { ClientConfig, LeaseEvent, LeaseState, step, transitionWhy } from '../../daemon/dhcp/lease';
 import { encodeClassless } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { decodeReply, isDnsName, notUnicast, sanitiseReply } from '../../daemon/dhcp/sanitise';
 import { MessageType, Opt } from '../../daemon/dhcp/types';
 import { leaseFacts } from '../../daemon/facts';
-import { transitionWhy } from '../../daemon/lease-runner';
 import { reply } from '../helpers/messages';
 import { allStrings, rawSearch } from '../helpers/hostile';
 
@@ -147,11 +146,11 @@ test('property: no random server reply puts a control character in a result fiel
       });
       const decoded = decodeReply(encode(msg), RULES);
       if (!decoded.ok) return;
-      const { state, actions } = step(REQUESTING, { type: 'packet', msg: decoded.msg }, 10, { cfg: CFG, rng: seededRng(1) });
+      const { state, actions, trigger } = step(REQUESTING, { type: 'packet', msg: decoded.msg }, 10, { cfg: CFG, rng: seededRng(1) });
       const events = actions.flatMap((a) => (a.type === 'emit' ? [a.event] : [])) as LeaseEvent[];
       const bound = events.find((e) => e.kind === 'bound' || e.kind === 'changed');
       const failed = events.find((e): e is Extract<LeaseEvent, { kind: 'failed' }> => e.kind === 'failed');
-      const why = state.state !== REQUESTING.state ? transitionWhy(REQUESTING.state, { type: 'packet', msg: decoded.msg }, events) : 'none';
+      const why = state.state !== REQUESTING.state ? transitionWhy(trigger, events) : 'none';
       const detail: LeaseDetail = {
         containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p', args: {}, mac: CFG.chaddr, state: state.state,
         transitions: [{ at: new Date(0).toISOString(), from: REQUESTING.state, to: state.state, why }],

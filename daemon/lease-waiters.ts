@@ -1,0 +1,43 @@
+// The ADDs waiting for one attachment's lease: each resolves with the lease once it is bound, or rejects when its
+// own timeout passes or the lease ends first. Nothing here knows DHCP: a v4 or a v6 runner holds one.
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class Waiters<T> {
+  private readonly waiting = new Set<Waiter<T>>();
+
+  /** Waits up to timeoutMs; then rejects with timedOut() (called then, so it can say what was tried by then). */
+  wait(timeoutMs: number, timedOut: () => Error): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter<T> = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiting.delete(waiter);
+          reject(timedOut());
+        }, timeoutMs),
+      };
+      this.waiting.add(waiter);
+    });
+  }
+
+  resolve(value: T): void {
+    this.settle((w) => w.resolve(value));
+  }
+
+  reject(err: Error): void {
+    this.settle((w) => w.reject(err));
+  }
+
+  private settle(how: (w: Waiter<T>) => void): void {
+    for (const w of this.waiting) {
+      clearTimeout(w.timer);
+      how(w);
+    }
+    this.waiting.clear();
+  }
+}
