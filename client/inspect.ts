@@ -23,12 +23,16 @@ export function parseInspectArgs(cmd: 'leases' | 'status', args: string[]): Insp
   if (cmd === 'leases' && rest[0] === 'show') {
     rest.shift();
     const id = rest.shift();
-    if (!id || id.startsWith('-')) return new Error('"leases show" needs a lease: a pod (NAMESPACE/NAME or NAME), a container id or its prefix');
+    if (!id || id.startsWith('-'))
+      return new Error('"leases show" needs a lease: a pod (NAMESPACE/NAME or NAME), a container id or its prefix');
     out.show = id;
   }
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = (): string | Error => {
       const v = inline ?? rest[++i];
       return v ? v : new Error(`${flag} needs a value`);
@@ -43,7 +47,8 @@ export function parseInspectArgs(cmd: 'leases' | 'status', args: string[]): Insp
       const v = value();
       if (v instanceof Error) return v;
       const ms = parseDuration(v);
-      if (ms instanceof Error || ms < 100) return new Error(`--interval: ${ms instanceof Error ? ms.message : 'at least 100ms'}`);
+      if (ms instanceof Error || ms < 100)
+        return new Error(`--interval: ${ms instanceof Error ? ms.message : 'at least 100ms'}`);
       out.intervalMs = ms;
     } else return new Error(`unknown argument ${JSON.stringify(a)}`);
   }
@@ -128,21 +133,31 @@ function when(iso: string | undefined, nowMs: number): string {
 }
 
 /** Lays out rows in columns; colour is applied after padding so escape codes do not skew the widths. */
-function columns(head: string[], rows: string[][], colour: (row: number, col: number, text: string) => string, st: Style): string {
+function columns(
+  head: string[],
+  rows: string[][],
+  colour: (row: number, col: number, text: string) => string,
+  st: Style,
+): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const pad = (cells: string[], paint: (col: number, text: string) => string) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? paint(i, c) : paint(i, c.padEnd(widths[i] as number))))
       .join('  ')
       .trimEnd();
-  return [pad(head, (_, t) => st.bold(t)), ...rows.map((r, ri) => pad(r, (ci, t) => colour(ri, ci, t)))].join('\n') + '\n';
+  return (
+    [pad(head, (_, t) => st.bold(t)), ...rows.map((r, ri) => pad(r, (ci, t) => colour(ri, ci, t)))].join('\n') + '\n'
+  );
 }
 
 const LEASE_HEAD = ['POD', 'NETWORK', 'IFACE', 'ADDRESS', 'SERVER', 'STATE', 'RENEWS', 'EXPIRES', 'LAST ERROR'];
 
 export function leasesTable(raw: LeaseView[], nowMs: number, st: Style = PLAIN): string {
   if (raw.length === 0) return 'no leases\n';
-  const sorted = escapeAll(raw).sort((a, b) => podName(a).localeCompare(podName(b)) || a.network.localeCompare(b.network) || a.ifName.localeCompare(b.ifName));
+  const sorted = escapeAll(raw).sort(
+    (a, b) =>
+      podName(a).localeCompare(podName(b)) || a.network.localeCompare(b.network) || a.ifName.localeCompare(b.ifName),
+  );
   const rows = sorted.map((l) => [
     podName(l),
     l.network,
@@ -154,7 +169,12 @@ export function leasesTable(raw: LeaseView[], nowMs: number, st: Style = PLAIN):
     when(l.expiresAt, nowMs),
     l.lastError ?? '',
   ]);
-  return columns(LEASE_HEAD, rows, (ri, ci, t) => (ci === 5 ? stateStyle((sorted[ri] as LeaseView).state, st)(t) : ci === 8 ? st.red(t) : t), st);
+  return columns(
+    LEASE_HEAD,
+    rows,
+    (ri, ci, t) => (ci === 5 ? stateStyle((sorted[ri] as LeaseView).state, st)(t) : ci === 8 ? st.red(t) : t),
+    st,
+  );
 }
 
 export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLAIN): string {
@@ -169,22 +189,42 @@ export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLA
     ['netns', d.netns],
     ['state', stateStyle(d.state, st)(d.state)],
     ['address', d.address ? `${d.address}/${d.prefixLength}` : '-'],
-    ['changed to', d.changedTo ? st.red(`${d.changedTo} (the server bound another address; the pod still has ${d.address}, link held down)`) : '-'],
+    [
+      'changed to',
+      d.changedTo
+        ? st.red(`${d.changedTo} (the server bound another address; the pod still has ${d.address}, link held down)`)
+        : '-',
+    ],
     ['gateway', f?.gateway ?? '-'],
     ['server', d.serverId ?? '-'],
     ['lease time', f ? (f.leaseTimeS === 0xffffffff ? 'infinite' : humanDuration(f.leaseTimeS * 1000)) : '-'],
     ['renews (T1)', at(d.t1At)],
     ['rebinds (T2)', at(d.t2At)],
     ['expires', at(d.expiresAt)],
-    ['routes', f && f.routes.length > 0 ? f.routes.map((r) => (r.gw ? `${r.dst} via ${r.gw}` : `${r.dst} on-link`)).join(', ') : '-'],
+    [
+      'routes',
+      f && f.routes.length > 0
+        ? f.routes.map((r) => (r.gw ? `${r.dst} via ${r.gw}` : `${r.dst} on-link`)).join(', ')
+        : '-',
+    ],
     ['dns', f && f.dns.nameservers.length > 0 ? f.dns.nameservers.join(', ') : '-'],
     ['domain', f?.dns.domain ?? '-'],
     ['search', f && f.dns.search.length > 0 ? f.dns.search.join(' ') : '-'],
     ['mtu', f?.mtu !== undefined ? String(f.mtu) : '-'],
-    ['CNI_ARGS', Object.entries(d.args).map(([k, v]) => `${k}=${v}`).join(';') || '-'],
+    [
+      'CNI_ARGS',
+      Object.entries(d.args)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(';') || '-',
+    ],
     ['last error', d.lastError ? st.red(d.lastError) : '-'],
     ['record', d.recordError ? st.red(`cannot be written: ${d.recordError} (retrying)`) : '-'],
-    ['ignored replies', Object.entries(d.ignored ?? {}).map(([why, n]) => `${why}: ${n}`).join(', ') || '-'],
+    [
+      'ignored replies',
+      Object.entries(d.ignored ?? {})
+        .map(([why, n]) => `${why}: ${n}`)
+        .join(', ') || '-',
+    ],
   ];
   const w = Math.max(...fields.map(([k]) => k.length));
   const head = `${st.bold('Lease')} ${attachmentKey(d)}\n${fields.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
@@ -205,9 +245,18 @@ export function statusText(raw: StatusResult, st: Style = PLAIN): string {
     ['daemon', `${st.green('running')}, version ${s.version}, pid ${s.pid}, up ${humanDuration(s.uptimeS * 1000)}`],
     ['socket', s.socketPath],
     ['state dir', s.stateDir ?? '-'],
-    ['leases', total === 0 ? 'none' : `${total} (${counts.map(([k, v]) => `${v} ${stateStyle(k, st)(k)}`).join(', ')})`],
+    [
+      'leases',
+      total === 0 ? 'none' : `${total} (${counts.map(([k, v]) => `${v} ${stateStyle(k, st)(k)}`).join(', ')})`,
+    ],
   ];
-  if (s.recordErrors) lines.push(['records', st.red(`${s.recordErrors} lease record${s.recordErrors === 1 ? '' : 's'} cannot be written (disk full?); retrying`)]);
+  if (s.recordErrors)
+    lines.push([
+      'records',
+      st.red(
+        `${s.recordErrors} lease record${s.recordErrors === 1 ? '' : 's'} cannot be written (disk full?); retrying`,
+      ),
+    ]);
   if (s.memory) lines.push(['memory', `${(s.memory.rss / 1048576).toFixed(1)} MiB RSS`]);
   if (s.openFds !== undefined) lines.push(['open fds', String(s.openFds)]);
   return lines.map(([k, v]) => `${k.padEnd(9)}  ${v}`).join('\n') + '\n';
@@ -227,11 +276,14 @@ export function resolveLease(leases: LeaseView[], id: string): LeaseView | Error
   );
   if (hits.length === 1) return hits[0] as LeaseView;
   if (hits.length === 0) return new Error(`no lease matches ${JSON.stringify(id)} (see "ts-dhcp leases")`);
-  return new Error(`${JSON.stringify(id)} matches ${hits.length} leases: ${hits.map(attachmentKey).join(', ')}; give one of these`);
+  return new Error(
+    `${JSON.stringify(id)} matches ${hits.length} leases: ${hits.map(attachmentKey).join(', ')}; give one of these`,
+  );
 }
 
 function describe(err: unknown): string {
-  if (err instanceof CniError) return escapeText(err.details && !/^E[A-Z]+:/.test(err.details) ? `${err.msg} (${err.details})` : err.msg);
+  if (err instanceof CniError)
+    return escapeText(err.details && !/^E[A-Z]+:/.test(err.details) ? `${err.msg} (${err.details})` : err.msg);
   return escapeText((err as Error).message);
 }
 
@@ -243,7 +295,8 @@ export async function runInspect(cmd: 'leases' | 'status', args: string[]): Prom
   }
   const { socketPath, json } = parsed;
   const st = json ? PLAIN : styleFor(process.stdout, process.env);
-  const rpc = <M extends 'leases' | 'status' | 'lease'>(method: M, params: Parameters<typeof call<M>>[2]) => call(socketPath, method, params, { timeoutMs: RPC_TIMEOUT_MS });
+  const rpc = <M extends 'leases' | 'status' | 'lease'>(method: M, params: Parameters<typeof call<M>>[2]) =>
+    call(socketPath, method, params, { timeoutMs: RPC_TIMEOUT_MS });
   const out = (text: string) => process.stdout.write(text);
   try {
     if (cmd === 'status') {
@@ -288,7 +341,9 @@ async function watch(a: InspectArgs, st: Style, fetch: () => Promise<LeaseView[]
     } catch (err) {
       body = `${st.red(describe(err))}\n`;
     }
-    const header = st.dim(`every ${humanDuration(a.intervalMs)} · ${new Date().toLocaleTimeString()} · ${a.socketPath} · Ctrl-C to stop`);
+    const header = st.dim(
+      `every ${humanDuration(a.intervalMs)} · ${new Date().toLocaleTimeString()} · ${a.socketPath} · Ctrl-C to stop`,
+    );
     // Home + clear to end of screen: no flicker, and the terminal's scrollback is left alone.
     process.stdout.write(tty ? `\x1b[H\x1b[J${header}\n\n${body}` : `${header}\n${body}\n`);
     await new Promise<void>((resolve) => {

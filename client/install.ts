@@ -45,7 +45,13 @@ export function nativePluginPath(): string {
 }
 
 export function parseInstallArgs(args: string[]): InstallOptions | Error {
-  const o: InstallOptions = { cniBinDir: DEFAULT_CNI_BIN_DIR, systemd: false, unitDir: DEFAULT_UNIT_DIR, root: '/', force: false };
+  const o: InstallOptions = {
+    cniBinDir: DEFAULT_CNI_BIN_DIR,
+    systemd: false,
+    unitDir: DEFAULT_UNIT_DIR,
+    root: '/',
+    force: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const eq = a.indexOf('=');
@@ -108,12 +114,19 @@ interface PlannedFile {
 }
 
 function plan(o: InstallOptions, origin: Origin): PlannedFile[] | Error {
-  if (!existsSync(origin.plugin)) return new Error(`no native plugin at ${origin.plugin}: build it with "npm run build" (needs gcc and make)`);
-  const files: PlannedFile[] = [{ path: join(o.cniBinDir, 'ts-dhcp'), content: readFileSync(origin.plugin), mode: 0o755 }];
+  if (!existsSync(origin.plugin))
+    return new Error(`no native plugin at ${origin.plugin}: build it with "npm run build" (needs gcc and make)`);
+  const files: PlannedFile[] = [
+    { path: join(o.cniBinDir, 'ts-dhcp'), content: readFileSync(origin.plugin), mode: 0o755 },
+  ];
   if (o.systemd) {
     const unit = (name: string) => readFileSync(join(origin.unitSource, name), 'utf8');
     files.push({ path: join(o.unitDir, 'ts-dhcp.socket'), content: Buffer.from(unit('ts-dhcp.socket')), mode: 0o644 });
-    files.push({ path: join(o.unitDir, 'ts-dhcp.service'), content: Buffer.from(serviceUnit(unit('ts-dhcp.service'), daemonCommand(origin))), mode: 0o644 });
+    files.push({
+      path: join(o.unitDir, 'ts-dhcp.service'),
+      content: Buffer.from(serviceUnit(unit('ts-dhcp.service'), daemonCommand(origin))),
+      mode: 0o644,
+    });
   }
   return files;
 }
@@ -154,7 +167,10 @@ export function install(o: InstallOptions, origin: Origin = thisInstallation()):
     lines.push(`${existed ? 'updated' : 'installed'}  ${f.path}`);
   }
   const risky = [origin.nodePath, origin.entryScript].find((p) => /^\/(home|root|tmp|var\/tmp)\//.test(p));
-  if (risky && o.systemd) lines.push(`warning: ${risky} is hidden from the service by ProtectHome=/PrivateTmp=; install ts-dhcp elsewhere (e.g. /opt/ts-dhcp)`);
+  if (risky && o.systemd)
+    lines.push(
+      `warning: ${risky} is hidden from the service by ProtectHome=/PrivateTmp=; install ts-dhcp elsewhere (e.g. /opt/ts-dhcp)`,
+    );
   if (o.systemd && o.root === '/') lines.push('next: systemctl daemon-reload && systemctl enable --now ts-dhcp.socket');
   return { lines, code: 0 };
 }

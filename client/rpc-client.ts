@@ -12,7 +12,12 @@ export interface CallOptions {
 }
 
 /** Maps every failure to a CniError: transport problems, the daemon's application errors and malformed replies. */
-export function call<M extends MethodName>(socketPath: string, method: M, params: Methods[M]['params'], opts: CallOptions): Promise<Methods[M]['result']> {
+export function call<M extends MethodName>(
+  socketPath: string,
+  method: M,
+  params: Methods[M]['params'],
+  opts: CallOptions,
+): Promise<Methods[M]['result']> {
   const id = 1; // one request per connection
   const request = `${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`;
   return new Promise((resolve, reject) => {
@@ -29,7 +34,13 @@ export function call<M extends MethodName>(socketPath: string, method: M, params
       else resolve(result as Methods[M]['result']);
     };
     const timer = setTimeout(() => {
-      finish(new CniError(CniCode.TRY_AGAIN_LATER, `ts-dhcp daemon did not answer "${method}" within ${formatMs(opts.timeoutMs)}`, `socket ${socketPath}`));
+      finish(
+        new CniError(
+          CniCode.TRY_AGAIN_LATER,
+          `ts-dhcp daemon did not answer "${method}" within ${formatMs(opts.timeoutMs)}`,
+          `socket ${socketPath}`,
+        ),
+      );
     }, opts.timeoutMs);
 
     sock.on('connect', () => sock.write(request));
@@ -44,7 +55,14 @@ export function call<M extends MethodName>(socketPath: string, method: M, params
     // A reply without the final newline is still a reply; no reply at all means the daemon gave up on us.
     sock.on('end', () => {
       if (received > 0) finish(...parseReply(Buffer.concat(chunks).toString('utf8'), id, method));
-      else finish(new CniError(CniCode.TRY_AGAIN_LATER, `ts-dhcp daemon closed the connection without answering "${method}"`, `socket ${socketPath}`));
+      else
+        finish(
+          new CniError(
+            CniCode.TRY_AGAIN_LATER,
+            `ts-dhcp daemon closed the connection without answering "${method}"`,
+            `socket ${socketPath}`,
+          ),
+        );
     });
   });
 }
@@ -64,12 +82,24 @@ function connectionError(err: NodeJS.ErrnoException, socketPath: string, method:
       );
     case 'EACCES':
     case 'EPERM':
-      return new CniError(CniCode.IO_FAILURE, `permission denied connecting to the ts-dhcp daemon at ${socketPath}: the socket is for root only (mode 0600)`, `${err.code}: ${err.message}`);
+      return new CniError(
+        CniCode.IO_FAILURE,
+        `permission denied connecting to the ts-dhcp daemon at ${socketPath}: the socket is for root only (mode 0600)`,
+        `${err.code}: ${err.message}`,
+      );
     case 'ECONNRESET':
     case 'EPIPE':
-      return new CniError(CniCode.TRY_AGAIN_LATER, `ts-dhcp daemon dropped the connection during "${method}"`, `${err.code}: ${err.message}`);
+      return new CniError(
+        CniCode.TRY_AGAIN_LATER,
+        `ts-dhcp daemon dropped the connection during "${method}"`,
+        `${err.code}: ${err.message}`,
+      );
     default:
-      return new CniError(CniCode.IO_FAILURE, `cannot talk to the ts-dhcp daemon at ${socketPath}: ${err.message}`, err.code);
+      return new CniError(
+        CniCode.IO_FAILURE,
+        `cannot talk to the ts-dhcp daemon at ${socketPath}: ${err.message}`,
+        err.code,
+      );
   }
 }
 
@@ -86,7 +116,8 @@ function parseReply(line: string, id: number, method: string): Outcome {
   } catch {
     return [protocolError(method, `not JSON: ${JSON.stringify(line.slice(0, 200))}`)];
   }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return [protocolError(method, 'not a JSON object')];
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+    return [protocolError(method, 'not a JSON object')];
   const m = msg as Record<string, unknown>;
   if (m.jsonrpc !== '2.0') return [protocolError(method, 'not JSON-RPC 2.0')];
   if ('error' in m) return [daemonError(m.error, method)];
@@ -102,10 +133,19 @@ function parseReply(line: string, id: number, method: string): Outcome {
 function daemonError(e: unknown, method: string): CniError {
   if (typeof e !== 'object' || e === null) return protocolError(method, '"error" is not an object');
   const { code, message, data } = e as { code?: unknown; message?: unknown; data?: unknown };
-  if (typeof code !== 'number' || !Number.isInteger(code)) return protocolError(method, 'error without an integer code');
+  if (typeof code !== 'number' || !Number.isInteger(code))
+    return protocolError(method, 'error without an integer code');
   const text = typeof message === 'string' && message !== '' ? message : `error ${code}`;
   const details =
-    typeof data === 'string' ? data : typeof data === 'object' && data !== null && typeof (data as { details?: unknown }).details === 'string' ? (data as { details: string }).details : undefined;
+    typeof data === 'string'
+      ? data
+      : typeof data === 'object' && data !== null && typeof (data as { details?: unknown }).details === 'string'
+        ? (data as { details: string }).details
+        : undefined;
   if (code > 0) return new CniError(code, text, details);
-  return new CniError(CniCode.DAEMON_ERROR, `ts-dhcp daemon error on "${method}": ${text}`, `JSON-RPC error ${code}${details ? `: ${details}` : ''}`);
+  return new CniError(
+    CniCode.DAEMON_ERROR,
+    `ts-dhcp daemon error on "${method}": ${text}`,
+    `JSON-RPC error ${code}${details ? `: ${details}` : ''}`,
+  );
 }

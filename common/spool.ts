@@ -1,5 +1,6 @@
 // Releases the plugin could not hand to the daemon (DEL while it was down), written by the native plugin
-// (native/plugin/spool.c) into the state directory for the daemon to carry out (at start and every --check-interval). One JSON file per attachment, written atomically
+// (native/plugin/spool.c) into the state directory for the daemon to carry out (at start and every --check-interval).
+// One JSON file per attachment, written atomically
 // (temp + rename), so a reader never sees half a record and a repeated DEL overwrites instead of piling up; a record
 // goes only once its DEL succeeded.
 import { createHash } from 'node:crypto';
@@ -45,7 +46,14 @@ export async function readSpool(stateDir: string): Promise<SpoolEntry[]> {
   for (const name of names.filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).sort()) {
     const file = path.join(dir, name);
     const record = parseRecord(await fs.readFile(file, 'utf8').catch(() => ''));
-    if (record) found.push({ entry: { file, attachment: { containerId: record.containerId, network: record.network, ifName: record.ifName } }, at: record.at });
+    if (record)
+      found.push({
+        entry: {
+          file,
+          attachment: { containerId: record.containerId, network: record.network, ifName: record.ifName },
+        },
+        at: record.at,
+      });
   }
   return found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((f) => f.entry);
 }
@@ -65,6 +73,7 @@ function parseRecord(text: string): SpoolRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const r = v as Record<string, unknown>;
   const str = (k: string) => typeof r[k] === 'string' && (r[k] as string) !== '';
-  if (r.version !== SPOOL_RECORD_VERSION || !str('containerId') || !str('network') || !str('ifName') || !str('at')) return undefined;
+  if (r.version !== SPOOL_RECORD_VERSION || !str('containerId') || !str('network') || !str('ifName') || !str('at'))
+    return undefined;
   return r as unknown as SpoolRecord;
 }

@@ -66,13 +66,18 @@ export function clientIdFor(p: AddParams, stateDir: string, log: Logger): Buffer
     const ns = p.args.K8S_POD_NAMESPACE;
     const name = p.args.K8S_POD_NAME;
     if (!ns || !name) {
-      log.warn({ clientId: 'pod' }, 'clientId "pod" needs K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS; using the legacy identifier');
+      log.warn(
+        { clientId: 'pod' },
+        'clientId "pod" needs K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS; using the legacy identifier',
+      );
       id = legacy;
     } else id = typed(0, podClientIdText(ns, name, p.network, p.ifName));
   } else if (spec === 'duid') id = typed(RFC4361_TYPE, Buffer.concat([iaid(p), nodeDuid(stateDir)]));
   else id = typed(0, Buffer.from(spec.value));
   if (id.length > MAX_CLIENT_ID_BYTES) {
-    throw new RangeError(`client identifier is ${id.length} bytes, more than the ${MAX_CLIENT_ID_BYTES} option 61 holds`);
+    throw new RangeError(
+      `client identifier is ${id.length} bytes, more than the ${MAX_CLIENT_ID_BYTES} option 61 holds`,
+    );
   }
   return id;
 }

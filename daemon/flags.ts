@@ -55,13 +55,37 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   'add-timeout': { key: 'addTimeoutMs', kind: 'duration', help: 'ADD deadline before CNI error 11 (default 30s)' },
   'state-dir': { key: 'stateDir', kind: 'string', help: 'lease records (default /var/lib/ts-dhcp)' },
-  'release-on-exit': { key: 'releaseOnExit', kind: 'bool', help: 'release every lease when stopping (node decommissioning)' },
-  'check-interval': { key: 'checkIntervalMs', kind: 'duration', help: 'sweep for vanished pod netns besides inotify on their directories (default 60s)' },
+  'release-on-exit': {
+    key: 'releaseOnExit',
+    kind: 'bool',
+    help: 'release every lease when stopping (node decommissioning)',
+  },
+  'check-interval': {
+    key: 'checkIntervalMs',
+    kind: 'duration',
+    help: 'sweep for vanished pod netns besides inotify on their directories (default 60s)',
+  },
   'log-level': { key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace (default info)' },
-  'socket-group': { key: 'socketGroup', kind: 'string', help: 'besides root, this group may use the socket (default: root only)' },
-  'idle-timeout': { key: 'idleTimeoutMs', kind: 'duration', help: 'close an RPC connection idle this long (default 30s)' },
-  'min-lease-time': { key: 'minLeaseTimeMs', kind: 'duration', help: 'treat shorter leases as this long, at least 1s (default 60s)' },
-  'metrics-address': { key: 'metricsAddress', kind: 'string', help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)' },
+  'socket-group': {
+    key: 'socketGroup',
+    kind: 'string',
+    help: 'besides root, this group may use the socket (default: root only)',
+  },
+  'idle-timeout': {
+    key: 'idleTimeoutMs',
+    kind: 'duration',
+    help: 'close an RPC connection idle this long (default 30s)',
+  },
+  'min-lease-time': {
+    key: 'minLeaseTimeMs',
+    kind: 'duration',
+    help: 'treat shorter leases as this long, at least 1s (default 60s)',
+  },
+  'metrics-address': {
+    key: 'metricsAddress',
+    kind: 'string',
+    help: 'serve Prometheus metrics on HOST:PORT /metrics (default off)',
+  },
 };
 
 const REFERENCE_NAMES: Record<string, string> = {
@@ -109,7 +133,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | Error {
     let value = inline;
     if (spec.kind === 'bool') {
       if (value === undefined) value = 'true';
-      if (value !== 'true' && value !== 'false') return new Error(`${dashes}${name} takes true or false, not ${JSON.stringify(value)}`);
+      if (value !== 'true' && value !== 'false')
+        return new Error(`${dashes}${name} takes true or false, not ${JSON.stringify(value)}`);
       set[spec.key] = value === 'true';
       continue;
     }

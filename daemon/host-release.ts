@@ -10,8 +10,13 @@ import type { HostSend } from './pod-port';
 
 /** The core's hostRelease for a stored or dropped lease, sent with `send`. Never throws: says what happened, for
  *  the caller's log line. */
-export async function releaseFromHost(send: HostSend, cfg: ClientConfig, state: LeaseState, nowMs: number,
-  rng: Rng): Promise<string> {
+export async function releaseFromHost(
+  send: HostSend,
+  cfg: ClientConfig,
+  state: LeaseState,
+  nowMs: number,
+  rng: Rng,
+): Promise<string> {
   try {
     const release = hostRelease(state, nowMs, { cfg, rng });
     if (!release) return 'nothing to release';

@@ -8,7 +8,11 @@ import type { Logger } from './log';
 
 /** Carries out every spooled DEL, oldest first. A record goes only once its DEL succeeded; a failed one stays for
  *  the next round, with a log line. */
-export async function drainSpool(stateDir: string, del: (a: Attachment) => Promise<DelResult>, log: Logger): Promise<void> {
+export async function drainSpool(
+  stateDir: string,
+  del: (a: Attachment) => Promise<DelResult>,
+  log: Logger,
+): Promise<void> {
   for (const { file, attachment } of await readSpool(stateDir)) {
     let done: DelResult;
     try {

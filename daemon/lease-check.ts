@@ -14,7 +14,12 @@ export interface CheckDeps {
 
 /** The lease's facts and the interface's addresses, or CNI error 101 saying what does not match. `recorded`: the
  *  namespace as checked at ADD. */
-export async function checkLease(runner: LeaseRunner, recorded: PodNetns | undefined, p: CheckParams, deps: CheckDeps): Promise<CheckResult> {
+export async function checkLease(
+  runner: LeaseRunner,
+  recorded: PodNetns | undefined,
+  p: CheckParams,
+  deps: CheckDeps,
+): Promise<CheckResult> {
   const key = attachmentKey(p);
   if (runner.params.netns !== p.netns) {
     throw new DaemonError('mismatch', `lease for ${key} was taken in ${runner.params.netns}, not ${p.netns}`);
@@ -23,7 +28,10 @@ export async function checkLease(runner: LeaseRunner, recorded: PodNetns | undef
     throw new DaemonError('mismatch', `lease for ${key} is not bound (state ${runner.state.state})`);
   }
   if (runner.changedTo !== undefined) {
-    throw new DaemonError('mismatch', `lease for ${key} changed from ${runner.configuredAddress} to ${runner.changedTo} after it expired; the pod's interface still has ${runner.configuredAddress} (held down): re-create the attachment`);
+    throw new DaemonError(
+      'mismatch',
+      `lease for ${key} changed from ${runner.configuredAddress} to ${runner.changedTo} after it expired; the pod's interface still has ${runner.configuredAddress} (held down): re-create the attachment`,
+    );
   }
   const s = runner.state;
   const expiresAtMs = 'lease' in s ? s.lease.expiresAtMs : null;
@@ -32,13 +40,19 @@ export async function checkLease(runner: LeaseRunner, recorded: PodNetns | undef
   }
   const ns = await deps.podNetns(p.netns);
   if (recorded && (recorded.dev !== ns.dev || recorded.inode !== ns.inode)) {
-    throw new DaemonError('mismatch', `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`);
+    throw new DaemonError(
+      'mismatch',
+      `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`,
+    );
   }
   let link: LinkInfo;
   try {
     link = await deps.port.side(ns, p.ifName).info();
   } catch (err) {
-    throw new DaemonError('mismatch', `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`);
+    throw new DaemonError(
+      'mismatch',
+      `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`,
+    );
   }
   const out: CheckResult = { facts: runner.facts, state: s.state, interfaceAddresses: link.addresses };
   if (expiresAtMs !== null) out.expiresAt = new Date(expiresAtMs).toISOString();

@@ -6,7 +6,12 @@ import type { Logger } from './log';
 
 /** Notes one event; for a grant (bound, renewed, rebound, changed), how long its exchange took. `facts`: the
  *  lease's facts after the event. */
-export function noteEvent(event: LeaseEvent, history: LeaseHistory, log: Logger, facts: LeaseFacts | undefined): number | undefined {
+export function noteEvent(
+  event: LeaseEvent,
+  history: LeaseHistory,
+  log: Logger,
+  facts: LeaseFacts | undefined,
+): number | undefined {
   switch (event.kind) {
     case 'bound':
     case 'renewed':
@@ -33,7 +38,10 @@ export function noteEvent(event: LeaseEvent, history: LeaseHistory, log: Logger,
       return undefined;
     case 'declined':
       history.lastError = `${event.address} is in use by ${event.by}: declined`;
-      log.warn({ address: event.address, by: event.by, conflicts: event.conflicts, restartInMs: event.restartInMs }, 'address in use on the link: DHCPDECLINE sent');
+      log.warn(
+        { address: event.address, by: event.by, conflicts: event.conflicts, restartInMs: event.restartInMs },
+        'address in use on the link: DHCPDECLINE sent',
+      );
       return undefined;
     case 'abandoned':
       history.lastError = `gave up after ${event.afterMs}ms (resend timeout): ${history.progress()}`;

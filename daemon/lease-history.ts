@@ -78,7 +78,10 @@ export class LeaseHistory {
   progress(): string {
     const { offer, refusal, grant } = this.names;
     const sent = [...this.sent].map(([name, n]) => counted(n, name)).join(', ') || 'nothing sent';
-    const heard = this.offers === 0 ? `no ${offer}` : `${counted(this.offers, offer)}, ${counted(this.refusals, refusal)}, no ${grant}`;
+    const heard =
+      this.offers === 0
+        ? `no ${offer}`
+        : `${counted(this.offers, offer)}, ${counted(this.refusals, refusal)}, no ${grant}`;
     return `${sent} ${this.where}, ${heard}${this.lastError ? ` (last error: ${this.lastError})` : ''}`;
   }
 }

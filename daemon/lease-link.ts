@@ -8,11 +8,26 @@ import type { Logger } from './log';
 import { LinkPolicy, PodLink, isAck, isGone, mtuToSet } from './pod-link';
 import { PodAddressAction, Readdress } from './readdress';
 
-export function linkPolicy(podLink: PodLink, params: AddParams, log: Logger, runner: LinkRunner, count?: (action: PodAddressAction) => void): LinkPolicy {
+export function linkPolicy(
+  podLink: PodLink,
+  params: AddParams,
+  log: Logger,
+  runner: LinkRunner,
+  count?: (action: PodAddressAction) => void,
+): LinkPolicy {
   if (params.onChange !== 'hold-link-down') {
-    return new Readdress({ link: podLink, log, routing: () => runner.routing(), count, ioError: (err) => runner.ioError(err) });
+    return new Readdress({
+      link: podLink,
+      log,
+      routing: () => runner.routing(),
+      count,
+      ioError: (err) => runner.ioError(err),
+    });
   }
-  return new LinkHold({ setLinkUp: (up) => podLink.setUp(up), addRoute: (route) => podLink.addRoute(route), log }, runner);
+  return new LinkHold(
+    { setLinkUp: (up) => podLink.setUp(up), addRoute: (route) => podLink.addRoute(route), log },
+    runner,
+  );
 }
 
 /** ipam.applyMtu: each ACK's option 26 on the pod's interface, bounded by its MTU at ADD (pod-link.ts mtuToSet). */

@@ -5,7 +5,19 @@
 import { AddParams, LeaseFacts, Transition } from '../common/rpc';
 import { ArpPacket } from './dhcp/arp';
 import { ZERO_IP } from './dhcp/bytes';
-import { Action, ClientConfig, Input, LeaseEvent, LeaseState, StepContext, initialState, nextDeadline, step, transitionWhy, transportFor } from './dhcp/lease';
+import {
+  Action,
+  ClientConfig,
+  Input,
+  LeaseEvent,
+  LeaseState,
+  StepContext,
+  initialState,
+  nextDeadline,
+  step,
+  transitionWhy,
+  transportFor,
+} from './dhcp/lease';
 import { messageType } from './dhcp/options';
 import { DEFAULT_MIN_LEASE_TIME_S } from './dhcp/sanitise';
 import { DhcpMessage, messageTypeName } from './dhcp/types';
@@ -57,7 +69,11 @@ export class LeaseRunner {
       if (takeover.ack) this.granted(takeover.ack);
     }
     const { log, now, pod } = deps;
-    this.history = new LeaseHistory(now, `on ${params.ifName} in ${params.netns}`, { offer: 'OFFER', refusal: 'NAK', grant: 'ACK' });
+    this.history = new LeaseHistory(now, `on ${params.ifName} in ${params.netns}`, {
+      offer: 'OFFER',
+      refusal: 'NAK',
+      grant: 'ACK',
+    });
     const ioError = (err: NodeJS.ErrnoException): void => this.noteIoError(err);
     this.sockets = new LeaseSockets({
       ...deps,
@@ -79,15 +95,21 @@ export class LeaseRunner {
       },
       takeover !== undefined,
     );
-    this.link = linkPolicy(pod, params, log, {
-      closeChannel: () => this.sockets.close(),
-      reopenChannel: () => this.sockets.hold(transportFor(this.state)),
-      serialise: (work) => this.serialise(work),
-      active: () => !this.stopped,
-      facts: () => this.facts,
-      routing: () => this.params.routing ?? {},
-      ioError,
-    }, (action) => deps.metrics?.podAddress?.(action));
+    this.link = linkPolicy(
+      pod,
+      params,
+      log,
+      {
+        closeChannel: () => this.sockets.close(),
+        reopenChannel: () => this.sockets.hold(transportFor(this.state)),
+        serialise: (work) => this.serialise(work),
+        active: () => !this.stopped,
+        facts: () => this.facts,
+        routing: () => this.params.routing ?? {},
+        ioError,
+      },
+      (action) => deps.metrics?.podAddress?.(action),
+    );
     if (params.applyMtu) this.mtu = new MtuFollower(pod, deps.mtuCeiling, log, ioError);
   }
 
@@ -137,7 +159,8 @@ export class LeaseRunner {
   /** Starts acquiring; with a hint (registry fast retry) straight from what a cancelled acquisition had reached. */
   start(hint?: RetryHint): void {
     if (!hint) this.enqueue({ type: 'start' });
-    else if (hint.serverId !== undefined) this.enqueue({ type: 'start', offer: { address: hint.address, serverId: hint.serverId } });
+    else if (hint.serverId !== undefined)
+      this.enqueue({ type: 'start', offer: { address: hint.address, serverId: hint.serverId } });
     else this.enqueue({ type: 'start', requestedIp: hint.address });
   }
 
@@ -167,7 +190,14 @@ export class LeaseRunner {
   waitBound(timeoutMs: number): Promise<LeaseFacts> {
     if (this.bound) return Promise.resolve(this.facts as LeaseFacts);
     if (this.stopped) return Promise.reject(new DaemonError('cancelled', 'the lease was released while waiting'));
-    return this.waiters.wait(timeoutMs, () => new DaemonError('timeout', `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`));
+    return this.waiters.wait(
+      timeoutMs,
+      () =>
+        new DaemonError(
+          'timeout',
+          `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`,
+        ),
+    );
   }
 
   /** Releases the lease (RELEASE on the wire when one is held) and stops for good. */
@@ -197,11 +227,13 @@ export class LeaseRunner {
   }
 
   private enqueue(input: Input): void {
-    this.chain = this.chain.then(() => this.process(input)).catch((err: Error) => {
-      // A bug in a step must not take the daemon down; the lease view shows it.
-      this.history.lastError = err.message;
-      this.deps.log.error({ err }, 'lease step failed');
-    });
+    this.chain = this.chain
+      .then(() => this.process(input))
+      .catch((err: Error) => {
+        // A bug in a step must not take the daemon down; the lease view shows it.
+        this.history.lastError = err.message;
+        this.deps.log.error({ err }, 'lease step failed');
+      });
   }
 
   private async process(input: Input): Promise<void> {
@@ -236,14 +268,18 @@ export class LeaseRunner {
     // Without one (ENOSPC, EIO) ADD fails and the lease is given back, so no address lives on unrecorded.
     if (persist && !(await this.record.write())) {
       // Released before ADD hears of it: once the error is out, no lease of this ADD is left anywhere.
-      const err = new DaemonError('io', `the lease record could not be written (${this.record.error}); the lease was released`);
+      const err = new DaemonError(
+        'io',
+        `the lease record could not be written (${this.record.error}); the lease was released`,
+      );
       await this.process({ type: 'release' });
       this.waiters.reject(err);
       this.stop('the lease record could not be written');
       return;
     }
     if (this.bound && !this.stopped) this.waiters.resolve(this.facts as LeaseFacts);
-    if (moved) this.history.transition(before.state, state.state, [transitionWhy(trigger, events), ...linkChanges].join('; '));
+    if (moved)
+      this.history.transition(before.state, state.state, [transitionWhy(trigger, events), ...linkChanges].join('; '));
     this.arm();
   }
 

@@ -75,7 +75,9 @@ export class LeaseSockets {
     const { msg, srcIp, dstIp } = action;
     const payload = encode(msg);
     for (const via of [action.via, ...(action.fallback ?? [])]) {
-      if (via === 'host' ? await this.sendFromHost(payload, srcIp, dstIp) : await this.send(via, payload, srcIp, dstIp)) {
+      if (
+        via === 'host' ? await this.sendFromHost(payload, srcIp, dstIp) : await this.send(via, payload, srcIp, dstIp)
+      ) {
         this.deps.log.debug({ msg: name, via, srcIp, dstIp, xid: msg.xid }, 'sent');
         return;
       }
@@ -91,7 +93,10 @@ export class LeaseSockets {
       log.info({ ciaddr, dstIp }, 'RELEASE sent from the host');
       return true;
     } catch (err) {
-      log.warn({ err: (err as Error).message, ciaddr, dstIp }, 'RELEASE could not be sent; the server keeps the lease until it expires');
+      log.warn(
+        { err: (err as Error).message, ciaddr, dstIp },
+        'RELEASE could not be sent; the server keeps the lease until it expires',
+      );
       return false;
     }
   }
@@ -106,7 +111,9 @@ export class LeaseSockets {
   /** One ARP packet about its target: on the held ARP socket when it is for that address, else on one of its own. */
   async sendArp(packet: ArpPacket): Promise<boolean> {
     const held = this.arp?.address === packet.targetIp ? this.arp.ch : undefined;
-    return this.sendOn(held ?? (await this.openArp(packet.targetIp, () => {})), held, (ch) => ch.send(encodeArp(packet)));
+    return this.sendOn(held ?? (await this.openArp(packet.targetIp, () => {})), held, (ch) =>
+      ch.send(encodeArp(packet)),
+    );
   }
 
   /** Sends on ch (undefined: it could not be opened); a one-off socket, not the held one, is closed after. */
@@ -138,7 +145,8 @@ export class LeaseSockets {
     }
     const { msg, dropped } = decoded;
     // Every pod's AF_PACKET socket hears the replies to the others: only this lease's own are worth a line.
-    if (dropped.length > 0 && this.deps.ownXid() === msg.xid) log.info({ from: r.srcIp, xid: msg.xid, dropped }, 'unusable values in a reply dropped');
+    if (dropped.length > 0 && this.deps.ownXid() === msg.xid)
+      log.info({ from: r.srcIp, xid: msg.xid, dropped }, 'unusable values in a reply dropped');
     this.deps.onReply(msg);
   };
 

@@ -75,7 +75,10 @@ export class LinkHold implements LinkPolicy {
       return 'link up';
     }
     this.changedTo = address;
-    this.deps.log.warn({ configured: this.configuredAddress, bound: address }, 'server bound a different address; link held down');
+    this.deps.log.warn(
+      { configured: this.configuredAddress, bound: address },
+      'server bound a different address; link held down',
+    );
     await this.holdDown();
     return `link held down: the interface has ${this.configuredAddress}`;
   }

@@ -30,7 +30,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const startedAt = Date.now();
   // prom-client is loaded only when metrics are asked for.
   const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
-    ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> => registry.countsByState())
+    ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> =>
+        registry.countsByState(),
+      )
     : undefined;
   const store = new LeaseStore(opts.stateDir, log, metrics && ((what) => metrics.record(what)));
   const registry: Registry = new Registry({ opts, port: nativePort, log, now: Date.now, metrics, store });
@@ -42,7 +44,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }
   let listening;
   try {
-    listening = await listen(opts.socketPath, () => log.warn({ socketPath: opts.socketPath }, 'removed a stale socket file'), socketGid);
+    listening = await listen(
+      opts.socketPath,
+      () => log.warn({ socketPath: opts.socketPath }, 'removed a stale socket file'),
+      socketGid,
+    );
   } catch (err) {
     log.fatal({ err: (err as Error).message, socketPath: opts.socketPath }, 'cannot listen');
     return 1;
@@ -56,7 +62,10 @@ export async function runDaemon(argv: string[]): Promise<number> {
   let metricsServer: import('node:http').Server | undefined;
   if (metrics && opts.metricsAddress) {
     try {
-      metricsServer = await (require('./metrics') as typeof import('./metrics')).serveMetrics(metrics, opts.metricsAddress);
+      metricsServer = await (require('./metrics') as typeof import('./metrics')).serveMetrics(
+        metrics,
+        opts.metricsAddress,
+      );
     } catch (err) {
       log.fatal({ err: (err as Error).message, metricsAddress: opts.metricsAddress }, 'cannot serve metrics');
       server.close();
@@ -81,17 +90,25 @@ export async function runDaemon(argv: string[]): Promise<number> {
   registry.startVanishCheck(opts.checkIntervalMs);
   // The plugin spools a DEL whenever it cannot reach the daemon (a restart, an overloaded socket), not only before
   // this process started.
-  const stopHousekeeping = every(opts.checkIntervalMs, async () => {
-    await drainSpool(opts.stateDir, (a) => registry.del(a), log);
-    await removeStaleSpoolTemps(opts.stateDir, Date.now());
-    await store.expireCorrupt(Date.now());
-  }, log);
+  const stopHousekeeping = every(
+    opts.checkIntervalMs,
+    async () => {
+      await drainSpool(opts.stateDir, (a) => registry.del(a), log);
+      await removeStaleSpoolTemps(opts.stateDir, Date.now());
+      await store.expireCorrupt(Date.now());
+    },
+    log,
+  );
   if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
 
   const handlers: Handlers<Methods> = {
     cni: {
       params: cniParams,
-      run: (p) => runCni(p, registry, { onBug: (err) => log.error({ err }, 'CNI plugin logic failed'), onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)) }),
+      run: (p) =>
+        runCni(p, registry, {
+          onBug: (err) => log.error({ err }, 'CNI plugin logic failed'),
+          onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)),
+        }),
     },
     leases: { params: noParams, run: async () => registry.list() },
     lease: { params: attachmentParams, run: async (p) => registry.detail(p) },
@@ -110,20 +127,29 @@ export async function runDaemon(argv: string[]): Promise<number> {
       }),
     },
   };
-  serveRpc(
-    server,
-    handlers,
-    log,
-    metrics && ((method, outcome) => metrics.rpc(method, outcome)),
-    { ...DEFAULT_RPC_LIMITS, idleTimeoutMs: opts.idleTimeoutMs, authorize: peerAuthorizer(socketGid) },
-  );
+  serveRpc(server, handlers, log, metrics && ((method, outcome) => metrics.rpc(method, outcome)), {
+    ...DEFAULT_RPC_LIMITS,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    authorize: peerAuthorizer(socketGid),
+  });
   server.off('connection', holdEarly);
   for (const sock of early) server.emit('connection', sock);
-  log.info({ socketPath: opts.socketPath, activated: listening.activated, version: VERSION, metricsAddress: opts.metricsAddress }, 'serving');
+  log.info(
+    {
+      socketPath: opts.socketPath,
+      activated: listening.activated,
+      version: VERSION,
+      metricsAddress: opts.metricsAddress,
+    },
+    'serving',
+  );
 
   return new Promise((resolve) => {
     const stop = async (signal: string) => {
-      log.info({ signal, releaseOnExit: opts.releaseOnExit }, opts.releaseOnExit ? 'stopping; releasing every lease' : 'stopping; leases are kept (no RELEASE)');
+      log.info(
+        { signal, releaseOnExit: opts.releaseOnExit },
+        opts.releaseOnExit ? 'stopping; releasing every lease' : 'stopping; leases are kept (no RELEASE)',
+      );
       server.close();
       stopHousekeeping();
       await registry.shutdown(opts.releaseOnExit);

@@ -31,21 +31,50 @@ export function failureReason(event: Extract<LeaseEvent, { kind: 'failed' }>): s
 export function createMetrics(leasesByState: () => Record<string, number>): Metrics {
   const prom = require('prom-client') as typeof PromClient;
   const registry = new prom.Registry();
-  const counter = (name: string, help: string, labelNames: string[] = []) => new prom.Counter({ name, help, labelNames, registers: [registry] });
-  const acquisitions = counter('ts_dhcp_acquisitions_total', 'Leases bound from INIT or INIT-REBOOT (DHCPACK to a selecting or rebooting REQUEST).');
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new prom.Counter({ name, help, labelNames, registers: [registry] });
+  const acquisitions = counter(
+    'ts_dhcp_acquisitions_total',
+    'Leases bound from INIT or INIT-REBOOT (DHCPACK to a selecting or rebooting REQUEST).',
+  );
   const renewals = counter('ts_dhcp_renewals_total', 'Leases extended by a RENEWING REQUEST (unicast to the server).');
   const rebinds = counter('ts_dhcp_rebinds_total', 'Leases extended by a REBINDING REQUEST (broadcast).');
   const changes = counter('ts_dhcp_address_changes_total', 'ACKs that gave an attachment a different address.');
   const naks = counter('ts_dhcp_naks_total', 'DHCPNAKs received, by the state they arrived in.', ['state']);
   const expiries = counter('ts_dhcp_expiries_total', 'Leases that expired without being renewed or rebound.');
-  const releases = counter('ts_dhcp_releases_total', 'Leases released (DEL, GC); sent says whether a DHCPRELEASE went out.', ['sent']);
+  const releases = counter(
+    'ts_dhcp_releases_total',
+    'Leases released (DEL, GC); sent says whether a DHCPRELEASE went out.',
+    ['sent'],
+  );
   const failures = counter('ts_dhcp_failures_total', 'Failures by reason.', ['reason']);
-  const conflicts = counter('ts_dhcp_conflicts_total', 'ACKed addresses found in use by an ARP probe (RFC 5227) and declined.');
-  const corrupt = counter('ts_dhcp_corrupt_records_total', 'Lease records set aside as *.corrupt (event="set_aside") and *.corrupt files deleted after 7 days (event="expired").', ['event']);
-  const writeFailures = counter('ts_dhcp_record_write_failures_total', 'Lease record writes that failed (ENOSPC, EIO...); each is retried with backoff.');
-  const podAddress = counter('ts_dhcp_pod_address_changes_total', 'Pod interfaces re-addressed in place: replaced (another address), removed (lease expired), restored (a lease came back).', ['action']);
-  const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', ['method', 'outcome']);
-  const cniRequests = counter('ts_dhcp_cni_requests_total', 'Plugin calls answered, by CNI verb (CNI_COMMAND; "unknown" when it names none) and CNI code ("0": success).', ['verb', 'code']);
+  const conflicts = counter(
+    'ts_dhcp_conflicts_total',
+    'ACKed addresses found in use by an ARP probe (RFC 5227) and declined.',
+  );
+  const corrupt = counter(
+    'ts_dhcp_corrupt_records_total',
+    'Lease records set aside as *.corrupt (event="set_aside") and *.corrupt files deleted after 7 days (event="expired").',
+    ['event'],
+  );
+  const writeFailures = counter(
+    'ts_dhcp_record_write_failures_total',
+    'Lease record writes that failed (ENOSPC, EIO...); each is retried with backoff.',
+  );
+  const podAddress = counter(
+    'ts_dhcp_pod_address_changes_total',
+    'Pod interfaces re-addressed in place: replaced (another address), removed (lease expired), restored (a lease came back).',
+    ['action'],
+  );
+  const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', [
+    'method',
+    'outcome',
+  ]);
+  const cniRequests = counter(
+    'ts_dhcp_cni_requests_total',
+    'Plugin calls answered, by CNI verb (CNI_COMMAND; "unknown" when it names none) and CNI code ("0": success).',
+    ['verb', 'code'],
+  );
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
     help: 'From the start of an exchange (acquisition, renewal at T1) to its ACK, by kind (bound, renewed, rebound, changed).',
@@ -67,7 +96,10 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
 
   return {
     event(event, transactionMs) {
-      if (transactionMs !== undefined && (event.kind === 'bound' || event.kind === 'renewed' || event.kind === 'rebound' || event.kind === 'changed')) {
+      if (
+        transactionMs !== undefined &&
+        (event.kind === 'bound' || event.kind === 'renewed' || event.kind === 'rebound' || event.kind === 'changed')
+      ) {
         latency.observe({ kind: event.kind }, transactionMs / 1000);
       }
       switch (event.kind) {
@@ -100,7 +132,8 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
     },
     cni(verb, code) {
       cniRequests.inc({ verb, code: String(code) });
-      if (verb === 'ADD' && code !== 0) failures.inc({ reason: code === TRY_AGAIN_LATER ? 'add_timeout' : 'add_error' });
+      if (verb === 'ADD' && code !== 0)
+        failures.inc({ reason: code === TRY_AGAIN_LATER ? 'add_timeout' : 'add_error' });
     },
     recordWriteFailed() {
       writeFailures.inc();

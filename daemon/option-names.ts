@@ -108,10 +108,15 @@ export function optionCode(name: string): OptionLookup {
   if (Object.prototype.hasOwnProperty.call(NAME_TO_CODE, name)) return { ok: true, code: NAME_TO_CODE[name] as number };
   if (/^[0-9]+$/.test(name)) {
     const code = Number(name);
-    return code >= 1 && code <= 254 ? { ok: true, code } : { ok: false, reason: `DHCP option code ${name} is outside 1..254` };
+    return code >= 1 && code <= 254
+      ? { ok: true, code }
+      : { ok: false, reason: `DHCP option code ${name} is outside 1..254` };
   }
   const near = closestName(name);
-  return { ok: false, reason: `unknown DHCP option ${JSON.stringify(name)}${near ? ` (did you mean "${near}"?)` : ''}` };
+  return {
+    ok: false,
+    reason: `unknown DHCP option ${JSON.stringify(name)}${near ? ` (did you mean "${near}"?)` : ''}`,
+  };
 }
 
 /** The first dhcp-options(5) name of a code, for messages; the decimal code when it has none. */

@@ -16,7 +16,11 @@ function groupsOf(pid: number): number[] {
 }
 
 /** A check for serveRpc's `authorize`: undefined when the peer may talk to the daemon, else why not. */
-export function peerAuthorizer(allowedGid: number | undefined, cred: (fd: number) => PeerCred = peerCred, groups = groupsOf): (sock: Socket) => string | undefined {
+export function peerAuthorizer(
+  allowedGid: number | undefined,
+  cred: (fd: number) => PeerCred = peerCred,
+  groups = groupsOf,
+): (sock: Socket) => string | undefined {
   const self = process.geteuid?.() ?? 0;
   return (sock) => {
     // Node keeps the accepted descriptor on its handle; there is no public API for it.

@@ -15,7 +15,9 @@ export function podNetnsPath(hostPrefix: string, netns: string): string | Refuse
   if (hostPrefix === '') return path.normalize(netns);
   const root = path.resolve(hostPrefix);
   const full = path.normalize(path.join(root, netns));
-  return full.startsWith(root === '/' ? root : `${root}/`) ? full : new RefusedNetns(`${JSON.stringify(netns)} is outside the host prefix ${root}`);
+  return full.startsWith(root === '/' ? root : `${root}/`)
+    ? full
+    : new RefusedNetns(`${JSON.stringify(netns)} is outside the host prefix ${root}`);
 }
 
 /** Checks `netns` for use as a pod namespace: a path under the prefix, a network namespace file, not the daemon's
@@ -27,7 +29,8 @@ export async function checkPodNetns(port: PodPort, hostPrefix: string, netns: st
   const id = await port.netnsId(p);
   if (id instanceof Error) return id;
   const mine = await port.ownNetns();
-  if (id.dev === mine.dev && id.inode === mine.inode) return new RefusedNetns(`${p} is the daemon's own network namespace, not a pod's`);
+  if (id.dev === mine.dev && id.inode === mine.inode)
+    return new RefusedNetns(`${p} is the daemon's own network namespace, not a pod's`);
   return { path: p, ...id };
 }
 

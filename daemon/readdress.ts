@@ -53,7 +53,9 @@ export class Readdress implements LinkPolicy {
     let present = false;
     if (facts) {
       try {
-        present = (await this.deps.link.addresses()).some((a) => a.address === facts.address && a.prefixLength === facts.prefixLength);
+        present = (await this.deps.link.addresses()).some(
+          (a) => a.address === facts.address && a.prefixLength === facts.prefixLength,
+        );
       } catch (err) {
         this.failed(err as NodeJS.ErrnoException, 'read the addresses');
       }
@@ -64,7 +66,8 @@ export class Readdress implements LinkPolicy {
 
   async onEvent(event: LeaseEvent): Promise<string | undefined> {
     if (this.stopped) return undefined;
-    if (event.kind === 'expired') return this.onLink ? this.change(undefined, `lease on ${event.address} expired`) : undefined;
+    if (event.kind === 'expired')
+      return this.onLink ? this.change(undefined, `lease on ${event.address} expired`) : undefined;
     if (!isAck(event)) return undefined;
     const facts = leaseFacts(event.ack);
     if (!this.adopted) {
@@ -72,7 +75,8 @@ export class Readdress implements LinkPolicy {
       this.onLink = facts;
       return undefined;
     }
-    if (this.onLink && this.onLink.address === facts.address && this.onLink.prefixLength === facts.prefixLength) return undefined;
+    if (this.onLink && this.onLink.address === facts.address && this.onLink.prefixLength === facts.prefixLength)
+      return undefined;
     return this.change(facts, 'ACK');
   }
 
@@ -86,12 +90,22 @@ export class Readdress implements LinkPolicy {
     const newRoutes = to ? podRoutes(to, routing) : [];
     const kept = new Set(newRoutes.map(routeKey));
     // Routes first: the kernel drops those through an address's subnet with it, the others stay unless deleted.
-    for (const r of oldRoutes) if (!kept.has(routeKey(r))) await this.call(() => link.delRoute(r), 'ESRCH', `delete route ${routeKey(r)}`);
+    for (const r of oldRoutes)
+      if (!kept.has(routeKey(r))) await this.call(() => link.delRoute(r), 'ESRCH', `delete route ${routeKey(r)}`);
     // The old address goes before the new one comes: with promote_secondaries off (the kernel's default) deleting
     // a primary address takes the secondaries of its subnet with it, which a new address in the same subnet is.
-    if (from) await this.call(() => link.delAddress(from.address, from.prefixLength), 'EADDRNOTAVAIL', `delete ${from.address}/${from.prefixLength}`);
+    if (from)
+      await this.call(
+        () => link.delAddress(from.address, from.prefixLength),
+        'EADDRNOTAVAIL',
+        `delete ${from.address}/${from.prefixLength}`,
+      );
     if (to) {
-      await this.call(() => link.addAddress(to.address, to.prefixLength), 'EEXIST', `add ${to.address}/${to.prefixLength}`);
+      await this.call(
+        () => link.addAddress(to.address, to.prefixLength),
+        'EEXIST',
+        `add ${to.address}/${to.prefixLength}`,
+      );
       for (const r of newRoutes) await this.call(() => link.addRoute(r), 'EEXIST', `add route ${routeKey(r)}`);
     }
     this.onLink = to;

@@ -33,7 +33,8 @@ function deadline(v: unknown, field: string): number | null {
 }
 
 function int(v: unknown, field: string, min: number, max: number): number {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) fail(field, `is not an integer in ${min}..${max}`);
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    fail(field, `is not an integer in ${min}..${max}`);
   return v as number;
 }
 
@@ -80,7 +81,8 @@ function offer(v: unknown, field: string): Offer {
 export function checkState(v: unknown, field = 'state'): LeaseState {
   const s = obj(v, field);
   const counts = () => {
-    for (const k of ['naks', 'conflicts']) if (s[k] !== undefined) int(s[k], `${field}.${k}`, 0, Number.MAX_SAFE_INTEGER);
+    for (const k of ['naks', 'conflicts'])
+      if (s[k] !== undefined) int(s[k], `${field}.${k}`, 0, Number.MAX_SAFE_INTEGER);
   };
   switch (s.state) {
     case 'INIT':
@@ -149,15 +151,18 @@ function timing(v: unknown, field: string): TimingConfig {
 
 function clientConfig(v: unknown, field: string): ClientConfig {
   const c = obj(v, field);
-  if (typeof c.chaddr !== 'string' || !/^[0-9a-fA-F]{2}(?::?[0-9a-fA-F]{2}){5}$/.test(c.chaddr)) fail(`${field}.chaddr`, 'is not a MAC address');
+  if (typeof c.chaddr !== 'string' || !/^[0-9a-fA-F]{2}(?::?[0-9a-fA-F]{2}){5}$/.test(c.chaddr))
+    fail(`${field}.chaddr`, 'is not a MAC address');
   if (hex(c.clientId, `${field}.clientId`).length > 2 * 255) fail(`${field}.clientId`, 'is longer than 255 bytes');
-  if (!Array.isArray(c.paramRequestList) || c.paramRequestList.length > 255) fail(`${field}.paramRequestList`, 'is not a list of option codes');
+  if (!Array.isArray(c.paramRequestList) || c.paramRequestList.length > 255)
+    fail(`${field}.paramRequestList`, 'is not a list of option codes');
   c.paramRequestList.forEach((code, i) => int(code, `${field}.paramRequestList[${i}]`, 1, 254));
   if (!Array.isArray(c.provide)) fail(`${field}.provide`, 'is not a list');
   c.provide.forEach((e, i) => {
     const p = obj(e, `${field}.provide[${i}]`);
     int(p.code, `${field}.provide[${i}].code`, 1, 254);
-    if (hex(p.value, `${field}.provide[${i}].value`).length > 2 * 255) fail(`${field}.provide[${i}].value`, 'is longer than 255 bytes');
+    if (hex(p.value, `${field}.provide[${i}].value`).length > 2 * 255)
+      fail(`${field}.provide[${i}].value`, 'is longer than 255 bytes');
   });
   if (typeof c.broadcastFlag !== 'boolean') fail(`${field}.broadcastFlag`, 'is not a boolean');
   int(c.maxMessageSize, `${field}.maxMessageSize`, 576, 0xffff);
@@ -184,7 +189,10 @@ export function checkRecord(v: Obj): LeaseRecord | string {
     }
     int(v.netnsInode, 'netnsInode', 1, Number.MAX_SAFE_INTEGER);
     const cfg = clientConfig(v.cfg, 'cfg');
-    if (typeof v.mac !== 'string' || v.mac.replace(/[:-]/g, '').toLowerCase() !== cfg.chaddr.replace(/:/g, '').toLowerCase()) {
+    if (
+      typeof v.mac !== 'string' ||
+      v.mac.replace(/[:-]/g, '').toLowerCase() !== cfg.chaddr.replace(/:/g, '').toLowerCase()
+    ) {
       fail('mac', 'does not match cfg.chaddr');
     }
     checkState(v.state);

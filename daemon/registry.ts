@@ -1,7 +1,19 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it. Everything on
 // the pod side goes through the port (daemon/pod-port.ts).
-import { AddParams, AddResult, Attachment, CheckParams, CheckResult, DelResult, GcParams, GcResult, LeaseDetail, LeaseView, attachmentKey } from '../common/rpc';
+import {
+  AddParams,
+  AddResult,
+  Attachment,
+  CheckParams,
+  CheckResult,
+  DelResult,
+  GcParams,
+  GcResult,
+  LeaseDetail,
+  LeaseView,
+  attachmentKey,
+} from '../common/rpc';
 import { ClientConfig, LeaseState } from './dhcp/lease';
 import { cryptoRng } from './dhcp/rng';
 import { DaemonError } from './errors';
@@ -51,10 +63,11 @@ export class Registry {
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
-      leases: () => [...this.leases].flatMap(([key, runner]) => {
-        const ns = this.netnsIds.get(runner);
-        return ns ? [{ key, runner, ns }] : [];
-      }),
+      leases: () =>
+        [...this.leases].flatMap(([key, runner]) => {
+          const ns = this.netnsIds.get(runner);
+          return ns ? [{ key, runner, ns }] : [];
+        }),
       drop: (key, runner, reason) => this.dropVanished(key, runner, reason),
     });
   }
@@ -114,7 +127,10 @@ export class Registry {
       const ns = await this.deps.port.netnsId((this.netnsIds.get(runner) as PodNetns).path);
       if (ns instanceof Error) {
         const hostRelease = await this.drop(key, runner, 'netns gone before DEL');
-        this.deps.log.info({ attachment: key, netns: runner.params.netns, hostRelease }, 'DEL: netns gone, lease dropped');
+        this.deps.log.info(
+          { attachment: key, netns: runner.params.netns, hostRelease },
+          'DEL: netns gone, lease dropped',
+        );
         return { released: false, dropped: true };
       }
       // A runtime that answers "try again later" with DEL (containerd) cancels the acquisition; its retried ADD
@@ -189,7 +205,11 @@ export class Registry {
     this.vanish.close();
     const runners = [...this.leases.values()];
     if (release) {
-      await Promise.all(runners.map((r) => this.del(r.params).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'release on exit failed'))));
+      await Promise.all(
+        runners.map((r) =>
+          this.del(r.params).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'release on exit failed')),
+        ),
+      );
     }
     for (const r of runners) r.stop('daemon stopping');
     await Promise.all(runners.map((r) => r.settled()));
@@ -200,16 +220,23 @@ export class Registry {
   restore(loaded: LoadedRecord[]): Promise<void> {
     const { opts, port, log, store, now } = this.deps;
     return restoreRecords(loaded, {
-      port, log, store, now, rng: this.rng, hostPrefix: opts.hostPrefix, minLeaseTimeS: this.minLeaseTimeS,
+      port,
+      log,
+      store,
+      now,
+      rng: this.rng,
+      hostPrefix: opts.hostPrefix,
+      minLeaseTimeS: this.minLeaseTimeS,
       dropRecord: (rec) => this.releaseGone(attachmentKey(rec.params), rec.cfg, rec.state),
       adopt: (rec, ns, takeover) => {
         const runner = this.runnerFor(rec.params, rec.cfg, ns, port.side(ns, rec.params.ifName), { takeover });
         this.leases.set(attachmentKey(rec.params), runner);
         return runner;
       },
-      whenCurrent: (key, runner, fn) => void this.serial(key, async () => {
-        if (this.leases.get(key) === runner) fn();
-      }),
+      whenCurrent: (key, runner, fn) =>
+        void this.serial(key, async () => {
+          if (this.leases.get(key) === runner) fn();
+        }),
     });
   }
 
@@ -222,7 +249,10 @@ export class Registry {
     return this.serial(key, async () => {
       if (this.leases.get(key) !== runner) return;
       const hostRelease = await this.drop(key, runner, reason);
-      this.deps.log.warn({ attachment: key, reason, address: runner.facts?.address, hostRelease }, 'attachment vanished without DEL; lease dropped');
+      this.deps.log.warn(
+        { attachment: key, reason, address: runner.facts?.address, hostRelease },
+        'attachment vanished without DEL; lease dropped',
+      );
     });
   }
 
@@ -277,20 +307,31 @@ export class Registry {
   }
 
   /** A runner for a new ADD (with the MTU its interface had), or for a lease taken over from its record. */
-  private runnerFor(p: AddParams, cfg: ClientConfig, ns: PodNetns, pod: PodSide, o: { mtuCeiling?: number; takeover?: Takeover }): LeaseRunner {
+  private runnerFor(
+    p: AddParams,
+    cfg: ClientConfig,
+    ns: PodNetns,
+    pod: PodSide,
+    o: { mtuCeiling?: number; takeover?: Takeover },
+  ): LeaseRunner {
     const { opts, port } = this.deps;
-    const runner = new LeaseRunner(p, cfg, {
-      pod,
-      persist: (r) => this.persist(r),
-      now: this.deps.now,
-      rng: this.rng,
-      log: leaseLogger(this.deps.log, p),
-      metrics: this.deps.metrics,
-      mtuCeiling: o.mtuCeiling,
-      resendTimeoutMs: opts.resendTimeoutMs,
-      sendFromHost: port.sendFromHost,
-      minLeaseTimeS: this.minLeaseTimeS,
-    }, o.takeover);
+    const runner = new LeaseRunner(
+      p,
+      cfg,
+      {
+        pod,
+        persist: (r) => this.persist(r),
+        now: this.deps.now,
+        rng: this.rng,
+        log: leaseLogger(this.deps.log, p),
+        metrics: this.deps.metrics,
+        mtuCeiling: o.mtuCeiling,
+        resendTimeoutMs: opts.resendTimeoutMs,
+        sendFromHost: port.sendFromHost,
+        minLeaseTimeS: this.minLeaseTimeS,
+      },
+      o.takeover,
+    );
     this.netnsIds.set(runner, ns);
     this.vanish.watch(ns.path);
     return runner;

@@ -57,7 +57,10 @@ async function restoreOne(rec: LeaseRecord, spreadMs: number, deps: RestoreDeps)
   const plan = takeover(rec, now(), deps.minLeaseTimeS);
   const runner = deps.adopt(rec, ns as PodNetns, plan);
   const delayMs = Math.floor(deps.rng.next() * spreadMs);
-  log.info({ attachment: key, state: plan.next.state, address: runner.facts?.address, delayMs }, 'resuming stored lease');
+  log.info(
+    { attachment: key, state: plan.next.state, address: runner.facts?.address, delayMs },
+    'resuming stored lease',
+  );
   setTimeout(() => deps.whenCurrent(key, runner, () => runner.resume()), delayMs).unref();
 }
 

@@ -1,6 +1,14 @@
 // Validation of what reaches the daemon from outside: RPC params (it trusts nothing that arrives on its socket) and
 // the ADD params kept in a lease record (daemon/record-check.ts). Each failure names the field.
-import { AddParams, Attachment, CniInvocation, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from '../common/rpc';
+import {
+  AddParams,
+  Attachment,
+  CniInvocation,
+  MAX_CONFIG_WARNINGS,
+  ON_CHANGE,
+  OnChange,
+  RouteConfig,
+} from '../common/rpc';
 import { DaemonError } from './errors';
 import { isIpv4, isIpv4Cidr } from './dhcp/bytes';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
@@ -32,7 +40,8 @@ function attachment(o: Obj): Attachment {
   const containerId = text(o, 'containerId', MAX_CONTAINER_ID);
   const network = text(o, 'network', MAX_NETWORK_NAME);
   const ifName = text(o, 'ifName', 15);
-  if (ifName.includes('/') || ifName === '.' || ifName === '..') fail('ifName', `${JSON.stringify(ifName)} is not an interface name`);
+  if (ifName.includes('/') || ifName === '.' || ifName === '..')
+    fail('ifName', `${JSON.stringify(ifName)} is not an interface name`);
   return { containerId, network, ifName };
 }
 
@@ -43,7 +52,8 @@ function netns(o: Obj): string {
 }
 
 function optionCode(v: unknown, field: string): number {
-  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 254) fail(field, 'must be a DHCP option code 1..254');
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 254)
+    fail(field, 'must be a DHCP option code 1..254');
   return v as number;
 }
 
@@ -93,7 +103,8 @@ export function addParams(params: unknown): AddParams {
   }
   if (o.timeoutMs !== undefined) {
     const t = o.timeoutMs;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 100 || t > 3_600_000) fail('timeoutMs', 'must be 100..3600000');
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 100 || t > 3_600_000)
+      fail('timeoutMs', 'must be 100..3600000');
     p.timeoutMs = t;
   }
   if (o.clientId !== undefined) p.clientId = clientId(o.clientId);
@@ -119,9 +130,9 @@ export function addParams(params: unknown): AddParams {
   return p;
 }
 
-
 function warnings(v: unknown): string[] {
-  if (!Array.isArray(v) || v.length > MAX_CONFIG_WARNINGS) fail('warnings', `must be an array of at most ${MAX_CONFIG_WARNINGS} strings`);
+  if (!Array.isArray(v) || v.length > MAX_CONFIG_WARNINGS)
+    fail('warnings', `must be an array of at most ${MAX_CONFIG_WARNINGS} strings`);
   return v.map((w, i) => {
     if (typeof w !== 'string' || w.length > 1024) fail(`warnings[${i}]`, 'must be a string of at most 1024 characters');
     return w;
@@ -133,7 +144,8 @@ function routing(v: unknown): RouteConfig {
   const out: RouteConfig = {};
   if (o.priority !== undefined) {
     const m = o.priority;
-    if (!Number.isInteger(m) || (m as number) < 0 || (m as number) > 0xffffffff) fail('routing.priority', 'must be an integer 0..4294967295');
+    if (!Number.isInteger(m) || (m as number) < 0 || (m as number) > 0xffffffff)
+      fail('routing.priority', 'must be an integer 0..4294967295');
     out.priority = m as number;
   }
   if (o.defaultRoute !== undefined) {
@@ -141,7 +153,8 @@ function routing(v: unknown): RouteConfig {
     out.defaultRoute = o.defaultRoute;
   }
   if (o.routes !== undefined) {
-    if (!Array.isArray(o.routes) || o.routes.length > MAX_ROUTES) fail('routing.routes', `must be an array of at most ${MAX_ROUTES} routes`);
+    if (!Array.isArray(o.routes) || o.routes.length > MAX_ROUTES)
+      fail('routing.routes', `must be an array of at most ${MAX_ROUTES} routes`);
     out.routes = o.routes.map((e, i) => {
       const r = object(e, `routing.routes[${i}]`);
       if (!isIpv4Cidr(r.dst)) fail(`routing.routes[${i}].dst`, 'must be an IPv4 CIDR');
@@ -156,8 +169,10 @@ function clientId(v: unknown): NonNullable<AddParams['clientId']> {
   if (v === 'legacy' || v === 'pod' || v === 'duid') return v;
   const o = object(v, 'clientId');
   const value = o.value;
-  if (typeof value !== 'string' || value === '') fail('clientId', 'must be "legacy", "pod", "duid" or {value: non-empty text}');
-  if (Buffer.byteLength(value) > MAX_CLIENT_ID_TEXT_BYTES) fail('clientId.value', `must be at most ${MAX_CLIENT_ID_TEXT_BYTES} bytes`);
+  if (typeof value !== 'string' || value === '')
+    fail('clientId', 'must be "legacy", "pod", "duid" or {value: non-empty text}');
+  if (Buffer.byteLength(value) > MAX_CLIENT_ID_TEXT_BYTES)
+    fail('clientId.value', `must be at most ${MAX_CLIENT_ID_TEXT_BYTES} bytes`);
   return { value };
 }
 

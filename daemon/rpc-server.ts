@@ -34,7 +34,11 @@ export interface RpcLimits {
   authorize?(sock: Socket): string | undefined;
 }
 
-export const DEFAULT_RPC_LIMITS: RpcLimits = { maxConnections: 256, idleTimeoutMs: 30_000, maxRequestBytes: MAX_REQUEST_BYTES };
+export const DEFAULT_RPC_LIMITS: RpcLimits = {
+  maxConnections: 256,
+  idleTimeoutMs: 30_000,
+  maxRequestBytes: MAX_REQUEST_BYTES,
+};
 
 const INVALID_REQUEST = -32600;
 const METHOD_NOT_FOUND = -32601;
@@ -47,7 +51,13 @@ interface Conn {
   timer?: NodeJS.Timeout;
 }
 
-export function serveRpc<C>(server: Server, handlers: Handlers<C>, log: Logger, observe?: RpcObserver, limits: RpcLimits = DEFAULT_RPC_LIMITS): void {
+export function serveRpc<C>(
+  server: Server,
+  handlers: Handlers<C>,
+  log: Logger,
+  observe?: RpcObserver,
+  limits: RpcLimits = DEFAULT_RPC_LIMITS,
+): void {
   const conns = new Set<Conn>();
   server.on('connection', (sock: Socket) => {
     const refused = limits.authorize?.(sock);
@@ -77,7 +87,13 @@ export function serveRpc<C>(server: Server, handlers: Handlers<C>, log: Logger, 
   });
 }
 
-function onConnection(conn: Conn, handlers: Record<string, AnyHandler>, log: Logger, limits: RpcLimits, observe?: RpcObserver): void {
+function onConnection(
+  conn: Conn,
+  handlers: Record<string, AnyHandler>,
+  log: Logger,
+  limits: RpcLimits,
+  observe?: RpcObserver,
+): void {
   const { sock } = conn;
   let buffered: Buffer = Buffer.alloc(0);
   const idle = () => {
@@ -95,7 +111,13 @@ function onConnection(conn: Conn, handlers: Record<string, AnyHandler>, log: Log
       const nl = buffered.indexOf(0x0a);
       if (nl < 0) {
         if (buffered.length > limits.maxRequestBytes) {
-          await reply(sock, jsonrpc.error(null as unknown as string, new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST)));
+          await reply(
+            sock,
+            jsonrpc.error(
+              null as unknown as string,
+              new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST),
+            ),
+          );
           sock.end();
           buffered = Buffer.alloc(0);
         }
@@ -104,7 +126,13 @@ function onConnection(conn: Conn, handlers: Record<string, AnyHandler>, log: Log
       const line = buffered.toString('utf8', 0, nl);
       buffered = buffered.subarray(nl + 1);
       if (nl > limits.maxRequestBytes) {
-        await reply(sock, jsonrpc.error(null as unknown as string, new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST)));
+        await reply(
+          sock,
+          jsonrpc.error(
+            null as unknown as string,
+            new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST),
+          ),
+        );
         sock.end();
         return;
       }
@@ -125,19 +153,32 @@ function onConnection(conn: Conn, handlers: Record<string, AnyHandler>, log: Log
   idle();
 }
 
-async function handleLine(sock: Socket, line: string, handlers: Record<string, AnyHandler>, log: Logger, observe?: RpcObserver): Promise<void> {
+async function handleLine(
+  sock: Socket,
+  line: string,
+  handlers: Record<string, AnyHandler>,
+  log: Logger,
+  observe?: RpcObserver,
+): Promise<void> {
   const parsed = jsonrpc.parse(line);
   const one = Array.isArray(parsed) ? parsed[0] : parsed;
   if (Array.isArray(parsed) || !one || one.type !== 'request') {
     const code = one?.type === 'invalid' ? one.payload.code : INVALID_REQUEST;
-    const why = Array.isArray(parsed) ? 'batch requests are not supported' : one?.type === 'invalid' ? one.payload.message : `expected a request, got a ${one?.type}`;
+    const why = Array.isArray(parsed)
+      ? 'batch requests are not supported'
+      : one?.type === 'invalid'
+        ? one.payload.message
+        : `expected a request, got a ${one?.type}`;
     await reply(sock, jsonrpc.error(null as unknown as string, new JsonRpcError(String(why), code)));
     return;
   }
   const { id, method, params } = one.payload as { id: string | number; method: string; params?: unknown };
   const handler = Object.prototype.hasOwnProperty.call(handlers, method) ? handlers[method] : undefined;
   if (!handler) {
-    await reply(sock, jsonrpc.error(id, new JsonRpcError(`unknown method ${JSON.stringify(method)}`, METHOD_NOT_FOUND)));
+    await reply(
+      sock,
+      jsonrpc.error(id, new JsonRpcError(`unknown method ${JSON.stringify(method)}`, METHOD_NOT_FOUND)),
+    );
     return;
   }
   const started = process.hrtime.bigint();
@@ -154,7 +195,10 @@ async function handleLine(sock: Socket, line: string, handlers: Record<string, A
       log.info({ method, kind: err.kind, err: err.message }, 'rpc error');
       observe?.(method, 'error');
     } else {
-      await reply(sock, jsonrpc.error(id, new JsonRpcError(`internal error: ${(err as Error).message}`, INTERNAL_ERROR)));
+      await reply(
+        sock,
+        jsonrpc.error(id, new JsonRpcError(`internal error: ${(err as Error).message}`, INTERNAL_ERROR)),
+      );
       log.error({ method, err }, 'rpc handler failed');
       observe?.(method, 'internal');
     }

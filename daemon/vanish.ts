@@ -32,7 +32,9 @@ export class VanishCheck {
    *  previous check finished), until close(). */
   start(intervalMs: number): void {
     // A change naming a file checks the leases of that file alone: pods of every network come and go there.
-    this.watcher = this.deps.port.watch((changed) => void (changed === undefined ? this.sweepSoon() : this.check(changed)));
+    this.watcher = this.deps.port.watch(
+      (changed) => void (changed === undefined ? this.sweepSoon() : this.check(changed)),
+    );
     for (const { ns } of this.deps.leases()) this.watcher.watch(ns.path);
     const tick = async (): Promise<void> => {
       await this.sweepSoon();

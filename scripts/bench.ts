@@ -6,7 +6,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { createTopology, startDnsmasq, type Topology } from '../test/netns/lib';
-import { CONFLICT_FULL, CONFLICT_QUICK, benchConflictDetection, conflictText, type ConflictResult } from './bench/conflict';
+import {
+  CONFLICT_FULL,
+  CONFLICT_QUICK,
+  benchConflictDetection,
+  conflictText,
+  type ConflictResult,
+} from './bench/conflict';
 import { runScenarios, type Plan, type SubjectResult } from './bench/scenarios';
 import { table, type Row } from './bench/stats';
 import { referenceAvailable, startSubject, type SubjectName } from './bench/subjects';
@@ -24,7 +30,16 @@ const FULL: Plan = {
   settleMs: 2000,
 };
 
-const QUICK: Plan = { ...FULL, sequential: 10, burst: 20, parallelTotal: 50, held: 0, cpuWindowMs: 0, startupRuns: 5, settleMs: 1000 };
+const QUICK: Plan = {
+  ...FULL,
+  sequential: 10,
+  burst: 20,
+  parallelTotal: 50,
+  held: 0,
+  cpuWindowMs: 0,
+  startupRuns: 5,
+  settleMs: 1000,
+};
 
 /** Both topologies use the same addresses: they never exist at the same time. A /21 holds the 1000 leases. */
 const LAN_CIDR = '198.19.16.1/21';
@@ -50,7 +65,9 @@ function parseArgs(argv: string[]): Args {
     } else if (a === '--out' && argv[i + 1]) {
       args.out = argv[++i] as string;
     } else {
-      throw new Error(`usage: npm run bench -- [--quick] [--only ts-dhcp|reference] [--out FILE] (got ${JSON.stringify(a)})`);
+      throw new Error(
+        `usage: npm run bench -- [--quick] [--only ts-dhcp|reference] [--out FILE] (got ${JSON.stringify(a)})`,
+      );
     }
   }
   return args;
@@ -58,7 +75,8 @@ function parseArgs(argv: string[]): Args {
 
 const t0 = performance.now();
 function progress(who: string): (msg: string) => void {
-  return (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${who}: ${msg}\n`);
+  return (msg) =>
+    process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${who}: ${msg}\n`);
 }
 
 async function benchOne(name: SubjectName, plan: Plan): Promise<SubjectResult> {
@@ -83,9 +101,19 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
   });
   const le = (limit: number, v: number | undefined): boolean | undefined => (v === undefined ? undefined : v <= limit);
   const out: Row[] = [
-    { metric: `ADD p50, ${plan.sequential} sequential (ms)`, ...both((r) => r.sequentialAdd.p50), lowerIsBetter: true, target: '≤ 30', met: le(30, ts?.sequentialAdd.p50) },
+    {
+      metric: `ADD p50, ${plan.sequential} sequential (ms)`,
+      ...both((r) => r.sequentialAdd.p50),
+      lowerIsBetter: true,
+      target: '≤ 30',
+      met: le(30, ts?.sequentialAdd.p50),
+    },
     { metric: '  floor: macvlan + static IPAM, ADD p50 (ms)', ...both((r) => r.floor.add.p50) },
-    { metric: '  ADD p50 above the floor (ms)', ...both((r) => r.sequentialAdd.p50 - r.floor.add.p50), lowerIsBetter: true },
+    {
+      metric: '  ADD p50 above the floor (ms)',
+      ...both((r) => r.sequentialAdd.p50 - r.floor.add.p50),
+      lowerIsBetter: true,
+    },
     { metric: 'ADD p95 (ms)', ...both((r) => r.sequentialAdd.p95), lowerIsBetter: true },
     { metric: 'ADD max (ms)', ...both((r) => r.sequentialAdd.max), lowerIsBetter: true },
     {
@@ -93,15 +121,33 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
       ...both((r) => r.sequentialDel.p50),
       lowerIsBetter: true,
       target: '≤ 30, < reference',
-      met: ts && ref ? ts.sequentialDel.p50 <= 30 && ts.sequentialDel.p50 < ref.sequentialDel.p50 : le(30, ts?.sequentialDel.p50),
+      met:
+        ts && ref
+          ? ts.sequentialDel.p50 <= 30 && ts.sequentialDel.p50 < ref.sequentialDel.p50
+          : le(30, ts?.sequentialDel.p50),
     },
     { metric: '  floor: macvlan + static IPAM, DEL p50 (ms)', ...both((r) => r.floor.del.p50) },
-    { metric: '  DEL p50 above the floor (ms)', ...both((r) => r.sequentialDel.p50 - r.floor.del.p50), lowerIsBetter: true },
+    {
+      metric: '  DEL p50 above the floor (ms)',
+      ...both((r) => r.sequentialDel.p50 - r.floor.del.p50),
+      lowerIsBetter: true,
+    },
     { metric: 'DEL p95 (ms)', ...both((r) => r.sequentialDel.p95), lowerIsBetter: true },
     { metric: 'sequential ADD/DEL failures', ...both((r) => r.sequentialAdd.failures + r.sequentialDel.failures) },
-    { metric: `${plan.burst} ADDs at once: wall (ms)`, ...both((r) => r.burst.wallMs), lowerIsBetter: true, target: '≤ 700', met: le(700, ts?.burst.wallMs) },
+    {
+      metric: `${plan.burst} ADDs at once: wall (ms)`,
+      ...both((r) => r.burst.wallMs),
+      lowerIsBetter: true,
+      target: '≤ 700',
+      met: le(700, ts?.burst.wallMs),
+    },
     { metric: `  floor: ${plan.burst} macvlan + static IPAM ADDs at once (ms)`, ...both((r) => r.burst.floorWallMs) },
-    { metric: `${plan.burst} at once: failures`, ...both((r) => r.burst.failures), target: '0', met: le(0, ts?.burst.failures) },
+    {
+      metric: `${plan.burst} at once: failures`,
+      ...both((r) => r.burst.failures),
+      target: '0',
+      met: le(0, ts?.burst.failures),
+    },
     { metric: `${plan.burst} at once: distinct addresses`, ...both((r) => r.burst.distinct) },
     {
       metric: `${plan.parallelTotal} ADDs, ${plan.parallelism} in parallel: wall (ms)`,
@@ -110,7 +156,10 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
       target: '≤ 2500',
       met: le(2500, ts?.parallel.wallMs),
     },
-    { metric: `  floor: ${plan.parallelTotal} macvlan + static IPAM ADDs, ${plan.parallelism} in parallel (ms)`, ...both((r) => r.parallel.floorWallMs) },
+    {
+      metric: `  floor: ${plan.parallelTotal} macvlan + static IPAM ADDs, ${plan.parallelism} in parallel (ms)`,
+      ...both((r) => r.parallel.floorWallMs),
+    },
     { metric: `${plan.parallelTotal} ADDs: failures`, ...both((r) => r.parallel.failures) },
   ];
   for (const [i, label] of ['fresh', `${plan.parallelTotal} leases`, `${plan.held} leases`].entries()) {
@@ -128,26 +177,37 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
         // 60 MB = 57.2 MiB
         ...(i === 2 && { target: '≤ 60 MB', met: le(60 / 1.048576, at.ts?.rssMiB) }),
       },
-      { metric: `  of which private (RssAnon, MiB)`, ts: at.ts?.rssAnonMiB, ref: at.ref?.rssAnonMiB, lowerIsBetter: true },
+      {
+        metric: `  of which private (RssAnon, MiB)`,
+        ts: at.ts?.rssAnonMiB,
+        ref: at.ref?.rssAnonMiB,
+        lowerIsBetter: true,
+      },
       {
         metric: `threads, ${label}`,
         ts: at.ts?.threads,
         ref: at.ref?.threads,
         lowerIsBetter: true,
-        ...(isLast && ts && { target: 'independent of leases', met: ts.proc.every((p) => p.threads <= (ts.proc[0]?.threads ?? 0) + 4) }),
+        ...(isLast &&
+          ts && {
+            target: 'independent of leases',
+            met: ts.proc.every((p) => p.threads <= (ts.proc[0]?.threads ?? 0) + 4),
+          }),
       },
       {
         metric: `open fds, ${label}`,
         ts: at.ts?.fds,
         ref: at.ref?.fds,
         lowerIsBetter: true,
-        ...(isLast && ts && { target: 'none per lease', met: ts.proc.every((p) => p.fds <= (ts.proc[0]?.fds ?? 0) + 2) }),
+        ...(isLast &&
+          ts && { target: 'none per lease', met: ts.proc.every((p) => p.fds <= (ts.proc[0]?.fds ?? 0) + 2) }),
       },
     );
   }
   const cpu = both((r) => r.cpu);
   if (cpu.ts || cpu.ref) {
-    const leases = cpu.ref && cpu.ts && cpu.ref.leases !== cpu.ts.leases ? ` (reference: ${cpu.ref.leases} leases)` : '';
+    const leases =
+      cpu.ref && cpu.ts && cpu.ref.leases !== cpu.ts.leases ? ` (reference: ${cpu.ref.leases} leases)` : '';
     out.push({
       metric: `idle CPU over ${plan.cpuWindowMs / 1000} s, ${plan.held} leases (% of a core)${leases}`,
       ts: cpu.ts?.percentOfCore,
@@ -158,9 +218,25 @@ function rows(ts: SubjectResult | undefined, ref: SubjectResult | undefined, pla
     });
   }
   out.push(
-    { metric: 'plugin alone: VERSION p50 (ms)', ...both((r) => r.startup.version.p50), lowerIsBetter: true, target: '≤ 2', met: le(2, ts?.startup.version.p50) },
-    { metric: 'plugin alone: ADD of a held lease p50 (ms)', ...both((r) => r.startup.addHeld.p50), lowerIsBetter: true },
-    { metric: 'plugin file size (MB)', ...both((r) => Math.round(r.pluginBytes / 1e4) / 100), lowerIsBetter: true, target: '≤ 1', met: le(1e6, ts?.pluginBytes) },
+    {
+      metric: 'plugin alone: VERSION p50 (ms)',
+      ...both((r) => r.startup.version.p50),
+      lowerIsBetter: true,
+      target: '≤ 2',
+      met: le(2, ts?.startup.version.p50),
+    },
+    {
+      metric: 'plugin alone: ADD of a held lease p50 (ms)',
+      ...both((r) => r.startup.addHeld.p50),
+      lowerIsBetter: true,
+    },
+    {
+      metric: 'plugin file size (MB)',
+      ...both((r) => Math.round(r.pluginBytes / 1e4) / 100),
+      lowerIsBetter: true,
+      target: '≤ 1',
+      met: le(1e6, ts?.pluginBytes),
+    },
   );
   return out;
 }
@@ -179,17 +255,27 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   for (const name of names) {
     if (name === 'reference' && !referenceAvailable()) {
-      notes.push('reference: /usr/lib/cni/dhcp not installed (Debian containernetworking-plugins); its column is empty');
+      notes.push(
+        'reference: /usr/lib/cni/dhcp not installed (Debian containernetworking-plugins); its column is empty',
+      );
       continue;
     }
     results[name] = await benchOne(name, args.plan);
   }
   let conflicts: ConflictResult | undefined;
-  if (names.includes('ts-dhcp')) conflicts = await benchConflictDetection(args.quick ? CONFLICT_QUICK : CONFLICT_FULL, progress('conflict detection'));
+  if (names.includes('ts-dhcp'))
+    conflicts = await benchConflictDetection(
+      args.quick ? CONFLICT_QUICK : CONFLICT_FULL,
+      progress('conflict detection'),
+    );
   const plan = args.plan;
   const ref = results.reference;
-  if (ref?.fill?.capped) notes.push(`reference: filling to ${plan.held} leases was capped at ${plan.fillBudgetMs / 1000} s: it held ${ref.fill.held}`);
-  if (args.quick) notes.push('--quick: fewer iterations, no 1000-lease and CPU scenarios; not comparable with the targets');
+  if (ref?.fill?.capped)
+    notes.push(
+      `reference: filling to ${plan.held} leases was capped at ${plan.fillBudgetMs / 1000} s: it held ${ref.fill.held}`,
+    );
+  if (args.quick)
+    notes.push('--quick: fewer iterations, no 1000-lease and CPU scenarios; not comparable with the targets');
   for (const r of Object.values(results)) for (const e of r.errors.slice(0, 3)) notes.push(`${r.name} failure: ${e}`);
 
   const machine = {
@@ -205,8 +291,13 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${tableText}\n\n`);
   if (conflicts) process.stdout.write(`${conflictText(conflicts)}\n`);
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
-  process.stdout.write(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')} at start, ${machine.loadAvgAtEnd.join(' ')} at end; ${Math.round((performance.now() - t0) / 1000)} s\n`);
-  fs.writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, conflicts, notes, table: tableText }, null, 2)}\n`);
+  process.stdout.write(
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')} at start, ${machine.loadAvgAtEnd.join(' ')} at end; ${Math.round((performance.now() - t0) / 1000)} s\n`,
+  );
+  fs.writeFileSync(
+    args.out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, conflicts, notes, table: tableText }, null, 2)}\n`,
+  );
   process.stdout.write(`wrote ${args.out}\n`);
   return 0;
 }

@@ -12,7 +12,15 @@ import { readFileSync } from 'node:fs';
 import { decode, encode } from '../daemon/dhcp/codec';
 import { macFromString } from '../daemon/dhcp/bytes';
 import { encodeIp, encodeOption, encodeU16, messageType, serverId } from '../daemon/dhcp/options';
-import { BOOTREQUEST, CLIENT_PORT, DhcpMessage, FLAG_BROADCAST, MessageType, Opt, SERVER_PORT } from '../daemon/dhcp/types';
+import {
+  BOOTREQUEST,
+  CLIENT_PORT,
+  DhcpMessage,
+  FLAG_BROADCAST,
+  MessageType,
+  Opt,
+  SERVER_PORT,
+} from '../daemon/dhcp/types';
 
 const REPLY_TIMEOUT_MS = 3000;
 const PARAMETERS = [1, 3, 6, 12, 15, 26, 28, 33, 42, 119, 121];

@@ -1,4 +1,5 @@
-// A throw-away DHCPv6 client used only by scripts/capture-fixtures.sh v6 to make real servers answer, so their bytes can
+// A throw-away DHCPv6 client used only by scripts/capture-fixtures.sh v6 to make real servers answer, so their bytes
+// can
 // be captured. It runs inside a test netns whose only link is the veth to the server, sends from its link-local
 // address to ff02::1:2 (or to the server's UNICAST address when told) and builds its messages with our builders.
 //
@@ -59,7 +60,11 @@ async function acquire(sock: dgram.Socket, iface: string, id: Identity6): Promis
 
 async function run(sock: dgram.Socket, iface: string, mac: Buffer, scenario: string): Promise<void> {
   // Each scenario is a client of its own, so servers do not mix up their bindings.
-  const id: Identity6 = { duid: scenario === 'full' ? duidLl(mac) : duidUuid(scenario), iaid: 0x0a0b0c0d, oro: [23, 24] };
+  const id: Identity6 = {
+    duid: scenario === 'full' ? duidLl(mac) : duidUuid(scenario),
+    iaid: 0x0a0b0c0d,
+    oro: [23, 24],
+  };
   switch (scenario) {
     case 'full': {
       const { server, address } = await acquire(sock, iface, id);

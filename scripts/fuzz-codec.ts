@@ -37,7 +37,8 @@ function mutate(seed: Buffer, rng: ReturnType<typeof seededRng>): Buffer {
         if (b.length) b[at(b.length)] = Math.floor(rng.next() * 256);
         break;
       case 2: // interesting byte in the option area (lengths, 52, 255, 0)
-        if (b.length > 240) b[240 + at(b.length - 240)] = [0, 1, 52, 255, 254, 3, 0x80][Math.floor(rng.next() * 7)] as number;
+        if (b.length > 240)
+          b[240 + at(b.length - 240)] = [0, 1, 52, 255, 254, 3, 0x80][Math.floor(rng.next() * 7)] as number;
         break;
       case 3: // truncate
         b = b.subarray(0, at(b.length + 1));
@@ -82,7 +83,8 @@ export function fuzzDecode(count: number, seed = 1, fixtures = loadFixtures()): 
     }
     const ms = performance.now() - started;
     report.slowestMs = Math.max(report.slowestMs, ms);
-    if (ms > SLOW_DECODE_MS) throw new Error(`decode took ${ms.toFixed(1)} ms on input ${i} (${input.toString('hex')})`);
+    if (ms > SLOW_DECODE_MS)
+      throw new Error(`decode took ${ms.toFixed(1)} ms on input ${i} (${input.toString('hex')})`);
     report.inputs++;
     if (!result.ok) {
       report.rejected++;
@@ -92,7 +94,8 @@ export function fuzzDecode(count: number, seed = 1, fixtures = loadFixtures()): 
     // Bounded output: option bytes never exceed the input (no amplification from overload or RFC 3396 joins).
     let optionBytes = 0;
     for (const v of result.value.options.values()) optionBytes += v.length;
-    if (optionBytes > input.length) throw new Error(`decode returned ${optionBytes} option bytes from ${input.length} bytes (input ${i})`);
+    if (optionBytes > input.length)
+      throw new Error(`decode returned ${optionBytes} option bytes from ${input.length} bytes (input ${i})`);
   }
   return report;
 }
@@ -102,5 +105,7 @@ if (require.main === module) {
   const seed = Number(process.argv[3] ?? 1);
   const started = Date.now();
   const r = fuzzDecode(count, seed);
-  console.log(`${r.inputs} mutated packets in ${((Date.now() - started) / 1000).toFixed(1)} s: ${r.decoded} decoded, ${r.rejected} rejected, slowest ${r.slowestMs.toFixed(2)} ms, no throw`);
+  console.log(
+    `${r.inputs} mutated packets in ${((Date.now() - started) / 1000).toFixed(1)} s: ${r.decoded} decoded, ${r.rejected} rejected, slowest ${r.slowestMs.toFixed(2)} ms, no throw`,
+  );
 }

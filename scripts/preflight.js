@@ -27,7 +27,8 @@ function parseDeps(text, file = DEPS) {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
     const fields = line.split(/\s+/);
-    if (fields.length !== 2) throw new Error(`${file}:${i + 1}: expected "PROGRAM PACKAGE", got ${JSON.stringify(raw)}`);
+    if (fields.length !== 2)
+      throw new Error(`${file}:${i + 1}: expected "PROGRAM PACKAGE", got ${JSON.stringify(raw)}`);
     const [program, pkg] = fields;
     entries.push({ program: program === '-' ? null : program, pkg, line: i + 1 });
   });

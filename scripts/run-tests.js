@@ -99,7 +99,9 @@ async function runTier(tier, files) {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
       const r = await runFile(file, timeoutS);
       // Printed whole when the file finishes, so concurrent files do not interleave.
-      console.log(`\n--- ${r.ok ? 'PASS' : 'FAIL'} ${r.file} (${r.seconds.toFixed(1)} s) ${r.why}\n${r.output.trimEnd()}`);
+      console.log(
+        `\n--- ${r.ok ? 'PASS' : 'FAIL'} ${r.file} (${r.seconds.toFixed(1)} s) ${r.why}\n${r.output.trimEnd()}`,
+      );
       results.push(r);
     }
   };
@@ -122,7 +124,8 @@ async function main() {
     console.error(`unknown tier(s): ${unknown.join(', ')}; tiers are ${TIERS.map((t) => t.name).join(', ')}`);
     return 2;
   }
-  // The netns tier executes the programs of install-deps.sh's DEPS table: a missing one fails the run now, by name, instead of
+  // The netns tier executes the programs of install-deps.sh's DEPS table: a missing one fails the run now, by name,
+  // instead of
   // as an ENOENT deep inside some test minutes later.
   if ((wanted.length === 0 || wanted.includes('netns')) && preflight() !== 0) return 1;
   const rows = [];

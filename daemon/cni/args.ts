@@ -18,17 +18,25 @@ export function parseCniArgs(raw: string | undefined): Record<string, string> {
     if (pair === '') continue; // a trailing ';' is common in hand-written CNI_ARGS
     const eq = pair.indexOf('=');
     if (eq <= 0) {
-      throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_ARGS: invalid pair ${JSON.stringify(pair)}`, 'expected KEY=VALUE pairs separated by ";"');
+      throw new CniError(
+        CniCode.INVALID_ENVIRONMENT_VARIABLES,
+        `CNI_ARGS: invalid pair ${JSON.stringify(pair)}`,
+        'expected KEY=VALUE pairs separated by ";"',
+      );
     }
     const key = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
     if (key === 'IgnoreUnknown') {
       if (!/^(1|0|true|false)$/i.test(value)) {
-        throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `CNI_ARGS: IgnoreUnknown must be 1, 0, true or false, not ${JSON.stringify(value)}`);
+        throw new CniError(
+          CniCode.INVALID_ENVIRONMENT_VARIABLES,
+          `CNI_ARGS: IgnoreUnknown must be 1, 0, true or false, not ${JSON.stringify(value)}`,
+        );
       }
       continue;
     }
-    if (key.length > MAX_ARG_KEY) throw argsError(`a key is longer than ${MAX_ARG_KEY} characters (${JSON.stringify(key.slice(0, 32))}...)`);
+    if (key.length > MAX_ARG_KEY)
+      throw argsError(`a key is longer than ${MAX_ARG_KEY} characters (${JSON.stringify(key.slice(0, 32))}...)`);
     if (value.length > MAX_ARG_VALUE) throw argsError(`${key} is longer than ${MAX_ARG_VALUE} characters`);
     args[key] = value;
     if (Object.keys(args).length > MAX_ARGS) throw argsError(`more than ${MAX_ARGS} keys`);

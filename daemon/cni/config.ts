@@ -5,7 +5,14 @@
 // daemon logs once when it creates the attachment. `ipam.strict: true` makes each of those an error instead.
 import { isAbsolute } from 'node:path';
 import { optionCode, optionName } from '../option-names';
-import { AddParams, DEFAULT_SOCKET_PATH, DEFAULT_STATE_DIR, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange } from '../../common/rpc';
+import {
+  AddParams,
+  DEFAULT_SOCKET_PATH,
+  DEFAULT_STATE_DIR,
+  MAX_CONFIG_WARNINGS,
+  ON_CHANGE,
+  OnChange,
+} from '../../common/rpc';
 import { parseDuration } from '../../common/duration';
 import { isIpv4, isIpv4Cidr } from '../dhcp/bytes';
 import { CLIENT_OWNED_OPTIONS } from '../dhcp/messages';
@@ -118,7 +125,14 @@ function unknownKeys(o: Obj, field: string, known: readonly string[], lenient: L
     if (known.includes(key)) continue;
     let value = JSON.stringify(o[key]) ?? 'undefined';
     if (value.length > 64) value = `${value.slice(0, 61)}...`;
-    lenient.ignore(new CniError(CniCode.UNSUPPORTED_FIELD, `${field}.${key}: unsupported field (value ${value})`, `supported keys: ${known.join(', ')}`), 'ignored');
+    lenient.ignore(
+      new CniError(
+        CniCode.UNSUPPORTED_FIELD,
+        `${field}.${key}: unsupported field (value ${value})`,
+        `supported keys: ${known.join(', ')}`,
+      ),
+      'ignored',
+    );
   }
 }
 
@@ -143,14 +157,21 @@ function parseBase(stdin: Buffer | string): Base {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new CniError(CniCode.DECODING_FAILURE, `error parsing the network config on stdin: ${(err as Error).message}`);
+    throw new CniError(
+      CniCode.DECODING_FAILURE,
+      `error parsing the network config on stdin: ${(err as Error).message}`,
+    );
   }
   if (!isObject(raw)) throw new CniError(CniCode.DECODING_FAILURE, 'the network config on stdin is not a JSON object');
-  if (raw.cniVersion !== undefined && typeof raw.cniVersion !== 'string') throw invalid('cniVersion', 'must be a string');
+  if (raw.cniVersion !== undefined && typeof raw.cniVersion !== 'string')
+    throw invalid('cniVersion', 'must be a string');
   const cniVersion = requireSupportedVersion(raw.cniVersion);
   if (typeof raw.name !== 'string' || raw.name === '') throw invalid('name', 'missing network name');
   if (!NETWORK_NAME.test(raw.name)) {
-    throw invalid('name', `${JSON.stringify(raw.name)} has invalid characters (allowed: letters, digits, "_", ".", "-"; first a letter or digit)`);
+    throw invalid(
+      'name',
+      `${JSON.stringify(raw.name)} has invalid characters (allowed: letters, digits, "_", ".", "-"; first a letter or digit)`,
+    );
   }
   if (raw.name.length > MAX_NETWORK_NAME) throw invalid('name', `is longer than ${MAX_NETWORK_NAME} characters`);
   return { raw, cniVersion, name: raw.name };
@@ -160,9 +181,16 @@ function parseBase(stdin: Buffer | string): Base {
 export function parseNetConf(stdin: Buffer | string): NetConf {
   const { raw, cniVersion, name } = parseBase(stdin);
   if (typeof raw.type !== 'string' || raw.type === '') throw invalid('type', 'missing plugin type');
-  if (!isObject(raw.ipam)) throw invalid('ipam', 'missing: ts-dhcp is an IPAM plugin and reads its settings from "ipam"');
+  if (!isObject(raw.ipam))
+    throw invalid('ipam', 'missing: ts-dhcp is an IPAM plugin and reads its settings from "ipam"');
   const lenient = new Leniency(raw.ipam.strict === true);
-  const conf: NetConf = { cniVersion, name, type: raw.type, ipam: parseIpam(raw.ipam, lenient), warnings: lenient.warnings };
+  const conf: NetConf = {
+    cniVersion,
+    name,
+    type: raw.type,
+    ipam: parseIpam(raw.ipam, lenient),
+    warnings: lenient.warnings,
+  };
   if (raw.prevResult !== undefined) conf.prevResult = raw.prevResult;
   return conf;
 }
@@ -171,7 +199,12 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
 export function parseDelConf(stdin: Buffer | string): DelConf {
   const { raw, cniVersion, name } = parseBase(stdin);
   const ipam = isObject(raw.ipam) ? raw.ipam : {};
-  const conf: DelConf = { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), stateDir: stateDir(ipam.stateDir) };
+  const conf: DelConf = {
+    cniVersion,
+    name,
+    daemonSocketPath: socketPath(ipam.daemonSocketPath),
+    stateDir: stateDir(ipam.stateDir),
+  };
   if (ipam.timeout !== undefined) conf.timeoutMs = timeoutMs(ipam.timeout);
   return conf;
 }
@@ -191,17 +224,37 @@ export function parseGcConf(stdin: Buffer | string): GcConf {
   const field = raw['cni.dev/attachments'] !== undefined ? 'cni.dev/attachments' : 'cni.dev/valid-attachments';
   const validAttachments = entries(raw[field], field).map((e, i) => {
     const { containerID, ifname } = e;
-    if (typeof containerID !== 'string' || containerID === '') throw invalid(`${field}[${i}].containerID`, `must be a non-empty string, not ${JSON.stringify(containerID)}`);
-    if (typeof ifname !== 'string' || ifname === '') throw invalid(`${field}[${i}].ifname`, `must be a non-empty string, not ${JSON.stringify(ifname)}`);
+    if (typeof containerID !== 'string' || containerID === '')
+      throw invalid(`${field}[${i}].containerID`, `must be a non-empty string, not ${JSON.stringify(containerID)}`);
+    if (typeof ifname !== 'string' || ifname === '')
+      throw invalid(`${field}[${i}].ifname`, `must be a non-empty string, not ${JSON.stringify(ifname)}`);
     return { containerId: containerID, ifName: ifname };
   });
   return { cniVersion, name, daemonSocketPath: socketPath(ipam.daemonSocketPath), validAttachments };
 }
 
-const IPAM_KEYS = ['type', 'daemonSocketPath', 'request', 'provide', 'priority', 'broadcast', 'timeout', 'routes', 'defaultRoute', 'stateDir', 'clientId', 'strict', 'conflictDetection', 'announce', 'onChange', 'applyMtu'] as const;
+const IPAM_KEYS = [
+  'type',
+  'daemonSocketPath',
+  'request',
+  'provide',
+  'priority',
+  'broadcast',
+  'timeout',
+  'routes',
+  'defaultRoute',
+  'stateDir',
+  'clientId',
+  'strict',
+  'conflictDetection',
+  'announce',
+  'onChange',
+  'applyMtu',
+] as const;
 
 function parseIpam(o: Obj, lenient: Leniency): IpamConf {
-  if (o.strict !== undefined && typeof o.strict !== 'boolean') throw invalid('ipam.strict', `must be true or false, not ${JSON.stringify(o.strict)}`);
+  if (o.strict !== undefined && typeof o.strict !== 'boolean')
+    throw invalid('ipam.strict', `must be true or false, not ${JSON.stringify(o.strict)}`);
   unknownKeys(o, 'ipam', IPAM_KEYS, lenient);
   if (typeof o.type !== 'string' || o.type === '') throw invalid('ipam.type', 'must be a non-empty string');
   const ipam: IpamConf = {
@@ -216,7 +269,8 @@ function parseIpam(o: Obj, lenient: Leniency): IpamConf {
     strict: lenient.strict,
   };
   if (o.defaultRoute !== undefined) {
-    if (typeof o.defaultRoute !== 'boolean') throw invalid('ipam.defaultRoute', `must be true or false, not ${JSON.stringify(o.defaultRoute)}`);
+    if (typeof o.defaultRoute !== 'boolean')
+      throw invalid('ipam.defaultRoute', `must be true or false, not ${JSON.stringify(o.defaultRoute)}`);
     ipam.defaultRoute = o.defaultRoute;
   }
   const staticDefault = ipam.routes.findIndex((r) => r.dst === DEFAULT_DST);
@@ -224,40 +278,52 @@ function parseIpam(o: Obj, lenient: Leniency): IpamConf {
     throw invalid(`ipam.routes[${staticDefault}].dst`, `${DEFAULT_DST} contradicts "defaultRoute": false`);
   }
   if (o.broadcast !== undefined) {
-    if (typeof o.broadcast !== 'boolean') throw invalid('ipam.broadcast', `must be true or false, not ${JSON.stringify(o.broadcast)}`);
+    if (typeof o.broadcast !== 'boolean')
+      throw invalid('ipam.broadcast', `must be true or false, not ${JSON.stringify(o.broadcast)}`);
     ipam.broadcast = o.broadcast;
   }
   if (o.timeout !== undefined) ipam.timeoutMs = timeoutMs(o.timeout);
   if (o.clientId !== undefined) ipam.clientId = clientIdConf(o.clientId);
   if (o.conflictDetection !== undefined) {
     const mode = CONFLICT_DETECTION.find((m) => m === o.conflictDetection);
-    if (!mode) throw invalid('ipam.conflictDetection', `must be ${CONFLICT_DETECTION.map((m) => `"${m}"`).join(', ')}, not ${JSON.stringify(o.conflictDetection)}`);
+    if (!mode)
+      throw invalid(
+        'ipam.conflictDetection',
+        `must be ${CONFLICT_DETECTION.map((m) => `"${m}"`).join(', ')}, not ${JSON.stringify(o.conflictDetection)}`,
+      );
     ipam.conflictDetection = mode;
   }
   if (o.announce !== undefined) {
-    if (typeof o.announce !== 'boolean') throw invalid('ipam.announce', `must be true or false, not ${JSON.stringify(o.announce)}`);
+    if (typeof o.announce !== 'boolean')
+      throw invalid('ipam.announce', `must be true or false, not ${JSON.stringify(o.announce)}`);
     ipam.announce = o.announce;
   }
   if (o.onChange !== undefined) {
-    if (!ON_CHANGE.includes(o.onChange as OnChange)) throw invalid('ipam.onChange', `must be ${ON_CHANGE.map((v) => JSON.stringify(v)).join(' or ')}, not ${JSON.stringify(o.onChange)}`);
+    if (!ON_CHANGE.includes(o.onChange as OnChange))
+      throw invalid(
+        'ipam.onChange',
+        `must be ${ON_CHANGE.map((v) => JSON.stringify(v)).join(' or ')}, not ${JSON.stringify(o.onChange)}`,
+      );
     ipam.onChange = o.onChange as OnChange;
   }
   if (o.applyMtu !== undefined) {
-    if (typeof o.applyMtu !== 'boolean') throw invalid('ipam.applyMtu', `must be true or false, not ${JSON.stringify(o.applyMtu)}`);
+    if (typeof o.applyMtu !== 'boolean')
+      throw invalid('ipam.applyMtu', `must be true or false, not ${JSON.stringify(o.applyMtu)}`);
     ipam.applyMtu = o.applyMtu;
   }
   return ipam;
 }
-
 
 function clientIdConf(v: unknown): ClientIdConf {
   if (v === 'legacy' || v === 'pod' || v === 'duid') return v;
   const how = 'must be "legacy", "pod", "duid", {"value": "<text>"} or {"fromArg": "<CNI_ARGS key>"}';
   if (!isObject(v)) throw invalid('ipam.clientId', `${how}, not ${JSON.stringify(v)}`);
   rejectUnknownKeys(v, 'ipam.clientId', ['value', 'fromArg']);
-  if ((v.value === undefined) === (v.fromArg === undefined)) throw invalid('ipam.clientId', 'needs exactly one of "value" and "fromArg"');
+  if ((v.value === undefined) === (v.fromArg === undefined))
+    throw invalid('ipam.clientId', 'needs exactly one of "value" and "fromArg"');
   if (v.fromArg !== undefined) {
-    if (typeof v.fromArg !== 'string' || v.fromArg === '') throw invalid('ipam.clientId.fromArg', 'must be the name of a CNI_ARGS key');
+    if (typeof v.fromArg !== 'string' || v.fromArg === '')
+      throw invalid('ipam.clientId.fromArg', 'must be the name of a CNI_ARGS key');
     return { fromArg: v.fromArg };
   }
   if (typeof v.value !== 'string') throw invalid('ipam.clientId.value', 'must be a string');
@@ -269,17 +335,23 @@ function clientIdConf(v: unknown): ClientIdConf {
 function clientIdProblem(text: string): string | undefined {
   const bytes = Buffer.byteLength(text);
   if (bytes === 0) return 'is empty';
-  if (bytes > MAX_CLIENT_ID_TEXT_BYTES) return `is ${bytes} bytes; option 61 holds a type byte and at most ${MAX_CLIENT_ID_TEXT_BYTES} bytes of identifier`;
+  if (bytes > MAX_CLIENT_ID_TEXT_BYTES)
+    return `is ${bytes} bytes; option 61 holds a type byte and at most ${MAX_CLIENT_ID_TEXT_BYTES} bytes of identifier`;
   return undefined;
 }
 
 /** The clientId for the daemon, with fromArg read from CNI_ARGS. */
-export function resolveClientId(c: ClientIdConf, args: Readonly<Record<string, string>>): NonNullable<AddParams['clientId']> {
+export function resolveClientId(
+  c: ClientIdConf,
+  args: Readonly<Record<string, string>>,
+): NonNullable<AddParams['clientId']> {
   if (typeof c === 'string' || 'value' in c) return c;
   const value = args[c.fromArg];
-  if (value === undefined) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.clientId.fromArg: CNI_ARGS has no ${c.fromArg}`);
+  if (value === undefined)
+    throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.clientId.fromArg: CNI_ARGS has no ${c.fromArg}`);
   const why = clientIdProblem(value);
-  if (why) throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.clientId.fromArg: CNI_ARGS ${c.fromArg} ${why}`);
+  if (why)
+    throw new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `ipam.clientId.fromArg: CNI_ARGS ${c.fromArg} ${why}`);
   return { value };
 }
 
@@ -293,7 +365,8 @@ function socketPath(v: unknown): string {
 
 function stateDir(v: unknown): string {
   if (v === undefined) return DEFAULT_STATE_DIR;
-  if (typeof v !== 'string' || !isAbsolute(v)) throw invalid('ipam.stateDir', `must be an absolute path, not ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !isAbsolute(v))
+    throw invalid('ipam.stateDir', `must be an absolute path, not ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -334,9 +407,13 @@ function timeoutMs(v: unknown): number {
     if (!(parsed instanceof Error)) ms = parsed;
   }
   if (ms === undefined || !Number.isFinite(ms)) {
-    throw invalid('ipam.timeout', `must be a duration like "30s" or "1m30s", or a number of milliseconds, not ${JSON.stringify(v)}`);
+    throw invalid(
+      'ipam.timeout',
+      `must be a duration like "30s" or "1m30s", or a number of milliseconds, not ${JSON.stringify(v)}`,
+    );
   }
-  if (ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS) throw invalid('ipam.timeout', `${JSON.stringify(v)} is outside 100ms..1h`);
+  if (ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS)
+    throw invalid('ipam.timeout', `${JSON.stringify(v)} is outside 100ms..1h`);
   return Math.round(ms);
 }
 
@@ -347,7 +424,8 @@ function timeoutMs(v: unknown): number {
  */
 export function paramRequestList(requested: readonly number[], skipDefault: boolean): number[] {
   const list: number[] = [];
-  for (const code of skipDefault ? requested : [...requested, ...DEFAULT_REQUEST_LIST]) if (!list.includes(code)) list.push(code);
+  for (const code of skipDefault ? requested : [...requested, ...DEFAULT_REQUEST_LIST])
+    if (!list.includes(code)) list.push(code);
   const classless = list.indexOf(121);
   const firstRouteOption = list.findIndex((c) => c === 3 || c === 33);
   if (classless > firstRouteOption && firstRouteOption >= 0) {
@@ -379,7 +457,8 @@ function parseRequest(v: unknown, lenient: Leniency): number[] {
   entries(v, 'ipam.request').forEach((e, i) => {
     const field = `ipam.request[${i}]`;
     unknownKeys(e, field, ['option', 'skipDefault'], lenient);
-    if (e.skipDefault !== undefined && typeof e.skipDefault !== 'boolean') throw invalid(`${field}.skipDefault`, 'must be true or false');
+    if (e.skipDefault !== undefined && typeof e.skipDefault !== 'boolean')
+      throw invalid(`${field}.skipDefault`, 'must be true or false');
     if (e.skipDefault) skipDefault = true;
     if (e.option === undefined && !e.skipDefault) throw invalid(field, 'needs "option" (or "skipDefault": true)');
     if (e.option !== undefined) requested.push(code(e.option, `${field}.option`));
@@ -397,16 +476,25 @@ function parseProvide(v: unknown, lenient: Leniency): ProvideOption[] {
     unknownKeys(e, field, ['option', 'value', 'fromArg'], lenient);
     const c = code(e.option, `${field}.option`);
     if (CLIENT_OWNED_OPTIONS.has(c)) {
-      const err = invalid(`${field}.option`, `${JSON.stringify(e.option)} (option ${c}) is set by the DHCP client itself and cannot be provided`);
+      const err = invalid(
+        `${field}.option`,
+        `${JSON.stringify(e.option)} (option ${c}) is set by the DHCP client itself and cannot be provided`,
+      );
       lenient.ignore(err, 'entry ignored');
       return;
     }
     const earlier = provided.get(c);
-    if (earlier !== undefined) lenient.ignore(invalid(`${field}.option`, `option ${c} is already provided by ipam.provide[${earlier}]`), 'the later entry wins');
+    if (earlier !== undefined)
+      lenient.ignore(
+        invalid(`${field}.option`, `option ${c} is already provided by ipam.provide[${earlier}]`),
+        'the later entry wins',
+      );
     provided.set(c, i);
-    if ((e.value === undefined) === (e.fromArg === undefined)) throw invalid(field, 'needs exactly one of "value" and "fromArg"');
+    if ((e.value === undefined) === (e.fromArg === undefined))
+      throw invalid(field, 'needs exactly one of "value" and "fromArg"');
     if (e.fromArg !== undefined) {
-      if (typeof e.fromArg !== 'string' || e.fromArg === '') throw invalid(`${field}.fromArg`, 'must be the name of a CNI_ARGS key, e.g. "K8S_POD_NAME"');
+      if (typeof e.fromArg !== 'string' || e.fromArg === '')
+        throw invalid(`${field}.fromArg`, 'must be the name of a CNI_ARGS key, e.g. "K8S_POD_NAME"');
       out.push({ code: c, fromArg: e.fromArg, at: i });
       return;
     }
@@ -436,7 +524,11 @@ export interface ResolvedProvide {
  * warning, as the reference does (runtimes other than kubelet pass no K8S_* args); with `strict` it is code 4.
  * For a code provided twice the last value wins, in the position of the first.
  */
-export function resolveProvide(provide: readonly ProvideOption[], args: Readonly<Record<string, string>>, strict = false): ResolvedProvide {
+export function resolveProvide(
+  provide: readonly ProvideOption[],
+  args: Readonly<Record<string, string>>,
+  strict = false,
+): ResolvedProvide {
   const lenient = new Leniency(strict);
   const values = new Map<number, string>(); // Map.set on an existing key keeps its position
   for (const p of provide) {
@@ -447,7 +539,11 @@ export function resolveProvide(provide: readonly ProvideOption[], args: Readonly
     const field = `ipam.provide[${p.at}].fromArg`;
     const value = args[p.fromArg];
     if (value === undefined) {
-      const err = new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, `${field}: CNI_ARGS has no ${p.fromArg}`, `option "${optionName(p.code)}" takes its value from CNI_ARGS key ${p.fromArg}`);
+      const err = new CniError(
+        CniCode.INVALID_ENVIRONMENT_VARIABLES,
+        `${field}: CNI_ARGS has no ${p.fromArg}`,
+        `option "${optionName(p.code)}" takes its value from CNI_ARGS key ${p.fromArg}`,
+      );
       lenient.ignore(err, `option "${optionName(p.code)}" not sent`);
       continue;
     }
@@ -466,7 +562,8 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
     provide: resolved.provide,
   };
   const warnings = [...conf.warnings, ...resolved.warnings];
-  if (warnings.length > MAX_CONFIG_WARNINGS) warnings.splice(MAX_CONFIG_WARNINGS - 1, Infinity, `and ${warnings.length - MAX_CONFIG_WARNINGS + 1} more`);
+  if (warnings.length > MAX_CONFIG_WARNINGS)
+    warnings.splice(MAX_CONFIG_WARNINGS - 1, Infinity, `and ${warnings.length - MAX_CONFIG_WARNINGS + 1} more`);
   if (warnings.length > 0) params.warnings = warnings;
   if (conf.ipam.broadcast !== undefined) params.broadcast = conf.ipam.broadcast;
   if (conf.ipam.timeoutMs !== undefined) params.timeoutMs = conf.ipam.timeoutMs;
@@ -476,6 +573,10 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.onChange !== undefined) params.onChange = conf.ipam.onChange;
   if (conf.ipam.applyMtu !== undefined) params.applyMtu = conf.ipam.applyMtu;
   // The daemon rebuilds the result's routes from these when it restores a link (common/rpc.ts AddParams.routing).
-  params.routing = { priority: conf.ipam.priority, routes: conf.ipam.routes.map((r) => ({ ...r })), defaultRoute: conf.ipam.defaultRoute };
+  params.routing = {
+    priority: conf.ipam.priority,
+    routes: conf.ipam.routes.map((r) => ({ ...r })),
+    defaultRoute: conf.ipam.defaultRoute,
+  };
   return params;
 }

@@ -58,7 +58,8 @@ export const MAX_CONTAINER_ID = 1024;
 
 function validateAttachmentEnv(e: CniEnv): void {
   if (!CONTAINER_ID.test(e.containerId)) throw envError('invalid characters in CNI_CONTAINERID', e.containerId);
-  if (e.containerId.length > MAX_CONTAINER_ID) throw envError(`CNI_CONTAINERID is longer than ${MAX_CONTAINER_ID} characters`);
+  if (e.containerId.length > MAX_CONTAINER_ID)
+    throw envError(`CNI_CONTAINERID is longer than ${MAX_CONTAINER_ID} characters`);
   // Linux interface names (IFNAMSIZ - 1 bytes, not "." or "..", no '/', ':' or whitespace), as libcni checks them.
   const why =
     Buffer.byteLength(e.ifName) > 15

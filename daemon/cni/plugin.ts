@@ -9,7 +9,19 @@ import { cniErrorOf, CniCode, CniError, toCniErrorJson } from './errors';
 import { DaemonError } from '../errors';
 import { buildResult } from './result';
 import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from './version';
-import type { AddParams, AddResult, Attachment, CheckParams, CheckResult, CniInvocation, CniOutput, DelResult, GcParams, GcResult, LeaseFacts } from '../../common/rpc';
+import type {
+  AddParams,
+  AddResult,
+  Attachment,
+  CheckParams,
+  CheckResult,
+  CniInvocation,
+  CniOutput,
+  DelResult,
+  GcParams,
+  GcResult,
+  LeaseFacts,
+} from '../../common/rpc';
 
 /** What the plugin asks of the daemon: the registry, behind the same validation as its RPC params. */
 export interface LeaseService {
@@ -45,7 +57,11 @@ export function decodeInvocation(p: CniInvocation): Invocation | CniError {
     env[name] = text;
   }
   const cwd = utf8(Buffer.from(p.cwd, 'base64'));
-  if (cwd === undefined) return new CniError(CniCode.INVALID_ENVIRONMENT_VARIABLES, 'the working directory of the plugin is not valid UTF-8');
+  if (cwd === undefined)
+    return new CniError(
+      CniCode.INVALID_ENVIRONMENT_VARIABLES,
+      'the working directory of the plugin is not valid UTF-8',
+    );
   return { env, stdin: Buffer.from(p.stdin, 'base64'), cwd };
 }
 
@@ -116,7 +132,10 @@ function configText(stdin: Buffer): string {
   const text = utf8(stdin);
   if (text !== undefined) return text;
   const at = firstInvalidUtf8(stdin);
-  throw new CniError(CniCode.DECODING_FAILURE, `error parsing the network config on stdin: not valid UTF-8 (byte ${at})`);
+  throw new CniError(
+    CniCode.DECODING_FAILURE,
+    `error parsing the network config on stdin: not valid UTF-8 (byte ${at})`,
+  );
 }
 
 function firstInvalidUtf8(b: Buffer): number {
@@ -133,14 +152,24 @@ function firstInvalidUtf8(b: Buffer): number {
 
 async function add(env: CniEnv, netns: string, conf: NetConf, leases: LeaseService): Promise<unknown> {
   const args = parseCniArgs(env.args);
-  const { facts } = await leases.add({ containerId: env.containerId, ifName: env.ifName, netns, args, ...configParams(conf, args) });
+  const { facts } = await leases.add({
+    containerId: env.containerId,
+    ifName: env.ifName,
+    netns,
+    args,
+    ...configParams(conf, args),
+  });
   const { priority, routes, defaultRoute } = conf.ipam;
   return convertResult(buildResult(facts, { priority, routes, defaultRoute }), conf.cniVersion);
 }
 
 async function check(env: CniEnv, netns: string, conf: NetConf, leases: LeaseService): Promise<void> {
   requireVerbSupported('CHECK', conf.cniVersion);
-  if (conf.prevResult === undefined) throw new CniError(CniCode.INVALID_NETWORK_CONFIG, 'prevResult: missing; CHECK needs the result of the preceding ADD');
+  if (conf.prevResult === undefined)
+    throw new CniError(
+      CniCode.INVALID_NETWORK_CONFIG,
+      'prevResult: missing; CHECK needs the result of the preceding ADD',
+    );
   const expected = prevResultIps(conf.prevResult);
   // The daemon only reads (its lease, the interface): CHECK never acquires or sends anything.
   const found = await leases.check({ containerId: env.containerId, network: conf.name, ifName: env.ifName, netns });
@@ -153,7 +182,12 @@ async function gc(stdin: string, leases: LeaseService): Promise<void> {
   const conf = parseGcConf(stdin);
   requireVerbSupported('GC', conf.cniVersion);
   const { errors } = await leases.gc({ network: conf.name, validAttachments: conf.validAttachments });
-  if (errors.length > 0) throw new CniError(CniCode.TRY_AGAIN_LATER, `GC of network ${conf.name}: ${errors.length} release(s) failed`, errors.join('; '));
+  if (errors.length > 0)
+    throw new CniError(
+      CniCode.TRY_AGAIN_LATER,
+      `GC of network ${conf.name}: ${errors.length} release(s) failed`,
+      errors.join('; '),
+    );
 }
 
 interface PrevIp {
@@ -161,15 +195,20 @@ interface PrevIp {
   gateway?: string;
 }
 
-/** The IPv4 entries of prevResult.ips, in any result version (0.3.x/0.4.0 add `version`, chained plugins `interface`). */
+/** The IPv4 entries of prevResult.ips, in any result version (0.3.x/0.4.0 add `version`, chained plugins `interface`).
+ */
 function prevResultIps(prevResult: unknown): PrevIp[] {
   const ips = (prevResult as { ips?: unknown } | null)?.ips;
   if (typeof prevResult !== 'object' || prevResult === null || !Array.isArray(ips)) {
-    throw new CniError(CniCode.INVALID_NETWORK_CONFIG, 'prevResult.ips: missing; CHECK needs the addresses the preceding ADD returned');
+    throw new CniError(
+      CniCode.INVALID_NETWORK_CONFIG,
+      'prevResult.ips: missing; CHECK needs the addresses the preceding ADD returned',
+    );
   }
   return ips.flatMap((ip, i) => {
     const { address, gateway } = (ip ?? {}) as { address?: unknown; gateway?: unknown };
-    if (typeof address !== 'string') throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `prevResult.ips[${i}].address: must be a CIDR string`);
+    if (typeof address !== 'string')
+      throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `prevResult.ips[${i}].address: must be a CIDR string`);
     if (address.includes(':')) return []; // IPv6 entries belong to another IPAM
     const entry: PrevIp = { address };
     if (typeof gateway === 'string') entry.gateway = gateway;

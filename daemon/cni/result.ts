@@ -89,12 +89,17 @@ export function podRoutes(facts: LeaseFacts, cfg: ResultConfig): PodRoute[] {
  * kernel rejects a gateway route with link scope.
  */
 function serverRoute(r: LeaseFacts['routes'][number]): RouteEntry {
-  return r.gw !== undefined && r.gw !== '0.0.0.0' ? { dst: r.dst, gw: r.gw } : { dst: r.dst, gw: '0.0.0.0', scope: SCOPE_LINK };
+  return r.gw !== undefined && r.gw !== '0.0.0.0'
+    ? { dst: r.dst, gw: r.gw }
+    : { dst: r.dst, gw: '0.0.0.0', scope: SCOPE_LINK };
 }
 
 /** The server's routes (minus defaults when defaultRoute is false), then the config's, one route per dst: two
  *  routes to one dst would make the main plugin's route add fail with EEXIST. */
-export function mergeRoutes(fromServer: LeaseFacts['routes'], cfg: Pick<ResultConfig, 'routes' | 'defaultRoute'>): RouteEntry[] {
+export function mergeRoutes(
+  fromServer: LeaseFacts['routes'],
+  cfg: Pick<ResultConfig, 'routes' | 'defaultRoute'>,
+): RouteEntry[] {
   const statics = cfg.routes ?? [];
   const overridden = new Set(statics.map((r) => r.dst));
   const merged = fromServer

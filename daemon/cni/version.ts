@@ -28,10 +28,12 @@ function to02x(version: string): (r: Result) => Result02 {
   return (r) => {
     // libcni's convertTo02x keeps the first address of each family; an IPAM lease has exactly one.
     const first = r.ips[0];
-    if (!first) throw new CniError(CniCode.INTERNAL, `cannot express a result without addresses in cniVersion ${version}`);
+    if (!first)
+      throw new CniError(CniCode.INTERNAL, `cannot express a result without addresses in cniVersion ${version}`);
     const ip4: Result02['ip4'] = { ip: first.address };
     if (first.gateway) ip4.gateway = first.gateway;
-    if (r.routes && r.routes.length > 0) ip4.routes = r.routes.map((rt) => (rt.gw === undefined ? { dst: rt.dst } : { dst: rt.dst, gw: rt.gw }));
+    if (r.routes && r.routes.length > 0)
+      ip4.routes = r.routes.map((rt) => (rt.gw === undefined ? { dst: rt.dst } : { dst: rt.dst, gw: rt.gw }));
     return { cniVersion: version, ip4, dns: r.dns ?? {} };
   };
 }
@@ -85,7 +87,11 @@ export function requireSupportedVersion(cniVersion: string | undefined): Support
   const v = cniVersion === undefined || cniVersion === '' ? '0.1.0' : cniVersion;
   if (isSupportedVersion(v)) return v;
   const given = cniVersion ? `cniVersion ${JSON.stringify(cniVersion)}` : 'no cniVersion (which means 0.1.0)';
-  throw new CniError(CniCode.INCOMPATIBLE_CNI_VERSION, `incompatible CNI versions: the config has ${given}`, `ts-dhcp supports ${SUPPORTED_VERSIONS.join(', ')}`);
+  throw new CniError(
+    CniCode.INCOMPATIBLE_CNI_VERSION,
+    `incompatible CNI versions: the config has ${given}`,
+    `ts-dhcp supports ${SUPPORTED_VERSIONS.join(', ')}`,
+  );
 }
 
 /** The first spec version with each verb that not every version has (ADD, DEL and VERSION are in all). */
@@ -95,7 +101,10 @@ export const VERB_SINCE = { CHECK: '0.4.0', STATUS: '1.1.0', GC: '1.1.0' } as co
 export function requireVerbSupported(verb: keyof typeof VERB_SINCE, v: SupportedVersion): void {
   const since = VERB_SINCE[verb];
   if (compareVersions(v, since) < 0) {
-    throw new CniError(CniCode.INCOMPATIBLE_CNI_VERSION, `config version does not allow ${verb}: cniVersion ${v} predates ${verb} (${since})`);
+    throw new CniError(
+      CniCode.INCOMPATIBLE_CNI_VERSION,
+      `config version does not allow ${verb}: cniVersion ${v} predates ${verb} (${since})`,
+    );
   }
 }
 

@@ -49,7 +49,8 @@ export function encodeArp(p: ArpPacket): Buffer {
  *  it). Never throws. */
 export function decodeArp(b: Buffer): ArpPacket | undefined {
   if (b.length < ARP_LEN) return undefined;
-  if (b.readUInt16BE(0) !== HTYPE_ETHERNET || b.readUInt16BE(2) !== PTYPE_IPV4 || b[4] !== 6 || b[5] !== 4) return undefined;
+  if (b.readUInt16BE(0) !== HTYPE_ETHERNET || b.readUInt16BE(2) !== PTYPE_IPV4 || b[4] !== 6 || b[5] !== 4)
+    return undefined;
   return {
     op: b.readUInt16BE(6),
     senderMac: macToString(b.subarray(8, 14)),

@@ -95,12 +95,33 @@ export type LeaseState =
   | { state: 'INIT-REBOOT'; requestedIp: string }
   /** previousAddress: the address held before a NAK/expiry/DECLINE (for 'changed'); naks: NAKs since the last
    *  bind; conflicts: DECLINEs since the last bind. */
-  | ({ state: 'SELECTING'; tx: Transaction; requestedIp?: string; previousAddress?: string; naks?: number; conflicts?: number } & GiveUp)
-  | ({ state: 'REQUESTING'; tx: Transaction; offer: Offer; previousAddress?: string; naks?: number; conflicts?: number } & GiveUp)
+  | ({
+      state: 'SELECTING';
+      tx: Transaction;
+      requestedIp?: string;
+      previousAddress?: string;
+      naks?: number;
+      conflicts?: number;
+    } & GiveUp)
+  | ({
+      state: 'REQUESTING';
+      tx: Transaction;
+      offer: Offer;
+      previousAddress?: string;
+      naks?: number;
+      conflicts?: number;
+    } & GiveUp)
   | ({ state: 'REBOOTING'; tx: Transaction; requestedIp: string } & GiveUp)
   /** An ACKed address not in use yet, probed with ARP (RFC 5227 §2.1) before it is: `ack` (base64 of its
    *  encoding) becomes the 'bound' or 'changed' event when no one answers. previousAddress as in SELECTING. */
-  | ({ state: 'PROBING'; lease: Lease; ack: string; probe: ProbeProgress; previousAddress?: string; conflicts?: number } & GiveUp)
+  | ({
+      state: 'PROBING';
+      lease: Lease;
+      ack: string;
+      probe: ProbeProgress;
+      previousAddress?: string;
+      conflicts?: number;
+    } & GiveUp)
   /** announce: gratuitous ARP announcements still to send for a newly bound address. */
   | { state: 'BOUND'; lease: Lease; announce?: Announcing }
   | { state: 'RENEWING'; lease: Lease; tx: Transaction }
@@ -176,7 +197,20 @@ export type Action =
 export type Trigger =
   /** requestedIp and offer: as the 'start' input gave them. */
   | { by: 'start'; requestedIp?: string; offer?: Offer }
-  | { by: 'OFFER' | 'ACK' | 'NAK' | 'T1' | 'T2' | 'expiry' | 'unanswered' | 'probed' | 'conflict' | 'release' | 'link-gone' };
+  | {
+      by:
+        | 'OFFER'
+        | 'ACK'
+        | 'NAK'
+        | 'T1'
+        | 'T2'
+        | 'expiry'
+        | 'unanswered'
+        | 'probed'
+        | 'conflict'
+        | 'release'
+        | 'link-gone';
+    };
 
 export interface StepResult {
   state: LeaseState;
@@ -187,7 +221,8 @@ export interface StepResult {
 
 /** The socket the driver must hold so replies can arrive: srcIp is the address it is bound to (and sends from);
  *  hearBroadcast: a second one must hear replies broadcast to 255.255.255.255. */
-export type Transport = { via: 'packet' | 'udp'; srcIp: string; hearBroadcast?: boolean } | { via: 'arp'; address: string };
+export type Transport =
+  { via: 'packet' | 'udp'; srcIp: string; hearBroadcast?: boolean } | { via: 'arp'; address: string };
 
 /** After the n-th NAK in a row (n ≥ 2) DISCOVER waits 2 s, 4 s, … (capped): a server that NAKs its own OFFERs
  * must not drive a packet storm. The first NAK restarts at once. */
@@ -204,14 +239,22 @@ export function initialState(requestedIp?: string): LeaseState {
 
 export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
   const giveUpAtMs = 'giveUpAtMs' in state ? state.giveUpAtMs : undefined;
-  if (ctx.giveUpAfterMs && giveUpAtMs !== undefined && nowMs >= giveUpAtMs && input.type !== 'release' && input.type !== 'linkGone') {
+  if (
+    ctx.giveUpAfterMs &&
+    giveUpAtMs !== undefined &&
+    nowMs >= giveUpAtMs &&
+    input.type !== 'release' &&
+    input.type !== 'linkGone'
+  ) {
     return { state, actions: [emit({ kind: 'abandoned', afterMs: ctx.giveUpAfterMs })] };
   }
   const r = dispatch(state, input, nowMs, ctx);
   // An acquisition keeps the deadline it began with, through NAKs, DECLINEs and unanswered REQUESTs.
   if (!ctx.giveUpAfterMs || !ACQUIRING.has(r.state.state)) return r;
   const at = ACQUIRING.has(state.state) && giveUpAtMs !== undefined ? giveUpAtMs : nowMs + ctx.giveUpAfterMs;
-  return 'giveUpAtMs' in r.state && r.state.giveUpAtMs === at ? r : { ...r, state: Object.assign({}, r.state, { giveUpAtMs: at }) };
+  return 'giveUpAtMs' in r.state && r.state.giveUpAtMs === at
+    ? r
+    : { ...r, state: Object.assign({}, r.state, { giveUpAtMs: at }) };
 }
 
 function dispatch(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
@@ -293,11 +336,21 @@ export function transportFor(state: LeaseState): Transport | null {
 
 /** The RELEASE of a held, unexpired lease, sent from the daemon's own netns: the pod side that could send it is
  *  gone (RFC 2131 §4.4.6 names a lease by ciaddr, chaddr, 61 and 54, not by where the message comes from). */
-export function hostRelease(state: LeaseState, nowMs: number, ctx: StepContext): Extract<Action, { type: 'send' }> | undefined {
+export function hostRelease(
+  state: LeaseState,
+  nowMs: number,
+  ctx: StepContext,
+): Extract<Action, { type: 'send' }> | undefined {
   if (!('lease' in state)) return undefined;
   const { address, serverId: sid, expiresAtMs } = state.lease;
   if (expiresAtMs !== null && expiresAtMs <= nowMs) return undefined;
-  return { type: 'send', msg: buildRelease(identity(ctx.cfg), ctx.rng.u32(), address, sid), via: 'host', srcIp: address, dstIp: sid };
+  return {
+    type: 'send',
+    msg: buildRelease(identity(ctx.cfg), ctx.rng.u32(), address, sid),
+    via: 'host',
+    srcIp: address,
+    dstIp: sid,
+  };
 }
 
 /** Why a state changed, for the lease view: the event that says most, else the trigger. */
@@ -326,7 +379,8 @@ export function transitionWhy(trigger: Trigger | undefined, events: LeaseEvent[]
   if (!trigger) return 'timeout';
   switch (trigger.by) {
     case 'start':
-      if (trigger.offer) return `start (REQUEST for ${trigger.offer.address}, offered by ${trigger.offer.serverId} before)`;
+      if (trigger.offer)
+        return `start (REQUEST for ${trigger.offer.address}, offered by ${trigger.offer.serverId} before)`;
       return trigger.requestedIp ? `start (requesting ${trigger.requestedIp})` : 'start';
     case 'release':
       return 'release requested';
@@ -341,14 +395,22 @@ export function transitionWhy(trigger: Trigger | undefined, events: LeaseEvent[]
 
 // ---- caller commands ----
 
-function onStart(s: LeaseState, { requestedIp, offer }: Extract<Input, { type: 'start' }>, now: number, ctx: StepContext): StepResult {
+function onStart(
+  s: LeaseState,
+  { requestedIp, offer }: Extract<Input, { type: 'start' }>,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   const trigger: Trigger = { by: 'start' };
   if (requestedIp !== undefined) trigger.requestedIp = requestedIp;
   if (offer) trigger.offer = offer;
   switch (s.state) {
     case 'INIT':
       if (offer) return moved(startRequesting(offer, now, ctx), trigger);
-      return moved(requestedIp === undefined ? startSelecting(now, ctx, {}) : startRebooting(requestedIp, now, ctx), trigger);
+      return moved(
+        requestedIp === undefined ? startSelecting(now, ctx, {}) : startRebooting(requestedIp, now, ctx),
+        trigger,
+      );
     case 'INIT-REBOOT':
       return moved(startRebooting(requestedIp ?? s.requestedIp, now, ctx), trigger);
     case 'SELECTING':
@@ -435,7 +497,9 @@ function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
     case 'REQUESTING':
     case 'REBOOTING':
       if (now < s.tx.retransmitAtMs) return { state: s, actions: [] };
-      return s.tx.sends > ctx.cfg.timing.requestRetries ? moved(onRequestUnanswered(s, now, ctx), { by: 'unanswered' }) : sendRequest(s, now, ctx);
+      return s.tx.sends > ctx.cfg.timing.requestRetries
+        ? moved(onRequestUnanswered(s, now, ctx), { by: 'unanswered' })
+        : sendRequest(s, now, ctx);
     case 'BOUND':
     case 'RENEWING':
     case 'REBINDING': {
@@ -445,7 +509,9 @@ function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
       if (s.state !== 'REBINDING' && t2AtMs !== null && now >= t2AtMs) return moved(onT2(s, now, ctx), { by: 'T2' });
       if (s.state === 'BOUND') {
         if (t1AtMs !== null && now >= t1AtMs) return moved(onT1(s, now, ctx), { by: 'T1' });
-        return s.announce && now >= s.announce.atMs ? sendAnnouncement(s, s.announce, now, ctx) : { state: s, actions: [] };
+        return s.announce && now >= s.announce.atMs
+          ? sendAnnouncement(s, s.announce, now, ctx)
+          : { state: s, actions: [] };
       }
       return now >= s.tx.retransmitAtMs ? sendRequest(s, now, ctx) : { state: s, actions: [] };
     }
@@ -473,7 +539,11 @@ function onExpiry(s: HeldState, now: number, ctx: StepContext): StepResult {
 }
 
 /** RFC 2131 §4.4.1: no ACK or NAK after the retransmissions: back to INIT. */
-function onRequestUnanswered(s: Extract<LeaseState, { state: 'REQUESTING' | 'REBOOTING' }>, now: number, ctx: StepContext): StepResult {
+function onRequestUnanswered(
+  s: Extract<LeaseState, { state: 'REQUESTING' | 'REBOOTING' }>,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   const n = s.tx.sends;
   const reason =
     s.state === 'REQUESTING'
@@ -481,7 +551,12 @@ function onRequestUnanswered(s: Extract<LeaseState, { state: 'REQUESTING' | 'REB
       : `no ACK or NAK after ${n} INIT-REBOOT REQUESTs for ${s.requestedIp}`;
   const next =
     s.state === 'REQUESTING'
-      ? startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: s.naks, conflicts: s.conflicts })
+      ? startSelecting(now, ctx, {
+          requestedIp: s.offer.address,
+          previousAddress: s.previousAddress,
+          naks: s.naks,
+          conflicts: s.conflicts,
+        })
       : startSelecting(now, ctx, { requestedIp: s.requestedIp, previousAddress: s.requestedIp });
   return { state: next.state, actions: [emit({ kind: 'failed', reason }), ...next.actions] };
 }
@@ -523,7 +598,12 @@ function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext
 }
 
 /** The first valid OFFER wins (RFC 2131 §4.4.1 lets the client choose; waiting buys nothing here). */
-function onOffer(s: Extract<LeaseState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
+function onOffer(
+  s: Extract<LeaseState, { state: 'SELECTING' }>,
+  msg: DhcpMessage,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   const sid = serverId(msg);
   if (sid === undefined) return ignore(s, 'no-server-id');
   if (!isUnicast(msg.yiaddr)) return ignore(s, 'yiaddr');
@@ -533,10 +613,19 @@ function onOffer(s: Extract<LeaseState, { state: 'SELECTING' }>, msg: DhcpMessag
   if (s.naks !== undefined) next.naks = s.naks;
   if (s.conflicts !== undefined) next.conflicts = s.conflicts;
   const r = sendRequest(next, now, ctx);
-  return { ...r, actions: [emit({ kind: 'offered', address: msg.yiaddr, serverId: sid }), ...r.actions], trigger: { by: 'OFFER' } };
+  return {
+    ...r,
+    actions: [emit({ kind: 'offered', address: msg.yiaddr, serverId: sid }), ...r.actions],
+    trigger: { by: 'OFFER' },
+  };
 }
 
-function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
+function onAck(
+  s: Exclude<TxState, { state: 'SELECTING' }>,
+  msg: DhcpMessage,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   // RENEWING talks to one server by unicast: an ACK from it needs no 54 to say where the next renewal goes.
   const sid = serverId(msg) ?? (s.state === 'RENEWING' ? s.lease.serverId : undefined);
   if (sid === undefined) return ignore(s, 'no-server-id');
@@ -545,14 +634,22 @@ function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
   const times = leaseTimes(msg, s.tx.firstSentAtMs, ctx.rng);
   if (!times.ok) return invalidAck(s, `ACK from ${sid} for ${msg.yiaddr} refused: ${times.reason}`);
   const lease: Lease = { address: msg.yiaddr, serverId: sid, requestSentAtMs: s.tx.firstSentAtMs, ...times.value };
-  const before = s.state === 'REQUESTING' ? s.previousAddress : s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
+  const before =
+    s.state === 'REQUESTING' ? s.previousAddress : s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
   // A renewal of the address in use needs no probe; a new address (or one verified after a restart) does.
   const timing = probeTiming(ctx.cfg.conflictDetection);
   if (timing && (before !== lease.address || s.state === 'REQUESTING' || s.state === 'REBOOTING')) {
-    const probing: LeaseState = { state: 'PROBING', lease, ack: encode(msg).toString('base64'), probe: startProbe(timing, now, ctx.rng) };
+    const probing: LeaseState = {
+      state: 'PROBING',
+      lease,
+      ack: encode(msg).toString('base64'),
+      probe: startProbe(timing, now, ctx.rng),
+    };
     if (before !== undefined) probing.previousAddress = before;
     if (s.state === 'REQUESTING' && s.conflicts !== undefined) probing.conflicts = s.conflicts;
-    return moved(probing.probe.nextAtMs > now ? { state: probing, actions: [] } : onProbeTimer(probing, now, ctx), { by: 'ACK' });
+    return moved(probing.probe.nextAtMs > now ? { state: probing, actions: [] } : onProbeTimer(probing, now, ctx), {
+      by: 'ACK',
+    });
   }
   let event: LeaseEvent;
   if (s.state === 'RENEWING' && before === lease.address) event = { kind: 'renewed', ack: msg };
@@ -562,7 +659,9 @@ function onAck(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
 }
 
 function boundEvent(before: string | undefined, address: string, ack: DhcpMessage): LeaseEvent {
-  return before !== undefined && before !== address ? { kind: 'changed', from: before, to: address, ack } : { kind: 'bound', ack };
+  return before !== undefined && before !== address
+    ? { kind: 'changed', from: before, to: address, ack }
+    : { kind: 'bound', ack };
 }
 
 /** BOUND, with announcements of the address when it is new to this attachment and the config wants them. */
@@ -593,7 +692,12 @@ function onArp(s: LeaseState, packet: ArpPacket, now: number, ctx: StepContext):
 }
 
 /** RFC 2131 §4.4.1: DHCPDECLINE, then back to INIT after the wait, asking for no address in particular. */
-function onConflict(s: Extract<LeaseState, { state: 'PROBING' }>, by: string, now: number, ctx: StepContext): StepResult {
+function onConflict(
+  s: Extract<LeaseState, { state: 'PROBING' }>,
+  by: string,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   const { address, serverId: sid } = s.lease;
   const conflicts = (s.conflicts ?? 0) + 1;
   const restartInMs = declineRestartMs(conflicts);
@@ -603,12 +707,22 @@ function onConflict(s: Extract<LeaseState, { state: 'PROBING' }>, by: string, no
   const persist: Action[] = s.previousAddress === undefined ? [] : [{ type: 'persist' }];
   return {
     state: next.state,
-    actions: [broadcast(decline, ZERO_IP), ...persist, emit({ kind: 'declined', address, by, conflicts, restartInMs }), ...next.actions],
+    actions: [
+      broadcast(decline, ZERO_IP),
+      ...persist,
+      emit({ kind: 'declined', address, by, conflicts, restartInMs }),
+      ...next.actions,
+    ],
     trigger: { by: 'conflict' },
   };
 }
 
-function sendAnnouncement(s: Extract<LeaseState, { state: 'BOUND' }>, a: Announcing, now: number, ctx: StepContext): StepResult {
+function sendAnnouncement(
+  s: Extract<LeaseState, { state: 'BOUND' }>,
+  a: Announcing,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   const next: LeaseState = { state: 'BOUND', lease: s.lease };
   const more = announced(a, now);
   if (more) next.announce = more;
@@ -616,7 +730,12 @@ function sendAnnouncement(s: Extract<LeaseState, { state: 'BOUND' }>, a: Announc
 }
 
 /** A NAK in any requesting state sends the client back to INIT, asking again for the address it had in mind. */
-function onNak(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
+function onNak(
+  s: Exclude<TxState, { state: 'SELECTING' }>,
+  msg: DhcpMessage,
+  now: number,
+  ctx: StepContext,
+): StepResult {
   // Only the server chosen in SELECTING may refuse; in the other states the REQUEST named no server.
   if (s.state === 'REQUESTING') {
     const sid = serverId(msg);
@@ -628,7 +747,12 @@ function onNak(s: Exclude<TxState, { state: 'SELECTING' }>, msg: DhcpMessage, no
   if (text !== undefined) event.message = printable(text);
   let next: StepResult;
   if (s.state === 'REQUESTING') {
-    next = startSelecting(now, ctx, { requestedIp: s.offer.address, previousAddress: s.previousAddress, naks: (s.naks ?? 0) + 1, conflicts: s.conflicts });
+    next = startSelecting(now, ctx, {
+      requestedIp: s.offer.address,
+      previousAddress: s.previousAddress,
+      naks: (s.naks ?? 0) + 1,
+      conflicts: s.conflicts,
+    });
   } else {
     const address = s.state === 'REBOOTING' ? s.requestedIp : s.lease.address;
     next = startSelecting(now, ctx, { requestedIp: address, previousAddress: address, naks: 1 });
@@ -700,7 +824,10 @@ function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, c
   switch (s.state) {
     case 'REQUESTING': {
       next = { ...s, tx: transmitted(s.tx, now, ctx.rng, timing) };
-      const msg = buildRequestSelecting(id, next.tx.xid, secs(next.tx, now), { yiaddr: s.offer.address, serverId: s.offer.serverId });
+      const msg = buildRequestSelecting(id, next.tx.xid, secs(next.tx, now), {
+        yiaddr: s.offer.address,
+        serverId: s.offer.serverId,
+      });
       send = broadcast(msg, ZERO_IP);
       break;
     }
@@ -713,7 +840,13 @@ function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, c
       const retransmitAtMs = renewRetransmitAtMs(now, finite(s.lease.t2AtMs), renewFloorMs(s.lease, timing));
       next = { ...s, tx: { ...s.tx, sends: s.tx.sends + 1, retransmitAtMs } };
       const { address, serverId: sid } = s.lease;
-      send = { type: 'send', msg: buildRequestRenewing(id, next.tx.xid, secs(next.tx, now), address), via: 'udp', srcIp: address, dstIp: sid };
+      send = {
+        type: 'send',
+        msg: buildRequestRenewing(id, next.tx.xid, secs(next.tx, now), address),
+        via: 'udp',
+        srcIp: address,
+        dstIp: sid,
+      };
       break;
     }
     case 'REBINDING': {
@@ -782,7 +915,10 @@ function checkIp(ip: string): void {
 
 /** Option 56 text for events and logs: printable ASCII only, bounded. */
 function printable(b: Buffer): string {
-  return b.toString('latin1').replace(/[^\x20-\x7e]/g, '?').slice(0, 255);
+  return b
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 255);
 }
 
 function ownMac(cfg: ClientConfig): string {

@@ -52,7 +52,8 @@ export const CLIENT_OWNED_OPTIONS: ReadonlySet<number> = new Set([
 ]);
 
 function checkCode(code: number, what: string): void {
-  if (!Number.isInteger(code) || code < 1 || code > 254) throw new RangeError(`${what}: ${code} is not an option code (1-254)`);
+  if (!Number.isInteger(code) || code < 1 || code > 254)
+    throw new RangeError(`${what}: ${code} is not an option code (1-254)`);
 }
 
 /**
@@ -76,7 +77,8 @@ export function mergeOptions<V>(defaults: OptionChoices<V>, user: UserOptionChoi
   for (const { code, value } of [...defaults.provide, ...(user.provide ?? [])]) {
     checkCode(code, 'provided option');
     if (code === Opt.CLIENT_ID) clientId = value;
-    else if (CLIENT_OWNED_OPTIONS.has(code)) throw new RangeError(`provided option ${code} is computed by the client per message`);
+    else if (CLIENT_OWNED_OPTIONS.has(code))
+      throw new RangeError(`provided option ${code} is computed by the client per message`);
     else provide.set(code, value);
   }
   return { clientId, paramRequestList, provide: [...provide].map(([code, value]) => ({ code, value })) };
@@ -104,7 +106,8 @@ function build(cfg: ClientIdentity, type: MessageTypeValue, f: Fields): DhcpMess
     options.set(Opt.MAX_MESSAGE_SIZE, u16(size));
     for (const { code, value } of cfg.provide) {
       checkCode(code, 'provided option');
-      if (CLIENT_OWNED_OPTIONS.has(code) || code === Opt.CLIENT_ID) throw new RangeError(`provided option ${code} is computed by the client per message`);
+      if (CLIENT_OWNED_OPTIONS.has(code) || code === Opt.CLIENT_ID)
+        throw new RangeError(`provided option ${code} is computed by the client per message`);
       options.set(code, Buffer.from(value));
     }
     if (cfg.paramRequestList.length > 0) options.set(Opt.PARAMETER_REQUEST_LIST, Buffer.from(cfg.paramRequestList));
@@ -135,7 +138,14 @@ function unconfiguredFlags(cfg: ClientIdentity): number {
 
 /** DHCPDISCOVER; `requestedIp` (50) suggests the previous address. `secs`: seconds since acquisition began. */
 export function buildDiscover(cfg: ClientIdentity, xid: number, secs: number, requestedIp?: string): DhcpMessage {
-  return build(cfg, MessageType.DISCOVER, { xid, secs, flags: unconfiguredFlags(cfg), ciaddr: ZERO_IP, requestedIp, parameters: true });
+  return build(cfg, MessageType.DISCOVER, {
+    xid,
+    secs,
+    flags: unconfiguredFlags(cfg),
+    ciaddr: ZERO_IP,
+    requestedIp,
+    parameters: true,
+  });
 }
 
 /** DHCPREQUEST in SELECTING: 50 = the offered yiaddr, 54 = the chosen server, ciaddr 0, same xid as the OFFER. */
@@ -157,8 +167,20 @@ export function buildRequestSelecting(
 }
 
 /** DHCPREQUEST in INIT-REBOOT: 50 = the remembered address, no 54, ciaddr 0. */
-export function buildRequestInitReboot(cfg: ClientIdentity, xid: number, secs: number, requestedIp: string): DhcpMessage {
-  return build(cfg, MessageType.REQUEST, { xid, secs, flags: unconfiguredFlags(cfg), ciaddr: ZERO_IP, requestedIp, parameters: true });
+export function buildRequestInitReboot(
+  cfg: ClientIdentity,
+  xid: number,
+  secs: number,
+  requestedIp: string,
+): DhcpMessage {
+  return build(cfg, MessageType.REQUEST, {
+    xid,
+    secs,
+    flags: unconfiguredFlags(cfg),
+    ciaddr: ZERO_IP,
+    requestedIp,
+    parameters: true,
+  });
 }
 
 /** DHCPREQUEST in RENEWING (unicast to the server): ciaddr set, no 50, no 54. */
@@ -174,7 +196,15 @@ export function buildRequestRebinding(cfg: ClientIdentity, xid: number, secs: nu
 /** DHCPDECLINE (the address is in use on the link, RFC 2131 §4.4.1): ciaddr 0, 50 = the address, 54 = the server
  *  that offered it, 61; secs 0 and nothing else (table 5). Broadcast: the client has no address. */
 export function buildDecline(cfg: ClientIdentity, xid: number, address: string, serverId: string): DhcpMessage {
-  return build(cfg, MessageType.DECLINE, { xid, secs: 0, flags: 0, ciaddr: ZERO_IP, requestedIp: address, serverId, parameters: false });
+  return build(cfg, MessageType.DECLINE, {
+    xid,
+    secs: 0,
+    flags: 0,
+    ciaddr: ZERO_IP,
+    requestedIp: address,
+    serverId,
+    parameters: false,
+  });
 }
 
 /** DHCPRELEASE: ciaddr = the leased address, 54 = its server, 61; secs 0 and nothing else (table 5). */

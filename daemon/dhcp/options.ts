@@ -17,7 +17,8 @@ export interface OptionDef<T> {
   readonly name: string;
   /** The value carried by `raw`, or undefined when `raw` is malformed for this option. Never throws. */
   decode(raw: Buffer): T | undefined;
-  /** The wire bytes of `value` (without code and length). Throws TypeError/RangeError on a value that cannot be sent. */
+  /** The wire bytes of `value` (without code and length). Throws TypeError/RangeError on a value that cannot be sent.
+   */
   encode(value: T): Buffer;
   /** Whether an untyped value (e.g. from JSON config) has the shape `encode` takes. */
   is(value: unknown): value is T;
@@ -194,8 +195,7 @@ function decodeStaticRoutes(raw: Buffer): Route[] | undefined {
 
 const isIpList = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every(isIpv4);
 const isRouteList = (v: unknown): v is Route[] =>
-  Array.isArray(v) &&
-  v.every((r) => typeof r === 'object' && r !== null && typeof r.dst === 'string' && isIpv4(r.gw));
+  Array.isArray(v) && v.every((r) => typeof r === 'object' && r !== null && typeof r.dst === 'string' && isIpv4(r.gw));
 
 const ip: Kind<string> = {
   decode: (raw) => (raw.length === 4 ? bytesToIp(raw) : undefined),
@@ -340,9 +340,31 @@ export const END = def(Opt.END, framing);
 
 const REGISTRY: ReadonlyMap<number, OptionDef<unknown>> = new Map(
   [
-    PAD, SUBNET_MASK, ROUTERS, DNS_SERVERS, HOST_NAME, DOMAIN_NAME, INTERFACE_MTU, BROADCAST_ADDRESS, STATIC_ROUTES,
-    REQUESTED_IP, LEASE_TIME, OVERLOAD, MESSAGE_TYPE, SERVER_ID, PARAMETER_REQUEST_LIST, MESSAGE, MAX_MESSAGE_SIZE,
-    RENEWAL_TIME, REBINDING_TIME, VENDOR_CLASS_ID, CLIENT_ID, USER_CLASS, DOMAIN_SEARCH, CLASSLESS_ROUTES, END,
+    PAD,
+    SUBNET_MASK,
+    ROUTERS,
+    DNS_SERVERS,
+    HOST_NAME,
+    DOMAIN_NAME,
+    INTERFACE_MTU,
+    BROADCAST_ADDRESS,
+    STATIC_ROUTES,
+    REQUESTED_IP,
+    LEASE_TIME,
+    OVERLOAD,
+    MESSAGE_TYPE,
+    SERVER_ID,
+    PARAMETER_REQUEST_LIST,
+    MESSAGE,
+    MAX_MESSAGE_SIZE,
+    RENEWAL_TIME,
+    REBINDING_TIME,
+    VENDOR_CLASS_ID,
+    CLIENT_ID,
+    USER_CLASS,
+    DOMAIN_SEARCH,
+    CLASSLESS_ROUTES,
+    END,
   ].map((d): [number, OptionDef<unknown>] => [d.code, d]),
 );
 

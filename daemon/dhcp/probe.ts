@@ -6,7 +6,8 @@ import { Rng } from './rng';
 
 export const CONFLICT_DETECTION = ['off', 'quick', 'rfc5227'] as const;
 export type ConflictDetection = (typeof CONFLICT_DETECTION)[number];
-/** Chosen from the measurements in docs/configuration.md, "Address conflicts (RFC 5227)": what it catches, what it costs per ADD. */
+/** Chosen from the measurements in docs/configuration.md, "Address conflicts (RFC 5227)": what it catches, what it
+ * costs per ADD. */
 export const DEFAULT_CONFLICT_DETECTION: ConflictDetection = 'quick';
 
 export interface ProbeTiming {

@@ -3,7 +3,17 @@
 // is checked against what a pod can safely be given. A value that fails is dropped (the option, or the one list
 // entry), never repaired into something the server did not say; what was dropped is returned for the log.
 import { ZERO_IP, intToIp, ipToInt, isIpv4, maskToPrefix } from './bytes';
-import { Route, classlessRoutes, domainName, domainSearch, encodeClassless, encodeDomainSearch, encodeU32, leaseTimeS, staticRoutes } from './options';
+import {
+  Route,
+  classlessRoutes,
+  domainName,
+  domainSearch,
+  encodeClassless,
+  encodeDomainSearch,
+  encodeU32,
+  leaseTimeS,
+  staticRoutes,
+} from './options';
 import { decode } from './codec';
 import { DhcpMessage, Opt } from './types';
 
@@ -22,7 +32,10 @@ export interface Sanitised {
 }
 
 /** A reply's bytes as the lease core may see them: decoded, then sanitised. */
-export function decodeReply(payload: Buffer, rules: SanitiseRules): ({ ok: true } & Sanitised) | { ok: false; reason: string } {
+export function decodeReply(
+  payload: Buffer,
+  rules: SanitiseRules,
+): ({ ok: true } & Sanitised) | { ok: false; reason: string } {
   const d = decode(payload);
   return d.ok ? { ok: true, ...sanitiseReply(d.value, rules) } : d;
 }
@@ -77,22 +90,26 @@ export function sanitiseReply(input: DhcpMessage, rules: SanitiseRules): Sanitis
   const mask = options.get(Opt.SUBNET_MASK);
   if (mask !== undefined) {
     const prefix = mask.length === 4 ? maskToPrefix(intToIp(mask.readUInt32BE(0))) : undefined;
-    if (prefix === undefined || prefix < 1) drop(Opt.SUBNET_MASK, 'not a netmask of /1 to /32 (the classful prefix applies)');
+    if (prefix === undefined || prefix < 1)
+      drop(Opt.SUBNET_MASK, 'not a netmask of /1 to /32 (the classful prefix applies)');
   }
   for (const code of [Opt.SERVER_ID]) {
     const raw = options.get(code);
-    if (raw !== undefined && (raw.length !== 4 || !isUnicast(intToIp(raw.readUInt32BE(0))))) drop(code, 'not a unicast address');
+    if (raw !== undefined && (raw.length !== 4 || !isUnicast(intToIp(raw.readUInt32BE(0)))))
+      drop(code, 'not a unicast address');
   }
   for (const code of [Opt.ROUTER, Opt.DNS_SERVERS]) filterAddresses(options, code, dropped);
   const domainRaw = options.get(Opt.DOMAIN_NAME);
   if (domainRaw !== undefined) {
     const d = domainName(msg);
-    if (d === undefined || !isDnsName(d)) drop(Opt.DOMAIN_NAME, `${JSON.stringify(domainRaw.toString('latin1'))} is not a DNS name`);
+    if (d === undefined || !isDnsName(d))
+      drop(Opt.DOMAIN_NAME, `${JSON.stringify(domainRaw.toString('latin1'))} is not a DNS name`);
   }
   if (options.has(Opt.DOMAIN_SEARCH)) {
     const names = domainSearch(msg) ?? [];
     const good = names.filter(isDnsName);
-    for (const n of names.filter((n) => !isDnsName(n))) dropped.push(`option 119: ${JSON.stringify(n)} is not a DNS name`);
+    for (const n of names.filter((n) => !isDnsName(n)))
+      dropped.push(`option 119: ${JSON.stringify(n)} is not a DNS name`);
     if (good.length === 0) drop(Opt.DOMAIN_SEARCH, 'no valid name');
     else if (good.length < names.length) options.set(Opt.DOMAIN_SEARCH, encodeDomainSearch(good));
   }

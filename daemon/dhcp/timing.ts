@@ -55,7 +55,8 @@ export function leaseTimes(ack: DhcpMessage, requestSentAtMs: number, rng: Rng):
   const lease = leaseTimeS(ack);
   if (lease === undefined) return { ok: false, reason: 'no lease time (option 51)' };
   if (lease === 0) return { ok: false, reason: 'lease time of 0 s' };
-  if (lease === INFINITE_LEASE_S) return { ok: true, value: { leaseTimeS: lease, t1AtMs: null, t2AtMs: null, expiresAtMs: null } };
+  if (lease === INFINITE_LEASE_S)
+    return { ok: true, value: { leaseTimeS: lease, t1AtMs: null, t2AtMs: null, expiresAtMs: null } };
   const leaseMs = lease * 1000;
   const t2Ms = (shorter(rebindingTimeS(ack), lease) ?? lease * 0.875) * 1000;
   const t1GivenS = shorter(renewalTimeS(ack), t2Ms / 1000);

@@ -22,7 +22,8 @@ export function optionsLength(options: readonly Option6[]): number {
 function writeOptions(out: Buffer, pos: number, options: readonly Option6[]): number {
   for (const { code, data } of options) {
     if (!Number.isInteger(code) || code < 0 || code > 0xffff) throw new RangeError(`option code ${code} out of range`);
-    if (data.length > MAX_OPTION_LEN) throw new RangeError(`option ${code} is ${data.length} bytes, at most ${MAX_OPTION_LEN}`);
+    if (data.length > MAX_OPTION_LEN)
+      throw new RangeError(`option ${code} is ${data.length} bytes, at most ${MAX_OPTION_LEN}`);
     out.writeUInt16BE(code, pos);
     out.writeUInt16BE(data.length, pos + 2);
     pos += OPTION_HEADER_LEN + data.copy(out, pos + OPTION_HEADER_LEN);
@@ -39,8 +40,10 @@ export function encodeOptions(options: readonly Option6[]): Buffer {
 
 /** Encodes `msg`. Throws on a message that cannot be encoded (type or xid out of range): local bugs, not input. */
 export function encode(msg: Dhcp6Message): Buffer {
-  if (!Number.isInteger(msg.type) || msg.type < 1 || msg.type > 255) throw new RangeError(`message type ${msg.type} out of range`);
-  if (!Number.isInteger(msg.xid) || msg.xid < 0 || msg.xid > MAX_XID) throw new RangeError(`xid ${msg.xid} is not 24 bits`);
+  if (!Number.isInteger(msg.type) || msg.type < 1 || msg.type > 255)
+    throw new RangeError(`message type ${msg.type} out of range`);
+  if (!Number.isInteger(msg.xid) || msg.xid < 0 || msg.xid > MAX_XID)
+    throw new RangeError(`xid ${msg.xid} is not 24 bits`);
   const out = Buffer.alloc(encodingLength(msg));
   out.writeUInt32BE(((msg.type << 24) | msg.xid) >>> 0, 0);
   writeOptions(out, HEADER_LEN, msg.options);
@@ -51,11 +54,16 @@ export function encode(msg: Dhcp6Message): Buffer {
  * Parses the options in buf[start, end). Every option must fit exactly: a length running past `end` is an error
  * (RFC 8415 §16: a malformed message is discarded). Values are copies, so nothing keeps `buf` alive.
  */
-export function decodeOptions(buf: Buffer, start: number, end: number): { ok: true; value: Option6[] } | { ok: false; reason: string } {
+export function decodeOptions(
+  buf: Buffer,
+  start: number,
+  end: number,
+): { ok: true; value: Option6[] } | { ok: false; reason: string } {
   const options: Option6[] = [];
   let pos = start;
   while (pos < end) {
-    if (end - pos < OPTION_HEADER_LEN) return { ok: false, reason: `option header at byte ${pos} truncated: ${end - pos} bytes left` };
+    if (end - pos < OPTION_HEADER_LEN)
+      return { ok: false, reason: `option header at byte ${pos} truncated: ${end - pos} bytes left` };
     const code = buf.readUInt16BE(pos);
     const len = buf.readUInt16BE(pos + 2);
     const valueStart = pos + OPTION_HEADER_LEN;
@@ -75,11 +83,17 @@ export function decode(buf: Buffer, offset = 0): Decoded<Dhcp6Message> {
     return { ok: false, reason: `offset ${offset} outside a ${buf.length}-byte buffer` };
   }
   const frame = buf.subarray(offset);
-  if (frame.length < HEADER_LEN) return { ok: false, reason: `${frame.length} bytes, a DHCPv6 message has at least ${HEADER_LEN}` };
+  if (frame.length < HEADER_LEN)
+    return { ok: false, reason: `${frame.length} bytes, a DHCPv6 message has at least ${HEADER_LEN}` };
   const type = frame[0] as number;
   if (type === 0) return { ok: false, reason: 'message type 0 is reserved' };
-  if (type === MsgType.RELAY_FORW || type === MsgType.RELAY_REPL) return { ok: false, reason: `relay message (type ${type}) sent to a client` };
+  if (type === MsgType.RELAY_FORW || type === MsgType.RELAY_REPL)
+    return { ok: false, reason: `relay message (type ${type}) sent to a client` };
   const options = decodeOptions(frame, HEADER_LEN, frame.length);
   if (!options.ok) return options;
-  return { ok: true, value: { type, xid: frame.readUInt32BE(0) & MAX_XID, options: options.value }, bytes: frame.length };
+  return {
+    ok: true,
+    value: { type, xid: frame.readUInt32BE(0) & MAX_XID, options: options.value },
+    bytes: frame.length,
+  };
 }

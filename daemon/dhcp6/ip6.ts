@@ -32,7 +32,7 @@ export function bytesToIp6(b: Buffer, offset = 0): string {
   for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(offset + 2 * i));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -45,7 +45,11 @@ export function bytesToIp6(b: Buffer, offset = 0): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  const hex = (from: number, to: number): string =>
+    g
+      .slice(from, to)
+      .map((x) => x.toString(16))
+      .join(':');
   return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }
 

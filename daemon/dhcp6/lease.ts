@@ -9,7 +9,17 @@
 // it goes out on DEL, when the pod's interface is about to disappear, so no REPLY can be waited for.
 import type { Rng } from '../dhcp/rng';
 import { isLeasableIp6 } from './ip6';
-import { HeldAddress, Identity6, buildConfirm, buildDecline, buildRebind, buildRelease, buildRenew, buildRequest, buildSolicit } from './messages';
+import {
+  HeldAddress,
+  Identity6,
+  buildConfirm,
+  buildDecline,
+  buildRebind,
+  buildRelease,
+  buildRenew,
+  buildRequest,
+  buildSolicit,
+} from './messages';
 import { clientId, iaNa, preference, rapidCommit, serverId, status, unicastAddress } from './options';
 import { LeaseTimes6, Retransmission, Timing6, firstRtMs, leaseTimes6, nextRtMs, usableAddress } from './timing';
 import { ALL_SERVERS, Dhcp6Message, MsgType, Status } from './types';
@@ -62,7 +72,14 @@ export type Lease6State =
   | { state: 'INIT' }
   /** previousAddress: held before an expiry, NotOnLink or DECLINE (for 'changed'); collectUntilMs: end of the
    *  first RT, until which ADVERTISEs are compared; best: the best so far. */
-  | { state: 'SELECTING'; tx: Transaction6; hint?: string; previousAddress?: string; collectUntilMs: number; best?: Advert }
+  | {
+      state: 'SELECTING';
+      tx: Transaction6;
+      hint?: string;
+      previousAddress?: string;
+      collectUntilMs: number;
+      best?: Advert;
+    }
   | { state: 'REQUESTING'; tx: Transaction6; offer: Advert; previousAddress?: string }
   | { state: 'CONFIRMING'; tx: Transaction6; lease: Lease6 }
   | { state: 'BOUND'; lease: Lease6 }
@@ -114,9 +131,7 @@ export type Lease6Event =
 
 export type Action6 =
   /** Send from the link-local address on port 546 to `dst` port 547. */
-  | { type: 'send'; msg: Dhcp6Message; dst: string }
-  | { type: 'emit'; event: Lease6Event }
-  | { type: 'persist' };
+  { type: 'send'; msg: Dhcp6Message; dst: string } | { type: 'emit'; event: Lease6Event } | { type: 'persist' };
 
 export interface Step6Result {
   state: Lease6State;
@@ -179,13 +194,22 @@ export function listening6(s: Lease6State): boolean {
 
 // ---- caller commands ----
 
-function onStart(s: Lease6State, input: Extract<Input6, { type: 'start' }>, now: number, ctx: StepContext6): Step6Result {
+function onStart(
+  s: Lease6State,
+  input: Extract<Input6, { type: 'start' }>,
+  now: number,
+  ctx: StepContext6,
+): Step6Result {
   if (s.state !== 'INIT') throw new Error(`'start' is not valid in state ${s.state}`);
   if (input.lease === undefined) return startSelecting(now, ctx, { hint: input.hint });
   if (input.lease.expiresAtMs !== null && now >= input.lease.expiresAtMs) {
     return startSelecting(now, ctx, { hint: input.lease.address, previousAddress: input.lease.address });
   }
-  return send({ state: 'CONFIRMING', tx: newTx(ctx, now, ctx.cfg.timing.confirm, false), lease: input.lease }, now, ctx);
+  return send(
+    { state: 'CONFIRMING', tx: newTx(ctx, now, ctx.cfg.timing.confirm, false), lease: input.lease },
+    now,
+    ctx,
+  );
 }
 
 function onRelease(s: Lease6State, ctx: StepContext6): Step6Result {
@@ -198,7 +222,11 @@ function onRelease(s: Lease6State, ctx: StepContext6): Step6Result {
       const msg = buildRelease(identity(ctx.cfg), ctx.rng.u32() & 0xffffff, Buffer.from(server.duid, 'hex'), address);
       return {
         state: { state: 'RELEASED', previousAddress: address },
-        actions: [{ type: 'send', msg, dst: server.unicast ?? ALL_SERVERS }, { type: 'persist' }, emit({ kind: 'released', sentRelease: true })],
+        actions: [
+          { type: 'send', msg, dst: server.unicast ?? ALL_SERVERS },
+          { type: 'persist' },
+          emit({ kind: 'released', sentRelease: true }),
+        ],
       };
     }
     case 'INIT':
@@ -225,9 +253,17 @@ function released(s: Lease6State, sentRelease: boolean): Step6Result {
 
 /** §18.2.8: DECLINE the address to the server that gave it, then SOLICIT once the server answered (or gave up). */
 function onDadFailed(s: Lease6State, now: number, ctx: StepContext6): Step6Result {
-  if (s.state !== 'BOUND' && s.state !== 'RENEWING' && s.state !== 'REBINDING') return { state: s, actions: NO_ACTIONS };
-  const next = send({ state: 'DECLINING', tx: newTx(ctx, now, ctx.cfg.timing.decline, false), lease: s.lease }, now, ctx);
-  return { state: next.state, actions: [{ type: 'persist' }, emit({ kind: 'declined', address: s.lease.address }), ...next.actions] };
+  if (s.state !== 'BOUND' && s.state !== 'RENEWING' && s.state !== 'REBINDING')
+    return { state: s, actions: NO_ACTIONS };
+  const next = send(
+    { state: 'DECLINING', tx: newTx(ctx, now, ctx.cfg.timing.decline, false), lease: s.lease },
+    now,
+    ctx,
+  );
+  return {
+    state: next.state,
+    actions: [{ type: 'persist' }, emit({ kind: 'declined', address: s.lease.address }), ...next.actions],
+  };
 }
 
 // ---- timers ----
@@ -255,12 +291,16 @@ function onTimeout(s: Lease6State, now: number, ctx: StepContext6): Step6Result 
       if (exhausted(s.tx, ctx.cfg.timing.confirm, now)) {
         // §18.2.3: no answer within MRD: the client may go on using its addresses.
         const next = onTimeout({ state: 'BOUND', lease: s.lease }, now, ctx);
-        return { state: next.state, actions: [emit({ kind: 'unconfirmed', address: s.lease.address }), ...next.actions] };
+        return {
+          state: next.state,
+          actions: [emit({ kind: 'unconfirmed', address: s.lease.address }), ...next.actions],
+        };
       }
       return send(s, now, ctx);
     case 'DECLINING':
       if (now < s.tx.retransmitAtMs) return { state: s, actions: NO_ACTIONS };
-      if (exhausted(s.tx, ctx.cfg.timing.decline, now)) return startSelecting(now, ctx, { previousAddress: s.lease.address });
+      if (exhausted(s.tx, ctx.cfg.timing.decline, now))
+        return startSelecting(now, ctx, { previousAddress: s.lease.address });
       return send(s, now, ctx);
     case 'BOUND':
     case 'RENEWING':
@@ -269,10 +309,17 @@ function onTimeout(s: Lease6State, now: number, ctx: StepContext6): Step6Result 
       const { t1AtMs, t2AtMs, expiresAtMs, address } = s.lease;
       if (expiresAtMs !== null && now >= expiresAtMs) {
         const next = startSelecting(now, ctx, { hint: address, previousAddress: address });
-        return { state: next.state, actions: [{ type: 'persist' }, emit({ kind: 'expired', address }), ...next.actions] };
+        return {
+          state: next.state,
+          actions: [{ type: 'persist' }, emit({ kind: 'expired', address }), ...next.actions],
+        };
       }
       if (s.state !== 'REBINDING' && t2AtMs !== null && now >= t2AtMs) {
-        return send({ state: 'REBINDING', tx: newTx(ctx, now, ctx.cfg.timing.rebind, false), lease: s.lease }, now, ctx);
+        return send(
+          { state: 'REBINDING', tx: newTx(ctx, now, ctx.cfg.timing.rebind, false), lease: s.lease },
+          now,
+          ctx,
+        );
       }
       if (s.state === 'BOUND') {
         if (t1AtMs === null || now < t1AtMs) return { state: s, actions: NO_ACTIONS };
@@ -301,7 +348,8 @@ function onPacket(s: Lease6State, msg: Dhcp6Message, now: number, ctx: StepConte
   if (cid === undefined || cid.toString('hex') !== ctx.cfg.duid) return ignore(s, 'client-id');
   const sid = serverId(msg);
   if (sid === undefined) return ignore(s, 'no-server-id');
-  if (msg.type === MsgType.ADVERTISE) return s.state === 'SELECTING' ? onAdvertise(s, msg, sid, now, ctx) : ignore(s, 'type');
+  if (msg.type === MsgType.ADVERTISE)
+    return s.state === 'SELECTING' ? onAdvertise(s, msg, sid, now, ctx) : ignore(s, 'type');
   if (msg.type !== MsgType.REPLY) return ignore(s, 'type');
   switch (s.state) {
     case 'SELECTING':
@@ -329,10 +377,18 @@ function onPacket(s: Lease6State, msg: Dhcp6Message, now: number, ctx: StepConte
 
 function serverOf(msg: Dhcp6Message, sid: Buffer): Server6 {
   const unicast = unicastAddress(msg);
-  return unicast !== undefined && isLeasableIp6(unicast) ? { duid: sid.toString('hex'), unicast } : { duid: sid.toString('hex') };
+  return unicast !== undefined && isLeasableIp6(unicast)
+    ? { duid: sid.toString('hex'), unicast }
+    : { duid: sid.toString('hex') };
 }
 
-function onAdvertise(s: Extract<Lease6State, { state: 'SELECTING' }>, msg: Dhcp6Message, sid: Buffer, now: number, ctx: StepContext6): Step6Result {
+function onAdvertise(
+  s: Extract<Lease6State, { state: 'SELECTING' }>,
+  msg: Dhcp6Message,
+  sid: Buffer,
+  now: number,
+  ctx: StepContext6,
+): Step6Result {
   if (status(msg)?.code === Status.NoAddrsAvail) return ignore(s, 'status');
   const ia = iaNa(msg, ctx.cfg.iaid);
   const addr = ia && usableAddress(ia, isLeasableIp6);
@@ -393,11 +449,15 @@ function onLeaseReply(
   if (addr === undefined) return ignore(s, 'no-address');
   const times = leaseTimes6(ia, addr, now, ctx.rng);
   if (times === undefined) return ignore(s, 'bad-times');
-  const server = s.state === 'RENEWING' && unicastAddress(msg) === undefined ? { ...serverOf(msg, sid), ...unicastOf(s.lease) } : serverOf(msg, sid);
+  const server =
+    s.state === 'RENEWING' && unicastAddress(msg) === undefined
+      ? { ...serverOf(msg, sid), ...unicastOf(s.lease) }
+      : serverOf(msg, sid);
   const lease: Lease6 = { address: addr.address, server, ...times };
   const before = previousOf(s);
   let event: Lease6Event;
-  if (before !== undefined && before !== lease.address) event = { kind: 'changed', from: before, to: lease.address, reply: msg };
+  if (before !== undefined && before !== lease.address)
+    event = { kind: 'changed', from: before, to: lease.address, reply: msg };
   else if (s.state === 'RENEWING') event = { kind: 'renewed', reply: msg };
   else if (s.state === 'REBINDING') event = { kind: 'rebound', reply: msg };
   else event = { kind: 'bound', reply: msg };
@@ -410,7 +470,12 @@ function unicastOf(lease: Lease6): { unicast?: string } {
 }
 
 /** §18.2.10.1 for CONFIRM: Success keeps the stored lease (renewed at its own T1); NotOnLink means a new SOLICIT. */
-function onConfirmReply(s: Extract<Lease6State, { state: 'CONFIRMING' }>, msg: Dhcp6Message, now: number, ctx: StepContext6): Step6Result {
+function onConfirmReply(
+  s: Extract<Lease6State, { state: 'CONFIRMING' }>,
+  msg: Dhcp6Message,
+  now: number,
+  ctx: StepContext6,
+): Step6Result {
   const st = status(msg);
   if (st !== undefined && st.code === Status.NotOnLink) {
     const next = startSelecting(now, ctx, { previousAddress: s.lease.address });
@@ -421,7 +486,9 @@ function onConfirmReply(s: Extract<Lease6State, { state: 'CONFIRMING' }>, msg: D
   return { state: next.state, actions: [emit({ kind: 'confirmed', address: s.lease.address }), ...next.actions] };
 }
 
-function previousOf(s: Extract<Lease6State, { state: 'SELECTING' | 'REQUESTING' | 'RENEWING' | 'REBINDING' }>): string | undefined {
+function previousOf(
+  s: Extract<Lease6State, { state: 'SELECTING' | 'REQUESTING' | 'RENEWING' | 'REBINDING' }>,
+): string | undefined {
   return 'lease' in s ? s.lease.address : s.previousAddress;
 }
 
@@ -455,7 +522,12 @@ function startSelecting(now: number, ctx: StepContext6, o: SelectingStart): Step
   return at > now ? { state: s, actions: NO_ACTIONS } : send(s, now, ctx);
 }
 
-function startRequesting(offer: Advert, previousAddress: string | undefined, now: number, ctx: StepContext6): Step6Result {
+function startRequesting(
+  offer: Advert,
+  previousAddress: string | undefined,
+  now: number,
+  ctx: StepContext6,
+): Step6Result {
   const s: Lease6State = { state: 'REQUESTING', tx: newTx(ctx, now, ctx.cfg.timing.request, false), offer };
   if (previousAddress !== undefined) s.previousAddress = previousAddress;
   return send(s, now, ctx);
@@ -463,7 +535,13 @@ function startRequesting(offer: Advert, previousAddress: string | undefined, now
 
 /** A new exchange, its first message due now (sends counts transmissions). */
 function newTx(ctx: StepContext6, atMs: number, p: Retransmission, solicit: boolean): Transaction6 {
-  return { xid: ctx.rng.u32() & 0xffffff, startedAtMs: atMs, rtMs: firstRtMs(p, ctx.rng, solicit), sends: 0, retransmitAtMs: atMs };
+  return {
+    xid: ctx.rng.u32() & 0xffffff,
+    startedAtMs: atMs,
+    rtMs: firstRtMs(p, ctx.rng, solicit),
+    sends: 0,
+    retransmitAtMs: atMs,
+  };
 }
 
 function paramsOf(s: TxState, timing: Timing6): Retransmission {
@@ -507,9 +585,18 @@ function messageOf(s: TxState, now: number, ctx: StepContext6): Dhcp6Message {
   const elapsed = now - s.tx.startedAtMs;
   switch (s.state) {
     case 'SELECTING':
-      return buildSolicit(id, xid, elapsed, s.hint === undefined ? { rapidCommit: ctx.cfg.rapidCommit } : { hint: s.hint, rapidCommit: ctx.cfg.rapidCommit });
+      return buildSolicit(
+        id,
+        xid,
+        elapsed,
+        s.hint === undefined
+          ? { rapidCommit: ctx.cfg.rapidCommit }
+          : { hint: s.hint, rapidCommit: ctx.cfg.rapidCommit },
+      );
     case 'REQUESTING':
-      return buildRequest(id, xid, elapsed, Buffer.from(s.offer.server.duid, 'hex'), [{ address: s.offer.address, preferredS: 0, validS: 0 }]);
+      return buildRequest(id, xid, elapsed, Buffer.from(s.offer.server.duid, 'hex'), [
+        { address: s.offer.address, preferredS: 0, validS: 0 },
+      ]);
     case 'CONFIRMING':
       return buildConfirm(id, xid, elapsed, s.lease.address);
     case 'RENEWING':
@@ -547,6 +634,7 @@ function earliest(...times: (number | null)[]): number | undefined {
 }
 
 export function identity(cfg: ClientConfig6): Identity6 {
-  if (!/^(?:[0-9a-f]{2}){3,130}$/.test(cfg.duid)) throw new TypeError(`DUID is not hex of 3..130 bytes: ${JSON.stringify(cfg.duid)}`);
+  if (!/^(?:[0-9a-f]{2}){3,130}$/.test(cfg.duid))
+    throw new TypeError(`DUID is not hex of 3..130 bytes: ${JSON.stringify(cfg.duid)}`);
   return { duid: Buffer.from(cfg.duid, 'hex'), iaid: cfg.iaid, oro: cfg.oro };
 }

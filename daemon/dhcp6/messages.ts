@@ -18,7 +18,14 @@ export interface HeldAddress {
   validS: number;
 }
 
-function message(type: number, id: Identity6, xid: number, elapsedMs: number, body: Option6[], oro: boolean): Dhcp6Message {
+function message(
+  type: number,
+  id: Identity6,
+  xid: number,
+  elapsedMs: number,
+  body: Option6[],
+  oro: boolean,
+): Dhcp6Message {
   const options: Option6[] = [{ code: Opt6.CLIENTID, data: id.duid }, encodeElapsed(elapsedMs), ...body];
   if (oro && id.oro.length > 0) options.push(encodeOro(id.oro));
   return { type, xid, options };
@@ -34,14 +41,25 @@ function ia(id: Identity6, addresses: readonly HeldAddress[]): Option6 {
 }
 
 /** SOLICIT (§18.2.1) with an IA_NA, optionally a hint of the address wanted and RAPID_COMMIT (§18.2.1, §21.14). */
-export function buildSolicit(id: Identity6, xid: number, elapsedMs: number, o: { hint?: string; rapidCommit: boolean }): Dhcp6Message {
+export function buildSolicit(
+  id: Identity6,
+  xid: number,
+  elapsedMs: number,
+  o: { hint?: string; rapidCommit: boolean },
+): Dhcp6Message {
   const body = [ia(id, o.hint === undefined ? [] : [{ address: o.hint, preferredS: 0, validS: 0 }])];
   if (o.rapidCommit) body.push({ code: Opt6.RAPID_COMMIT, data: Buffer.alloc(0) });
   return message(MsgType.SOLICIT, id, xid, elapsedMs, body, true);
 }
 
 /** REQUEST (§18.2.2) to the server chosen from the ADVERTISEs, for the addresses it advertised. */
-export function buildRequest(id: Identity6, xid: number, elapsedMs: number, serverDuid: Buffer, addresses: readonly HeldAddress[]): Dhcp6Message {
+export function buildRequest(
+  id: Identity6,
+  xid: number,
+  elapsedMs: number,
+  serverDuid: Buffer,
+  addresses: readonly HeldAddress[],
+): Dhcp6Message {
   return message(MsgType.REQUEST, id, xid, elapsedMs, [serverIdOption(serverDuid), ia(id, addresses)], true);
 }
 
@@ -51,7 +69,13 @@ export function buildConfirm(id: Identity6, xid: number, elapsedMs: number, addr
 }
 
 /** RENEW (§18.2.4) to the server that granted the lease. */
-export function buildRenew(id: Identity6, xid: number, elapsedMs: number, serverDuid: Buffer, held: HeldAddress): Dhcp6Message {
+export function buildRenew(
+  id: Identity6,
+  xid: number,
+  elapsedMs: number,
+  serverDuid: Buffer,
+  held: HeldAddress,
+): Dhcp6Message {
   return message(MsgType.RENEW, id, xid, elapsedMs, [serverIdOption(serverDuid), ia(id, [held])], true);
 }
 
@@ -62,10 +86,30 @@ export function buildRebind(id: Identity6, xid: number, elapsedMs: number, held:
 
 /** RELEASE (§18.2.7) of the held address. */
 export function buildRelease(id: Identity6, xid: number, serverDuid: Buffer, address: string): Dhcp6Message {
-  return message(MsgType.RELEASE, id, xid, 0, [serverIdOption(serverDuid), ia(id, [{ address, preferredS: 0, validS: 0 }])], false);
+  return message(
+    MsgType.RELEASE,
+    id,
+    xid,
+    0,
+    [serverIdOption(serverDuid), ia(id, [{ address, preferredS: 0, validS: 0 }])],
+    false,
+  );
 }
 
 /** DECLINE (§18.2.8) of an address that failed duplicate address detection. */
-export function buildDecline(id: Identity6, xid: number, elapsedMs: number, serverDuid: Buffer, address: string): Dhcp6Message {
-  return message(MsgType.DECLINE, id, xid, elapsedMs, [serverIdOption(serverDuid), ia(id, [{ address, preferredS: 0, validS: 0 }])], false);
+export function buildDecline(
+  id: Identity6,
+  xid: number,
+  elapsedMs: number,
+  serverDuid: Buffer,
+  address: string,
+): Dhcp6Message {
+  return message(
+    MsgType.DECLINE,
+    id,
+    xid,
+    elapsedMs,
+    [serverIdOption(serverDuid), ia(id, [{ address, preferredS: 0, validS: 0 }])],
+    false,
+  );
 }

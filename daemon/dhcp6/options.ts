@@ -44,7 +44,10 @@ function u16(n: number): Buffer {
 /** STATUS_CODE: a 16-bit code and UTF-8 text; the text is kept printable and bounded for logs and errors. */
 export function decodeStatus(data: Buffer): StatusCode | undefined {
   if (data.length < 2) return undefined;
-  const message = data.toString('utf8', 2).replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 255);
+  const message = data
+    .toString('utf8', 2)
+    .replace(/[\x00-\x1f\x7f]/g, '?')
+    .slice(0, 255);
   return { code: data.readUInt16BE(0), message };
 }
 
@@ -52,7 +55,11 @@ function decodeIaAddress(data: Buffer): IaAddress | undefined {
   if (data.length < IP6_LEN + 8) return undefined;
   const nested = decodeOptions(data, IP6_LEN + 8, data.length);
   if (!nested.ok) return undefined;
-  const ia: IaAddress = { address: bytesToIp6(data), preferredS: data.readUInt32BE(IP6_LEN), validS: data.readUInt32BE(IP6_LEN + 4) };
+  const ia: IaAddress = {
+    address: bytesToIp6(data),
+    preferredS: data.readUInt32BE(IP6_LEN),
+    validS: data.readUInt32BE(IP6_LEN + 4),
+  };
   const status = findOption(nested.value, Opt6.STATUS_CODE);
   if (status !== undefined) {
     const s = decodeStatus(status);
@@ -153,7 +160,12 @@ export function encodeIaAddress(a: { address: string; preferredS: number; validS
 }
 
 /** IA_NA with its IAADDRs (T1/T2 as the client suggests them: 0 = no preference, §18.2). */
-export function encodeIaNa(iaid: number, t1S: number, t2S: number, addresses: readonly { address: string; preferredS: number; validS: number }[]): Option6 {
+export function encodeIaNa(
+  iaid: number,
+  t1S: number,
+  t2S: number,
+  addresses: readonly { address: string; preferredS: number; validS: number }[],
+): Option6 {
   const head = Buffer.alloc(12);
   head.writeUInt32BE(iaid >>> 0, 0);
   head.writeUInt32BE(t1S >>> 0, 4);

@@ -51,7 +51,11 @@ export function nextRtMs(prevMs: number, p: Retransmission, rng: Rng): number {
 /** The address of an IA a client may use (§18.2.10.1): valid lifetime > 0, preferred ≤ valid, no error status. */
 export function usableAddress(ia: IaNa, isLeasable: (a: string) => boolean): IaAddress | undefined {
   return ia.addresses.find(
-    (a) => a.validS > 0 && a.preferredS <= a.validS && (a.status === undefined || a.status.code === 0) && isLeasable(a.address),
+    (a) =>
+      a.validS > 0 &&
+      a.preferredS <= a.validS &&
+      (a.status === undefined || a.status.code === 0) &&
+      isLeasable(a.address),
   );
 }
 

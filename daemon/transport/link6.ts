@@ -25,9 +25,16 @@ export async function readyLinkLocal(netns: string, ifName: string, timeoutMs: n
     const ll = usableLinkLocal(addrs);
     if (ll) return ll.address;
     if (performance.now() >= deadline) {
-      const have = addrs.filter((a) => a.linkLocal).map((a) => `${a.address}${a.dadFailed ? ' (DAD failed)' : a.tentative ? ' (tentative)' : ''}`);
-      throw netnsError('readyLinkLocal', netns, ifName, 'ETIMEDOUT',
-        `no usable IPv6 link-local address after ${timeoutMs} ms (${have.length ? have.join(', ') : 'none; is IPv6 disabled?'})`);
+      const have = addrs
+        .filter((a) => a.linkLocal)
+        .map((a) => `${a.address}${a.dadFailed ? ' (DAD failed)' : a.tentative ? ' (tentative)' : ''}`);
+      throw netnsError(
+        'readyLinkLocal',
+        netns,
+        ifName,
+        'ETIMEDOUT',
+        `no usable IPv6 link-local address after ${timeoutMs} ms (${have.length ? have.join(', ') : 'none; is IPv6 disabled?'})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, ADDR_POLL_MS));
   }
@@ -65,6 +72,10 @@ export async function listenRa(netns: string, ifName: string): Promise<{ view: R
 export function describeRa(view: RaView): string {
   if (view.count === 0) return 'no router advertisement seen on the link';
   const flags = `M=${view.managed ? 1 : 0} O=${view.other ? 1 : 0}`;
-  const meaning = view.managed ? 'addresses are to come from DHCPv6' : view.other ? 'only other configuration from DHCPv6 (no addresses: SLAAC)' : 'no DHCPv6 on this link (SLAAC only)';
+  const meaning = view.managed
+    ? 'addresses are to come from DHCPv6'
+    : view.other
+      ? 'only other configuration from DHCPv6 (no addresses: SLAAC)'
+      : 'no DHCPv6 on this link (SLAAC only)';
   return `${view.count} router advertisement(s) seen, ${flags}: ${meaning}`;
 }

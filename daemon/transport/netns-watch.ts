@@ -20,7 +20,9 @@ export class NetnsWatch implements NetnsWatcher {
     if (this.watchers.has(dir)) return;
     try {
       // libuv names the directory's own base name for an event on the directory itself (deleted, moved).
-      const w = watch(dir, { persistent: false }, (_event, file) => this.onChanged(file && file !== basename(dir) ? join(dir, file) : undefined));
+      const w = watch(dir, { persistent: false }, (_event, file) =>
+        this.onChanged(file && file !== basename(dir) ? join(dir, file) : undefined),
+      );
       w.on('error', () => {
         w.close();
         this.watchers.delete(dir);

@@ -22,8 +22,14 @@ export function isNetnsError(e: unknown): e is NetnsError {
 }
 
 /** Builds a NetnsError with the addon's message shape: "op: netns: ifName: reason". */
-export function netnsError(op: string, netns: string, ifName: string, code: string, reason: string,
-  syscall?: string): NetnsError {
+export function netnsError(
+  op: string,
+  netns: string,
+  ifName: string,
+  code: string,
+  reason: string,
+  syscall?: string,
+): NetnsError {
   const err = new Error(`${op}: ${netns}: ${ifName}: ${reason}`) as NetnsError;
   err.code = code;
   err.netns = netns;
@@ -49,8 +55,22 @@ interface NativeAddon {
   packetSend(handle: object, ipPacket: Buffer): void;
   packetClose(handle: object): void;
   udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
-  routeAdd(netnsPath: string, ifName: string, dst: string, prefixLength: number, gw: string | null, metric: number): Promise<void>;
-  routeDel(netnsPath: string, ifName: string, dst: string, prefixLength: number, gw: string | null, metric: number): Promise<void>;
+  routeAdd(
+    netnsPath: string,
+    ifName: string,
+    dst: string,
+    prefixLength: number,
+    gw: string | null,
+    metric: number,
+  ): Promise<void>;
+  routeDel(
+    netnsPath: string,
+    ifName: string,
+    dst: string,
+    prefixLength: number,
+    gw: string | null,
+    metric: number,
+  ): Promise<void>;
   addrAdd(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
   addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
   linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void>;
@@ -105,14 +125,22 @@ export function linkSetUp(netnsPath: string, ifName: string, up: boolean): Promi
 
 /** Adds an IPv4 route through ifName in the netns (rtnetlink; protocol boot, scope link without a gateway). `dst`
  *  is a CIDR; metric 0 is the kernel's default. Rejects with code 'EEXIST' when the same route is already there. */
-export function routeAdd(netnsPath: string, ifName: string, route: { dst: string; gw?: string; metric?: number }): Promise<void> {
+export function routeAdd(
+  netnsPath: string,
+  ifName: string,
+  route: { dst: string; gw?: string; metric?: number },
+): Promise<void> {
   const [dst, prefix] = route.dst.split('/');
   return native().routeAdd(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
 }
 
 /** Deletes the IPv4 route through ifName that routeAdd would add (any protocol and scope). Rejects with code 'ESRCH'
  *  when there is none. */
-export function routeDel(netnsPath: string, ifName: string, route: { dst: string; gw?: string; metric?: number }): Promise<void> {
+export function routeDel(
+  netnsPath: string,
+  ifName: string,
+  route: { dst: string; gw?: string; metric?: number },
+): Promise<void> {
   const [dst, prefix] = route.dst.split('/');
   return native().routeDel(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
 }
@@ -216,8 +244,14 @@ export function openUdp(netnsPath: string, ifName: string, bindAddress: string):
 
 /** One synchronous sendto on a descriptor from openUdp (netnsPath and ifName only name it in errors). Throws a
  *  NetnsError on failure. */
-export function udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string,
-  ifName: string): void {
+export function udpSend(
+  fd: number,
+  payload: Buffer,
+  dstIp: string,
+  dstPort: number,
+  netnsPath: string,
+  ifName: string,
+): void {
   native().udpSend(fd, payload, dstIp, dstPort, netnsPath, ifName);
 }
 

@@ -6,7 +6,18 @@ import { netnsGone } from '../pod-netns';
 import type { NetnsId, PodNetns, PodPort, PodSide } from '../pod-port';
 import type { Received } from '../pod-port';
 import { sendFromHost } from './host-send';
-import { addrAdd, addrDel, ensureLinkUp, isNetnsPath, linkInfo, linkSetMtu, linkSetUp, netnsError, routeAdd, routeDel } from './netns';
+import {
+  addrAdd,
+  addrDel,
+  ensureLinkUp,
+  isNetnsPath,
+  linkInfo,
+  linkSetMtu,
+  linkSetUp,
+  netnsError,
+  routeAdd,
+  routeDel,
+} from './netns';
 import { NetnsWatch } from './netns-watch';
 import { openArpChannel, openPacketChannel } from './packet-channel';
 import { openUdpChannel } from './udp-channel';
@@ -14,17 +25,22 @@ import { openUdpChannel } from './udp-channel';
 let own: Promise<NetnsId> | undefined;
 
 async function inode(p: string): Promise<number | Error> {
-  return fs.stat(p).then((st) => st.ino, (err: Error) => err);
+  return fs.stat(p).then(
+    (st) => st.ino,
+    (err: Error) => err,
+  );
 }
 
 function side(ns: PodNetns, ifName: string): PodSide {
   const p = ns.path;
   // Before each entry: the path may have been reused by another pod, or swapped for another namespace.
-  const checked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    const gone = netnsGone(p, await inode(p), ns.inode);
-    if (gone) throw netnsError('enter', p, ifName, 'ENOTNS', gone);
-    return fn(...a);
-  };
+  const checked =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const gone = netnsGone(p, await inode(p), ns.inode);
+      if (gone) throw netnsError('enter', p, ifName, 'ENOTNS', gone);
+      return fn(...a);
+    };
   return {
     info: checked(() => linkInfo(p, ifName)),
     bringUp: checked((timeoutMs: number) => ensureLinkUp(p, ifName, timeoutMs)),
@@ -36,9 +52,15 @@ function side(ns: PodNetns, ifName: string): PodSide {
     addresses: checked(async () => (await linkInfo(p, ifName)).addresses),
     mtu: checked(async () => (await linkInfo(p, ifName)).mtu),
     setMtu: checked((mtu: number) => linkSetMtu(p, ifName, mtu)),
-    openPacket: checked((srcIp: string, onReceive: (r: Received) => void) => openPacketChannel(p, ifName, srcIp, onReceive)),
-    openUdp: checked((localIp: string, onReceive: (r: Received) => void) => openUdpChannel(p, ifName, localIp, onReceive)),
-    openArp: checked((address: string, onReceive: (arp: Buffer) => void) => openArpChannel(p, ifName, address, onReceive)),
+    openPacket: checked((srcIp: string, onReceive: (r: Received) => void) =>
+      openPacketChannel(p, ifName, srcIp, onReceive),
+    ),
+    openUdp: checked((localIp: string, onReceive: (r: Received) => void) =>
+      openUdpChannel(p, ifName, localIp, onReceive),
+    ),
+    openArp: checked((address: string, onReceive: (arp: Buffer) => void) =>
+      openArpChannel(p, ifName, address, onReceive),
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
-// Channel (daemon/pod-port.ts) over a UDP socket created in the pod netns and bound to localIp:68 on the device, for unicast RENEW and
+// Channel (daemon/pod-port.ts) over a UDP socket created in the pod netns and bound to localIp:68 on the device, for
+// unicast RENEW and
 // RELEASE from the leased address. dgram owns the descriptor and receives; sends are synchronous sendto calls on
 // the same descriptor, because the Channel contract throws send errors at the caller and dgram reports them later.
 import * as dgram from 'node:dgram';
@@ -8,8 +9,12 @@ import { SERVER_PORT } from '../dhcp/types';
 import type { Channel, Received } from '../pod-port';
 import { netnsError, openUdp, udpSend } from './netns';
 
-export async function openUdpChannel(netns: string, ifName: string, localIp: string,
-  onReceive: (r: Received) => void): Promise<Channel> {
+export async function openUdpChannel(
+  netns: string,
+  ifName: string,
+  localIp: string,
+  onReceive: (r: Received) => void,
+): Promise<Channel> {
   const fd = await openUdp(netns, ifName, localIp);
   const socket = dgram.createSocket('udp4');
   try {

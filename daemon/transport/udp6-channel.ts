@@ -8,8 +8,11 @@ import { openUdp6 } from './netns';
 /** Source address and port the addon puts in front of each datagram. */
 const PREFIX = 18;
 
-export async function openUdp6Channel(netns: string, ifName: string,
-  onReceive: (payload: Buffer, srcIp: string) => void): Promise<Channel> {
+export async function openUdp6Channel(
+  netns: string,
+  ifName: string,
+  onReceive: (payload: Buffer, srcIp: string) => void,
+): Promise<Channel> {
   const socket = await openUdp6(netns, ifName);
   socket.onMessage((d) => {
     if (d.length < PREFIX || d.readUInt16BE(16) !== SERVER_PORT) return;

@@ -9,12 +9,19 @@ import { openArp } from '../../daemon/transport/netns';
 async function main(): Promise<void> {
   const [ifName, address, delay] = process.argv.slice(2);
   const delayMs = Number(delay);
-  if (!ifName || !address || !Number.isFinite(delayMs) || delayMs < 0) throw new Error('usage: arp-responder IFNAME ADDRESS DELAY_MS');
+  if (!ifName || !address || !Number.isFinite(delayMs) || delayMs < 0)
+    throw new Error('usage: arp-responder IFNAME ADDRESS DELAY_MS');
   const socket = await openArp('/proc/self/ns/net', ifName, address);
   socket.onMessage((b) => {
     const probe = decodeArp(b);
     if (!probe || probe.op !== ArpOp.REQUEST || probe.senderIp !== ZERO_IP || probe.targetIp !== address) return;
-    const answer = { op: ArpOp.REPLY, senderMac: socket.mac, senderIp: address, targetMac: probe.senderMac, targetIp: ZERO_IP };
+    const answer = {
+      op: ArpOp.REPLY,
+      senderMac: socket.mac,
+      senderIp: address,
+      targetMac: probe.senderMac,
+      targetIp: ZERO_IP,
+    };
     setTimeout(() => socket.send(encodeArp(answer)), delayMs);
   });
   process.stdout.write('ready\n');

@@ -8,7 +8,13 @@ import { ArpOp, arpProbe, decodeArp, encodeArp } from '../../daemon/dhcp/arp';
 import type { ConflictDetection } from '../../daemon/dhcp/probe';
 import { openArp } from '../../daemon/transport/netns';
 import {
-  cniMacvlan, createTopology, macvlanConfig, startDnsmasq, startTsDaemon, type Topology, type TsDaemon,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startDnsmasq,
+  startTsDaemon,
+  type Topology,
+  type TsDaemon,
 } from '../../test/netns/lib';
 import { distribution, type Distribution } from './stats';
 
@@ -42,7 +48,9 @@ const LAN_CIDR = '198.19.80.1/22';
 const RANGE: [string, string] = ['198.19.80.10', '198.19.80.200'];
 
 const clientIdHex = (containerId: string): string =>
-  legacyClientId({ containerId, network: 'lan', ifName: 'eth1' }).toString('hex').replace(/(..)(?!$)/g, '$1:');
+  legacyClientId({ containerId, network: 'lan', ifName: 'eth1' })
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1:');
 
 export async function benchConflictDetection(plan: ConflictPlan, say: (msg: string) => void): Promise<ConflictResult> {
   let topo: Topology | undefined;
@@ -50,7 +58,11 @@ export async function benchConflictDetection(plan: ConflictPlan, say: (msg: stri
     topo = await createTopology({ prefix: 'tsbc-', lanCidr: LAN_CIDR });
     // Each trial's client gets a reserved address, the one its LAN host holds.
     const trials = plan.trials.map((t, i) => ({ ...t, containerId: `trial-${i}`, address: topo!.lanAddress(500 + i) }));
-    await startDnsmasq(topo, { range: RANGE, leaseTime: 86_400, extraArgs: trials.map((t) => `--dhcp-host=id:${clientIdHex(t.containerId)},${t.address}`) });
+    await startDnsmasq(topo, {
+      range: RANGE,
+      leaseTime: 86_400,
+      extraArgs: trials.map((t) => `--dhcp-host=id:${clientIdHex(t.containerId)},${t.address}`),
+    });
     const daemon = await startTsDaemon(topo, { args: ['--log-level', 'info'] });
     const result: ConflictResult = { add: {}, arpAnswerMs: await arpAnswerTimes(topo, plan.arpProbes), trials: [] };
     say(`ARP answer of a LAN host: p50 ${result.arpAnswerMs.p50} ms, max ${result.arpAnswerMs.max} ms`);
@@ -66,8 +78,15 @@ export async function benchConflictDetection(plan: ConflictPlan, say: (msg: stri
       if (t.answer !== 'kernel') await startResponder(topo, host, t.address, t.answer);
       const out = await addDel(topo, daemon, t.mode, t.containerId);
       const caught = out.address !== t.address;
-      result.trials.push({ mode: t.mode, answer: t.answer === 'kernel' ? 'kernel' : `${t.answer} ms`, caught, addMs: out.addMs });
-      say(`${t.mode}, host answering ${t.answer === 'kernel' ? 'at once' : `after ${t.answer} ms`}: ${caught ? 'caught' : 'missed'}, ADD ${out.addMs} ms`);
+      result.trials.push({
+        mode: t.mode,
+        answer: t.answer === 'kernel' ? 'kernel' : `${t.answer} ms`,
+        caught,
+        addMs: out.addMs,
+      });
+      say(
+        `${t.mode}, host answering ${t.answer === 'kernel' ? 'at once' : `after ${t.answer} ms`}: ${caught ? 'caught' : 'missed'}, ADD ${out.addMs} ms`,
+      );
       await topo.removeLanHost(host);
     }
     return result;
@@ -77,7 +96,12 @@ export async function benchConflictDetection(plan: ConflictPlan, say: (msg: stri
 }
 
 /** One ADD (and its DEL) in a fresh pod through macvlan; the address it got. */
-async function addDel(topo: Topology, daemon: TsDaemon, mode: ConflictDetection, containerId: string): Promise<{ addMs: number; address: string }> {
+async function addDel(
+  topo: Topology,
+  daemon: TsDaemon,
+  mode: ConflictDetection,
+  containerId: string,
+): Promise<{ addMs: number; address: string }> {
   const podIndex = await topo.addPod();
   const config = macvlanConfig(topo, daemon, { conflictDetection: mode });
   const add = await cniMacvlan(topo, { command: 'ADD', containerId, podIndex, config });
@@ -104,7 +128,10 @@ async function arpAnswerTimes(topo: Topology, probes: number): Promise<Distribut
       const got = new Promise<void>((resolve) => (answered = resolve));
       const sent = performance.now();
       socket.send(encodeArp(arpProbe(socket.mac, address)));
-      await Promise.race([got, new Promise((_, reject) => setTimeout(() => reject(new Error('no ARP answer within 1 s')), 1000))]);
+      await Promise.race([
+        got,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no ARP answer within 1 s')), 1000)),
+      ]);
       ms.push(Math.round((performance.now() - sent) * 1000) / 1000);
     }
     return distribution(ms);
@@ -136,7 +163,9 @@ export function conflictText(r: ConflictResult): string {
   if (r.trials.length > 0) {
     lines.push('  a LAN host holds the offered address and answers probes:');
     for (const t of r.trials) {
-      lines.push(`    ${t.mode.padEnd(8)} host answering ${t.answer.padEnd(8)} ${t.caught ? 'caught: DECLINE, another address' : 'missed: the pod got the address in use'} (ADD ${t.addMs} ms)`);
+      lines.push(
+        `    ${t.mode.padEnd(8)} host answering ${t.answer.padEnd(8)} ${t.caught ? 'caught: DECLINE, another address' : 'missed: the pod got the address in use'} (ADD ${t.addMs} ms)`,
+      );
     }
   }
   return lines.join('\n');

@@ -24,10 +24,18 @@ async function timer(): Promise<string> {
 
 /** Runs `binary` `runs` times with exactly `env` and `stdin`, each run's stdout read to its end; the times in ms.
  *  Rejects when a run fails or exits non-zero. */
-export async function execTimes(binary: string, runs: number, env: Record<string, string>, stdin: string): Promise<number[]> {
+export async function execTimes(
+  binary: string,
+  runs: number,
+  env: Record<string, string>,
+  stdin: string,
+): Promise<number[]> {
   const exe = await timer();
   const input = path.join(path.dirname(exe), `stdin-${inputs++}`);
   fs.writeFileSync(input, stdin);
   const out = await run(exe, [String(runs), input, binary], undefined, env);
-  return out.trim().split('\n').map((us) => Math.round(Number(us) / 10) / 100);
+  return out
+    .trim()
+    .split('\n')
+    .map((us) => Math.round(Number(us) / 10) / 100);
 }

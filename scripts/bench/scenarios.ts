@@ -72,9 +72,18 @@ class Floor {
       master: this.topo.nodeNic,
       mode: 'bridge',
       // Below the DHCP range, which starts at offset 256 of the LAN (scripts/bench.ts RANGE).
-      ipam: { type: 'static', addresses: [{ address: `${this.topo.lanAddress(10 + pod)}/${this.topo.lanPrefixLength}` }] },
+      ipam: {
+        type: 'static',
+        addresses: [{ address: `${this.topo.lanAddress(10 + pod)}/${this.topo.lanPrefixLength}` }],
+      },
     };
-    const out = await runCni(this.topo, { command, containerId: `floor-${pod}`, podIndex: pod, ifName: 'eth2', config });
+    const out = await runCni(this.topo, {
+      command,
+      containerId: `floor-${pod}`,
+      podIndex: pod,
+      ifName: 'eth2',
+      config,
+    });
     if (out.code !== 0) throw new Error(`macvlan with static IPAM: ${command} failed: ${out.stdout}${out.stderr}`);
     return out.durationMs;
   }
@@ -82,7 +91,12 @@ class Floor {
 
 /** The plugin alone (no macvlan, no `ip netns exec`), run `runs` times by the C timer: VERSION, and ADD of a lease
  *  the daemon holds already (pod 1 holds hold-1), which adds one round trip to the daemon answered from memory. */
-async function pluginAlone(topo: Topology, subject: Subject, runs: number, errors: string[]): Promise<SubjectResult['startup']> {
+async function pluginAlone(
+  topo: Topology,
+  subject: Subject,
+  runs: number,
+  errors: string[],
+): Promise<SubjectResult['startup']> {
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_PATH: subject.cniPath.join(':') };
   const timed = async (what: string, cniEnv: Record<string, string>, stdin: object): Promise<Distribution> => {
     try {
@@ -123,13 +137,20 @@ class Runner {
   }
 
   private async cni(command: 'ADD' | 'DEL', pod: number, containerId: string): Promise<Attempt> {
-    const out = await runCni(this.topo, { command, containerId, podIndex: pod, config: this.subject.netConf, cniPath: this.subject.cniPath });
+    const out = await runCni(this.topo, {
+      command,
+      containerId,
+      podIndex: pod,
+      config: this.subject.netConf,
+      cniPath: this.subject.cniPath,
+    });
     return this.outcome(`${command} ${containerId}`, out);
   }
 
   private outcome(what: string, out: CniOutcome): Attempt {
     const ok = out.code === 0;
-    if (!ok && this.errors.length < 10) this.errors.push(`${what}: exit ${out.code}: ${(out.stdout + out.stderr).trim().slice(0, 300)}`);
+    if (!ok && this.errors.length < 10)
+      this.errors.push(`${what}: exit ${out.code}: ${(out.stdout + out.stderr).trim().slice(0, 300)}`);
     const address = out.json?.ips?.[0]?.address;
     return { ok, ms: out.durationMs, ...(address !== undefined && { address }) };
   }
@@ -153,7 +174,12 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: Math.round(performance.now() - start) };
 }
 
-export async function runScenarios(topo: Topology, subject: Subject, plan: Plan, progress: Progress): Promise<SubjectResult> {
+export async function runScenarios(
+  topo: Topology,
+  subject: Subject,
+  plan: Plan,
+  progress: Progress,
+): Promise<SubjectResult> {
   const r = new Runner(topo, subject);
   const pid = subject.pid;
   const proc: ProcAt[] = [];
@@ -161,7 +187,9 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
     await sleep(plan.settleMs);
     const s = { leases, ...sampleProc(pid) };
     proc.push(s);
-    progress(`idle with ${leases} leases: ${s.rssMiB} MiB RSS (${s.rssAnonMiB} private), ${s.threads} threads, ${s.fds} fds`);
+    progress(
+      `idle with ${leases} leases: ${s.rssMiB} MiB RSS (${s.rssAnonMiB} private), ${s.threads} threads, ${s.fds} fds`,
+    );
   };
   await r.ensurePods(Math.max(plan.sequential, plan.burst, plan.parallelTotal));
   await sample(0);
@@ -174,18 +202,40 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
   const floorDels: number[] = [];
   const adds: Attempt[] = [];
   const dels: Attempt[] = [];
-  const pair = async <T>(n: number, floorCall: () => Promise<number>, call: () => Promise<T>, floorMs: number[], out: T[]): Promise<void> => {
+  const pair = async <T>(
+    n: number,
+    floorCall: () => Promise<number>,
+    call: () => Promise<T>,
+    floorMs: number[],
+    out: T[],
+  ): Promise<void> => {
     if (n % 2 === 0) floorMs.push(await floorCall());
     out.push(await call());
     if (n % 2 === 1) floorMs.push(await floorCall());
   };
-  for (const n of seqPods) await pair(n, () => floor.cni('ADD', n), () => r.add(n, `seq-${n}`), floorAdds, adds);
-  for (const n of seqPods) await pair(n, () => floor.cni('DEL', n), () => r.del(n, `seq-${n}`), floorDels, dels);
+  for (const n of seqPods)
+    await pair(
+      n,
+      () => floor.cni('ADD', n),
+      () => r.add(n, `seq-${n}`),
+      floorAdds,
+      adds,
+    );
+  for (const n of seqPods)
+    await pair(
+      n,
+      () => floor.cni('DEL', n),
+      () => r.del(n, `seq-${n}`),
+      floorDels,
+      dels,
+    );
   const okMs = (a: Attempt[]): number[] => a.filter((x) => x.ok).map((x) => x.ms);
   const sequentialAdd = { ...distribution(okMs(adds)), failures: failures(adds) };
   const sequentialDel = { ...distribution(okMs(dels)), failures: failures(dels) };
   const floorResult = { add: distribution(floorAdds), del: distribution(floorDels) };
-  progress(`${plan.sequential} sequential ADDs: p50 ${sequentialAdd.p50} ms, p95 ${sequentialAdd.p95} ms; DEL p50 ${sequentialDel.p50} ms; floor (macvlan + static) ADD p50 ${floorResult.add.p50} ms, DEL p50 ${floorResult.del.p50} ms`);
+  progress(
+    `${plan.sequential} sequential ADDs: p50 ${sequentialAdd.p50} ms, p95 ${sequentialAdd.p95} ms; DEL p50 ${sequentialDel.p50} ms; floor (macvlan + static) ADD p50 ${floorResult.add.p50} ms, DEL p50 ${floorResult.del.p50} ms`,
+  );
 
   // 2. A burst of ADDs at once; DELs afterwards (not a target, just the way back to zero leases). The same burst of
   // the floor just before: on 2 cores a burst is bound by the CPU every process start takes.
@@ -201,7 +251,9 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
     slowestMs: Math.max(...b.value.map((a) => a.ms)),
     floorWallMs: fb.ms,
   };
-  progress(`${plan.burst} ADDs at once: ${burst.wallMs} ms, ${burst.failures} failures, ${burst.distinct} distinct addresses; the floor's burst ${fb.ms} ms`);
+  progress(
+    `${plan.burst} ADDs at once: ${burst.wallMs} ms, ${burst.failures} failures, ${burst.distinct} distinct addresses; the floor's burst ${fb.ms} ms`,
+  );
   await pool(burstPods, plan.parallelism, (n) => r.del(n, `burst-${n}`));
 
   // 3. ADDs at a fixed parallelism; these leases stay.
@@ -209,8 +261,17 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
   const fp = await timed(() => pool(parPods, plan.parallelism, (n) => floor.cni('ADD', n)));
   await pool(parPods, plan.parallelism, (n) => floor.cni('DEL', n));
   const p = await timed(() => pool(parPods, plan.parallelism, (n) => r.add(n, `hold-${n}`)));
-  const parallel = { n: plan.parallelTotal, concurrency: plan.parallelism, wallMs: p.ms, failures: failures(p.value), distinct: distinct(p.value), floorWallMs: fp.ms };
-  progress(`${plan.parallelTotal} ADDs, ${plan.parallelism} in parallel: ${parallel.wallMs} ms, ${parallel.failures} failures; the floor's ${fp.ms} ms`);
+  const parallel = {
+    n: plan.parallelTotal,
+    concurrency: plan.parallelism,
+    wallMs: p.ms,
+    failures: failures(p.value),
+    distinct: distinct(p.value),
+    floorWallMs: fp.ms,
+  };
+  progress(
+    `${plan.parallelTotal} ADDs, ${plan.parallelism} in parallel: ${parallel.wallMs} ms, ${parallel.failures} failures; the floor's ${fp.ms} ms`,
+  );
   let held = parallel.distinct;
   await sample(held);
 
@@ -218,13 +279,30 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
   let cpu: SubjectResult['cpu'];
   if (plan.held > plan.parallelTotal) {
     await r.ensurePods(plan.held);
-    progress(`filling to ${plan.held} leases (${plan.fillParallelism} in parallel, at most ${plan.fillBudgetMs / 1000} s)`);
+    progress(
+      `filling to ${plan.held} leases (${plan.fillParallelism} in parallel, at most ${plan.fillBudgetMs / 1000} s)`,
+    );
     const deadline = performance.now() + plan.fillBudgetMs;
     const fillPods = range(plan.parallelTotal + 1, plan.held);
-    const f = await timed(() => pool(fillPods, plan.fillParallelism, (n) => r.add(n, `hold-${n}`), () => performance.now() > deadline));
+    const f = await timed(() =>
+      pool(
+        fillPods,
+        plan.fillParallelism,
+        (n) => r.add(n, `hold-${n}`),
+        () => performance.now() > deadline,
+      ),
+    );
     held += distinct(f.value);
-    fill = { wanted: plan.held, held, wallMs: f.ms, failures: failures(f.value), capped: f.value.length < fillPods.length };
-    progress(`holding ${held} leases after ${f.ms} ms${fill.capped ? ' (capped by the time budget)' : ''}, ${fill.failures} failures`);
+    fill = {
+      wanted: plan.held,
+      held,
+      wallMs: f.ms,
+      failures: failures(f.value),
+      capped: f.value.length < fillPods.length,
+    };
+    progress(
+      `holding ${held} leases after ${f.ms} ms${fill.capped ? ' (capped by the time budget)' : ''}, ${fill.failures} failures`,
+    );
     await sample(held);
 
     // 4. CPU with the leases held and nothing due (the leases are long: no renewal falls in the window).
@@ -232,7 +310,12 @@ export async function runScenarios(topo: Topology, subject: Subject, plan: Plan,
       const before = cpuTimeMs(pid);
       await sleep(plan.cpuWindowMs);
       const cpuMs = cpuTimeMs(pid) - before;
-      cpu = { leases: held, windowS: plan.cpuWindowMs / 1000, cpuMs, percentOfCore: round((cpuMs / plan.cpuWindowMs) * 100, 3) };
+      cpu = {
+        leases: held,
+        windowS: plan.cpuWindowMs / 1000,
+        cpuMs,
+        percentOfCore: round((cpuMs / plan.cpuWindowMs) * 100, 3),
+      };
       progress(`CPU over ${cpu.windowS} s with ${held} leases: ${cpuMs} ms (${cpu.percentOfCore} % of a core)`);
     }
   }

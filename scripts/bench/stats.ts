@@ -21,7 +21,12 @@ export function distribution(values: number[]): Distribution {
 
 /** Runs fn over items with at most `concurrency` in flight; results in item order. `stop` ends it early (the
  *  items not started are left out of the result). */
-export async function pool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>, stop: () => boolean = () => false): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+  stop: () => boolean = () => false,
+): Promise<R[]> {
   const results: R[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -53,7 +58,8 @@ function cell(v: number | string | undefined): string {
 }
 
 function ratio(r: Row): string {
-  if (!r.lowerIsBetter || typeof r.ts !== 'number' || typeof r.ref !== 'number' || !(r.ts > 0) || Number.isNaN(r.ref)) return '';
+  if (!r.lowerIsBetter || typeof r.ts !== 'number' || typeof r.ref !== 'number' || !(r.ts > 0) || Number.isNaN(r.ref))
+    return '';
   const x = r.ref / r.ts;
   return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
 }
@@ -69,7 +75,8 @@ export function table(rows: Row[]): string {
     r.target === undefined ? '' : `${r.target} ${r.met === undefined ? '' : r.met ? '✓ met' : '✗ missed'}`.trim(),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(head), rule, ...body.map(line)].join('\n');
 }

@@ -2,7 +2,13 @@
 // macvlan network config that points at it, and the IPAM plugin binary the runtime would exec.
 import * as fs from 'node:fs';
 import {
-  CNI_BIN_DIR, REFERENCE_DHCP, macvlanConfig, startReferenceDaemon, startTsDaemon, tsDhcpCniPath, type Topology,
+  CNI_BIN_DIR,
+  REFERENCE_DHCP,
+  macvlanConfig,
+  startReferenceDaemon,
+  startTsDaemon,
+  tsDhcpCniPath,
+  type Topology,
 } from '../../test/netns/lib';
 import { installedPlugin } from '../../test/helpers/native-plugin';
 
@@ -36,7 +42,14 @@ export async function startSubject(name: SubjectName, topo: Topology): Promise<S
   return {
     name,
     pid: ref.pid,
-    netConf: { cniVersion: '1.0.0', name: 'lan', type: 'macvlan', master: topo.nodeNic, mode: 'bridge', ipam: ref.ipam },
+    netConf: {
+      cniVersion: '1.0.0',
+      name: 'lan',
+      type: 'macvlan',
+      master: topo.nodeNic,
+      mode: 'bridge',
+      ipam: ref.ipam,
+    },
     cniPath: [CNI_BIN_DIR],
     ipamBinary: REFERENCE_DHCP,
   };

@@ -7,7 +7,18 @@ import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import { decode, encode } from '../../daemon/dhcp/codec';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
-import type { ArpChannel, Channel, LinkAddress, LinkInfo, NetnsId, NetnsWatcher, PodNetns, PodPort, PodSide, Received } from '../../daemon/pod-port';
+import type {
+  ArpChannel,
+  Channel,
+  LinkAddress,
+  LinkInfo,
+  NetnsId,
+  NetnsWatcher,
+  PodNetns,
+  PodPort,
+  PodSide,
+  Received,
+} from '../../daemon/pod-port';
 
 /** An errno-coded failure, as the real port's calls reject. */
 export function coded(code: string, message: string): NodeJS.ErrnoException {
@@ -28,12 +39,25 @@ export function linkState(o: Partial<FakeLinkState> = {}): FakeLinkState {
 }
 
 /** The link calls of a PodSide over an in-memory link; `check` runs first (the namespace still the same one). */
-export function fakeLink(state: () => FakeLinkState, check: () => void = () => {}): Omit<PodSide, 'openPacket' | 'openUdp' | 'openArp'> {
-  const call = <A extends unknown[], R>(fn: (l: FakeLinkState, ...a: A) => R) => async (...a: A): Promise<R> => {
-    check();
-    return fn(state(), ...a);
-  };
-  const info = (l: FakeLinkState): LinkInfo => ({ index: 2, mac: l.mac, mtu: l.mtu, up: l.up, running: l.up, addresses: [...l.addresses], kind: l.kind });
+export function fakeLink(
+  state: () => FakeLinkState,
+  check: () => void = () => {},
+): Omit<PodSide, 'openPacket' | 'openUdp' | 'openArp'> {
+  const call =
+    <A extends unknown[], R>(fn: (l: FakeLinkState, ...a: A) => R) =>
+    async (...a: A): Promise<R> => {
+      check();
+      return fn(state(), ...a);
+    };
+  const info = (l: FakeLinkState): LinkInfo => ({
+    index: 2,
+    mac: l.mac,
+    mtu: l.mtu,
+    up: l.up,
+    running: l.up,
+    addresses: [...l.addresses],
+    kind: l.kind,
+  });
   const same = (a: LinkAddress, b: LinkAddress) => a.address === b.address && a.prefixLength === b.prefixLength;
   const routeKey = (r: PodRoute) => `${r.dst} ${r.gw ?? ''} ${r.metric ?? 0}`;
   return {
@@ -186,11 +210,13 @@ export class FakePort implements PodPort {
       if (!l) throw coded('ENODEV', `${ifName}: no such device`);
       return l;
     };
-    const open = (via: 'packet' | 'udp') => async (localIp: string, onReceive: (r: Received) => void): Promise<Channel> => {
-      check();
-      state();
-      return this.channel({ netns: ns.path, ifName, via, localIp, onReceive });
-    };
+    const open =
+      (via: 'packet' | 'udp') =>
+      async (localIp: string, onReceive: (r: Received) => void): Promise<Channel> => {
+        check();
+        state();
+        return this.channel({ netns: ns.path, ifName, via, localIp, onReceive });
+      };
     return {
       ...fakeLink(state, check),
       openPacket: open('packet'),

@@ -36,12 +36,20 @@ export interface PluginRun {
 }
 
 /** Runs the plugin with exactly `env` (no PATH unless given), `stdin` (null: no stdin at all) and a kill deadline. */
-export function execPlugin(env: Record<string, string | undefined>, stdin: Buffer | string | null, opts: { bin?: string; args?: string[]; cwd?: string; killAfterMs?: number } = {}): Promise<PluginRun> {
+export function execPlugin(
+  env: Record<string, string | undefined>,
+  stdin: Buffer | string | null,
+  opts: { bin?: string; args?: string[]; cwd?: string; killAfterMs?: number } = {},
+): Promise<PluginRun> {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.bin ?? installedPlugin(), opts.args ?? [], { env: clean, cwd: opts.cwd, stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(opts.bin ?? installedPlugin(), opts.args ?? [], {
+      env: clean,
+      cwd: opts.cwd,
+      stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => out.push(c));
@@ -50,7 +58,13 @@ export function execPlugin(env: Record<string, string | undefined>, stdin: Buffe
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
     });
     if (child.stdin) {
       child.stdin.on('error', () => {}); // the plugin may stop reading an oversize config
@@ -80,7 +94,17 @@ export async function cniDaemon(leases: LeaseService): Promise<CniDaemon> {
     open.add(sock);
     sock.on('close', () => open.delete(sock));
   });
-  serveRpc<Pick<Methods, 'cni'>>(server, { cni: { params: cniParams, run: (p) => runCni(p, leases, { onBug: (e) => bugs.push(e), onAnswer: (verb, code) => answers.push([verb, code]) }) } }, createLogger('silent'));
+  serveRpc<Pick<Methods, 'cni'>>(
+    server,
+    {
+      cni: {
+        params: cniParams,
+        run: (p) =>
+          runCni(p, leases, { onBug: (e) => bugs.push(e), onAnswer: (verb, code) => answers.push([verb, code]) }),
+      },
+    },
+    createLogger('silent'),
+  );
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     socketPath,

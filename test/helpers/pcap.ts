@@ -1,4 +1,5 @@
-// Just enough of the classic pcap format (and Ethernet / Linux cooked / IPv4 / IPv6 / UDP / ICMPv6) to pull DHCP payloads out of
+// Just enough of the classic pcap format (and Ethernet / Linux cooked / IPv4 / IPv6 / UDP / ICMPv6) to pull DHCP
+// payloads out of
 // captures in tests. Test-only: it throws on a file it does not understand, which fails the test loudly.
 import { bytesToIp } from '../../daemon/dhcp/bytes';
 import { bytesToIp6 } from '../../daemon/dhcp6/ip6';
@@ -93,7 +94,11 @@ export function readIcmp6(file: Buffer): { index: number; src: string; payload: 
   for (const { index, frame, type, at: ip } of records(file)) {
     if (type !== ETHERTYPE_IPV6 || frame.length < ip + IPV6_HEADER_LEN || frame[ip + 6] !== IPPROTO_ICMPV6) continue;
     const len = frame.readUInt16BE(ip + 4);
-    out.push({ index, src: bytesToIp6(frame, ip + 8), payload: Buffer.from(frame.subarray(ip + IPV6_HEADER_LEN, ip + IPV6_HEADER_LEN + len)) });
+    out.push({
+      index,
+      src: bytesToIp6(frame, ip + 8),
+      payload: Buffer.from(frame.subarray(ip + IPV6_HEADER_LEN, ip + IPV6_HEADER_LEN + len)),
+    });
   }
   return out;
 }

@@ -13,7 +13,13 @@ export async function writeSpool(stateDir: string, a: Attachment, now: Date = ne
   const dir = spoolDir(stateDir);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = spoolFile(stateDir, a);
-  const record: SpoolRecord = { version: SPOOL_RECORD_VERSION, containerId: a.containerId, network: a.network, ifName: a.ifName, at: now.toISOString() };
+  const record: SpoolRecord = {
+    version: SPOOL_RECORD_VERSION,
+    containerId: a.containerId,
+    network: a.network,
+    ifName: a.ifName,
+    at: now.toISOString(),
+  };
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fsConstants;
   const handle = await fs.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);

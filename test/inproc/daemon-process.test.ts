@@ -49,7 +49,10 @@ async function stop(r: Run): Promise<number | null> {
   return r.exit;
 }
 
-for (const [label, flag] of [['reference spelling', '-socketpath'], ['GNU spelling', '--socket-path']] as const) {
+for (const [label, flag] of [
+  ['reference spelling', '-socketpath'],
+  ['GNU spelling', '--socket-path'],
+] as const) {
   test(`daemon ${flag} P serves on P (${label}); socket 0600 in a 0700 dir; SIGTERM removes socket and pidfile`, async () => {
     const dir = path.join(tmp, label.replace(/ /g, '-'));
     const sock = path.join(dir, 'x.sock');
@@ -123,11 +126,19 @@ test('garbage on the socket gets JSON-RPC errors and the daemon keeps serving', 
         resolve(got);
       }
     });
-    c.write('not json\n{"jsonrpc":"2.0","id":1,"method":"nope"}\n{"jsonrpc":"2.0","id":2,"method":"cni","params":{"env":5}}\n{"jsonrpc":"2.0","id":3,"method":"add","params":{}}\n[1,2]\n');
+    c.write(
+      'not json\n{"jsonrpc":"2.0","id":1,"method":"nope"}\n{"jsonrpc":"2.0","id":2,"method":"cni","params":{"env":5}}\n{"jsonrpc":"2.0","id":3,"method":"add","params":{}}\n[1,2]\n',
+    );
   });
-  const lines = replies.trim().split('\n').map((l) => JSON.parse(l) as { id: unknown; error?: { code: number; message: string } });
+  const lines = replies
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: unknown; error?: { code: number; message: string } });
   assert.equal(lines.length, 5);
-  assert.ok(lines.every((l) => l.error), replies);
+  assert.ok(
+    lines.every((l) => l.error),
+    replies,
+  );
   const byId = new Map(lines.map((l) => [l.id, l.error]));
   assert.equal(lines[0]?.error?.code, -32700, 'parse error');
   assert.equal(byId.get(1)?.code, -32601);
@@ -143,6 +154,9 @@ test('a DEL spooled while the daemon runs is carried out at the next --check-int
   const r = daemon(['--socket-path', sock, '--check-interval', '200ms']);
   await until('socket', () => fs.existsSync(sock));
   const file = await writeSpool(path.join(tmp, 'state'), { containerId: 'late', network: 'lan', ifName: 'eth1' });
-  await until('the spooled DEL to be carried out', () => !fs.existsSync(file) && r.output().includes('spooled DEL carried out'));
+  await until(
+    'the spooled DEL to be carried out',
+    () => !fs.existsSync(file) && r.output().includes('spooled DEL carried out'),
+  );
   assert.equal(await stop(r), 0);
 });

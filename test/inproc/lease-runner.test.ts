@@ -46,7 +46,13 @@ class FakeServer {
         assert.ok(p && !closed);
         this.arpSent.push(p);
         if (p.senderIp === '0.0.0.0' && p.targetIp === this.lanHostHolds) {
-          const answer = { op: ArpOp.REPLY, senderMac: LAN_HOST_MAC, senderIp: p.targetIp, targetMac: p.senderMac, targetIp: '0.0.0.0' };
+          const answer = {
+            op: ArpOp.REPLY,
+            senderMac: LAN_HOST_MAC,
+            senderIp: p.targetIp,
+            targetMac: p.senderMac,
+            targetIp: '0.0.0.0',
+          };
           setImmediate(() => onReceive(encodeArp(answer)));
         }
       },
@@ -59,33 +65,45 @@ class FakeServer {
 
   /** The pod side: these channels, and an in-memory link (`check` runs before each call). */
   side(check: () => void = () => {}): PodSide {
-    const open = (via: 'packet' | 'udp') => async (_src: string, onReceive: (r: Received) => void): Promise<Channel> => {
-      const refused = this.refuse.get(via);
-      if (refused) throw Object.assign(new Error(`${via} socket: ${refused}`), { code: refused });
-      return {
-        send: (payload) => {
-          const d = decode(payload);
-          assert.ok(d.ok);
-          const type = d.value.options.get(Opt.MESSAGE_TYPE)?.[0] ?? 0;
-          this.heard.push(type);
-          this.heardVia.push(via);
-          if (!this.answering) return;
-          const granted = this.naking ? MessageType.NAK : MessageType.ACK;
-          const answer = type === MessageType.DISCOVER ? MessageType.OFFER : type === MessageType.REQUEST ? granted : 0;
-          const answers = [reply(d.value, answer)];
-          if (this.noise && answer === MessageType.OFFER) answers.push({ ...reply(d.value, answer), xid: (d.value.xid + 1) >>> 0 });
-          for (const a of answer ? answers : []) setImmediate(() => onReceive({ payload: encode(a), srcIp: SERVER, dstIp: '255.255.255.255' }));
-        },
-        close: () => {},
+    const open =
+      (via: 'packet' | 'udp') =>
+      async (_src: string, onReceive: (r: Received) => void): Promise<Channel> => {
+        const refused = this.refuse.get(via);
+        if (refused) throw Object.assign(new Error(`${via} socket: ${refused}`), { code: refused });
+        return {
+          send: (payload) => {
+            const d = decode(payload);
+            assert.ok(d.ok);
+            const type = d.value.options.get(Opt.MESSAGE_TYPE)?.[0] ?? 0;
+            this.heard.push(type);
+            this.heardVia.push(via);
+            if (!this.answering) return;
+            const granted = this.naking ? MessageType.NAK : MessageType.ACK;
+            const answer =
+              type === MessageType.DISCOVER ? MessageType.OFFER : type === MessageType.REQUEST ? granted : 0;
+            const answers = [reply(d.value, answer)];
+            if (this.noise && answer === MessageType.OFFER)
+              answers.push({ ...reply(d.value, answer), xid: (d.value.xid + 1) >>> 0 });
+            for (const a of answer ? answers : [])
+              setImmediate(() => onReceive({ payload: encode(a), srcIp: SERVER, dstIp: '255.255.255.255' }));
+          },
+          close: () => {},
+        };
       };
-    };
     // The interface has the address the main plugin configured from the lease (what a resumed lease finds there).
     const link = linkState({ up: true, addresses: [{ address: ADDRESS, prefixLength: 22 }] });
-    const checked = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-      check();
-      return fn(...a);
+    const checked =
+      <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+      async (...a: A): Promise<R> => {
+        check();
+        return fn(...a);
+      };
+    return {
+      ...fakeLink(() => link, check),
+      openPacket: checked(open('packet')),
+      openUdp: checked(open('udp')),
+      openArp: checked(this.openArp),
     };
-    return { ...fakeLink(() => link, check), openPacket: checked(open('packet')), openUdp: checked(open('udp')), openArp: checked(this.openArp) };
   }
 }
 
@@ -99,7 +117,15 @@ function reply(req: DhcpMessage, type: number): DhcpMessage {
   return { ...req, op: 2, yiaddr: ADDRESS, ciaddr: '0.0.0.0', options };
 }
 
-const PARAMS: AddParams = { containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p1', args: {}, paramRequestList: [1, 3, 51], provide: [] };
+const PARAMS: AddParams = {
+  containerId: 'c1',
+  network: 'lan',
+  ifName: 'eth1',
+  netns: '/run/netns/p1',
+  args: {},
+  paramRequestList: [1, 3, 51],
+  provide: [],
+};
 
 function clientConfig(arp: Partial<ClientConfig> = {}): ClientConfig {
   return {
@@ -110,15 +136,33 @@ function clientConfig(arp: Partial<ClientConfig> = {}): ClientConfig {
     provide: [],
     broadcastFlag: false,
     maxMessageSize: 1500,
-    timing: { firstRetransmitMs: 40, maxRetransmitMs: 80, jitterMs: 10, minRenewRetransmitMs: 60_000, requestRetries: 4 },
+    timing: {
+      firstRetransmitMs: 40,
+      maxRetransmitMs: 80,
+      jitterMs: 10,
+      minRenewRetransmitMs: 60_000,
+      requestRetries: 4,
+    },
   };
 }
 
 function runnerDeps(server: FakeServer, resendTimeoutMs: number, deps: Partial<RunnerDeps> = {}): RunnerDeps {
-  return { pod: server.side(), now: Date.now, rng: seededRng(7), log: createLogger('silent'), resendTimeoutMs, ...deps };
+  return {
+    pod: server.side(),
+    now: Date.now,
+    rng: seededRng(7),
+    log: createLogger('silent'),
+    resendTimeoutMs,
+    ...deps,
+  };
 }
 
-function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<ClientConfig> = {}, deps: Partial<RunnerDeps> = {}): LeaseRunner {
+function runner(
+  server: FakeServer,
+  resendTimeoutMs: number,
+  arp: Partial<ClientConfig> = {},
+  deps: Partial<RunnerDeps> = {},
+): LeaseRunner {
   return new LeaseRunner(PARAMS, clientConfig(arp), runnerDeps(server, resendTimeoutMs, deps));
 }
 
@@ -126,9 +170,46 @@ function runner(server: FakeServer, resendTimeoutMs: number, arp: Partial<Client
 function boundRecord(ageS: number): LeaseRecord {
   const cfg = clientConfig();
   const sent = Date.now() - ageS * 1000;
-  const ack = reply({ op: 1, htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, flags: 0, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: Buffer.from('020000000001', 'hex'), sname: '', file: '', options: new Map() }, MessageType.ACK);
-  const lease = { address: ADDRESS, serverId: SERVER, leaseTimeS: 3600, requestSentAtMs: sent, t1AtMs: sent + 1_800_000, t2AtMs: sent + 3_150_000, expiresAtMs: sent + 3_600_000 };
-  return { version: RECORD_VERSION, attachment: { containerId: 'c1', network: 'lan', ifName: 'eth1' }, params: PARAMS, netnsInode: 1, mac: cfg.chaddr, cfg, state: { state: 'BOUND', lease }, ack: encode(ack).toString('base64'), savedAtMs: sent };
+  const ack = reply(
+    {
+      op: 1,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid: 1,
+      secs: 0,
+      flags: 0,
+      ciaddr: '0.0.0.0',
+      yiaddr: '0.0.0.0',
+      siaddr: '0.0.0.0',
+      giaddr: '0.0.0.0',
+      chaddr: Buffer.from('020000000001', 'hex'),
+      sname: '',
+      file: '',
+      options: new Map(),
+    },
+    MessageType.ACK,
+  );
+  const lease = {
+    address: ADDRESS,
+    serverId: SERVER,
+    leaseTimeS: 3600,
+    requestSentAtMs: sent,
+    t1AtMs: sent + 1_800_000,
+    t2AtMs: sent + 3_150_000,
+    expiresAtMs: sent + 3_600_000,
+  };
+  return {
+    version: RECORD_VERSION,
+    attachment: { containerId: 'c1', network: 'lan', ifName: 'eth1' },
+    params: PARAMS,
+    netnsInode: 1,
+    mac: cfg.chaddr,
+    cfg,
+    state: { state: 'BOUND', lease },
+    ack: encode(ack).toString('base64'),
+    savedAtMs: sent,
+  };
 }
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -146,8 +227,14 @@ test('-resendtimeout: with no server, the background acquisition gives up and sa
   r.start();
   const waiting = assert.rejects(r.waitBound(10_000), /acquisition cancelled: resend timeout reached/);
   await waitFor('the runner to give up', () => !r.active);
-  assert.ok(server.heard.filter((m) => m === MessageType.DISCOVER).length >= 2, `DISCOVERs retransmitted: ${server.heard}`);
-  assert.match(r.lastError ?? '', /^gave up after 400ms \(resend timeout\): \d+ DISCOVERs on eth1 in \/run\/netns\/p1, no OFFER/);
+  assert.ok(
+    server.heard.filter((m) => m === MessageType.DISCOVER).length >= 2,
+    `DISCOVERs retransmitted: ${server.heard}`,
+  );
+  assert.match(
+    r.lastError ?? '',
+    /^gave up after 400ms \(resend timeout\): \d+ DISCOVERs on eth1 in \/run\/netns\/p1, no OFFER/,
+  );
   await waiting;
   const sent = server.heard.length;
   await new Promise((r) => setTimeout(r, 150));
@@ -174,15 +261,27 @@ test('conflict detection: probes on an ARP socket closed afterwards; an answer â
   t.after(() => r.stop('test over'));
   r.start();
   let bound = false;
-  void r.waitBound(30_000).then(() => (bound = true), () => undefined);
+  void r.waitBound(30_000).then(
+    () => (bound = true),
+    () => undefined,
+  );
   await waitFor('the DECLINE', () => server.heard.includes(MessageType.DECLINE));
   await r.settled();
   // A loaded machine may retransmit the DISCOVER before the OFFER is in (40 ms here): not what this test is about.
-  assert.deepEqual(server.heard.filter((m, i) => m !== MessageType.DISCOVER || i === 0), [MessageType.DISCOVER, MessageType.REQUEST, MessageType.DECLINE]);
-  assert.deepEqual(server.arpSent.map((p) => [p.senderIp, p.targetIp]), [['0.0.0.0', ADDRESS]]);
+  assert.deepEqual(
+    server.heard.filter((m, i) => m !== MessageType.DISCOVER || i === 0),
+    [MessageType.DISCOVER, MessageType.REQUEST, MessageType.DECLINE],
+  );
+  assert.deepEqual(
+    server.arpSent.map((p) => [p.senderIp, p.targetIp]),
+    [['0.0.0.0', ADDRESS]],
+  );
   assert.equal(r.state.state, 'SELECTING');
   assert.match(r.lastError ?? '', new RegExp(`${ADDRESS} is in use by ${LAN_HOST_MAC}: declined`));
-  assert.deepEqual(r.transitions.map((x) => x.to), ['SELECTING', 'REQUESTING', 'PROBING', 'SELECTING']);
+  assert.deepEqual(
+    r.transitions.map((x) => x.to),
+    ['SELECTING', 'REQUESTING', 'PROBING', 'SELECTING'],
+  );
   assert.equal(r.transitions.at(-1)?.why, `${ADDRESS} in use (ARP from ${LAN_HOST_MAC}): DECLINE`);
   assert.deepEqual(server.arpSockets, { opened: 1, closed: 1 }, 'no ARP socket outlives the probe');
   assert.equal(bound, false);
@@ -197,10 +296,23 @@ test('conflict detection: nobody answers â†’ bound after the probes, then two an
   const facts = await r.waitBound(5000);
   assert.equal(facts.address, ADDRESS);
   assert.ok(Date.now() - started >= 200, 'bound only after the 200 ms of probing');
-  assert.deepEqual(r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`).slice(-2), ['REQUESTING>PROBING:ACK', 'PROBING>BOUND:no answer to the ARP probes']);
-  assert.deepEqual(server.arpSent.map((p) => p.senderIp), ['0.0.0.0', '0.0.0.0'], 'ADD is answered before the announcements');
+  assert.deepEqual(r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`).slice(-2), [
+    'REQUESTING>PROBING:ACK',
+    'PROBING>BOUND:no answer to the ARP probes',
+  ]);
+  assert.deepEqual(
+    server.arpSent.map((p) => p.senderIp),
+    ['0.0.0.0', '0.0.0.0'],
+    'ADD is answered before the announcements',
+  );
   await waitFor('two announcements', () => server.arpSent.length === 4, 4000);
-  assert.deepEqual(server.arpSent.slice(2).map((p) => [p.senderIp, p.targetIp]), [[ADDRESS, ADDRESS], [ADDRESS, ADDRESS]]);
+  assert.deepEqual(
+    server.arpSent.slice(2).map((p) => [p.senderIp, p.targetIp]),
+    [
+      [ADDRESS, ADDRESS],
+      [ADDRESS, ADDRESS],
+    ],
+  );
   assert.deepEqual(server.arpSockets, { opened: 3, closed: 3 });
 });
 
@@ -212,12 +324,17 @@ function enospc(): Error {
 test('the first record cannot be written (disk full): ADD fails with code 5 and the lease is released', async (t) => {
   const server = new FakeServer(true);
   let writes = 0;
-  const r = runner(server, 0, {}, {
-    persist: async (x) => {
-      writes++;
-      if (x.state.state !== 'RELEASED') throw enospc();
+  const r = runner(
+    server,
+    0,
+    {},
+    {
+      persist: async (x) => {
+        writes++;
+        if (x.state.state !== 'RELEASED') throw enospc();
+      },
     },
-  });
+  );
   t.after(() => r.stop('test over'));
   r.start();
   await assert.rejects(r.waitBound(5000), (err: Error & { kind?: string }) => {
@@ -235,15 +352,20 @@ test('a later record write failing keeps the lease, is retried with backoff, and
   const server = new FakeServer(true);
   let failing = false;
   let failures = 0;
-  const r = runner(server, 0, {}, {
-    persist: async () => {
-      if (failing) {
-        failures++;
-        throw enospc();
-      }
+  const r = runner(
+    server,
+    0,
+    {},
+    {
+      persist: async () => {
+        if (failing) {
+          failures++;
+          throw enospc();
+        }
+      },
+      metrics: { event: () => {}, recordWriteFailed: () => {} },
     },
-    metrics: { event: () => {}, recordWriteFailed: () => {} },
-  });
+  );
   t.after(() => r.stop('test over'));
   r.start();
   await r.waitBound(5000);
@@ -262,11 +384,16 @@ test('a later record write failing keeps the lease, is retried with backoff, and
 
 test('re-entering: when the netns path no longer names the namespace of the ADD, nothing is opened or sent there', async (t) => {
   const server = new FakeServer(true);
-  const r = runner(server, 0, {}, {
-    pod: server.side(() => {
-      throw coded('ENOTNS', 'netns /run/netns/p1 names another namespace (inode 2, was 1)');
-    }),
-  });
+  const r = runner(
+    server,
+    0,
+    {},
+    {
+      pod: server.side(() => {
+        throw coded('ENOTNS', 'netns /run/netns/p1 names another namespace (inode 2, was 1)');
+      }),
+    },
+  );
   t.after(() => r.stop('test over'));
   r.start();
   await waitFor('the lease to end', () => r.state.state === 'RELEASED');
@@ -288,7 +415,10 @@ test('a runner built from a record holds the stored lease until resume(), which 
   r.resume();
   await waitFor('the renewal', () => r.transitions.some((x) => x.from === 'RENEWING' && x.to === 'BOUND'));
   assert.deepEqual(server.heard, [MessageType.REQUEST]);
-  assert.deepEqual(r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`), ['BOUND>RENEWING:T1', 'RENEWING>BOUND:ACK']);
+  assert.deepEqual(
+    r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`),
+    ['BOUND>RENEWING:T1', 'RENEWING>BOUND:ACK'],
+  );
 });
 
 test('a runner built from an expired record starts at INIT-REBOOT for the stored address', async (t) => {
@@ -309,7 +439,7 @@ test('resume() of a runner not built from a record is a bug, said at once', () =
   assert.throws(() => r.resume(), /not taken over from a record/);
 });
 
-test('RELEASE: UDP from ciaddr, else AF_PACKET, else from the host: the core\'s fallbacks, in order', async (t) => {
+test("RELEASE: UDP from ciaddr, else AF_PACKET, else from the host: the core's fallbacks, in order", async (t) => {
   const viaPacket = new FakeServer(true);
   const r = runner(viaPacket, 0);
   t.after(() => r.stop('test over'));
@@ -332,21 +462,32 @@ test('RELEASE: UDP from ciaddr, else AF_PACKET, else from the host: the core\'s 
   assert.equal(hostSent.length, 1);
   const d = decode(hostSent[0]?.[0] as Buffer);
   assert.ok(d.ok);
-  assert.deepEqual([d.value.options.get(Opt.MESSAGE_TYPE)?.[0], d.value.ciaddr, hostSent[0]?.[1]], [MessageType.RELEASE, ADDRESS, SERVER]);
+  assert.deepEqual(
+    [d.value.options.get(Opt.MESSAGE_TYPE)?.[0], d.value.ciaddr, hostSent[0]?.[1]],
+    [MessageType.RELEASE, ADDRESS, SERVER],
+  );
 });
 
-test('the pod side gone under a held lease: the lease ends and the core\'s host RELEASE goes out', async (t) => {
+test("the pod side gone under a held lease: the lease ends and the core's host RELEASE goes out", async (t) => {
   const server = new FakeServer(true);
   const hostSent: string[] = [];
   const rec = boundRecord(60);
   server.refuse.set('udp', 'ENODEV');
-  const r = new LeaseRunner(rec.params, rec.cfg, runnerDeps(server, 0, { sendFromHost: async (_p, dstIp) => void hostSent.push(dstIp) }), takeover(rec, Date.now(), 60));
+  const r = new LeaseRunner(
+    rec.params,
+    rec.cfg,
+    runnerDeps(server, 0, { sendFromHost: async (_p, dstIp) => void hostSent.push(dstIp) }),
+    takeover(rec, Date.now(), 60),
+  );
   t.after(() => r.stop('test over'));
   r.resume();
   await waitFor('the lease to end', () => r.state.state === 'RELEASED');
   await r.settled();
   assert.deepEqual(hostSent, [SERVER]);
-  assert.deepEqual(r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`), ['BOUND>RENEWING:T1', 'RENEWING>RELEASED:released']);
+  assert.deepEqual(
+    r.transitions.map((x) => `${x.from}>${x.to}:${x.why}`),
+    ['BOUND>RENEWING:T1', 'RENEWING>RELEASED:released'],
+  );
 });
 
 test('progress counts the OFFERs the core took, not every OFFER on the link', async (t) => {
@@ -356,9 +497,15 @@ test('progress counts the OFFERs the core took, not every OFFER on the link', as
   const r = runner(server, 0);
   t.after(() => r.stop('test over'));
   r.start();
-  const err = await r.waitBound(600).then(() => assert.fail('bound'), (e: Error) => e);
+  const err = await r.waitBound(600).then(
+    () => assert.fail('bound'),
+    (e: Error) => e,
+  );
   const m = /(\d+) OFFERs?, (\d+) NAKs?, no ACK/.exec(err.message);
   assert.ok(m, err.message);
   const [offers, naks] = [Number(m[1]), Number(m[2])];
-  assert.ok(naks >= 2 && offers - naks >= 0 && offers - naks <= 1, `each OFFER taken is NAKed; the other client's are not counted: ${err.message}`);
+  assert.ok(
+    naks >= 2 && offers - naks >= 0 && offers - naks <= 1,
+    `each OFFER taken is NAKed; the other client's are not counted: ${err.message}`,
+  );
 });

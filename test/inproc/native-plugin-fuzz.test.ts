@@ -25,8 +25,37 @@ type Rng = () => number;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)] as T;
 const int = (rng: Rng, n: number) => Math.floor(rng() * n);
 
-const FRAGMENTS = ['{', '}', '[', ']', '"', '\\', '\\u', '\\ud800', '\\udc00', '\\u0000', ':', ',', 'null', 'true', '1e999', '-0', '0x1',
-  '"cniVersion"', '"ipam"', '"timeout"', '"daemonSocketPath"', '"name"', '"1.1.0"', '"9999h"', '"1.5.3s"', '\u00e9', '\ud83d\ude00', ' ', '\n'];
+const FRAGMENTS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  '\\',
+  '\\u',
+  '\\ud800',
+  '\\udc00',
+  '\\u0000',
+  ':',
+  ',',
+  'null',
+  'true',
+  '1e999',
+  '-0',
+  '0x1',
+  '"cniVersion"',
+  '"ipam"',
+  '"timeout"',
+  '"daemonSocketPath"',
+  '"name"',
+  '"1.1.0"',
+  '"9999h"',
+  '"1.5.3s"',
+  '\u00e9',
+  '\ud83d\ude00',
+  ' ',
+  '\n',
+];
 
 function mutate(rng: Rng, text: string): Buffer {
   let b = Buffer.from(text);
@@ -43,7 +72,11 @@ function mutate(rng: Rng, text: string): Buffer {
         b = Buffer.concat([b.subarray(0, at), Buffer.from(pick(rng, FRAGMENTS)), b.subarray(at)]);
         break;
       case 3: // insert raw bytes (invalid UTF-8 likely)
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: 1 + int(rng, 4) }, () => int(rng, 256))), b.subarray(at)]);
+        b = Buffer.concat([
+          b.subarray(0, at),
+          Buffer.from(Array.from({ length: 1 + int(rng, 4) }, () => int(rng, 256))),
+          b.subarray(at),
+        ]);
         break;
       case 4: // delete a span
         b = Buffer.concat([b.subarray(0, at), b.subarray(at + int(rng, 8))]);
@@ -57,9 +90,27 @@ function mutate(rng: Rng, text: string): Buffer {
 
 function randomConfig(rng: Rng, socketPath: string, stateDir: string): string {
   const ipam: Record<string, unknown> = { type: 'ts-dhcp', daemonSocketPath: socketPath, stateDir };
-  if (rng() < 0.3) ipam.timeout = pick(rng, ['100ms', '1h', '1h0m1s', '.5s', '5', 250, 1e308, -1, 'x', '', '0', '3\u00b5s', null]);
+  if (rng() < 0.3)
+    ipam.timeout = pick(rng, ['100ms', '1h', '1h0m1s', '.5s', '5', 250, 1e308, -1, 'x', '', '0', '3\u00b5s', null]);
   if (rng() < 0.2) ipam.extra = 'x'.repeat(int(rng, 5000));
-  const top: Record<string, unknown> = { cniVersion: pick(rng, ['0.1.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0', '', '1.2.0', 7, '"\\', 'v'.repeat(int(rng, 80)), '\u00e9'.repeat(int(rng, 40))]), name: pick(rng, ['lan', '', 'a/b', 'x'.repeat(300), 5]), type: 'macvlan', ipam };
+  const top: Record<string, unknown> = {
+    cniVersion: pick(rng, [
+      '0.1.0',
+      '0.3.1',
+      '0.4.0',
+      '1.0.0',
+      '1.1.0',
+      '',
+      '1.2.0',
+      7,
+      '"\\',
+      'v'.repeat(int(rng, 80)),
+      '\u00e9'.repeat(int(rng, 40)),
+    ]),
+    name: pick(rng, ['lan', '', 'a/b', 'x'.repeat(300), 5]),
+    type: 'macvlan',
+    ipam,
+  };
   if (rng() < 0.2) top.prevResult = { ips: [{ address: '198.19.0.57/22' }] };
   if (rng() < 0.1) top.nest = JSON.parse('['.repeat(100) + ']'.repeat(100));
   if (rng() < 0.05) return '['.repeat(200 + int(rng, 200));
@@ -67,7 +118,18 @@ function randomConfig(rng: Rng, socketPath: string, stateDir: string): string {
 }
 
 function randomEnv(rng: Rng, verb: string): Record<string, string | undefined> {
-  const value = (good: string) => pick(rng, [good, good, good, '', undefined, 'x'.repeat(int(rng, 100_000)), '../../etc', 'a;b=c;=;', '\u00e9\u{1f600}']);
+  const value = (good: string) =>
+    pick(rng, [
+      good,
+      good,
+      good,
+      '',
+      undefined,
+      'x'.repeat(int(rng, 100_000)),
+      '../../etc',
+      'a;b=c;=;',
+      '\u00e9\u{1f600}',
+    ]);
   return {
     CNI_COMMAND: verb,
     CNI_CONTAINERID: value('c0ffee'),
@@ -88,8 +150,12 @@ function randomReply(rng: Rng): Buffer {
     () => Buffer.from(valid.slice(0, int(rng, valid.length))),
     () => mutate(rng, valid),
     () => Buffer.from(Array.from({ length: int(rng, 2000) }, () => int(rng, 256))),
-    () => Buffer.from(`{"jsonrpc":"2.0","id":1,"error":{"code":${pick(rng, [-32600, 7, 0, 1e9, '"x"'])},"message":${pick(rng, ['"m"', '5', '"\\ud800"'])},"data":{"details":"d"}}}\n`),
-    () => Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"stdout":"${'\\u00e9'.repeat(int(rng, 3000))}","exitCode":0}}\n`),
+    () =>
+      Buffer.from(
+        `{"jsonrpc":"2.0","id":1,"error":{"code":${pick(rng, [-32600, 7, 0, 1e9, '"x"'])},"message":${pick(rng, ['"m"', '5', '"\\ud800"'])},"data":{"details":"d"}}}\n`,
+      ),
+    () =>
+      Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"stdout":"${'\\u00e9'.repeat(int(rng, 3000))}","exitCode":0}}\n`),
   ])();
 }
 
@@ -109,76 +175,98 @@ function daemonChoseExit(reply: Buffer): boolean {
   });
 }
 
-test(`the sanitizer build survives ${RUNS} hostile inputs with a CNI error every time (seed ${SEED})`, { timeout: 280_000 }, async (t) => {
-  execFileSync('make', ['-s', '-C', PLUGIN_DIR, 'asan'], { stdio: 'pipe' });
-  const dir = mkdtempSync(join(tmpdir(), 'tsq-fuzz-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const seeded = seededRng(SEED);
-  const rng: Rng = () => seeded.next();
-  const answers = [() => ({ facts: { address: '198.19.0.5', prefixLength: 22, routes: [], dns: { nameservers: [], search: [] }, serverId: '1.1.1.1', leaseTimeS: 60 } }),
-    () => new DaemonError('timeout', 'later'), () => new TypeError('bug'), () => ({ released: [], errors: ['e'] })];
-  const reply = async () => {
-    const a = pick(rng, answers)();
-    if (a instanceof Error) throw a;
-    return a as never;
-  };
-  const real = await cniDaemon({ add: reply, del: reply, check: reply, gc: reply } as LeaseService);
-  t.after(() => real.close());
-  // One raw daemon per worker, so that a worker's reply is never another worker's.
-  const raws = await Promise.all(Array.from({ length: PARALLEL }, async (_, w) => {
-    const slot = { path: join(dir, `raw${w}.sock`), reply: Buffer.alloc(0) as Buffer, open: new Set<Socket>() };
-    const server: Server = createServer((s) => {
-      slot.open.add(s);
-      s.on('close', () => slot.open.delete(s));
-      s.on('error', () => {});
-      s.once('data', () => s.end(slot.reply));
-    });
-    await new Promise<void>((r) => server.listen(slot.path, r));
-    t.after(() => new Promise<void>((r) => {
-      server.close(() => r());
-      for (const s of slot.open) s.destroy();
-    }));
-    return slot;
-  }));
+test(
+  `the sanitizer build survives ${RUNS} hostile inputs with a CNI error every time (seed ${SEED})`,
+  { timeout: 280_000 },
+  async (t) => {
+    execFileSync('make', ['-s', '-C', PLUGIN_DIR, 'asan'], { stdio: 'pipe' });
+    const dir = mkdtempSync(join(tmpdir(), 'tsq-fuzz-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const seeded = seededRng(SEED);
+    const rng: Rng = () => seeded.next();
+    const answers = [
+      () => ({
+        facts: {
+          address: '198.19.0.5',
+          prefixLength: 22,
+          routes: [],
+          dns: { nameservers: [], search: [] },
+          serverId: '1.1.1.1',
+          leaseTimeS: 60,
+        },
+      }),
+      () => new DaemonError('timeout', 'later'),
+      () => new TypeError('bug'),
+      () => ({ released: [], errors: ['e'] }),
+    ];
+    const reply = async () => {
+      const a = pick(rng, answers)();
+      if (a instanceof Error) throw a;
+      return a as never;
+    };
+    const real = await cniDaemon({ add: reply, del: reply, check: reply, gc: reply } as LeaseService);
+    t.after(() => real.close());
+    // One raw daemon per worker, so that a worker's reply is never another worker's.
+    const raws = await Promise.all(
+      Array.from({ length: PARALLEL }, async (_, w) => {
+        const slot = { path: join(dir, `raw${w}.sock`), reply: Buffer.alloc(0) as Buffer, open: new Set<Socket>() };
+        const server: Server = createServer((s) => {
+          slot.open.add(s);
+          s.on('close', () => slot.open.delete(s));
+          s.on('error', () => {});
+          s.once('data', () => s.end(slot.reply));
+        });
+        await new Promise<void>((r) => server.listen(slot.path, r));
+        t.after(
+          () =>
+            new Promise<void>((r) => {
+              server.close(() => r());
+              for (const s of slot.open) s.destroy();
+            }),
+        );
+        return slot;
+      }),
+    );
 
-  const stateDir = join(dir, 'state');
-  const verbs = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION', '', 'add', 'X'.repeat(300)];
-  let next = 0;
-  let spooled = 0;
-  const worker = async (w: number) => {
-    const raw = raws[w]!;
-    while (next < RUNS) {
-      const i = next++;
-      const daemon = pick(rng, ['none', 'real', 'raw'] as const);
-      const socketPath = daemon === 'real' ? real.socketPath : daemon === 'raw' ? raw.path : join(dir, 'none.sock');
-      if (daemon === 'raw') raw.reply = randomReply(rng);
-      const verb = pick(rng, verbs);
-      const config = randomConfig(rng, socketPath, stateDir);
-      // A mutated config may name any stateDir: DEL (which writes there without a daemon) gets well-formed ones only.
-      const stdin = verb === 'DEL' || rng() < 0.3 ? Buffer.from(config) : mutate(rng, config);
-      const env = randomEnv(rng, verb);
-      const r = await execPlugin(env, rng() < 0.05 ? null : stdin, { bin: ASAN_BIN, killAfterMs: 60_000 });
-      const what = `run ${i} (seed ${SEED}): env ${JSON.stringify({ ...env, CNI_ARGS: env.CNI_ARGS?.slice(0, 80), CNI_CONTAINERID: env.CNI_CONTAINERID?.slice(0, 80) })} stdin ${JSON.stringify(stdin.toString('latin1').slice(0, 300))} daemon ${daemon}\nstdout ${r.stdout.slice(0, 500)}\nstderr ${r.stderr.slice(0, 3000)}`;
-      assert.equal(r.signal, null, what);
-      assert.equal(r.stderr, '', what);
-      if (daemon === 'raw' && daemonChoseExit(raw.reply)) continue; // a well-formed reply chose exit code and stdout
-      if (r.code === 0) {
-        if (r.stdout !== '') JSON.parse(r.stdout);
-        if (verb === 'DEL' && daemon === 'none') spooled++;
-        continue;
+    const stateDir = join(dir, 'state');
+    const verbs = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION', '', 'add', 'X'.repeat(300)];
+    let next = 0;
+    let spooled = 0;
+    const worker = async (w: number) => {
+      const raw = raws[w]!;
+      while (next < RUNS) {
+        const i = next++;
+        const daemon = pick(rng, ['none', 'real', 'raw'] as const);
+        const socketPath = daemon === 'real' ? real.socketPath : daemon === 'raw' ? raw.path : join(dir, 'none.sock');
+        if (daemon === 'raw') raw.reply = randomReply(rng);
+        const verb = pick(rng, verbs);
+        const config = randomConfig(rng, socketPath, stateDir);
+        // A mutated config may name any stateDir: DEL (which writes there without a daemon) gets well-formed ones only.
+        const stdin = verb === 'DEL' || rng() < 0.3 ? Buffer.from(config) : mutate(rng, config);
+        const env = randomEnv(rng, verb);
+        const r = await execPlugin(env, rng() < 0.05 ? null : stdin, { bin: ASAN_BIN, killAfterMs: 60_000 });
+        const what = `run ${i} (seed ${SEED}): env ${JSON.stringify({ ...env, CNI_ARGS: env.CNI_ARGS?.slice(0, 80), CNI_CONTAINERID: env.CNI_CONTAINERID?.slice(0, 80) })} stdin ${JSON.stringify(stdin.toString('latin1').slice(0, 300))} daemon ${daemon}\nstdout ${r.stdout.slice(0, 500)}\nstderr ${r.stderr.slice(0, 3000)}`;
+        assert.equal(r.signal, null, what);
+        assert.equal(r.stderr, '', what);
+        if (daemon === 'raw' && daemonChoseExit(raw.reply)) continue; // a well-formed reply chose exit code and stdout
+        if (r.code === 0) {
+          if (r.stdout !== '') JSON.parse(r.stdout);
+          if (verb === 'DEL' && daemon === 'none') spooled++;
+          continue;
+        }
+        assert.equal(r.code, 1, what);
+        let e: { cniVersion?: unknown; code?: unknown; msg?: unknown };
+        try {
+          e = JSON.parse(r.stdout);
+        } catch {
+          assert.fail(`not a CNI error JSON: ${what}`);
+        }
+        assert.equal(typeof e.cniVersion, 'string', what);
+        assert.ok(Number.isInteger(e.code), what);
+        assert.equal(typeof e.msg, 'string', what);
       }
-      assert.equal(r.code, 1, what);
-      let e: { cniVersion?: unknown; code?: unknown; msg?: unknown };
-      try {
-        e = JSON.parse(r.stdout);
-      } catch {
-        assert.fail(`not a CNI error JSON: ${what}`);
-      }
-      assert.equal(typeof e.cniVersion, 'string', what);
-      assert.ok(Number.isInteger(e.code), what);
-      assert.equal(typeof e.msg, 'string', what);
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, (_, w) => worker(w)));
-  assert.ok(spooled > 0, 'some DELs without a daemon were spooled');
-});
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, (_, w) => worker(w)));
+    assert.ok(spooled > 0, 'some DELs without a daemon were spooled');
+  },
+);

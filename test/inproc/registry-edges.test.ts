@@ -32,7 +32,12 @@ function registry(t: { after(fn: () => void): void }, hostPrefix = ''): { reg: R
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-edges-'));
   t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
   const { port, opened } = countingPort();
-  const reg = new Registry({ opts: { ...defaultOptions(), stateDir, hostPrefix, addTimeoutMs: 500 }, port, log: createLogger('silent'), now: Date.now });
+  const reg = new Registry({
+    opts: { ...defaultOptions(), stateDir, hostPrefix, addTimeoutMs: 500 },
+    port,
+    log: createLogger('silent'),
+    now: Date.now,
+  });
   t.after(() => reg.shutdown(false));
   return { reg, opened };
 }

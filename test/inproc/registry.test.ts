@@ -18,7 +18,11 @@ import { FakePort, SERVER, Sent, serverReply } from '../helpers/fake-port';
 
 const DIR = '/run/netns';
 const POD = { c1: `${DIR}/pod1`, c2: `${DIR}/pod2`, c3: `${DIR}/pod3` };
-const ADDRESS: Record<string, string> = { [POD.c1]: '198.19.60.21', [POD.c2]: '198.19.60.22', [POD.c3]: '198.19.60.23' };
+const ADDRESS: Record<string, string> = {
+  [POD.c1]: '198.19.60.21',
+  [POD.c2]: '198.19.60.22',
+  [POD.c3]: '198.19.60.23',
+};
 const START_MS = Date.UTC(2026, 0, 1);
 const log = createLogger((process.env.TEST_LOG as 'debug' | undefined) ?? 'silent');
 
@@ -34,7 +38,8 @@ interface Setup {
 
 async function setup(t: { after(fn: () => unknown): void }): Promise<Setup> {
   const port = new FakePort();
-  for (const [i, netns] of Object.values(POD).entries()) port.addPod(netns, 'eth1', { mac: `02:00:00:00:00:0${i + 1}` });
+  for (const [i, netns] of Object.values(POD).entries())
+    port.addPod(netns, 'eth1', { mac: `02:00:00:00:00:0${i + 1}` });
   const clock = { ms: START_MS };
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-registry-'));
   t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
@@ -53,10 +58,24 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<Setup> {
 
 function params(containerId: keyof typeof POD, network = 'lan'): AddParams {
   // No ARP probing or announcements: they wait on timers, and the fake clock does not move by itself.
-  return { containerId, network, ifName: 'eth1', netns: POD[containerId], args: {}, paramRequestList: [1, 3, 51], provide: [], conflictDetection: 'off', announce: false };
+  return {
+    containerId,
+    network,
+    ifName: 'eth1',
+    netns: POD[containerId],
+    args: {},
+    paramRequestList: [1, 3, 51],
+    provide: [],
+    conflictDetection: 'off',
+    announce: false,
+  };
 }
 
-const attachment = (containerId: keyof typeof POD, network = 'lan'): Attachment => ({ containerId, network, ifName: 'eth1' });
+const attachment = (containerId: keyof typeof POD, network = 'lan'): Attachment => ({
+  containerId,
+  network,
+  ifName: 'eth1',
+});
 const isType = (type: number) => (s: Sent) => messageType(s.msg) === type;
 const NAMES = new Map<number, string>(Object.entries(MessageType).map(([name, code]) => [code, name]));
 const types = (sent: Sent[]) => sent.map((s) => NAMES.get(messageType(s.msg) ?? 0));
@@ -106,7 +125,10 @@ test('two ADDs of one attachment share one acquisition; a third, once bound, is 
   assert.equal(port.sent.length, 2);
   assert.equal(port.openSockets, 0, 'a bound lease holds no socket in the pod netns');
   const records = await store.load();
-  assert.deepEqual(records.map((r) => [attachmentKey(r.record.params), r.record.state.state]), [['c1/lan/eth1', 'BOUND']]);
+  assert.deepEqual(
+    records.map((r) => [attachmentKey(r.record.params), r.record.state.state]),
+    [['c1/lan/eth1', 'BOUND']],
+  );
 });
 
 test('DEL cancels a pending ADD (code 11, no socket left); the retried ADD REQUESTs the offered address at once', async (t) => {
@@ -146,15 +168,27 @@ test('CHECK reads the lease and the interface, opens and sends nothing, and says
   assert.equal(port.sent.length, sent);
   assert.equal(port.openSockets, 0);
 
-  await assert.rejects(reg.check({ ...attachment('c2'), netns: POD.c2 }), daemonError('no-lease', /no lease for c2\/lan\/eth1/));
-  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c2 }), daemonError('mismatch', /was taken in \/run\/netns\/pod1/));
+  await assert.rejects(
+    reg.check({ ...attachment('c2'), netns: POD.c2 }),
+    daemonError('no-lease', /no lease for c2\/lan\/eth1/),
+  );
+  await assert.rejects(
+    reg.check({ ...attachment('c1'), netns: POD.c2 }),
+    daemonError('mismatch', /was taken in \/run\/netns\/pod1/),
+  );
   clock.ms = START_MS + 3600_000;
-  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c1 }), daemonError('mismatch', /expired at 2026-01-01T01:00:00/));
+  await assert.rejects(
+    reg.check({ ...attachment('c1'), netns: POD.c1 }),
+    daemonError('mismatch', /expired at 2026-01-01T01:00:00/),
+  );
   clock.ms = START_MS;
   // The path now names another namespace (the pod was re-created under the same name).
   port.removeNetns(POD.c1);
   port.addPod(POD.c1, 'eth1');
-  await assert.rejects(reg.check({ ...attachment('c1'), netns: POD.c1 }), daemonError('mismatch', /names another namespace than at ADD/));
+  await assert.rejects(
+    reg.check({ ...attachment('c1'), netns: POD.c1 }),
+    daemonError('mismatch', /names another namespace than at ADD/),
+  );
 });
 
 test('GC releases the leases of its network that are not valid, and only those', async (t) => {
@@ -166,7 +200,13 @@ test('GC releases the leases of its network that are not valid, and only those',
   const from = port.sent.length;
   const result = await reg.gc({ network: 'lan', validAttachments: [{ containerId: 'c1', ifName: 'eth1' }] });
   assert.deepEqual(result, { released: [attachment('c2')], errors: [] });
-  assert.deepEqual(reg.list().map((v) => `${v.containerId}/${v.network}`).sort(), ['c1/lan', 'c3/other']);
+  assert.deepEqual(
+    reg
+      .list()
+      .map((v) => `${v.containerId}/${v.network}`)
+      .sort(),
+    ['c1/lan', 'c3/other'],
+  );
   const releases = port.sent.slice(from);
   assert.deepEqual(types(releases), ['RELEASE']);
   assert.equal(releases[0]?.netns, POD.c2);
@@ -187,7 +227,10 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
 
   const again = await restart();
   await again.restore(await new LeaseStore(stateDir, log).load());
-  assert.deepEqual(again.list().map((v) => [v.containerId, v.state, v.address]), [['c1', 'BOUND', ADDRESS[POD.c1]]]);
+  assert.deepEqual(
+    again.list().map((v) => [v.containerId, v.state, v.address]),
+    [['c1', 'BOUND', ADDRESS[POD.c1]]],
+  );
 
   const host = await port.nextSent((s) => s.via === 'host', from);
   assert.equal(messageType(host.msg), MessageType.RELEASE);
@@ -198,8 +241,14 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   const renew = await port.nextSent((s) => s.via === 'udp' && isType(MessageType.REQUEST)(s), from);
   assert.equal(renew.msg.ciaddr, ADDRESS[POD.c1]);
   assert.equal(renew.dstIp, SERVER);
-  await waitFor('the renewal', () => again.detail(attachment('c1')).transitions.some((x) => x.from === 'RENEWING' && x.to === 'BOUND'));
-  assert.deepEqual(port.link(POD.c1, 'eth1')?.addresses, [{ address: ADDRESS[POD.c1], prefixLength: 22 }], 'the address stays');
+  await waitFor('the renewal', () =>
+    again.detail(attachment('c1')).transitions.some((x) => x.from === 'RENEWING' && x.to === 'BOUND'),
+  );
+  assert.deepEqual(
+    port.link(POD.c1, 'eth1')?.addresses,
+    [{ address: ADDRESS[POD.c1], prefixLength: 22 }],
+    'the address stays',
+  );
   assert.ok(!port.sent.slice(from).some((s) => s.netns === POD.c2), 'nothing entered the dead pod');
 });
 
@@ -217,10 +266,16 @@ test('a netns that vanishes without DEL: the lease is dropped (only its file is 
   assert.equal(host.msg.ciaddr, ADDRESS[POD.c1]);
   assert.equal(host.dstIp, SERVER);
   await waitFor('the lease to leave the table', () => reg.list().length === 1);
-  assert.deepEqual(reg.list().map((v) => v.containerId), ['c2']);
+  assert.deepEqual(
+    reg.list().map((v) => v.containerId),
+    ['c2'],
+  );
   assert.deepEqual(port.statted, [POD.c1], 'the change named its file: no other lease is looked at');
   assert.ok(!port.sent.slice(from).some((s) => s.netns === POD.c1), 'nothing is sent from the vanished pod side');
-  assert.deepEqual((await store.load()).map((r) => r.record.params.containerId), ['c2']);
+  assert.deepEqual(
+    (await store.load()).map((r) => r.record.params.containerId),
+    ['c2'],
+  );
   assert.deepEqual(await reg.del(attachment('c1')), { released: false });
 
   // The netns gone before DEL, unnoticed (no watch on its directory): DEL drops the lease and the host releases it.

@@ -17,7 +17,12 @@ import { DEFAULT_RPC_LIMITS, Handlers, RpcLimits, serveRpc } from '../../daemon/
 type Contract = Record<string, { params: unknown; result: unknown }>;
 
 /** Serves `handlers` (params taken as they come, unless a checker is given) on a fresh socket. */
-async function serve(t: { after(fn: () => unknown): void }, runs: Record<string, () => Promise<unknown>>, limits: Partial<RpcLimits> = {}, handlers: Handlers<Contract> = {}): Promise<string> {
+async function serve(
+  t: { after(fn: () => unknown): void },
+  runs: Record<string, () => Promise<unknown>>,
+  limits: Partial<RpcLimits> = {},
+  handlers: Handlers<Contract> = {},
+): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-rpc-'));
   const sock = path.join(dir, 's.sock');
   const server = net.createServer();
@@ -71,7 +76,10 @@ test('600 idle connections: an ADD is served meanwhile, and every idle one is cl
   }
   t.after(() => idle.forEach((c) => c.destroy()));
   assert.deepEqual((await call(sock, 'status')).result, { pid: 1 });
-  assert.ok(closed >= 600 - DEFAULT_RPC_LIMITS.maxConnections, `the cap closed the longest-idle ones (${closed} closed)`);
+  assert.ok(
+    closed >= 600 - DEFAULT_RPC_LIMITS.maxConnections,
+    `the cap closed the longest-idle ones (${closed} closed)`,
+  );
   await until('every idle connection to be closed', () => closed === 600);
 });
 
@@ -93,7 +101,13 @@ test('one request at a time per connection: a pipelined second request waits for
   c.setEncoding('utf8').on('data', (d: string) => (text += d));
   await until('four answers', () => text.split('\n').length > 4);
   assert.equal(most, 1);
-  assert.deepEqual(text.trim().split('\n').map((l) => JSON.parse(l).id), [1, 2, 3, 4]);
+  assert.deepEqual(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id),
+    [1, 2, 3, 4],
+  );
 });
 
 test('backpressure: a client that never reads gets no more answers computed than the socket can hold', async (t) => {
@@ -108,7 +122,9 @@ test('backpressure: a client that never reads gets no more answers computed than
   const c = await connect(sock);
   t.after(() => c.destroy());
   c.pause();
-  c.write(Array.from({ length: 200 }, (_, i) => `${JSON.stringify({ jsonrpc: '2.0', id: i, method: 'big' })}\n`).join(''));
+  c.write(
+    Array.from({ length: 200 }, (_, i) => `${JSON.stringify({ jsonrpc: '2.0', id: i, method: 'big' })}\n`).join(''),
+  );
   await new Promise((r) => setTimeout(r, 1000));
   assert.ok(served < 20, `${served} answers of 256 KiB computed for a client that reads nothing`);
   let got = 0;
@@ -117,7 +133,7 @@ test('backpressure: a client that never reads gets no more answers computed than
   await until('all 200 answers once the client reads', () => got === 200, 20_000);
 });
 
-test('a daemon failure is a JSON-RPC error with its kind\'s CNI code and its message; anything else is an internal error', async (t) => {
+test("a daemon failure is a JSON-RPC error with its kind's CNI code and its message; anything else is an internal error", async (t) => {
   const sock = await serve(t, {
     gone: async () => {
       throw new DaemonError('no-lease', 'no lease for c1/lan/eth1');
@@ -132,24 +148,52 @@ test('a daemon failure is a JSON-RPC error with its kind\'s CNI code and its mes
 
 test('params are checked before the method runs: a bad one is a JSON-RPC error naming the field', async (t) => {
   let ran = 0;
-  const sock = await serve(t, {}, {}, {
-    lease: {
-      params: attachmentParams,
-      run: async () => {
-        ran++;
-        return {};
+  const sock = await serve(
+    t,
+    {},
+    {},
+    {
+      lease: {
+        params: attachmentParams,
+        run: async () => {
+          ran++;
+          return {};
+        },
       },
     },
+  );
+  assert.deepEqual((await call(sock, 'lease')).error, {
+    code: 7,
+    message: 'invalid params: containerId must be a non-empty string',
   });
-  assert.deepEqual((await call(sock, 'lease')).error, { code: 7, message: 'invalid params: containerId must be a non-empty string' });
   assert.equal(ran, 0);
 });
 
 test('the handler table is typed by the contract: a wrong params checker or result does not compile', () => {
-  const facts = { address: '198.19.0.5', prefixLength: 24, routes: [], dns: { nameservers: [], search: [] }, serverId: '198.19.0.1', leaseTimeS: 60 };
+  const facts = {
+    address: '198.19.0.5',
+    prefixLength: 24,
+    routes: [],
+    dns: { nameservers: [], search: [] },
+    serverId: '198.19.0.1',
+    leaseTimeS: 60,
+  };
   const handlers: Handlers<Pick<Methods, 'lease' | 'leases'>> = {
-    // @ts-expect-error: lease takes an attachment, not "no params"
-    lease: { params: noParams, run: async () => ({ containerId: 'c', network: 'n', ifName: 'e', netns: '/n', args: {}, mac: '', state: 'BOUND', facts, transitions: [] }) },
+    lease: {
+      // @ts-expect-error: lease takes an attachment, not "no params"
+      params: noParams,
+      run: async () => ({
+        containerId: 'c',
+        network: 'n',
+        ifName: 'e',
+        netns: '/n',
+        args: {},
+        mac: '',
+        state: 'BOUND',
+        facts,
+        transitions: [],
+      }),
+    },
     // @ts-expect-error: leases answers a list of lease views
     leases: { params: noParams, run: async () => ({ leases: [] }) },
   };
@@ -167,8 +211,14 @@ test('the request size limit counts bytes, not characters', async (t) => {
 
 test('peer credentials: root and the daemon user pass; others only through the configured group', () => {
   const sock = { _handle: { fd: 7 } } as unknown as net.Socket;
-  const as = (uid: number, gid: number, groups: number[] = []) => (allowed?: number) =>
-    peerAuthorizer(allowed, () => ({ pid: 42, uid, gid }), () => groups)(sock);
+  const as =
+    (uid: number, gid: number, groups: number[] = []) =>
+    (allowed?: number) =>
+      peerAuthorizer(
+        allowed,
+        () => ({ pid: 42, uid, gid }),
+        () => groups,
+      )(sock);
   assert.equal(as(0, 0)(), undefined);
   assert.match(as(1000, 1000)() ?? '', /uid 1000 \(pid 42\) is neither root$/);
   assert.match(as(1000, 1000)(2000) ?? '', /nor in group 2000/);

@@ -9,11 +9,21 @@ import { after, before, describe, test } from 'node:test';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
-  Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startDnsmasq, startTsDaemon, waitFor,
-  type CniJson, type DhcpServer, type Packet, type TsDaemon,
+  Topology,
+  cniIpam,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startCapture,
+  startDnsmasq,
+  startTsDaemon,
+  waitFor,
+  type CniJson,
+  type DhcpServer,
+  type Packet,
+  type TsDaemon,
   dhcpOf,
 } from './lib';
-
 
 function ofType(packets: Packet[], type: number): DhcpMessage[] {
   return packets.map(dhcpOf).filter((m): m is DhcpMessage => m !== undefined && messageType(m) === type);
@@ -26,14 +36,21 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
   let dir: string;
 
   async function daemonOnFixedPaths(): Promise<TsDaemon> {
-    const d = await startTsDaemon(topo, { socketPath: path.join(dir, 'ts-dhcp.sock'), stateDir: path.join(dir, 'state') });
+    const d = await startTsDaemon(topo, {
+      socketPath: path.join(dir, 'ts-dhcp.sock'),
+      stateDir: path.join(dir, 'state'),
+    });
     await waitFor('the daemon to serve', () => d.logs().some((l) => l.msg === 'serving'), 10_000);
     return d;
   }
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsq-', lanCidr: '198.19.24.1/22', pods: 8 });
-    dnsmasq = await startDnsmasq(topo, { range: ['198.19.25.10', '198.19.25.200'], leaseTime: 600, routers: ['198.19.24.254'] });
+    dnsmasq = await startDnsmasq(topo, {
+      range: ['198.19.25.10', '198.19.25.200'],
+      leaseTime: 600,
+      routers: ['198.19.24.254'],
+    });
     dir = topo.tempDir('tsq');
     daemon = await daemonOnFixedPaths();
   });
@@ -51,20 +68,32 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
     const ok = await cniMacvlan(topo, { command: 'CHECK', containerId: 'chk1', podIndex: 1, config: checkConfig });
     assert.deepEqual([ok.code, ok.stdout], [0, ''], ok.stderr);
-    assert.deepEqual((await capture.stop()).filter((p) => p.dstPort === 67), [], 'CHECK sent no DHCP message');
+    assert.deepEqual(
+      (await capture.stop()).filter((p) => p.dstPort === 67),
+      [],
+      'CHECK sent no DHCP message',
+    );
 
     await topo.exec(topo.podNs(1), 'ip', ['addr', 'del', cidr, 'dev', 'eth1']);
     const bad = await cniMacvlan(topo, { command: 'CHECK', containerId: 'chk1', podIndex: 1, config: checkConfig });
     assert.equal(bad.code, 1);
     assert.equal(bad.json?.code, 101, bad.stdout);
-    assert.equal(bad.json?.msg, `CHECK: address ${cidr} is not configured on eth1 in ${topo.netnsPath(1)} (it has no IPv4 address)`);
+    assert.equal(
+      bad.json?.msg,
+      `CHECK: address ${cidr} is not configured on eth1 in ${topo.netnsPath(1)} (it has no IPv4 address)`,
+    );
     const [lease] = (await daemon.rpc('leases', {})).filter((l) => l.containerId === 'chk1');
     assert.equal(lease?.state, 'BOUND', 'a failed CHECK changes nothing');
   });
 
   test('CHECK of an attachment the daemon does not know fails with code 100, and acquires nothing', async () => {
     const prevResult = { cniVersion: '1.0.0', ips: [{ address: '198.19.25.99/22' }] };
-    const out = await cniIpam(topo, { command: 'CHECK', containerId: 'ghost', podIndex: 1, config: { ...macvlanConfig(topo, daemon), prevResult } });
+    const out = await cniIpam(topo, {
+      command: 'CHECK',
+      containerId: 'ghost',
+      podIndex: 1,
+      config: { ...macvlanConfig(topo, daemon), prevResult },
+    });
     assert.equal(out.json?.code, 100, out.stdout);
     assert.ok(!(await daemon.rpc('leases', {})).some((l) => l.containerId === 'ghost'));
   });
@@ -77,12 +106,23 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
       ips.push((out.json?.ips?.[0]?.address as string).split('/')[0] as string);
     }
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
-    const valid = [{ containerID: 'gc2', ifname: 'eth1' }, { containerID: 'gc4', ifname: 'eth1' }, { containerID: 'chk1', ifname: 'eth1' }];
-    const config = { ...macvlanConfig(topo, daemon, {}, '1.1.0'), 'cni.dev/valid-attachments': valid, 'cni.dev/attachments': valid };
+    const valid = [
+      { containerID: 'gc2', ifname: 'eth1' },
+      { containerID: 'gc4', ifname: 'eth1' },
+      { containerID: 'chk1', ifname: 'eth1' },
+    ];
+    const config = {
+      ...macvlanConfig(topo, daemon, {}, '1.1.0'),
+      'cni.dev/valid-attachments': valid,
+      'cni.dev/attachments': valid,
+    };
     const gc = await cniIpam(topo, { command: 'GC', config, env: { CNI_PATH: '/usr/lib/cni' } });
     assert.deepEqual([gc.code, gc.stdout], [0, ''], gc.stderr);
     const releases = ofType(await capture.stop(), MessageType.RELEASE);
-    assert.deepEqual(releases.map((m) => m.ciaddr), [ips[1]]);
+    assert.deepEqual(
+      releases.map((m) => m.ciaddr),
+      [ips[1]],
+    );
     const left = (await daemon.rpc('leases', {})).map((l) => l.containerId).sort();
     assert.deepEqual(left, ['chk1', 'gc2', 'gc4']);
     await waitFor('dnsmasq to drop the released lease', () => !dnsmasq.leases().some((l) => l.ip === ips[1]), 5000);
@@ -93,8 +133,18 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
     let adding: Promise<Awaited<ReturnType<typeof add>>> | undefined;
     try {
       adding = add(5, 'race5', { timeout: '30s' });
-      await waitFor('the ADD to be acquiring', async () => (await daemon.rpc('leases', {})).some((l) => l.containerId === 'race5'), 10_000, 100);
-      const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'race5', podIndex: 5, config: macvlanConfig(topo, daemon) });
+      await waitFor(
+        'the ADD to be acquiring',
+        async () => (await daemon.rpc('leases', {})).some((l) => l.containerId === 'race5'),
+        10_000,
+        100,
+      );
+      const del = await cniMacvlan(topo, {
+        command: 'DEL',
+        containerId: 'race5',
+        podIndex: 5,
+        config: macvlanConfig(topo, daemon),
+      });
       assert.equal(del.code, 0, del.stdout + del.stderr);
       const added = await adding;
       assert.equal(added.code, 1);
@@ -116,24 +166,41 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
   test('a plugin killed mid-ADD (runtime timeout) leaves no orphan in the daemon or on the server once DEL comes', async () => {
     await topo.exec(topo.lanNs, 'ip', ['link', 'set', topo.lanPort, 'down']);
     try {
-      const killed = await cniMacvlan(topo, { command: 'ADD', containerId: 'kill7', podIndex: 7, config: macvlanConfig(topo, daemon, { timeout: '30s' }), timeoutMs: 2500 });
+      const killed = await cniMacvlan(topo, {
+        command: 'ADD',
+        containerId: 'kill7',
+        podIndex: 7,
+        config: macvlanConfig(topo, daemon, { timeout: '30s' }),
+        timeoutMs: 2500,
+      });
       assert.equal(killed.code, null, 'killed by the runtime timeout');
     } finally {
       await topo.exec(topo.lanNs, 'ip', ['link', 'set', topo.lanPort, 'up']);
     }
     // The daemon goes on acquiring: the lease is bound with no plugin waiting, an orphan until DEL.
-    const bound = await waitFor('the orphan lease to bind', async () => (await daemon.rpc('leases', {})).find((l) => l.containerId === 'kill7' && l.state === 'BOUND'), 30_000, 200);
+    const bound = await waitFor(
+      'the orphan lease to bind',
+      async () => (await daemon.rpc('leases', {})).find((l) => l.containerId === 'kill7' && l.state === 'BOUND'),
+      30_000,
+      200,
+    );
     await waitFor('dnsmasq to hold it', () => dnsmasq.leases().some((l) => l.ip === bound.address), 5000);
-    const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'kill7', podIndex: 7, config: macvlanConfig(topo, daemon) });
+    const del = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'kill7',
+      podIndex: 7,
+      config: macvlanConfig(topo, daemon),
+    });
     assert.equal(del.code, 0, del.stdout + del.stderr);
     assert.ok(!(await daemon.rpc('leases', {})).some((l) => l.containerId === 'kill7'));
     await waitFor('dnsmasq to free it', () => !dnsmasq.leases().some((l) => l.ip === bound.address), 5000, 100);
   });
 
-  test('no leak: 200 ADD/CHECK/DEL cycles leave the daemon\'s descriptors and heap at their baseline', async () => {
+  test("no leak: 200 ADD/CHECK/DEL cycles leave the daemon's descriptors and heap at their baseline", async () => {
     const first = await add(8, 'leak8');
     assert.equal(first.code, 0, first.stdout + first.stderr);
-    // Straight on the socket (no plugin processes): DEL, ADD, and a CHECK of the ADD's result against the lease and eth1.
+    // Straight on the socket (no plugin processes): DEL, ADD, and a CHECK of the ADD's result against the lease and
+    // eth1.
     const env = { CNI_CONTAINERID: 'leak8', CNI_NETNS: topo.netnsPath(8), CNI_IFNAME: 'eth1' };
     const config = macvlanConfig(topo, daemon);
     const cycle = async () => {
@@ -146,9 +213,24 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
     };
     const fdDir = `/proc/${daemon.pid}/fd`;
     const fds = () => fs.readdirSync(fdDir).length;
-    const fdTargets = () => fs.readdirSync(fdDir).map((fd) => { try { return fs.readlinkSync(path.join(fdDir, fd)); } catch { return '?'; } }).sort().join(' ');
+    const fdTargets = () =>
+      fs
+        .readdirSync(fdDir)
+        .map((fd) => {
+          try {
+            return fs.readlinkSync(path.join(fdDir, fd));
+          } catch {
+            return '?';
+          }
+        })
+        .sort()
+        .join(' ');
     for (let i = 0; i < 10; i++) await cycle(); // warm-up: lazy modules, pools
-    const baseline = { fds: fds(), heap: (await daemon.rpc('status', {})).memory?.heapUsed as number, targets: fdTargets() };
+    const baseline = {
+      fds: fds(),
+      heap: (await daemon.rpc('status', {})).memory?.heapUsed as number,
+      targets: fdTargets(),
+    };
     for (let i = 0; i < 200; i++) await cycle();
     const now = { fds: fds(), heap: (await daemon.rpc('status', {})).memory?.heapUsed as number };
     // Sockets close asynchronously after the last reply: wait for them, then compare.
@@ -170,13 +252,21 @@ describe('CNI contract through macvlan, dnsmasq on the LAN', () => {
     assert.match(down.json?.msg ?? '', new RegExp(`^ts-dhcp daemon not available at ${daemon.socketPath}: `));
 
     const stateDir = daemon.stateDir;
-    const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'after6', podIndex: 6, config: macvlanConfig(topo, daemon, { stateDir }) });
+    const del = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'after6',
+      podIndex: 6,
+      config: macvlanConfig(topo, daemon, { stateDir }),
+    });
     assert.deepEqual([del.code, del.stdout], [0, ''], del.stderr);
     const spool = path.join(stateDir, 'spool');
     assert.equal(fs.readdirSync(spool).length, 1, 'the release is remembered');
 
     daemon = await daemonOnFixedPaths();
-    assert.equal((await cniIpam(topo, { command: 'STATUS', config: macvlanConfig(topo, daemon, {}, '1.1.0') })).code, 0);
+    assert.equal(
+      (await cniIpam(topo, { command: 'STATUS', config: macvlanConfig(topo, daemon, {}, '1.1.0') })).code,
+      0,
+    );
     await waitFor('the spooled DEL to be carried out', () => fs.readdirSync(spool).length === 0, 10_000, 100);
     assert.ok(!(await daemon.rpc('leases', {})).some((l) => l.containerId === 'after6'));
   });

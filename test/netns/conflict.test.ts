@@ -10,8 +10,21 @@ import { decodeArp, type ArpPacket } from '../../daemon/dhcp/arp';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
-  Topology, cniMacvlan, createTopology, dhcpOf, macvlanConfig, startCapture, startDhcpd, startDnsmasq, startKea,
-  sleep, startTsDaemon, waitFor, type DhcpServer, type Packet, type TsDaemon,
+  Topology,
+  cniMacvlan,
+  createTopology,
+  dhcpOf,
+  macvlanConfig,
+  startCapture,
+  startDhcpd,
+  startDnsmasq,
+  startKea,
+  sleep,
+  startTsDaemon,
+  waitFor,
+  type DhcpServer,
+  type Packet,
+  type TsDaemon,
 } from './lib';
 
 const RANGE: [string, string] = ['198.19.73.10', '198.19.73.200'];
@@ -22,7 +35,10 @@ const podMac = (n: number): string => `02:15:00:00:00:${n.toString(16).padStart(
 const KEA_RESERVED: Record<string, string> = { 'conflict-kea': '198.19.73.50', 'off-kea': '198.19.73.51' };
 
 function keaReservations(): Record<string, unknown> {
-  const clientId = (containerId: string): string => Buffer.concat([Buffer.from([0]), Buffer.from(`${containerId}/lan/eth1`)]).toString('hex').replace(/(..)(?!$)/g, '$1:');
+  const clientId = (containerId: string): string =>
+    Buffer.concat([Buffer.from([0]), Buffer.from(`${containerId}/lan/eth1`)])
+      .toString('hex')
+      .replace(/(..)(?!$)/g, '$1:');
   return {
     'reservations-global': true,
     'reservations-in-subnet': true,
@@ -63,7 +79,9 @@ describe('address conflict detection (RFC 5227) and DHCPDECLINE', () => {
       let daemon: TsDaemon;
 
       before(async () => {
-        server = await (kind === 'kea' ? startKea(topo, { range: RANGE, leaseTime: 600, extraConfig: keaReservations() }) : START[kind](topo, { range: RANGE, leaseTime: 600 }));
+        server = await (kind === 'kea'
+          ? startKea(topo, { range: RANGE, leaseTime: 600, extraConfig: keaReservations() })
+          : START[kind](topo, { range: RANGE, leaseTime: 600 }));
         daemon = await startTsDaemon(topo);
       });
       after(async () => {
@@ -76,10 +94,22 @@ describe('address conflict detection (RFC 5227) and DHCPDECLINE', () => {
         const reserved = KEA_RESERVED[containerId];
         if (kind === 'kea' && reserved) return reserved;
         const config = macvlanConfig(topo, daemon, { conflictDetection: 'off' });
-        const add = await cniMacvlan(topo, { command: 'ADD', containerId, podIndex: n, config, args: `MAC=${podMac(n)}` });
+        const add = await cniMacvlan(topo, {
+          command: 'ADD',
+          containerId,
+          podIndex: n,
+          config,
+          args: `MAC=${podMac(n)}`,
+        });
         assert.equal(add.code, 0, add.stdout + add.stderr);
         const ip = (add.json?.ips?.[0]?.address as string).split('/')[0] as string;
-        const del = await cniMacvlan(topo, { command: 'DEL', containerId, podIndex: n, config, args: `MAC=${podMac(n)}` });
+        const del = await cniMacvlan(topo, {
+          command: 'DEL',
+          containerId,
+          podIndex: n,
+          config,
+          args: `MAC=${podMac(n)}`,
+        });
         assert.equal(del.code, 0, del.stdout + del.stderr);
         await waitFor(`${kind} to free ${ip}`, () => !server.leases().some((l) => l.ip === ip), 5000, 100);
         return ip;
@@ -97,7 +127,13 @@ describe('address conflict detection (RFC 5227) and DHCPDECLINE', () => {
 
         const capture = await startCapture(topo, topo.lanNs, topo.lanPort, 'arp or udp port 67 or udp port 68');
         const config = macvlanConfig(topo, daemon); // the default: conflictDetection quick, announce on
-        const add = await cniMacvlan(topo, { command: 'ADD', containerId, podIndex: n, config, args: `MAC=${podMac(n)}` });
+        const add = await cniMacvlan(topo, {
+          command: 'ADD',
+          containerId,
+          podIndex: n,
+          config,
+          args: `MAC=${podMac(n)}`,
+        });
         assert.equal(add.code, 0, add.stdout + add.stderr);
         const got = (add.json?.ips?.[0]?.address as string).split('/')[0] as string;
         assert.notEqual(got, taken, 'ADD succeeds with another address');
@@ -112,32 +148,76 @@ describe('address conflict detection (RFC 5227) and DHCPDECLINE', () => {
           return a ? [{ p, a }] : [];
         });
         const probes = arp.filter(({ a }) => a.senderIp === '0.0.0.0' && a.senderMac === podMac(n));
-        assert.ok(probes.some(({ a }) => a.targetIp === taken), `a probe for ${taken} from 0.0.0.0`);
-        assert.ok(probes.some(({ a }) => a.targetIp === got), `a probe for ${got} from 0.0.0.0`);
-        assert.ok(probes.every(({ p }) => p.ethDst === 'ff:ff:ff:ff:ff:ff'), 'probes are broadcast');
-        assert.ok(arp.some(({ a }) => a.senderIp === taken && a.senderMac === hostMac && a.targetMac === podMac(n)), 'the host answers');
+        assert.ok(
+          probes.some(({ a }) => a.targetIp === taken),
+          `a probe for ${taken} from 0.0.0.0`,
+        );
+        assert.ok(
+          probes.some(({ a }) => a.targetIp === got),
+          `a probe for ${got} from 0.0.0.0`,
+        );
+        assert.ok(
+          probes.every(({ p }) => p.ethDst === 'ff:ff:ff:ff:ff:ff'),
+          'probes are broadcast',
+        );
+        assert.ok(
+          arp.some(({ a }) => a.senderIp === taken && a.senderMac === hostMac && a.targetMac === podMac(n)),
+          'the host answers',
+        );
 
         const declines = dhcpOfType(packets, MessageType.DECLINE);
         assert.equal(declines.length, 1, 'one DECLINE');
         const { p: dp, m: decline } = declines[0] as { p: Packet; m: DhcpMessage };
-        assert.deepEqual([dp.ipSrc, dp.ipDst, decline.ciaddr, requestedIp(decline), serverId(decline)], ['0.0.0.0', '255.255.255.255', '0.0.0.0', taken, server.serverIp]);
+        assert.deepEqual(
+          [dp.ipSrc, dp.ipDst, decline.ciaddr, requestedIp(decline), serverId(decline)],
+          ['0.0.0.0', '255.255.255.255', '0.0.0.0', taken, server.serverIp],
+        );
         const discovers = dhcpOfType(packets, MessageType.DISCOVER);
         const after = discovers.filter(({ p }) => p.timeMs > dp.timeMs);
-        assert.ok(after.length >= 1 && (after[0] as { p: Packet }).p.timeMs - dp.timeMs >= 9_900, 'the next DISCOVER waits 10 s');
-        assert.equal(requestedIp((after[0] as { m: DhcpMessage }).m), undefined, 'and does not ask for the declined address');
-        const logged = await waitFor(`${kind} to log the DECLINE`, () => server.log().split('\n').find((l) => DECLINE_LOG[kind](taken).test(l)), 5000, 100);
+        assert.ok(
+          after.length >= 1 && (after[0] as { p: Packet }).p.timeMs - dp.timeMs >= 9_900,
+          'the next DISCOVER waits 10 s',
+        );
+        assert.equal(
+          requestedIp((after[0] as { m: DhcpMessage }).m),
+          undefined,
+          'and does not ask for the declined address',
+        );
+        const logged = await waitFor(
+          `${kind} to log the DECLINE`,
+          () =>
+            server
+              .log()
+              .split('\n')
+              .find((l) => DECLINE_LOG[kind](taken).test(l)),
+          5000,
+          100,
+        );
         t.diagnostic(`${kind}: ${logged.trim()}`);
         t.diagnostic(`ADD took ${add.durationMs} ms`);
 
-        const announcements = arp.filter(({ a }) => a.senderIp === got && a.targetIp === got && a.senderMac === podMac(n));
+        const announcements = arp.filter(
+          ({ a }) => a.senderIp === got && a.targetIp === got && a.senderMac === podMac(n),
+        );
         assert.equal(announcements.length, 2, 'two announcements of the new address');
         const [t1, t2] = announcements.map(({ p }) => p.timeMs) as [number, number];
         // 2 s apart in the core; on the wire each one waits for its socket to open in the pod netns first.
         assert.ok(t2 - t1 >= 1000, `about ANNOUNCE_INTERVAL apart: ${t2 - t1} ms`);
-        assert.ok(!arp.some(({ a }) => a.senderIp === taken && a.senderMac === podMac(n)), 'the address in use is never announced');
+        assert.ok(
+          !arp.some(({ a }) => a.senderIp === taken && a.senderMac === podMac(n)),
+          'the address in use is never announced',
+        );
 
         const show = await daemon.rpc('lease', { containerId, network: 'lan', ifName: 'eth1' });
-        assert.ok(show.transitions.some((t) => t.from === 'PROBING' && t.to === 'SELECTING' && t.why === `${taken} in use (ARP from ${hostMac}): DECLINE`), JSON.stringify(show.transitions));
+        assert.ok(
+          show.transitions.some(
+            (t) =>
+              t.from === 'PROBING' &&
+              t.to === 'SELECTING' &&
+              t.why === `${taken} in use (ARP from ${hostMac}): DECLINE`,
+          ),
+          JSON.stringify(show.transitions),
+        );
         await cniMacvlan(topo, { command: 'DEL', containerId, podIndex: n, config, args: `MAC=${podMac(n)}` });
       });
 
@@ -151,7 +231,13 @@ describe('address conflict detection (RFC 5227) and DHCPDECLINE', () => {
         t.after(() => topo.removeLanHost(host).catch(() => undefined));
         const capture = await startCapture(topo, topo.lanNs, topo.lanPort, 'udp port 67 or udp port 68');
         const config = macvlanConfig(topo, daemon, { conflictDetection: 'off' });
-        const add = await cniMacvlan(topo, { command: 'ADD', containerId, podIndex: n, config, args: `MAC=${podMac(n)}` });
+        const add = await cniMacvlan(topo, {
+          command: 'ADD',
+          containerId,
+          podIndex: n,
+          config,
+          args: `MAC=${podMac(n)}`,
+        });
         assert.equal(add.code, 0, add.stdout + add.stderr);
         assert.equal(add.json?.ips?.[0]?.address, `${taken}/22`, 'the address in use');
         assert.deepEqual(dhcpOfType(await capture.stop(), MessageType.DECLINE), []);

@@ -8,7 +8,17 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { messageType, serverId } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
-import { Topology, createTopology, dhcpOf, startCapture, startDnsmasq, startTsDaemon, waitFor, type DhcpServer, type TsDaemon } from './lib';
+import {
+  Topology,
+  createTopology,
+  dhcpOf,
+  startCapture,
+  startDnsmasq,
+  startTsDaemon,
+  waitFor,
+  type DhcpServer,
+  type TsDaemon,
+} from './lib';
 import { exited, hasExited } from './lib/proc';
 import { SLEEPER, busyboxRootfs, macvlanConflist, startContainerd, type Containerd } from './lib/runtimes';
 
@@ -24,9 +34,20 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
     // A real node's NIC has an address on the LAN: the host-side RELEASE leaves from there.
     nodeIp = topo.lanAddress(2);
     await topo.exec(topo.nodeNs, 'ip', ['addr', 'add', `${nodeIp}/22`, 'dev', topo.nodeNic]);
-    dnsmasq = await startDnsmasq(topo, { range: ['198.19.69.10', '198.19.69.200'], leaseTime: 600, routers: ['198.19.68.254'] });
+    dnsmasq = await startDnsmasq(topo, {
+      range: ['198.19.69.10', '198.19.69.200'],
+      leaseTime: 600,
+      routers: ['198.19.68.254'],
+    });
     daemon = await startTsDaemon(topo);
-    containerd = await startContainerd(topo, macvlanConflist(topo, 'lan', { daemonSocketPath: daemon.socketPath, stateDir: daemon.stateDir, defaultRoute: false }));
+    containerd = await startContainerd(
+      topo,
+      macvlanConflist(topo, 'lan', {
+        daemonSocketPath: daemon.socketPath,
+        stateDir: daemon.stateDir,
+        defaultRoute: false,
+      }),
+    );
   });
   after(async () => {
     await containerd?.destroy();
@@ -40,11 +61,16 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
     const ctr = containerd.runCni('web', rootfs, SLEEPER, ctrLog);
     const log = () => fs.readFileSync(ctrLog, 'utf8');
 
-    const lease = await waitFor('the lease', async () => {
-      if (hasExited(ctr)) throw new Error(`ctr exited (${ctr.exitCode}): ${log()}`);
-      const [l] = await daemon.rpc('leases', {});
-      return l?.state === 'BOUND' ? l : undefined;
-    }, 30_000, 100);
+    const lease = await waitFor(
+      'the lease',
+      async () => {
+        if (hasExited(ctr)) throw new Error(`ctr exited (${ctr.exitCode}): ${log()}`);
+        const [l] = await daemon.rpc('leases', {});
+        return l?.state === 'BOUND' ? l : undefined;
+      },
+      30_000,
+      100,
+    );
     // go-cni names the first network's interface eth0 and the attachment <namespace>-<container id>.
     assert.equal(lease.containerId, 'ts-dhcp-test-web');
     assert.equal(lease.ifName, 'eth0');
@@ -52,11 +78,17 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
     assert.ok(m, `containerd's netns path: ${lease.netns}`);
     const taskPid = Number(m[1]);
     const address = lease.address as string;
-    assert.deepEqual(dnsmasq.leases().map((l) => l.ip), [address]);
+    assert.deepEqual(
+      dnsmasq.leases().map((l) => l.ip),
+      [address],
+    );
 
     // In the task's netns: the address on eth0, no default route (defaultRoute: false); the LAN reaches it.
     const inTask = (...args: string[]) => topo.exec(topo.nodeNs, 'nsenter', [`--net=/proc/${taskPid}/ns/net`, ...args]);
-    assert.match(await inTask('ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'), new RegExp(`inet ${address.replace(/\./g, '\\.')}/22 `));
+    assert.match(
+      await inTask('ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'),
+      new RegExp(`inet ${address.replace(/\./g, '\\.')}/22 `),
+    );
     assert.doesNotMatch(await inTask('ip', '-4', 'route'), /default/);
     await topo.exec(topo.lanNs, 'ping', ['-c', '1', '-W', '2', address]);
     await inTask('ping', '-c', '1', '-W', '2', topo.serverIp);
@@ -75,8 +107,11 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
     const r = release[0] as (typeof release)[number];
     assert.equal(r.msg.ciaddr, address);
     assert.equal(serverId(r.msg), topo.serverIp);
-    assert.equal(r.p.ipSrc, nodeIp, 'sent from the node (the task\'s netns was gone)');
+    assert.equal(r.p.ipSrc, nodeIp, "sent from the node (the task's netns was gone)");
     assert.deepEqual(await daemon.rpc('leases', {}), []);
-    assert.ok(daemon.logs().some((l) => typeof l.hostRelease === 'string' && JSON.stringify(l).includes('ts-dhcp-test-web')), 'the daemon logged the host-side release');
+    assert.ok(
+      daemon.logs().some((l) => typeof l.hostRelease === 'string' && JSON.stringify(l).includes('ts-dhcp-test-web')),
+      'the daemon logged the host-side release',
+    );
   });
 });

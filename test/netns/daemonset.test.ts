@@ -36,7 +36,8 @@ interface PodSpec {
   volumes: { name: string; hostPath?: { path: string } }[];
 }
 
-const docs = (file: string) => YAML.parseAllDocuments(fs.readFileSync(path.join(REPO, file), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+const docs = (file: string) =>
+  YAML.parseAllDocuments(fs.readFileSync(path.join(REPO, file), 'utf8')).map((d) => d.toJS() as Record<string, any>);
 const daemonSet = docs('deploy/daemonset.yaml').find((d) => d.kind === 'DaemonSet');
 const podSpec = daemonSet?.spec.template.spec as PodSpec;
 const attachment = docs('deploy/network-attachment.yaml').find((d) => d.kind === 'NetworkAttachmentDefinition');
@@ -72,13 +73,20 @@ describe('the image and the DaemonSet (deploy/), rehearsed with podman', () => {
   before(async () => {
     assert.ok(podSpec && attachment, 'deploy/ holds a DaemonSet and a NetworkAttachmentDefinition');
     topo = await createTopology({ prefix: 'tsds-', lanCidr: '198.19.72.1/22' });
-    dnsmasq = await startDnsmasq(topo, { range: ['198.19.73.10', '198.19.73.200'], leaseTime: 600, routers: ['198.19.72.254'] });
+    dnsmasq = await startDnsmasq(topo, {
+      range: ['198.19.73.10', '198.19.73.200'],
+      leaseTime: 600,
+      routers: ['198.19.72.254'],
+    });
     hostRoot = topo.tempDir('host');
     // Built (or found in podman's layer cache) in the clone's own store; its output ends with the image size.
     const built = await run('bash', [path.join(REPO, 'scripts/build-image.sh')]);
     assert.match(built, /: \d+ MB\n$/);
     process.stdout.write(`# ${built.trim().split('\n').pop()}\n`);
-    podman = await startPodman(topo, { additionalImageStores: [path.join(REPO, '.build/podman/storage')], cniBin: hostDir('/opt/cni/bin') });
+    podman = await startPodman(topo, {
+      additionalImageStores: [path.join(REPO, '.build/podman/storage')],
+      cniBin: hostDir('/opt/cni/bin'),
+    });
   });
   after(async () => {
     await podman?.destroy();
@@ -92,7 +100,9 @@ describe('the image and the DaemonSet (deploy/), rehearsed with podman', () => {
     await podman.run(['run', '--rm', '--name', init.name, ...containerArgs(init)]);
     const plugin = path.join(hostDir('/opt/cni/bin'), 'ts-dhcp');
     assert.equal(fs.statSync(plugin).mode & 0o111, 0o111, 'executable');
-    const version = JSON.parse(await run('env', ['-i', 'CNI_COMMAND=VERSION', plugin], '')) as { supportedVersions: string[] };
+    const version = JSON.parse(await run('env', ['-i', 'CNI_COMMAND=VERSION', plugin], '')) as {
+      supportedVersions: string[];
+    };
     assert.ok(version.supportedVersions.includes('1.0.0'), JSON.stringify(version));
 
     // The daemon container, detached; its socket appears in the host's /run/cni; the readiness probe passes.
@@ -100,20 +110,48 @@ describe('the image and the DaemonSet (deploy/), rehearsed with podman', () => {
     assert.ok(daemon);
     await podman.run(['run', '-d', '--name', daemon.name, ...containerArgs(daemon)]);
     const socketPath = path.join(hostDir('/run/cni'), 'ts-dhcp.sock');
-    await waitFor('the daemon container\'s socket', () => fs.existsSync(socketPath), 20_000, 100);
+    await waitFor("the daemon container's socket", () => fs.existsSync(socketPath), 20_000, 100);
     const probe = daemon.readinessProbe?.exec?.command;
     assert.ok(probe, 'a readiness probe');
     await podman.run(['exec', daemon.name, ...probe]);
-    const leases = async () => JSON.parse(await podman.run(['exec', daemon.name, probe[0] as string, 'leases', '--json', '--socket-path', '/run/cni/ts-dhcp.sock'])) as { containerId: string; netns: string; state: string; address?: string }[];
+    const leases = async () =>
+      JSON.parse(
+        await podman.run([
+          'exec',
+          daemon.name,
+          probe[0] as string,
+          'leases',
+          '--json',
+          '--socket-path',
+          '/run/cni/ts-dhcp.sock',
+        ]),
+      ) as { containerId: string; netns: string; state: string; address?: string }[];
 
     // The NetworkAttachmentDefinition's network, its daemon socket at the host path the DaemonSet mounts.
     const config = JSON.parse(attachment?.spec.config as string) as Record<string, any>;
     const { cniVersion, name, ...plugin0 } = config;
     assert.equal(plugin0.master, topo.nodeNic);
-    const conflist: Conflist = { cniVersion, name, plugins: [{ ...plugin0, ipam: { ...plugin0.ipam, daemonSocketPath: socketPath, stateDir: hostDir('/var/lib/ts-dhcp') } }] };
+    const conflist: Conflist = {
+      cniVersion,
+      name,
+      plugins: [
+        { ...plugin0, ipam: { ...plugin0.ipam, daemonSocketPath: socketPath, stateDir: hostDir('/var/lib/ts-dhcp') } },
+      ],
+    };
     podman.addNetwork(conflist);
     await importBusybox(topo, podman, 'localhost/ts-dhcp-test/busybox:1');
-    const id = (await podman.run(['run', '-d', '--name', 'pod', '--network', `${name}:interface_name=eth1`, 'localhost/ts-dhcp-test/busybox:1', ...SLEEPER])).trim();
+    const id = (
+      await podman.run([
+        'run',
+        '-d',
+        '--name',
+        'pod',
+        '--network',
+        `${name}:interface_name=eth1`,
+        'localhost/ts-dhcp-test/busybox:1',
+        ...SLEEPER,
+      ])
+    ).trim();
 
     // The daemon in its container opened the pod's netns through /host/run/netns (podman's path, created after the
     // daemon container started: propagated by HostToContainer).
@@ -123,11 +161,20 @@ describe('the image and the DaemonSet (deploy/), rehearsed with podman', () => {
     assert.equal(lease?.netns, await podman.sandbox('pod'));
     assert.equal(lease?.state, 'BOUND');
     const address = lease?.address as string;
-    assert.deepEqual(dnsmasq.leases().map((l) => l.ip), [address]);
-    assert.match(await podman.run(['exec', 'pod', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth1']), new RegExp(`inet ${address.replace(/\./g, '\\.')}/22 `));
+    assert.deepEqual(
+      dnsmasq.leases().map((l) => l.ip),
+      [address],
+    );
+    assert.match(
+      await podman.run(['exec', 'pod', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth1']),
+      new RegExp(`inet ${address.replace(/\./g, '\\.')}/22 `),
+    );
     await topo.exec(topo.lanNs, 'ping', ['-c', '1', '-W', '2', address]);
     // The lease record is in the host's state dir (survives the daemon container).
-    assert.equal(fs.readdirSync(path.join(hostDir('/var/lib/ts-dhcp'), 'leases')).filter((f) => f.endsWith('.json')).length, 1);
+    assert.equal(
+      fs.readdirSync(path.join(hostDir('/var/lib/ts-dhcp'), 'leases')).filter((f) => f.endsWith('.json')).length,
+      1,
+    );
 
     await podman.run(['rm', '-f', 'pod']);
     await waitFor('dnsmasq to drop the lease', () => dnsmasq.leases().length === 0, 5000);

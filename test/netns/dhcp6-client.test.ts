@@ -9,7 +9,15 @@ import { describe, it } from 'node:test';
 import { cryptoRng } from '../../daemon/dhcp/rng';
 import { decode, encode } from '../../daemon/dhcp6/codec';
 import { duidLl, iaidOf } from '../../daemon/dhcp6/duid';
-import { ClientConfig6, Input6, Lease6Event, Lease6State, listening6, nextDeadline6, step6 } from '../../daemon/dhcp6/lease';
+import {
+  ClientConfig6,
+  Input6,
+  Lease6Event,
+  Lease6State,
+  listening6,
+  nextDeadline6,
+  step6,
+} from '../../daemon/dhcp6/lease';
 import { dnsServers } from '../../daemon/dhcp6/options';
 import { onLinkPrefixLength } from '../../daemon/dhcp6/ra';
 import { DEFAULT_TIMING6 } from '../../daemon/dhcp6/timing';
@@ -26,10 +34,17 @@ const IF = 'eth1';
 
 /** Opens IPv6 in the LAN and node namespaces (the topology turns it off) and gives the LAN bridge its address. */
 async function dualStack(topo: Topology): Promise<void> {
-  const on = (ifs: string[]): string[] => ['-qw', ...['all', 'default', ...ifs].map((i) => `net.ipv6.conf.${i}.disable_ipv6=0`)];
+  const on = (ifs: string[]): string[] => [
+    '-qw',
+    ...['all', 'default', ...ifs].map((i) => `net.ipv6.conf.${i}.disable_ipv6=0`),
+  ];
   // The servers bind their link-local address as they start: no DAD on the LAN side, so it is usable at once.
-  await topo.exec(topo.lanNs, 'sysctl', ['-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
-    `net.ipv6.conf.${topo.lanBridge}.accept_dad=0`]);
+  await topo.exec(topo.lanNs, 'sysctl', [
+    '-qw',
+    'net.ipv6.conf.all.accept_dad=0',
+    'net.ipv6.conf.default.accept_dad=0',
+    `net.ipv6.conf.${topo.lanBridge}.accept_dad=0`,
+  ]);
   await topo.exec(topo.lanNs, 'sysctl', on([topo.lanBridge, topo.lanPort]));
   await topo.exec(topo.lanNs, 'ip', ['addr', 'add', `${SERVER6}/64`, 'dev', topo.lanBridge, 'nodad']);
   await topo.exec(topo.nodeNs, 'sysctl', on([topo.nodeNic]));
@@ -38,7 +53,11 @@ async function dualStack(topo: Topology): Promise<void> {
 /** A pod with eth1, a macvlan of the node's NIC, down, with IPv6 on: what the macvlan plugin hands to IPAM. */
 async function podWithMacvlan(topo: Topology): Promise<string> {
   const n = await topo.addPod();
-  await topo.exec(topo.podNs(n), 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0']);
+  await topo.exec(topo.podNs(n), 'sysctl', [
+    '-qw',
+    'net.ipv6.conf.all.disable_ipv6=0',
+    'net.ipv6.conf.default.disable_ipv6=0',
+  ]);
   const tmp = `mv${n}`;
   await topo.exec(topo.nodeNs, 'ip', ['link', 'add', tmp, 'link', topo.nodeNic, 'type', 'macvlan', 'mode', 'bridge']);
   await topo.exec(topo.nodeNs, 'ip', ['link', 'set', tmp, 'netns', topo.podNs(n)]);
@@ -60,7 +79,13 @@ class Driver {
     duid: Buffer,
     rapidCommit: boolean,
   ) {
-    this.cfg = { duid: duid.toString('hex'), iaid: iaidOf(`${netns}/${IF}`), oro: [23, 24], rapidCommit, timing: DEFAULT_TIMING6 };
+    this.cfg = {
+      duid: duid.toString('hex'),
+      iaid: iaidOf(`${netns}/${IF}`),
+      oro: [23, 24],
+      rapidCommit,
+      timing: DEFAULT_TIMING6,
+    };
   }
 
   async start(): Promise<void> {
@@ -142,7 +167,15 @@ function startKea6(topo: Topology): { leases(): string[][]; started(): boolean; 
   });
   return {
     // address, duid, valid_lifetime, expire, ... (Kea's lease6 CSV), one line per change
-    leases: () => (fs.existsSync(leaseFile) ? fs.readFileSync(leaseFile, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')) : []),
+    leases: () =>
+      fs.existsSync(leaseFile)
+        ? fs
+            .readFileSync(leaseFile, 'utf8')
+            .trim()
+            .split('\n')
+            .slice(1)
+            .map((l) => l.split(','))
+        : [],
     started: () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('DHCP6_STARTED'),
     stop: () => topo.stop(child),
   };
@@ -161,7 +194,10 @@ describe('DHCPv6 client parts against real servers', () => {
     const readyMs = performance.now() - t0;
     assert.match(ll, /^fe80::/);
     assert.ok(readyMs < 500, `link-local usable after ${readyMs.toFixed(0)} ms, not after a DAD second`);
-    assert.ok((await ip6Addrs(netns, IF)).some((a) => a.linkLocal && a.optimistic), 'optimistic DAD');
+    assert.ok(
+      (await ip6Addrs(netns, IF)).some((a) => a.linkLocal && a.optimistic),
+      'optimistic DAD',
+    );
 
     const mac = Buffer.from((await linkInfo(netns, IF)).mac.replace(/:/g, ''), 'hex');
     const d = new Driver(netns, duidLl(mac), false);
@@ -204,11 +240,23 @@ describe('DHCPv6 client parts against real servers', () => {
     await dualStack(topo);
     const dir = topo.tempDir('dnsmasq6');
     const leaseFile = path.join(dir, 'dnsmasq.leases');
-    const server = topo.spawn(topo.lanNs, 'dnsmasq', [
-      '--no-daemon', '--port=0', '--conf-file=/dev/null', '--user=root', '--log-dhcp', `--interface=${topo.lanBridge}`,
-      '--enable-ra', `--dhcp-range=${SUBNET}100,${SUBNET}1ff,64,10m`, `--dhcp-leasefile=${leaseFile}`,
-      `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
-    ], { logFile: path.join(dir, 'dnsmasq.log') });
+    const server = topo.spawn(
+      topo.lanNs,
+      'dnsmasq',
+      [
+        '--no-daemon',
+        '--port=0',
+        '--conf-file=/dev/null',
+        '--user=root',
+        '--log-dhcp',
+        `--interface=${topo.lanBridge}`,
+        '--enable-ra',
+        `--dhcp-range=${SUBNET}100,${SUBNET}1ff,64,10m`,
+        `--dhcp-leasefile=${leaseFile}`,
+        `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+      ],
+      { logFile: path.join(dir, 'dnsmasq.log') },
+    );
     const netns = await podWithMacvlan(topo);
     await sleep(500);
 
@@ -219,7 +267,10 @@ describe('DHCPv6 client parts against real servers', () => {
     t.after(() => d.stop());
     await d.start();
     await waitFor('bound', () => d.state.state === 'BOUND', 10_000);
-    assert.ok(d.sent.every((s) => s.type === 1), 'SOLICIT answered by a REPLY, no REQUEST: rapid commit');
+    assert.ok(
+      d.sent.every((s) => s.type === 1),
+      'SOLICIT answered by a REPLY, no REQUEST: rapid commit',
+    );
     await waitFor('a router advertisement', () => ra.view.count > 0, 5000);
     assert.equal(ra.view.managed, true);
     assert.equal(onLinkPrefixLength(d.address(), ra.view.onLink), 64);
@@ -238,8 +289,13 @@ describe('DHCPv6 client parts against real servers', () => {
     await dualStack(topo);
     // Router advertisements for SLAAC only (ra-only: no M flag), no DHCPv6.
     const server = topo.spawn(topo.lanNs, 'dnsmasq', [
-      '--no-daemon', '--port=0', '--conf-file=/dev/null', '--user=root', `--interface=${topo.lanBridge}`,
-      '--enable-ra', `--dhcp-range=${SUBNET},ra-only,64`,
+      '--no-daemon',
+      '--port=0',
+      '--conf-file=/dev/null',
+      '--user=root',
+      `--interface=${topo.lanBridge}`,
+      '--enable-ra',
+      `--dhcp-range=${SUBNET},ra-only,64`,
     ]);
     const netns = await podWithMacvlan(topo);
     await sleep(500);

@@ -9,14 +9,27 @@ import { after, before, describe, test } from 'node:test';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
-  Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startKea, startTsDaemon, waitFor,
-  type DhcpServer, type Packet, type TsDaemon, type TsDaemonOptions,
+  Topology,
+  cniIpam,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startCapture,
+  startKea,
+  startTsDaemon,
+  waitFor,
+  type DhcpServer,
+  type Packet,
+  type TsDaemon,
+  type TsDaemonOptions,
   dhcpOf,
 } from './lib';
 
-
 function releasesIn(packets: Packet[]): string[] {
-  return packets.map(dhcpOf).filter((m): m is DhcpMessage => m !== undefined && messageType(m) === MessageType.RELEASE).map((m) => m.ciaddr);
+  return packets
+    .map(dhcpOf)
+    .filter((m): m is DhcpMessage => m !== undefined && messageType(m) === MessageType.RELEASE)
+    .map((m) => m.ciaddr);
 }
 
 function records(stateDir: string): string[] {
@@ -30,13 +43,23 @@ describe('durable leases with Kea (20 s leases)', () => {
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsd-', lanCidr: '198.19.28.1/22' });
-    kea = await startKea(topo, { range: ['198.19.29.10', '198.19.29.200'], leaseTime: 20, renewTime: 5, rebindTime: 15, routers: ['198.19.28.1'] });
+    kea = await startKea(topo, {
+      range: ['198.19.29.10', '198.19.29.200'],
+      leaseTime: 20,
+      renewTime: 5,
+      rebindTime: 15,
+      routers: ['198.19.28.1'],
+    });
   });
   after(() => topo.destroy());
 
   /** A daemon on fixed paths, so a restart finds its state dir and the old socket file; resolves once it serves. */
   async function daemonOn(dir: string, args: string[] = []): Promise<TsDaemon> {
-    const opts: TsDaemonOptions = { socketPath: path.join(dir, 'ts-dhcp.sock'), stateDir: path.join(dir, 'state'), args };
+    const opts: TsDaemonOptions = {
+      socketPath: path.join(dir, 'ts-dhcp.sock'),
+      stateDir: path.join(dir, 'state'),
+      args,
+    };
     const d = await startTsDaemon(topo, opts);
     await waitFor('the daemon to serve', () => d.logs().some((l) => l.msg === 'serving'), 10_000);
     return d;
@@ -52,7 +75,12 @@ describe('durable leases with Kea (20 s leases)', () => {
     const pods = await topo.addPods(count);
     const ips: string[] = [];
     for (const n of pods) {
-      const out = await cniMacvlan(topo, { command: 'ADD', containerId: `${tag}${n}`, podIndex: n, config: macvlanConfig(topo, d) });
+      const out = await cniMacvlan(topo, {
+        command: 'ADD',
+        containerId: `${tag}${n}`,
+        podIndex: n,
+        config: macvlanConfig(topo, d),
+      });
       assert.equal(out.code, 0, out.stdout + out.stderr);
       ips.push((out.json?.ips?.[0]?.address as string).split('/')[0] as string);
     }
@@ -82,7 +110,10 @@ describe('durable leases with Kea (20 s leases)', () => {
       const good = JSON.parse(fs.readFileSync(path.join(leasesDir, records(first.stateDir)[0] as string), 'utf8'));
       fs.writeFileSync(path.join(leasesDir, BAD[0] as string), '{"version":1,"attachm');
       fs.writeFileSync(path.join(leasesDir, BAD[1] as string), JSON.stringify({ ...good, state: { state: 'BOUND' } }));
-      fs.writeFileSync(path.join(leasesDir, BAD[2] as string), JSON.stringify({ ...good, state: { state: 'FROM-A-NEWER-VERSION', lease: good.state.lease } }));
+      fs.writeFileSync(
+        path.join(leasesDir, BAD[2] as string),
+        JSON.stringify({ ...good, state: { state: 'FROM-A-NEWER-VERSION', lease: good.state.lease } }),
+      );
     }
 
     const before = historyCounts(ips);
@@ -90,11 +121,19 @@ describe('durable leases with Kea (20 s leases)', () => {
     const logs = second.logs();
     if (signal === 'SIGKILL') assert.ok(logs.some((l) => l.msg === 'removed a stale socket file'));
     if (withCorruptRecord) {
-      assert.equal(logs.filter((l) => l.msg === 'corrupt lease record set aside').length, BAD.length, 'a log line names each bad record');
+      assert.equal(
+        logs.filter((l) => l.msg === 'corrupt lease record set aside').length,
+        BAD.length,
+        'a log line names each bad record',
+      );
       for (const name of BAD) assert.ok(fs.existsSync(path.join(second.stateDir, 'leases', `${name}.corrupt`)), name);
     }
     const view = await second.rpc('leases', {});
-    assert.deepEqual(view.map((l) => l.address).sort(), [...ips].sort(), 'the lease view shows the stored leases at once');
+    assert.deepEqual(
+      view.map((l) => l.address).sort(),
+      [...ips].sort(),
+      'the lease view shows the stored leases at once',
+    );
 
     await waitFor(
       'two renewals of every lease in Kea after the restart',
@@ -108,19 +147,30 @@ describe('durable leases with Kea (20 s leases)', () => {
     // Kea writes its row before the daemon has processed the ACK, and a lease resumed past T1 is re-verified by
     // INIT-REBOOT ('bound') before its first RENEW: wait for a 'renewed' of every lease rather than count them.
     await waitFor(
-      "the daemon to log a renewal of every lease",
+      'the daemon to log a renewal of every lease',
       () => {
-        const renewed = new Set(second.logs().filter((l) => l.msg === 'renewed').map((l) => l.containerId));
+        const renewed = new Set(
+          second
+            .logs()
+            .filter((l) => l.msg === 'renewed')
+            .map((l) => l.containerId),
+        );
         return view.every((l) => renewed.has(l.containerId));
       },
       30_000,
       250,
     );
-    for (const l of await second.rpc('leases', {})) assert.ok(['BOUND', 'RENEWING'].includes(l.state), `${l.containerId}: ${l.state}`);
+    for (const l of await second.rpc('leases', {}))
+      assert.ok(['BOUND', 'RENEWING'].includes(l.state), `${l.containerId}: ${l.state}`);
 
     const delCapture = await startCapture(topo, topo.lanNs, topo.lanPort);
     for (const n of pods) {
-      const out = await cniMacvlan(topo, { command: 'DEL', containerId: `${tag}${n}`, podIndex: n, config: macvlanConfig(topo, second) });
+      const out = await cniMacvlan(topo, {
+        command: 'DEL',
+        containerId: `${tag}${n}`,
+        podIndex: n,
+        config: macvlanConfig(topo, second),
+      });
       assert.equal(out.code, 0, out.stdout + out.stderr);
     }
     assert.deepEqual(releasesIn(await delCapture.stop()).sort(), [...ips].sort(), 'a RELEASE for each lease');
@@ -143,10 +193,22 @@ describe('durable leases with Kea (20 s leases)', () => {
     const activeBefore = kea.leases().length;
     // Kea's ACKs never reach the node: the lease is granted on the server, the ADD is still waiting for it.
     await topo.exec(topo.nodeNs, 'nft', ['add table netdev tsdrop']);
-    await topo.exec(topo.nodeNs, 'nft', ['add chain netdev tsdrop in { type filter hook ingress device eno1 priority 0; }']);
+    await topo.exec(topo.nodeNs, 'nft', [
+      'add chain netdev tsdrop in { type filter hook ingress device eno1 priority 0; }',
+    ]);
     await topo.exec(topo.nodeNs, 'nft', ['add rule netdev tsdrop in udp sport 67 @th,2000,8 5 drop']); // option 53 = ACK
-    const add = cniMacvlan(topo, { command: 'ADD', containerId: 'mid', podIndex: n, config: macvlanConfig(topo, first) });
-    const granted = await waitFor('Kea to grant the lease', () => (kea.leases().length > activeBefore ? kea.leases().at(-1) : undefined), 15_000, 50);
+    const add = cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'mid',
+      podIndex: n,
+      config: macvlanConfig(topo, first),
+    });
+    const granted = await waitFor(
+      'Kea to grant the lease',
+      () => (kea.leases().length > activeBefore ? kea.leases().at(-1) : undefined),
+      15_000,
+      50,
+    );
     await first.stop('SIGKILL');
     const failed = await add;
     assert.notEqual(failed.code, 0, 'the ADD in flight failed with the daemon');
@@ -157,13 +219,23 @@ describe('durable leases with Kea (20 s leases)', () => {
     await topo.exec(topo.podNs(n), 'ip', ['link', 'del', 'eth1']).catch(() => undefined);
 
     const second = await daemonOn(dir);
-    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'mid', podIndex: n, config: macvlanConfig(topo, second) });
+    const out = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'mid',
+      podIndex: n,
+      config: macvlanConfig(topo, second),
+    });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     assert.equal((out.json?.ips?.[0]?.address as string).split('/')[0], granted.ip);
     assert.equal(kea.leases().length, activeBefore + 1, 'exactly one new lease on the server');
     assert.equal(kea.leases().filter((l) => l.clientId === granted.clientId).length, 1);
     assert.equal(records(second.stateDir).length, 1);
-    const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'mid', podIndex: n, config: macvlanConfig(topo, second) });
+    const del = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'mid',
+      podIndex: n,
+      config: macvlanConfig(topo, second),
+    });
     assert.equal(del.code, 0, del.stdout + del.stderr);
     await second.stop();
   });
@@ -181,12 +253,22 @@ describe('durable leases with Kea (20 s leases)', () => {
     const dir = topo.tempDir('s');
     const first = await daemonOn(dir);
     const n = await topo.addPod();
-    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'spooled', podIndex: n, config: macvlanConfig(topo, first) });
+    const out = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'spooled',
+      podIndex: n,
+      config: macvlanConfig(topo, first),
+    });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const ip = (out.json?.ips?.[0]?.address as string).split('/')[0] as string;
     await first.stop();
     // The IPAM plugin alone (eth1 stays, as when the runtime retries DEL later): the daemon is down, so it spools.
-    const del = await cniIpam(topo, { command: 'DEL', containerId: 'spooled', podIndex: n, config: macvlanConfig(topo, first, { stateDir: first.stateDir }) });
+    const del = await cniIpam(topo, {
+      command: 'DEL',
+      containerId: 'spooled',
+      podIndex: n,
+      config: macvlanConfig(topo, first, { stateDir: first.stateDir }),
+    });
     assert.equal(del.code, 0, del.stdout + del.stderr);
     assert.equal(fs.readdirSync(path.join(first.stateDir, 'spool')).length, 1);
 
@@ -203,10 +285,20 @@ describe('durable leases with Kea (20 s leases)', () => {
   test('a pod netns deleted without DEL: dropped at once (inotify, the periodic sweep is 1h away), record gone, netns not pinned, no DHCP for it afterwards', async () => {
     const dir = topo.tempDir('v');
     const d = await daemonOn(dir, ['--check-interval', '1h']);
-    const [gone, kept] = await topo.addPods(2) as [number, number];
-    const outGone = await cniMacvlan(topo, { command: 'ADD', containerId: 'vgone', podIndex: gone, config: macvlanConfig(topo, d) });
+    const [gone, kept] = (await topo.addPods(2)) as [number, number];
+    const outGone = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'vgone',
+      podIndex: gone,
+      config: macvlanConfig(topo, d),
+    });
     assert.equal(outGone.code, 0, outGone.stdout + outGone.stderr);
-    const outKept = await cniMacvlan(topo, { command: 'ADD', containerId: 'vkept', podIndex: kept, config: macvlanConfig(topo, d) });
+    const outKept = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'vkept',
+      podIndex: kept,
+      config: macvlanConfig(topo, d),
+    });
     assert.equal(outKept.code, 0, outKept.stdout + outKept.stderr);
     const goneMac = (outGone.json?.interfaces?.find((i) => i.name === 'eth1')?.mac as string).toLowerCase();
     const goneIp = (outGone.json?.ips?.[0]?.address as string).split('/')[0] as string;
@@ -216,22 +308,51 @@ describe('durable leases with Kea (20 s leases)', () => {
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
     // Deleted as a crashed runtime or `ip netns del` would: no DEL. (topo.removePod would also delete the veth.)
     execFileSync('ip', ['netns', 'del', topo.podNs(gone)]);
-    await waitFor('the vanish check to drop the lease', () => d.logs().find((l) => l.msg === 'attachment vanished without DEL; lease dropped'), 10_000, 100);
+    await waitFor(
+      'the vanish check to drop the lease',
+      () => d.logs().find((l) => l.msg === 'attachment vanished without DEL; lease dropped'),
+      10_000,
+      100,
+    );
     const droppedAt = Date.now();
     assert.equal(records(d.stateDir).length, 1, 'its record is gone');
     // Not pinned: the pod's veth peer in the node namespace dies with the netns.
-    await waitFor('the veth peer to disappear', async () => !(await topo.exec(topo.nodeNs, 'ip', ['-o', 'link', 'show'])).includes(`p${gone}@`), 10_000, 100);
+    await waitFor(
+      'the veth peer to disappear',
+      async () => !(await topo.exec(topo.nodeNs, 'ip', ['-o', 'link', 'show'])).includes(`p${gone}@`),
+      10_000,
+      100,
+    );
     // Wait for two renewals of the other lease (at least one T1, 5 s): the dropped one would have renewed as well.
     const keptRows = historyCounts([keptIp]).get(keptIp) as number;
-    await waitFor('the other lease to renew twice', () => (historyCounts([keptIp]).get(keptIp) as number) >= keptRows + 2, 20_000, 250);
+    await waitFor(
+      'the other lease to renew twice',
+      () => (historyCounts([keptIp]).get(keptIp) as number) >= keptRows + 2,
+      20_000,
+      250,
+    );
     const after = (await capture.stop()).filter((p) => p.timeMs > droppedAt);
     const forGone = after.filter((p) => {
       const m = dhcpOf(p);
-      return p.ethSrc.toLowerCase() === goneMac || m?.ciaddr === goneIp || m?.chaddr.toString('hex') === goneMac.replace(/:/g, '');
+      return (
+        p.ethSrc.toLowerCase() === goneMac ||
+        m?.ciaddr === goneIp ||
+        m?.chaddr.toString('hex') === goneMac.replace(/:/g, '')
+      );
     });
-    assert.deepEqual(forGone.map((p) => `${p.ipSrc} -> ${p.ipDst}`), [], 'no DHCP for the vanished pod');
-    assert.ok(after.some((p) => p.ipSrc === keptIp), 'the other pod kept renewing');
-    assert.deepEqual((await d.rpc('leases', {})).map((l) => l.containerId), ['vkept']);
+    assert.deepEqual(
+      forGone.map((p) => `${p.ipSrc} -> ${p.ipDst}`),
+      [],
+      'no DHCP for the vanished pod',
+    );
+    assert.ok(
+      after.some((p) => p.ipSrc === keptIp),
+      'the other pod kept renewing',
+    );
+    assert.deepEqual(
+      (await d.rpc('leases', {})).map((l) => l.containerId),
+      ['vkept'],
+    );
     await d.stop();
   });
 });

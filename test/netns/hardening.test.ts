@@ -7,7 +7,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MessageType } from '../../daemon/dhcp/types';
-import { Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startTsDaemon, waitFor, TS_DHCP_BIN, type CniOutcome, type TsDaemon } from './lib';
+import {
+  Topology,
+  cniIpam,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startTsDaemon,
+  waitFor,
+  TS_DHCP_BIN,
+  type CniOutcome,
+  type TsDaemon,
+} from './lib';
 import { allStrings, rawSearch } from '../helpers/hostile';
 
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
@@ -49,7 +60,10 @@ describe('untrusted edges (rogue server, namespaces, disk, socket)', () => {
       poolStart: '198.19.68.50',
       options: Object.fromEntries(Object.entries(HOSTILE).map(([c, b]) => [c, b.toString('hex')])),
     };
-    rogue = topo.spawn(topo.lanNs, process.execPath, [path.join(__dirname, 'lib/rogue-responder.js'), JSON.stringify(config)]);
+    rogue = topo.spawn(topo.lanNs, process.execPath, [
+      path.join(__dirname, 'lib/rogue-responder.js'),
+      JSON.stringify(config),
+    ]);
     let buf = '';
     let listening = false;
     rogue.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -78,7 +92,10 @@ describe('untrusted edges (rogue server, namespaces, disk, socket)', () => {
   function cli(...args: string[]): string {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    return execFileSync(process.execPath, [TS_DHCP_BIN, ...args, '--socket-path', daemon.socketPath], { encoding: 'utf8', env });
+    return execFileSync(process.execPath, [TS_DHCP_BIN, ...args, '--socket-path', daemon.socketPath], {
+      encoding: 'utf8',
+      env,
+    });
   }
 
   let podMac = '';
@@ -93,11 +110,19 @@ describe('untrusted edges (rogue server, namespaces, disk, socket)', () => {
     });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const r = out.json!;
-    assert.deepEqual(r.ips?.map((i) => [i.address, i.gateway]), [['198.19.68.50/24', '198.19.68.1']], 'mask 0.0.0.0 dropped: classful /24; gateway 224.0.0.1 dropped');
+    assert.deepEqual(
+      r.ips?.map((i) => [i.address, i.gateway]),
+      [['198.19.68.50/24', '198.19.68.1']],
+      'mask 0.0.0.0 dropped: classful /24; gateway 224.0.0.1 dropped',
+    );
     assert.deepEqual(r.routes, [{ dst: '10.1.0.0/16', gw: '198.19.68.1' }], 'the route via 127.0.0.1 dropped');
     for (const s of allStrings(r)) assert.doesNotMatch(s, CONTROL, JSON.stringify(s));
     const detail = JSON.parse(cli('leases', 'show', 'rogue1', '--json'));
-    assert.deepEqual(detail.facts.dns, { nameservers: ['198.19.68.1'], search: ['good.example'] }, 'option 15 and the bad search name dropped');
+    assert.deepEqual(
+      detail.facts.dns,
+      { nameservers: ['198.19.68.1'], search: ['good.example'] },
+      'option 15 and the bad search name dropped',
+    );
     assert.equal(detail.facts.leaseTimeS, 60, 'raised to --min-lease-time');
     podMac = (detail.mac as string).replace(/:/g, '');
     const text = cli('leases', 'show', 'rogue1') + cli('leases');
@@ -111,7 +136,13 @@ describe('untrusted edges (rogue server, namespaces, disk, socket)', () => {
   });
 
   test('a second attachment on the same interface of the same netns is refused', async () => {
-    const out = await cniIpam(topo, { command: 'ADD', containerId: 'rogue1-again', podIndex: 1, ifName: 'eth1', config: macvlanConfig(topo, daemon) });
+    const out = await cniIpam(topo, {
+      command: 'ADD',
+      containerId: 'rogue1-again',
+      podIndex: 1,
+      ifName: 'eth1',
+      config: macvlanConfig(topo, daemon),
+    });
     assert.equal(out.json?.code, 4, out.stdout + out.stderr);
     assert.match(out.json?.msg ?? '', /eth1 in .* already has a lease, for attachment rogue1\/lan\/eth1/);
   });
@@ -120,34 +151,78 @@ describe('untrusted edges (rogue server, namespaces, disk, socket)', () => {
     execFileSync('ip', ['-n', topo.nodeNs, 'link', 'add', 'tshx0', 'type', 'veth', 'peer', 'name', 'tshx1']);
     assert.doesNotMatch(linkFlags(topo.nodeNs, 'tshx0'), /[<,]UP[,>]/);
     // Through the plugin (which resolves the path first) and straight on the socket, as any client could.
-    for (const netnsPath of [`/run/netns/${topo.nodeNs}`, `/run/netns/../netns/${topo.nodeNs}`, `/proc/${daemon.pid}/ns/net`]) {
-      const out = await cniIpam(topo, { command: 'ADD', containerId: 'hostile', netnsPath, ifName: 'tshx0', config: macvlanConfig(topo, daemon) });
+    for (const netnsPath of [
+      `/run/netns/${topo.nodeNs}`,
+      `/run/netns/../netns/${topo.nodeNs}`,
+      `/proc/${daemon.pid}/ns/net`,
+    ]) {
+      const out = await cniIpam(topo, {
+        command: 'ADD',
+        containerId: 'hostile',
+        netnsPath,
+        ifName: 'tshx0',
+        config: macvlanConfig(topo, daemon),
+      });
       assert.equal(out.json?.code, 4, out.stdout + out.stderr);
       assert.match(out.json?.msg ?? '', /the daemon's own network namespace/);
     }
     // On the socket a relative CNI_NETNS with ".." resolves against the given working directory, then is refused alike.
-    const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'hostile', CNI_NETNS: `../netns/${topo.nodeNs}`, CNI_IFNAME: 'tshx0' };
+    const env = {
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: 'hostile',
+      CNI_NETNS: `../netns/${topo.nodeNs}`,
+      CNI_IFNAME: 'tshx0',
+    };
     const raw = await daemon.cni(env, macvlanConfig(topo, daemon), '/run/netns');
     assert.equal(raw.exitCode, 1);
     assert.equal(raw.json?.code, 4, JSON.stringify(raw.json));
-    assert.match(raw.json?.msg ?? '', new RegExp(`^CNI_NETNS "/run/netns/${topo.nodeNs}": .*the daemon's own network namespace`));
+    assert.match(
+      raw.json?.msg ?? '',
+      new RegExp(`^CNI_NETNS "/run/netns/${topo.nodeNs}": .*the daemon's own network namespace`),
+    );
     assert.doesNotMatch(linkFlags(topo.nodeNs, 'tshx0'), /[<,]UP[,>]/, 'the host link was never brought up');
-    assert.deepEqual((await daemon.rpc('leases', {})).map((l) => l.containerId), ['rogue1']);
+    assert.deepEqual(
+      (await daemon.rpc('leases', {})).map((l) => l.containerId),
+      ['rogue1'],
+    );
   });
 
   test('a full disk at ADD: CNI error 5, the lease released, none left behind; with space again ADD works', async () => {
     const filler = path.join(stateMount, 'filler');
     assert.throws(() => fs.writeFileSync(filler, Buffer.alloc(2 << 20)), /ENOSPC/);
-    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'full', podIndex: 2, config: macvlanConfig(topo, daemon) });
+    const out = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'full',
+      podIndex: 2,
+      config: macvlanConfig(topo, daemon),
+    });
     assert.equal(out.json?.code, 5, out.stdout + out.stderr);
     assert.match(out.json?.msg ?? '', /the lease record could not be written \(ENOSPC/);
-    assert.deepEqual((await daemon.rpc('leases', {})).map((l) => l.containerId), ['rogue1'], 'no orphan lease');
-    await waitFor('the RELEASE of the unrecorded lease', () => heard.some((h) => h.type === MessageType.RELEASE && h.ciaddr !== '0.0.0.0'), 5000);
+    assert.deepEqual(
+      (await daemon.rpc('leases', {})).map((l) => l.containerId),
+      ['rogue1'],
+      'no orphan lease',
+    );
+    await waitFor(
+      'the RELEASE of the unrecorded lease',
+      () => heard.some((h) => h.type === MessageType.RELEASE && h.ciaddr !== '0.0.0.0'),
+      5000,
+    );
     fs.rmSync(filler);
     // As a runtime does after a failed ADD: DEL, then ADD again.
-    const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'full', podIndex: 2, config: macvlanConfig(topo, daemon) });
+    const del = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'full',
+      podIndex: 2,
+      config: macvlanConfig(topo, daemon),
+    });
     assert.equal(del.code, 0, del.stdout + del.stderr);
-    const again = await cniMacvlan(topo, { command: 'ADD', containerId: 'full', podIndex: 2, config: macvlanConfig(topo, daemon) });
+    const again = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'full',
+      podIndex: 2,
+      config: macvlanConfig(topo, daemon),
+    });
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.equal(fs.readdirSync(path.join(daemon.stateDir, 'leases')).filter((n) => n.endsWith('.json')).length, 2);
   });

@@ -13,11 +13,18 @@ import { LeaseRunner } from '../../daemon/lease-runner';
 import { nativePort } from '../../daemon/transport/pod-port';
 import { ensureLinkUp, linkInfo } from '../../daemon/transport/netns';
 import {
-  Topology, cniMacvlan, createTopology, macvlanConfig, startCapture, startTsDaemon, waitFor,
-  type DhcpServer, type ServerOptions, type TsDaemon,
+  Topology,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startCapture,
+  startTsDaemon,
+  waitFor,
+  type DhcpServer,
+  type ServerOptions,
+  type TsDaemon,
   dhcpOf,
 } from './lib';
-
 
 export interface LifecycleOptions {
   prefix: string;
@@ -32,7 +39,10 @@ export interface LifecycleOptions {
 }
 
 async function eth1State(topo: Topology, pod: number): Promise<{ up: boolean; addresses: string[] }> {
-  const [link] = JSON.parse(await topo.exec(topo.podNs(pod), 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'eth1'])) as { flags: string[]; addr_info: { local: string }[] }[];
+  const [link] = JSON.parse(await topo.exec(topo.podNs(pod), 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'eth1'])) as {
+    flags: string[];
+    addr_info: { local: string }[];
+  }[];
   return { up: link?.flags.includes('UP') ?? false, addresses: link?.addr_info.map((a) => a.local) ?? [] };
 }
 
@@ -53,15 +63,34 @@ async function directRunner(topo: Topology, pod: number, mac: string, clientText
     provide: [],
     broadcastFlag: false,
     maxMessageSize: 1500,
-    timing: { firstRetransmitMs: 1000, maxRetransmitMs: 4000, jitterMs: 100, minRenewRetransmitMs: 60_000, requestRetries: 4 },
+    timing: {
+      firstRetransmitMs: 1000,
+      maxRetransmitMs: 4000,
+      jitterMs: 100,
+      minRenewRetransmitMs: 60_000,
+      requestRetries: 4,
+    },
   };
   const netnsPath = topo.netnsPath(pod);
   const id = await nativePort.netnsId(netnsPath);
   assert.ok(!(id instanceof Error), String(id));
   return new LeaseRunner(
-    { containerId: clientText, network: 'lan', ifName: 'eth1', netns: netnsPath, args: {}, paramRequestList: cfg.paramRequestList, provide: [] },
+    {
+      containerId: clientText,
+      network: 'lan',
+      ifName: 'eth1',
+      netns: netnsPath,
+      args: {},
+      paramRequestList: cfg.paramRequestList,
+      provide: [],
+    },
     cfg,
-    { pod: nativePort.side({ path: netnsPath, ...id }, 'eth1'), now: Date.now, rng: seededRng(pod), log: createLogger('silent') },
+    {
+      pod: nativePort.side({ path: netnsPath, ...id }, 'eth1'),
+      now: Date.now,
+      rng: seededRng(pod),
+      log: createLogger('silent'),
+    },
   );
 }
 
@@ -82,11 +111,17 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
     after(() => topo.destroy());
 
     const add = async (pod: number) => {
-      const out = await cniMacvlan(topo, { command: 'ADD', containerId: `c${pod}`, podIndex: pod, config: macvlanConfig(topo, daemon) });
+      const out = await cniMacvlan(topo, {
+        command: 'ADD',
+        containerId: `c${pod}`,
+        podIndex: pod,
+        config: macvlanConfig(topo, daemon),
+      });
       assert.equal(out.code, 0, out.stdout + out.stderr);
       return (out.json?.ips?.[0]?.address as string).split('/')[0] as string;
     };
-    const logsOf = (pod: number, msg: string) => daemon.logs().filter((l) => l.containerId === `c${pod}` && l.msg === msg);
+    const logsOf = (pod: number, msg: string) =>
+      daemon.logs().filter((l) => l.containerId === `c${pod}` && l.msg === msg);
 
     describe('leases held side by side', { concurrency: true }, () => {
       test('DORA; RENEW at T1 is unicast from the lease and ACKed; RELEASE leaves the server lease store', async () => {
@@ -103,11 +138,24 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         assert.equal(msg.ciaddr, leased);
         assert.equal(requestedIp(msg), undefined);
         assert.equal(serverId(msg), undefined);
-        assert.ok(packets.map(dhcpOf).some((m) => m && messageType(m) === MessageType.ACK && m.xid === msg.xid), 'the RENEW was ACKed');
+        assert.ok(
+          packets.map(dhcpOf).some((m) => m && messageType(m) === MessageType.ACK && m.xid === msg.xid),
+          'the RENEW was ACKed',
+        );
 
-        const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'c1', podIndex: 1, config: macvlanConfig(topo, daemon) });
+        const del = await cniMacvlan(topo, {
+          command: 'DEL',
+          containerId: 'c1',
+          podIndex: 1,
+          config: macvlanConfig(topo, daemon),
+        });
         assert.equal(del.code, 0, del.stdout + del.stderr);
-        await waitFor(`${name} to drop ${leased} after RELEASE`, () => !server.leases().some((l) => l.ip === leased), 10_000, 100);
+        await waitFor(
+          `${name} to drop ${leased} after RELEASE`,
+          () => !server.leases().some((l) => l.ip === leased),
+          10_000,
+          100,
+        );
       });
 
       test('REBIND: with unicast to the server dropped, T2 brings a broadcast REQUEST with ciaddr, and it is ACKed', async (t) => {
@@ -117,15 +165,49 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         const table = 'tslrebind';
         await topo.exec(topo.lanNs, 'nft', ['add', 'table', 'bridge', table]);
         t.after(() => topo.exec(topo.lanNs, 'nft', ['delete', 'table', 'bridge', table]).catch(() => undefined));
-        await topo.exec(topo.lanNs, 'nft', ['add', 'chain', 'bridge', table, 'in', '{ type filter hook input priority -200 ; }']);
-        await topo.exec(topo.lanNs, 'nft', ['add', 'rule', 'bridge', table, 'in', 'ip', 'saddr', leased, 'ip', 'daddr', server.serverIp, 'udp', 'dport', '67', 'drop']);
+        await topo.exec(topo.lanNs, 'nft', [
+          'add',
+          'chain',
+          'bridge',
+          table,
+          'in',
+          '{ type filter hook input priority -200 ; }',
+        ]);
+        await topo.exec(topo.lanNs, 'nft', [
+          'add',
+          'rule',
+          'bridge',
+          table,
+          'in',
+          'ip',
+          'saddr',
+          leased,
+          'ip',
+          'daddr',
+          server.serverIp,
+          'udp',
+          'dport',
+          '67',
+          'drop',
+        ]);
         const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
         await waitFor('a rebinding', () => logsOf(2, 'rebound').length >= 1, 20_000, 200);
         const packets = await capture.stop();
-        const rebind = packets.map(dhcpOf).find((m) => m && m.ciaddr === leased && messageType(m) === MessageType.REQUEST && packets.some((p) => p.ipDst === '255.255.255.255' && dhcpOf(p)?.xid === m.xid));
+        const rebind = packets
+          .map(dhcpOf)
+          .find(
+            (m) =>
+              m &&
+              m.ciaddr === leased &&
+              messageType(m) === MessageType.REQUEST &&
+              packets.some((p) => p.ipDst === '255.255.255.255' && dhcpOf(p)?.xid === m.xid),
+          );
         assert.ok(rebind, 'a broadcast REQUEST with ciaddr = the lease');
         assert.equal(serverId(rebind), undefined, 'no option 54 in REBINDING');
-        assert.ok(packets.map(dhcpOf).some((m) => m && messageType(m) === MessageType.ACK && m.xid === rebind.xid), 'the REBIND was ACKed');
+        assert.ok(
+          packets.map(dhcpOf).some((m) => m && messageType(m) === MessageType.ACK && m.xid === rebind.xid),
+          'the REBIND was ACKed',
+        );
         const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c2');
         assert.equal(lease?.address, leased);
       });
@@ -143,9 +225,14 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         again.start({ address: facts.address });
         const rebooted = await again.waitBound(15_000);
         assert.equal(rebooted.address, facts.address);
-        assert.deepEqual(again.transitions.slice(0, 2).map((x) => x.to), ['REBOOTING', 'BOUND']);
+        assert.deepEqual(
+          again.transitions.slice(0, 2).map((x) => x.to),
+          ['REBOOTING', 'BOUND'],
+        );
         // Other pods of this suite renew meanwhile: pick this client's REQUEST by its chaddr.
-        const req = (await capture.stop()).map(dhcpOf).find((m) => m && messageType(m) === MessageType.REQUEST && macToString(m.chaddr) === mac);
+        const req = (await capture.stop())
+          .map(dhcpOf)
+          .find((m) => m && messageType(m) === MessageType.REQUEST && macToString(m.chaddr) === mac);
         assert.ok(req, 'an INIT-REBOOT REQUEST');
         assert.equal(requestedIp(req), facts.address);
         assert.equal(serverId(req), undefined);
@@ -157,39 +244,74 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         foreign.start({ address: o.outsideRange });
         const fresh = await foreign.waitBound(20_000);
         assert.notEqual(fresh.address, o.outsideRange);
-        assert.ok(foreign.transitions.some((x) => x.from === 'REBOOTING' && x.why.startsWith('NAK')), JSON.stringify(foreign.transitions));
+        assert.ok(
+          foreign.transitions.some((x) => x.from === 'REBOOTING' && x.why.startsWith('NAK')),
+          JSON.stringify(foreign.transitions),
+        );
         assert.equal(foreign.state.state, 'BOUND');
       });
     });
 
-    if (o.shortLease) test('server stopped: RENEWING → REBINDING → expired → address removed, link up; server back: same address restored', async () => {
-      const leased = await add(5);
-      assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
-      // The link must never go down: sampled all along.
-      let wentDown = false;
-      const watch = setInterval(() => void linkInfo(topo.netnsPath(5), 'eth1').then((l) => (wentDown ||= !l.up), () => {}), 100);
-      try {
-        await server.stop();
-        await waitFor('expiry', () => logsOf(5, 'lease expired').length >= 1, 30_000, 200);
-        const path = daemon.logs().filter((l) => l.containerId === 'c5' && l.msg === 'state').map((l) => `${l.from}>${l.to}`);
-        for (const step of ['BOUND>RENEWING', 'RENEWING>REBINDING', 'REBINDING>SELECTING']) assert.ok(path.includes(step), `${step} in ${path}`);
-        await waitFor('the expired address off eth1', async () => (await eth1State(topo, 5)).addresses.length === 0, 10_000, 100);
-        await server.restart();
-        await waitFor('the lease and its address back', async () => {
-          const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c5');
-          return lease?.state === 'BOUND' && (await eth1State(topo, 5)).addresses.length === 1;
-        }, 30_000, 200);
-      } finally {
-        clearInterval(watch);
-      }
-      assert.equal(wentDown, false, 'eth1 stayed up');
-      const lease = await daemon.rpc('lease', { containerId: 'c5', network: 'lan', ifName: 'eth1' });
-      assert.equal(lease.address, leased);
-      assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
-      const whys = lease.transitions.map((x) => x.why);
-      assert.ok(whys.some((w) => w.startsWith(`lease on ${leased} expired; ${leased}/`) && w.endsWith(' removed from the interface (link stays up)')), whys.join(' | '));
-      assert.ok(whys.some((w) => w.includes(`; ${leased}/`) && w.endsWith(' restored on the interface')), whys.join(' | '));
-      assert.equal((await linkInfo(topo.netnsPath(5), 'eth1')).up, true);
-    });
+    if (o.shortLease)
+      test('server stopped: RENEWING → REBINDING → expired → address removed, link up; server back: same address restored', async () => {
+        const leased = await add(5);
+        assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
+        // The link must never go down: sampled all along.
+        let wentDown = false;
+        const watch = setInterval(
+          () =>
+            void linkInfo(topo.netnsPath(5), 'eth1').then(
+              (l) => (wentDown ||= !l.up),
+              () => {},
+            ),
+          100,
+        );
+        try {
+          await server.stop();
+          await waitFor('expiry', () => logsOf(5, 'lease expired').length >= 1, 30_000, 200);
+          const path = daemon
+            .logs()
+            .filter((l) => l.containerId === 'c5' && l.msg === 'state')
+            .map((l) => `${l.from}>${l.to}`);
+          for (const step of ['BOUND>RENEWING', 'RENEWING>REBINDING', 'REBINDING>SELECTING'])
+            assert.ok(path.includes(step), `${step} in ${path}`);
+          await waitFor(
+            'the expired address off eth1',
+            async () => (await eth1State(topo, 5)).addresses.length === 0,
+            10_000,
+            100,
+          );
+          await server.restart();
+          await waitFor(
+            'the lease and its address back',
+            async () => {
+              const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c5');
+              return lease?.state === 'BOUND' && (await eth1State(topo, 5)).addresses.length === 1;
+            },
+            30_000,
+            200,
+          );
+        } finally {
+          clearInterval(watch);
+        }
+        assert.equal(wentDown, false, 'eth1 stayed up');
+        const lease = await daemon.rpc('lease', { containerId: 'c5', network: 'lan', ifName: 'eth1' });
+        assert.equal(lease.address, leased);
+        assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
+        const whys = lease.transitions.map((x) => x.why);
+        assert.ok(
+          whys.some(
+            (w) =>
+              w.startsWith(`lease on ${leased} expired; ${leased}/`) &&
+              w.endsWith(' removed from the interface (link stays up)'),
+          ),
+          whys.join(' | '),
+        );
+        assert.ok(
+          whys.some((w) => w.includes(`; ${leased}/`) && w.endsWith(' restored on the interface')),
+          whys.join(' | '),
+        );
+        assert.equal((await linkInfo(topo.netnsPath(5), 'eth1')).up, true);
+      });
   });
 }

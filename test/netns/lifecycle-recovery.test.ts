@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  Topology, cniMacvlan, createTopology, macvlanConfig, startKea, startTsDaemon, waitFor, type DhcpServer, type TsDaemon,
+  Topology,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startKea,
+  startTsDaemon,
+  waitFor,
+  type DhcpServer,
+  type TsDaemon,
 } from './lib';
 
 const SHORT = { leaseTime: 20, renewTime: 5, rebindTime: 10 };
@@ -29,19 +37,32 @@ describe('lease recovery after expiry (Kea)', () => {
   after(() => topo.destroy());
 
   const routesOf = async (pod: number): Promise<string[]> =>
-    (await topo.exec(topo.podNs(pod), 'ip', ['-4', 'route', 'show', 'dev', 'eth1'])).split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    (await topo.exec(topo.podNs(pod), 'ip', ['-4', 'route', 'show', 'dev', 'eth1']))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .sort();
   const linkUp = async (pod: number): Promise<boolean> => {
-    const [link] = JSON.parse(await topo.exec(topo.podNs(pod), 'ip', ['-j', 'link', 'show', 'dev', 'eth1'])) as { flags: string[] }[];
+    const [link] = JSON.parse(await topo.exec(topo.podNs(pod), 'ip', ['-j', 'link', 'show', 'dev', 'eth1'])) as {
+      flags: string[];
+    }[];
     return link?.flags.includes('UP') ?? false;
   };
-  const leaseOf = async (containerId: string) => (await daemon.rpc('leases', {})).find((l) => l.containerId === containerId);
-  const expired = (containerId: string) => () => daemon.logs().some((l) => l.containerId === containerId && l.msg === 'lease expired');
+  const leaseOf = async (containerId: string) =>
+    (await daemon.rpc('leases', {})).find((l) => l.containerId === containerId);
+  const expired = (containerId: string) => () =>
+    daemon.logs().some((l) => l.containerId === containerId && l.msg === 'lease expired');
   // A static route as well as the server's option 121: the restored routes are the result's routes. (No
   // ipam.priority: the packaged macvlan plugin, 1.1.1, installs routes without the result's priority.)
   const ipam = { onChange: 'hold-link-down', routes: [{ dst: '198.19.63.200/32', gw: '198.19.60.2' }] };
 
   test('same address after expiry: link up and the routes the kernel dropped are back', async () => {
-    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'r1', podIndex: 1, config: macvlanConfig(topo, daemon, ipam) });
+    const out = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'r1',
+      podIndex: 1,
+      config: macvlanConfig(topo, daemon, ipam),
+    });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const leased = (out.json?.ips?.[0]?.address as string).split('/')[0] as string;
     const before = await routesOf(1);
@@ -51,17 +72,40 @@ describe('lease recovery after expiry (Kea)', () => {
     await server.stop();
     await waitFor('expiry', expired('r1'), 30_000, 200);
     // While re-acquiring, each DISCOVER brings eth1 up for its reply window: look at routes only while it is down.
-    await waitFor('eth1 held down, the routes through it gone', async () => !(await linkUp(1)) && (await routesOf(1)).length === 0, 10_000, 100);
+    await waitFor(
+      'eth1 held down, the routes through it gone',
+      async () => !(await linkUp(1)) && (await routesOf(1)).length === 0,
+      10_000,
+      100,
+    );
     // The address stays on the down link (IPv4).
-    assert.match(await topo.exec(topo.podNs(1), 'ip', ['-4', 'addr', 'show', 'dev', 'eth1']), new RegExp(`inet ${leased.replace(/\./g, '\\.')}/`));
+    assert.match(
+      await topo.exec(topo.podNs(1), 'ip', ['-4', 'addr', 'show', 'dev', 'eth1']),
+      new RegExp(`inet ${leased.replace(/\./g, '\\.')}/`),
+    );
 
     await server.restart();
-    await waitFor('the lease back, eth1 up and its routes restored', async () => {
-      const lease = await leaseOf('r1');
-      return lease?.state === 'BOUND' && lease.address === leased && (await linkUp(1)) && (await routesOf(1)).length === before.length;
-    }, 30_000, 200);
+    await waitFor(
+      'the lease back, eth1 up and its routes restored',
+      async () => {
+        const lease = await leaseOf('r1');
+        return (
+          lease?.state === 'BOUND' &&
+          lease.address === leased &&
+          (await linkUp(1)) &&
+          (await routesOf(1)).length === before.length
+        );
+      },
+      30_000,
+      200,
+    );
     assert.deepEqual(await routesOf(1), before);
-    const del = await cniMacvlan(topo, { command: 'DEL', containerId: 'r1', podIndex: 1, config: macvlanConfig(topo, daemon, ipam) });
+    const del = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'r1',
+      podIndex: 1,
+      config: macvlanConfig(topo, daemon, ipam),
+    });
     assert.equal(del.code, 0, del.stdout + del.stderr);
   });
 
@@ -74,13 +118,23 @@ describe('lease recovery after expiry (Kea)', () => {
     await waitFor('expiry', expired('r2'), 30_000, 200);
     // A new server with another pool and an empty lease store: it cannot give the old address back.
     server = await startKea(topo, { ...SHORT, range: ['198.19.61.100', '198.19.61.120'] });
-    await waitFor('a lease on another address', async () => (await leaseOf('r2'))?.changedTo !== undefined, 30_000, 200);
+    await waitFor(
+      'a lease on another address',
+      async () => (await leaseOf('r2'))?.changedTo !== undefined,
+      30_000,
+      200,
+    );
     const lease = await leaseOf('r2');
     assert.equal(lease?.address, leased, 'address: what the pod still has');
     assert.ok(lease?.changedTo?.startsWith('198.19.61.1'), `changedTo ${lease?.changedTo}`);
     assert.equal(await linkUp(2), false, 'the link is held down');
 
-    const check = await cniMacvlan(topo, { command: 'CHECK', containerId: 'r2', podIndex: 2, config: { ...config, prevResult: out.json } });
+    const check = await cniMacvlan(topo, {
+      command: 'CHECK',
+      containerId: 'r2',
+      podIndex: 2,
+      config: { ...config, prevResult: out.json },
+    });
     assert.equal(check.code, 1, check.stdout + check.stderr);
     assert.equal(check.json?.code, 101, check.stdout);
     assert.equal(

@@ -16,8 +16,20 @@ import { ArpOp, arpAnnouncement, arpProbe, decodeArp, encodeArp, type ArpPacket 
 import type { Channel, Received } from '../../daemon/pod-port';
 import { parseIpUdp } from '../../daemon/transport/ipudp';
 import {
-  addrAdd, addrDel, ensureLinkUp, isNetnsError, isNetnsPath, linkInfo, linkSetMtu, linkSetUp, openArp, openPacket, openUdp,
-  routeAdd, routeDel, type PacketSocket,
+  addrAdd,
+  addrDel,
+  ensureLinkUp,
+  isNetnsError,
+  isNetnsPath,
+  linkInfo,
+  linkSetMtu,
+  linkSetUp,
+  openArp,
+  openPacket,
+  openUdp,
+  routeAdd,
+  routeDel,
+  type PacketSocket,
 } from '../../daemon/transport/netns';
 import { openArpChannel, openPacketChannel } from '../../daemon/transport/packet-channel';
 import { openUdpChannel } from '../../daemon/transport/udp-channel';
@@ -86,7 +98,11 @@ async function settled<T>(p: Promise<T>): Promise<T> {
 
 // ---- the UDP agent in tsn-lan ----
 
-interface Heard { from: string; port: number; payload: Buffer }
+interface Heard {
+  from: string;
+  port: number;
+  payload: Buffer;
+}
 
 class LanAgent {
   readonly heard: Heard[] = [];
@@ -119,7 +135,9 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
 });`;
 
 async function startAgent(t: TestContext): Promise<LanAgent> {
-  const child = spawn('ip', ['netns', 'exec', LAN, process.execPath, '-e', AGENT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', LAN, process.execPath, '-e', AGENT], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   t.after(() => {
     child.kill(); // by PID: the ip netns exec process execs node
   });
@@ -182,7 +200,15 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
   await t.test('linkInfo reports what ip link reports (the kind too); a fresh veth end is down', async () => {
     const info = await settled(linkInfo(pod, 'eth1'));
     const ref = ipLink(POD, 'eth1');
-    assert.deepEqual(info, { index: ref.ifindex, mac: ref.address, mtu: ref.mtu, up: false, running: false, addresses: [], kind: 'veth' });
+    assert.deepEqual(info, {
+      index: ref.ifindex,
+      mac: ref.address,
+      mtu: ref.mtu,
+      up: false,
+      running: false,
+      addresses: [],
+      kind: 'veth',
+    });
     assert.ok(!ref.flags.includes('UP'));
   });
 
@@ -220,7 +246,8 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     ip('-n', LAN, 'neigh', 'replace', UNCONFIGURED_IP, 'lladdr', raw!.mac, 'dev', 'lan0', 'nud', 'permanent');
     // The filter also wants the link's MAC in the BOOTP chaddr field (28 bytes into the payload): a reply for
     // another client on the LAN never wakes this socket.
-    const bootp = (text: string, mac = raw!.mac) => Buffer.concat([Buffer.alloc(28), Buffer.from(mac.replace(/:/g, ''), 'hex'), Buffer.from(text)]);
+    const bootp = (text: string, mac = raw!.mac) =>
+      Buffer.concat([Buffer.alloc(28), Buffer.from(mac.replace(/:/g, ''), 'hex'), Buffer.from(text)]);
     agent.send(UNCONFIGURED_IP, 69, bootp('port 69: the BPF filter drops it'));
     agent.send(UNCONFIGURED_IP, 68, bootp('another chaddr: the BPF filter drops it', '02:00:00:00:00:99'));
     agent.send(UNCONFIGURED_IP, 68, Buffer.from('too short for a chaddr: dropped'));
@@ -231,10 +258,13 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     assert.deepEqual(acquiring.got, [{ payload: bootp('offer'), srcIp: LAN_IP, dstIp: UNCONFIGURED_IP }]);
     // The agent sends from port 1234 through a socket it binds first, so the two may arrive in either order.
     const parsed = rawFrames.map((f) => parseIpUdp(f)).sort((x, y) => (x.ok && y.ok ? x.srcPort - y.srcPort : 0));
-    assert.deepEqual(parsed.map((p) => p.ok && [p.srcPort, p.dstPort, p.dstIp, p.payload.subarray(34).toString()]), [
-      [67, 68, UNCONFIGURED_IP, 'offer'],
-      [1234, 68, UNCONFIGURED_IP, 'from port 1234: the channel drops it'],
-    ]);
+    assert.deepEqual(
+      parsed.map((p) => p.ok && [p.srcPort, p.dstPort, p.dstIp, p.payload.subarray(34).toString()]),
+      [
+        [67, 68, UNCONFIGURED_IP, 'offer'],
+        [1234, 68, UNCONFIGURED_IP, 'from port 1234: the channel drops it'],
+      ],
+    );
   });
 
   await t.test('the packet channel broadcasts from 0.0.0.0 and sends from a given source', async () => {
@@ -251,11 +281,20 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
   await t.test('a closed packet socket throws EBADF; close is idempotent', () => {
     raw!.close();
     raw!.close();
-    assert.throws(() => raw!.send(Buffer.alloc(28)), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
-    assert.throws(() => raw!.onMessage(() => {}), (e) => assertCoded(e, 'EBADF', 'onMessage', pod, 'eth1'));
+    assert.throws(
+      () => raw!.send(Buffer.alloc(28)),
+      (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'),
+    );
+    assert.throws(
+      () => raw!.onMessage(() => {}),
+      (e) => assertCoded(e, 'EBADF', 'onMessage', pod, 'eth1'),
+    );
     acquire!.close();
     acquire!.close();
-    assert.throws(() => acquire!.send(Buffer.alloc(1), '255.255.255.255'), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
+    assert.throws(
+      () => acquire!.send(Buffer.alloc(1), '255.255.255.255'),
+      (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'),
+    );
   });
 
   await t.test('openUdp: the descriptor works with dgram bind({ fd }) and sends from the bound address', async () => {
@@ -265,7 +304,11 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     const fd = await settled(openUdp(pod, 'eth1', POD_IP));
     const socket = dgram.createSocket('udp4');
     t.after(() => {
-      try { socket.close(); } catch { /* closed by the test */ }
+      try {
+        socket.close();
+      } catch {
+        /* closed by the test */
+      }
     });
     socket.bind({ fd });
     assert.deepEqual(socket.address(), { address: POD_IP, family: 'IPv4', port: 68 });
@@ -295,80 +338,124 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     agent.send(POD_IP, 68, Buffer.from('ack'));
     await waitFor('the UDP channel to receive', () => renewing.got.length > 0);
     assert.deepEqual(renewing.got, [{ payload: Buffer.from('ack'), srcIp: LAN_IP, dstIp: POD_IP }]);
-    assert.throws(() => ch.send(Buffer.from('x'), 'nowhere'), (e) => assertCoded(e, 'EINVAL', 'send', pod, 'eth1'));
+    assert.throws(
+      () => ch.send(Buffer.from('x'), 'nowhere'),
+      (e) => assertCoded(e, 'EINVAL', 'send', pod, 'eth1'),
+    );
     ch.close();
     ch.close();
-    assert.throws(() => ch.send(Buffer.from('x'), LAN_IP), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
+    assert.throws(
+      () => ch.send(Buffer.from('x'), LAN_IP),
+      (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'),
+    );
   });
 
-  await t.test('ARP: a probe from 0.0.0.0 gets the holder\'s reply; each socket hears only ARP about its address', async () => {
-    const decoded = (got: Buffer[]): ArpPacket[] => got.map((b) => decodeArp(b)).filter((p): p is ArpPacket => p !== undefined);
-    const podMac = ipLink(POD, 'eth1').address;
-    const lanMac = ipLink(LAN, 'lan0').address;
-    const FREE_IP = '198.18.1.88';
-    const heard = { lanIp: [] as Buffer[], free: [] as Buffer[], lanSide: [] as Buffer[] };
-    const probeLan = await settled(openArpChannel(pod, 'eth1', LAN_IP, (b) => heard.lanIp.push(b)));
-    const probeFree = await settled(openArpChannel(pod, 'eth1', FREE_IP, (b) => heard.free.push(b)));
-    // The LAN side listens with the same kind of socket: it sees what the pod puts on the wire.
-    const lanSide = await settled(openArpChannel(nsPath(LAN), 'lan0', FREE_IP, (b) => heard.lanSide.push(b)));
-    t.after(() => [probeLan, probeFree, lanSide].forEach((c) => c.close()));
+  await t.test(
+    "ARP: a probe from 0.0.0.0 gets the holder's reply; each socket hears only ARP about its address",
+    async () => {
+      const decoded = (got: Buffer[]): ArpPacket[] =>
+        got.map((b) => decodeArp(b)).filter((p): p is ArpPacket => p !== undefined);
+      const podMac = ipLink(POD, 'eth1').address;
+      const lanMac = ipLink(LAN, 'lan0').address;
+      const FREE_IP = '198.18.1.88';
+      const heard = { lanIp: [] as Buffer[], free: [] as Buffer[], lanSide: [] as Buffer[] };
+      const probeLan = await settled(openArpChannel(pod, 'eth1', LAN_IP, (b) => heard.lanIp.push(b)));
+      const probeFree = await settled(openArpChannel(pod, 'eth1', FREE_IP, (b) => heard.free.push(b)));
+      // The LAN side listens with the same kind of socket: it sees what the pod puts on the wire.
+      const lanSide = await settled(openArpChannel(nsPath(LAN), 'lan0', FREE_IP, (b) => heard.lanSide.push(b)));
+      t.after(() => [probeLan, probeFree, lanSide].forEach((c) => c.close()));
 
-    probeLan.send(encodeArp(arpProbe(podMac, LAN_IP)));
-    await waitFor('the reply of the address holder', () => heard.lanIp.length > 0);
-    assert.deepEqual(decoded(heard.lanIp), [{ op: ArpOp.REPLY, senderMac: lanMac, senderIp: LAN_IP, targetMac: podMac, targetIp: '0.0.0.0' }]);
+      probeLan.send(encodeArp(arpProbe(podMac, LAN_IP)));
+      await waitFor('the reply of the address holder', () => heard.lanIp.length > 0);
+      assert.deepEqual(decoded(heard.lanIp), [
+        { op: ArpOp.REPLY, senderMac: lanMac, senderIp: LAN_IP, targetMac: podMac, targetIp: '0.0.0.0' },
+      ]);
 
-    probeFree.send(encodeArp(arpProbe(podMac, FREE_IP)));
-    probeFree.send(encodeArp(arpAnnouncement(podMac, FREE_IP)));
-    await waitFor('the LAN side to hear the probe and the announcement', () => heard.lanSide.length >= 2);
-    assert.deepEqual(decoded(heard.lanSide).map((p) => [p.op, p.senderMac, p.senderIp, p.targetIp]), [
-      [ArpOp.REQUEST, podMac, '0.0.0.0', FREE_IP],
-      [ArpOp.REQUEST, podMac, FREE_IP, FREE_IP],
-    ]);
-    await sleep(100);
-    assert.deepEqual(heard.free, [], 'nobody holds the free address, and the socket does not hear its own packets');
-    assert.equal(heard.lanIp.length, 1, 'the probe for the free address is not heard by the socket for LAN_IP');
-    probeLan.close();
-    probeLan.close();
-    assert.throws(() => probeLan.send(Buffer.alloc(28)), (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'));
-  });
+      probeFree.send(encodeArp(arpProbe(podMac, FREE_IP)));
+      probeFree.send(encodeArp(arpAnnouncement(podMac, FREE_IP)));
+      await waitFor('the LAN side to hear the probe and the announcement', () => heard.lanSide.length >= 2);
+      assert.deepEqual(
+        decoded(heard.lanSide).map((p) => [p.op, p.senderMac, p.senderIp, p.targetIp]),
+        [
+          [ArpOp.REQUEST, podMac, '0.0.0.0', FREE_IP],
+          [ArpOp.REQUEST, podMac, FREE_IP, FREE_IP],
+        ],
+      );
+      await sleep(100);
+      assert.deepEqual(heard.free, [], 'nobody holds the free address, and the socket does not hear its own packets');
+      assert.equal(heard.lanIp.length, 1, 'the probe for the free address is not heard by the socket for LAN_IP');
+      probeLan.close();
+      probeLan.close();
+      assert.throws(
+        () => probeLan.send(Buffer.alloc(28)),
+        (e) => assertCoded(e, 'EBADF', 'send', pod, 'eth1'),
+      );
+    },
+  );
 
-  await t.test('a UDP channel bound to the broadcast address hears a broadcast from port 67 (the RENEWING NAK)', async (t2) => {
-    const nak = collect();
-    const ch = await settled(openUdpChannel(pod, 'eth1', '255.255.255.255', nak.onReceive));
-    t.after(() => ch.close());
-    // A limited broadcast leaves by a route: the agent's namespace has none beyond its subnet.
-    ip('-n', LAN, 'route', 'add', 'default', 'dev', 'lan0');
-    t2.after(() => ip('-n', LAN, 'route', 'del', 'default', 'dev', 'lan0'));
-    agent.send('255.255.255.255', 68, Buffer.from('nak'));
-    await waitFor('the broadcast listener to receive', () => nak.got.length > 0);
-    assert.deepEqual(nak.got, [{ payload: Buffer.from('nak'), srcIp: LAN_IP, dstIp: '255.255.255.255' }]);
-    ch.close();
-  });
+  await t.test(
+    'a UDP channel bound to the broadcast address hears a broadcast from port 67 (the RENEWING NAK)',
+    async (t2) => {
+      const nak = collect();
+      const ch = await settled(openUdpChannel(pod, 'eth1', '255.255.255.255', nak.onReceive));
+      t.after(() => ch.close());
+      // A limited broadcast leaves by a route: the agent's namespace has none beyond its subnet.
+      ip('-n', LAN, 'route', 'add', 'default', 'dev', 'lan0');
+      t2.after(() => ip('-n', LAN, 'route', 'del', 'default', 'dev', 'lan0'));
+      agent.send('255.255.255.255', 68, Buffer.from('nak'));
+      await waitFor('the broadcast listener to receive', () => nak.got.length > 0);
+      assert.deepEqual(nak.got, [{ payload: Buffer.from('nak'), srcIp: LAN_IP, dstIp: '255.255.255.255' }]);
+      ch.close();
+    },
+  );
 
-  await t.test('addrAdd/addrDel, routeAdd/routeDel and linkSetMtu change what ip reports; repeats are coded', async () => {
-    const addrs = () => JSON.parse(ip('-n', POD, '-j', '-4', 'addr', 'show', 'dev', 'eth1'))[0].addr_info.map((a: { local: string; prefixlen: number; broadcast?: string }) => `${a.local}/${a.prefixlen} brd ${a.broadcast}`);
-    const routes = () => ip('-n', POD, '-4', 'route', 'show', 'dev', 'eth1');
-    await settled(addrAdd(pod, 'eth1', '198.18.2.60', 23));
-    assert.ok(addrs().includes('198.18.2.60/23 brd 198.18.3.255'), addrs().join(', '));
-    assert.match(routes(), /^198\.18\.2\.0\/23 proto kernel scope link src 198\.18\.2\.60/m, 'the kernel added the prefix route');
-    await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2.60', 23)), (e) => assertCoded(e, 'EEXIST', 'addrAdd', pod, 'eth1'));
-    await settled(routeAdd(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 }));
-    assert.match(routes(), /^198\.18\.9\.0\/24 via 198\.18\.2\.1 metric 5/m, routes());
-    await settled(routeDel(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 }));
-    assert.doesNotMatch(routes(), /198\.18\.9\.0/);
-    await assert.rejects(settled(routeDel(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 })), (e) => assertCoded(e, 'ESRCH', 'routeDel', pod, 'eth1'));
-    await settled(addrDel(pod, 'eth1', '198.18.2.60', 23));
-    assert.ok(!addrs().some((a: string) => a.startsWith('198.18.2.60/')));
-    assert.doesNotMatch(routes(), /198\.18\.2\.0\/23/, 'the prefix route went with the address');
-    await assert.rejects(settled(addrDel(pod, 'eth1', '198.18.2.60', 23)), (e) => assertCoded(e, 'EADDRNOTAVAIL', 'addrDel', pod, 'eth1'));
-    const mtu = ipLink(POD, 'eth1').mtu;
-    await settled(linkSetMtu(pod, 'eth1', 1400));
-    assert.equal(ipLink(POD, 'eth1').mtu, 1400);
-    await settled(linkSetMtu(pod, 'eth1', mtu));
-    await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2', 23)), (e) => assertCoded(e, 'EINVAL', 'addrAdd', pod, 'eth1'));
-    await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2.60', 33)), (e) => assertCoded(e, 'EINVAL', 'addrAdd', pod, 'eth1'));
-    await assert.rejects(settled(linkSetMtu(pod, 'eth1', 20)), (e) => assertCoded(e, 'EINVAL', 'linkSetMtu', pod, 'eth1'));
-  });
+  await t.test(
+    'addrAdd/addrDel, routeAdd/routeDel and linkSetMtu change what ip reports; repeats are coded',
+    async () => {
+      const addrs = () =>
+        JSON.parse(ip('-n', POD, '-j', '-4', 'addr', 'show', 'dev', 'eth1'))[0].addr_info.map(
+          (a: { local: string; prefixlen: number; broadcast?: string }) =>
+            `${a.local}/${a.prefixlen} brd ${a.broadcast}`,
+        );
+      const routes = () => ip('-n', POD, '-4', 'route', 'show', 'dev', 'eth1');
+      await settled(addrAdd(pod, 'eth1', '198.18.2.60', 23));
+      assert.ok(addrs().includes('198.18.2.60/23 brd 198.18.3.255'), addrs().join(', '));
+      assert.match(
+        routes(),
+        /^198\.18\.2\.0\/23 proto kernel scope link src 198\.18\.2\.60/m,
+        'the kernel added the prefix route',
+      );
+      await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2.60', 23)), (e) =>
+        assertCoded(e, 'EEXIST', 'addrAdd', pod, 'eth1'),
+      );
+      await settled(routeAdd(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 }));
+      assert.match(routes(), /^198\.18\.9\.0\/24 via 198\.18\.2\.1 metric 5/m, routes());
+      await settled(routeDel(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 }));
+      assert.doesNotMatch(routes(), /198\.18\.9\.0/);
+      await assert.rejects(settled(routeDel(pod, 'eth1', { dst: '198.18.9.0/24', gw: '198.18.2.1', metric: 5 })), (e) =>
+        assertCoded(e, 'ESRCH', 'routeDel', pod, 'eth1'),
+      );
+      await settled(addrDel(pod, 'eth1', '198.18.2.60', 23));
+      assert.ok(!addrs().some((a: string) => a.startsWith('198.18.2.60/')));
+      assert.doesNotMatch(routes(), /198\.18\.2\.0\/23/, 'the prefix route went with the address');
+      await assert.rejects(settled(addrDel(pod, 'eth1', '198.18.2.60', 23)), (e) =>
+        assertCoded(e, 'EADDRNOTAVAIL', 'addrDel', pod, 'eth1'),
+      );
+      const mtu = ipLink(POD, 'eth1').mtu;
+      await settled(linkSetMtu(pod, 'eth1', 1400));
+      assert.equal(ipLink(POD, 'eth1').mtu, 1400);
+      await settled(linkSetMtu(pod, 'eth1', mtu));
+      await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2', 23)), (e) =>
+        assertCoded(e, 'EINVAL', 'addrAdd', pod, 'eth1'),
+      );
+      await assert.rejects(settled(addrAdd(pod, 'eth1', '198.18.2.60', 33)), (e) =>
+        assertCoded(e, 'EINVAL', 'addrAdd', pod, 'eth1'),
+      );
+      await assert.rejects(settled(linkSetMtu(pod, 'eth1', 20)), (e) =>
+        assertCoded(e, 'EINVAL', 'linkSetMtu', pod, 'eth1'),
+      );
+    },
+  );
 
   await t.test('every error path rejects with a named, coded error', async (t2) => {
     const dir = mkdtempSync(join(tmpdir(), 'tsn-'));
@@ -396,16 +483,28 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     ];
     for (const [op, call] of ops) {
       for (const [p, ifName, code] of cases) {
-        await assert.rejects(settled(call(p, ifName)), (e) => assertCoded(e, code, op, p, ifName), `${op} ${p} ${ifName}`);
+        await assert.rejects(
+          settled(call(p, ifName)),
+          (e) => assertCoded(e, code, op, p, ifName),
+          `${op} ${p} ${ifName}`,
+        );
       }
     }
-    await assert.rejects(settled(openUdp(pod, 'eth1', '198.18.1')), (e) => assertCoded(e, 'EINVAL', 'openUdp', pod, 'eth1'));
-    await assert.rejects(settled(openArp(pod, 'eth1', '198.18.1.300')), (e) => assertCoded(e, 'EINVAL', 'openArp', pod, 'eth1'));
-    await assert.rejects(settled(openPacketChannel(regular, 'eth1', '0.0.0.0', () => {})),
-      (e) => assertCoded(e, 'ENOTNS', 'openPacket', regular, 'eth1'));
-    await assert.rejects(settled(openUdpChannel(pod, 'eth9', POD_IP, () => {})),
-      (e) => assertCoded(e, 'ENODEV', 'openUdp', pod, 'eth9'));
-    await assert.rejects(settled(ensureLinkUp(pod, 'eth9', 100)), (e) => assertCoded(e, 'ENODEV', 'linkInfo', pod, 'eth9'));
+    await assert.rejects(settled(openUdp(pod, 'eth1', '198.18.1')), (e) =>
+      assertCoded(e, 'EINVAL', 'openUdp', pod, 'eth1'),
+    );
+    await assert.rejects(settled(openArp(pod, 'eth1', '198.18.1.300')), (e) =>
+      assertCoded(e, 'EINVAL', 'openArp', pod, 'eth1'),
+    );
+    await assert.rejects(settled(openPacketChannel(regular, 'eth1', '0.0.0.0', () => {})), (e) =>
+      assertCoded(e, 'ENOTNS', 'openPacket', regular, 'eth1'),
+    );
+    await assert.rejects(settled(openUdpChannel(pod, 'eth9', POD_IP, () => {})), (e) =>
+      assertCoded(e, 'ENODEV', 'openUdp', pod, 'eth9'),
+    );
+    await assert.rejects(settled(ensureLinkUp(pod, 'eth9', 100)), (e) =>
+      assertCoded(e, 'ENODEV', 'linkInfo', pod, 'eth9'),
+    );
 
     // A link whose peer is down never runs: ensureLinkUp gives up at its deadline.
     ip('-n', LAN, 'link', 'set', 'lan0', 'down');
@@ -413,7 +512,9 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
     await waitFor('eth1 to lose IFF_RUNNING', () => !ipLink(POD, 'eth1').flags.includes('LOWER_UP'));
     while ((await settled(linkInfo(pod, 'eth1'))).running) await sleep(10);
     const started = performance.now();
-    await assert.rejects(settled(ensureLinkUp(pod, 'eth1', 150)), (e) => assertCoded(e, 'ETIMEDOUT', 'ensureLinkUp', pod, 'eth1'));
+    await assert.rejects(settled(ensureLinkUp(pod, 'eth1', 150)), (e) =>
+      assertCoded(e, 'ETIMEDOUT', 'ensureLinkUp', pod, 'eth1'),
+    );
     assert.ok(performance.now() - started < 1000);
   });
 
@@ -438,7 +539,10 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
       ip('-n', POD, 'link', 'set', 'mvtmp', 'netns', MV);
       ip('-n', MV, 'link', 'set', 'mvtmp', 'name', 'eth1');
       const mv = nsPath(MV);
-      assert.deepEqual(await settled(linkInfo(mv, 'eth1')).then(({ up, kind }) => ({ up, kind })), { up: false, kind: 'macvlan' });
+      assert.deepEqual(await settled(linkInfo(mv, 'eth1')).then(({ up, kind }) => ({ up, kind })), {
+        up: false,
+        kind: 'macvlan',
+      });
       const ch = await settled(openPacketChannel(mv, 'eth1', '0.0.0.0', () => {}));
       const started = performance.now();
       const info = await settled(ensureLinkUp(mv, 'eth1', 3000));
@@ -489,15 +593,18 @@ test('native addon in real network namespaces', { timeout: 120_000 }, async (t) 
         gc();
         setTimeout(() => { gc(); setTimeout(() => console.log(JSON.stringify([before, opened, fds()])), 50); }, 50);
       });`;
-    const child = spawnSync('ip', ['netns', 'exec', POD, process.execPath, '--expose-gc', '-e', script],
-      { timeout: 5000, encoding: 'utf8' });
+    const child = spawnSync('ip', ['netns', 'exec', POD, process.execPath, '--expose-gc', '-e', script], {
+      timeout: 5000,
+      encoding: 'utf8',
+    });
     const [before, opened, after] = JSON.parse(child.stdout) as number[];
     assert.equal(opened, before! + 1, child.stderr);
     assert.equal(after, before);
   });
 
   await t.test('a flood is read at most 32 packets per wakeup: other work runs in between', () => {
-    // 60 datagrams (120 frames on lo, each seen going out and coming in) wait in the socket before delivery starts; a setImmediate queued at the first one must run
+    // 60 datagrams (120 frames on lo, each seen going out and coming in) wait in the socket before delivery starts; a
+    // setImmediate queued at the first one must run
     // after at most one wakeup's worth, not after the whole queue.
     const netnsJs = require.resolve('../../daemon/transport/netns');
     const script = `

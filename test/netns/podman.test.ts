@@ -5,7 +5,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { messageType } from '../../daemon/dhcp/options';
 import { MessageType } from '../../daemon/dhcp/types';
-import { Topology, TS_DHCP_BIN, createTopology, dhcpOf, startCapture, startDnsmasq, startTsDaemon, waitFor, type DhcpServer, type TsDaemon } from './lib';
+import {
+  Topology,
+  TS_DHCP_BIN,
+  createTopology,
+  dhcpOf,
+  startCapture,
+  startDnsmasq,
+  startTsDaemon,
+  waitFor,
+  type DhcpServer,
+  type TsDaemon,
+} from './lib';
 import { run } from './lib/proc';
 import { SLEEPER, importBusybox, macvlanConflist, startPodman, type Podman } from './lib/runtimes';
 
@@ -19,12 +30,24 @@ describe('podman run --network macvlan+ts-dhcp', () => {
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsp-', lanCidr: '198.19.64.1/22' });
-    dnsmasq = await startDnsmasq(topo, { range: ['198.19.65.10', '198.19.65.200'], leaseTime: 600, routers: ['198.19.64.254'], dns: ['198.19.64.1'] });
+    dnsmasq = await startDnsmasq(topo, {
+      range: ['198.19.65.10', '198.19.65.200'],
+      leaseTime: 600,
+      routers: ['198.19.64.254'],
+      dns: ['198.19.64.1'],
+    });
     daemon = await startTsDaemon(topo);
     podman = await startPodman(topo);
     // The main plugin's own dns (CNI spec: the plugin config's `dns` key), to see where it goes.
-    const conflist = macvlanConflist(topo, 'lan', { daemonSocketPath: daemon.socketPath, stateDir: daemon.stateDir, defaultRoute: false });
-    (conflist.plugins as Record<string, unknown>[])[0]!.dns = { nameservers: ['198.19.64.53'], search: ['static.example'] };
+    const conflist = macvlanConflist(topo, 'lan', {
+      daemonSocketPath: daemon.socketPath,
+      stateDir: daemon.stateDir,
+      defaultRoute: false,
+    });
+    (conflist.plugins as Record<string, unknown>[])[0]!.dns = {
+      nameservers: ['198.19.64.53'],
+      search: ['static.example'],
+    };
     podman.addNetwork(conflist);
     await importBusybox(topo, podman, IMAGE);
   });
@@ -34,9 +57,11 @@ describe('podman run --network macvlan+ts-dhcp', () => {
   });
 
   test('eth1 gets its address from dnsmasq through ts-dhcp; no default route; ping across the LAN; leases; rm -f releases', async () => {
-    const id = (await podman.run(['run', '-d', '--name', 'web', '--network', 'lan:interface_name=eth1', IMAGE, ...SLEEPER])).trim();
+    const id = (
+      await podman.run(['run', '-d', '--name', 'web', '--network', 'lan:interface_name=eth1', IMAGE, ...SLEEPER])
+    ).trim();
     const netns = await podman.sandbox('web');
-    assert.match(netns, /^\/run\/netns\/netns-[0-9a-f-]+$/, 'podman\'s netns path');
+    assert.match(netns, /^\/run\/netns\/netns-[0-9a-f-]+$/, "podman's netns path");
 
     // The daemon holds the lease for podman's container id, on eth1, in podman's netns.
     const [lease, ...others] = await daemon.rpc('leases', {});
@@ -46,7 +71,10 @@ describe('podman run --network macvlan+ts-dhcp', () => {
     assert.equal(lease?.netns, netns);
     assert.equal(lease?.state, 'BOUND');
     const address = lease?.address as string;
-    assert.deepEqual(dnsmasq.leases().map((l) => l.ip), [address]);
+    assert.deepEqual(
+      dnsmasq.leases().map((l) => l.ip),
+      [address],
+    );
 
     // Inside the container: the address on eth1, routes without a default (defaultRoute: false).
     const addr = await podman.run(['exec', 'web', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth1']);
@@ -70,7 +98,10 @@ describe('podman run --network macvlan+ts-dhcp', () => {
     // The operator's view names the container as podman does (its CNI_ARGS carry K8S_POD_NAME=<container name>).
     assert.equal(lease?.args.K8S_POD_NAME, 'web');
     const listing = await run(process.execPath, [TS_DHCP_BIN, 'leases', '--socket-path', daemon.socketPath]);
-    assert.match(listing, new RegExp(`^web +lan +eth1 +${address.replace(/\./g, '\\.')}/22 +198\\.19\\.64\\.1 +BOUND`, 'm'));
+    assert.match(
+      listing,
+      new RegExp(`^web +lan +eth1 +${address.replace(/\./g, '\\.')}/22 +198\\.19\\.64\\.1 +BOUND`, 'm'),
+    );
 
     // podman rm -f: DEL in the container's netns; dnsmasq hears the RELEASE and drops the lease.
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);

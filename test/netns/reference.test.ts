@@ -136,7 +136,10 @@ describe('topology', { timeout: 30_000 }, () => {
     const child = topo.spawn(topo.lanNs, 'sleep', ['600']);
     await Promise.all([topo.destroy(), topo.destroy()]);
     assert.notEqual(child.exitCode ?? child.signalCode, null);
-    assert.deepEqual(fs.readdirSync('/var/run/netns').filter((n) => n.startsWith('tsr-d-')), []);
+    assert.deepEqual(
+      fs.readdirSync('/var/run/netns').filter((n) => n.startsWith('tsr-d-')),
+      [],
+    );
     await topo.destroy();
   });
 
@@ -224,12 +227,19 @@ describe('reference plugin through the library', { timeout: 120_000 }, () => {
       const v6off = await topo.exec(topo.podNs(pod), 'sysctl', ['-n', 'net.ipv6.conf.eth1.disable_ipv6']);
       assert.equal(v6off.trim(), '1', 'IPv6 on the macvlan');
     }
-    const leased = await waitFor('both dnsmasq leases', () => {
-      const l = server.leases();
-      return ips.every((ip) => l.some((x) => x.ip === ip)) && l;
-    }, 5000);
+    const leased = await waitFor(
+      'both dnsmasq leases',
+      () => {
+        const l = server.leases();
+        return ips.every((ip) => l.some((x) => x.ip === ip)) && l;
+      },
+      5000,
+    );
     const macs = outs.map((o) => o.json?.interfaces?.find((i) => i.name === 'eth1')?.mac);
-    assert.deepEqual(ips.map((ip) => leased.find((l) => l.ip === ip)?.mac), macs);
+    assert.deepEqual(
+      ips.map((ip) => leased.find((l) => l.ip === ip)?.mac),
+      macs,
+    );
     assert.deepEqual(
       ips.map((ip) => leased.find((l) => l.ip === ip)?.clientId),
       ['tsr-c1', 'tsr-c2'].map(referenceClientId),
@@ -238,11 +248,18 @@ describe('reference plugin through the library', { timeout: 120_000 }, () => {
     const packets = await cap.stop();
     const fromClients = packets.filter((p) => p.dhcp && p.srcPort === 68 && p.dstPort === 67);
     const fromServer = packets.filter((p) => p.dhcp && p.ipSrc === topo.serverIp && p.srcPort === 67);
-    for (const mac of macs) assert.ok(fromClients.some((p) => p.ethSrc === mac), `no DHCP from ${mac}`);
+    for (const mac of macs)
+      assert.ok(
+        fromClients.some((p) => p.ethSrc === mac),
+        `no DHCP from ${mac}`,
+      );
     assert.ok(fromServer.length >= 4, `${fromServer.length} server replies`);
     const msgs = dhcpMessages(packets);
     for (const type of [MessageType.DISCOVER, MessageType.OFFER, MessageType.REQUEST, MessageType.ACK]) {
-      assert.ok(msgs.some((m) => messageType(m) === type), `no message type ${type}`);
+      assert.ok(
+        msgs.some((m) => messageType(m) === type),
+        `no message type ${type}`,
+      );
     }
     assertAckOptions(msgs.filter((m) => messageType(m) === MessageType.ACK));
 
@@ -276,7 +293,13 @@ describe('reference plugin through the library', { timeout: 120_000 }, () => {
     await del(1, 'tsr-dhcpd');
     await waitFor('dhcpd lease released', () => !server.leases().some((l) => l.ip === ip), 5000);
     // dhcpd frees a released address at once: its newest record says 'free' (or 'released', by configuration).
-    assert.match(server.leaseHistory().filter((l) => l.ip === ip).pop()?.state ?? '', /^(free|released)$/);
+    assert.match(
+      server
+        .leaseHistory()
+        .filter((l) => l.ip === ip)
+        .pop()?.state ?? '',
+      /^(free|released)$/,
+    );
     await server.restart();
     assert.match(server.log(), /DHCPRELEASE of/);
     await server.stop();

@@ -5,11 +5,21 @@ import { after, before, describe, test } from 'node:test';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
 import {
-  Topology, cniIpam, cniMacvlan, createTopology, macvlanConfig, startCapture, startDnsmasq, startKea, startTsDaemon, waitFor,
-  type CniJson, type DhcpServer, type TsDaemon,
+  Topology,
+  cniIpam,
+  cniMacvlan,
+  createTopology,
+  macvlanConfig,
+  startCapture,
+  startDnsmasq,
+  startKea,
+  startTsDaemon,
+  waitFor,
+  type CniJson,
+  type DhcpServer,
+  type TsDaemon,
   dhcpOf,
 } from './lib';
-
 
 function podArgs(n: number): string {
   return `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-${n}`;
@@ -39,7 +49,13 @@ describe('pods on the LAN through macvlan, addressed by dnsmasq', () => {
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
     const results: (CniJson | undefined)[] = [];
     for (const n of PODS) {
-      const out = await cniMacvlan(topo, { command: 'ADD', containerId: `c${n}`, podIndex: n, config: macvlanConfig(topo, daemon), args: podArgs(n) });
+      const out = await cniMacvlan(topo, {
+        command: 'ADD',
+        containerId: `c${n}`,
+        podIndex: n,
+        config: macvlanConfig(topo, daemon),
+        args: podArgs(n),
+      });
       assert.equal(out.code, 0, out.stdout + out.stderr);
       results.push(out.json);
     }
@@ -54,8 +70,13 @@ describe('pods on the LAN through macvlan, addressed by dnsmasq', () => {
       assert.match(cidr, /^198\.19\.5\.\d+\/22$/);
       assert.equal(r?.ips?.[0]?.gateway, '198.19.4.254');
       assert.deepEqual(r?.routes, [{ dst: '0.0.0.0/0', gw: '198.19.4.254' }]);
-      const shown = JSON.parse(await topo.exec(topo.podNs(n), 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'eth1'])) as { addr_info: { local: string; prefixlen: number }[] }[];
-      assert.deepEqual(shown[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`), [cidr]);
+      const shown = JSON.parse(await topo.exec(topo.podNs(n), 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'eth1'])) as {
+        addr_info: { local: string; prefixlen: number }[];
+      }[];
+      assert.deepEqual(
+        shown[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+        [cidr],
+      );
       eth1Macs.set(r?.interfaces?.[0]?.mac as string, cidr);
       await topo.exec(topo.lanNs, 'ping', ['-c', '1', '-W', '2', cidr.split('/')[0] as string]);
     }
@@ -70,14 +91,30 @@ describe('pods on the LAN through macvlan, addressed by dnsmasq', () => {
       assert.ok(eth1Macs.has(p.ethSrc), `frame from ${p.ethSrc}, not an eth1 (${[...eth1Macs.keys()].join(' ')})`);
     }
     // dnsmasq holds the three leases.
-    assert.deepEqual(dnsmasq.leases().map((l) => l.ip).sort(), addresses.map((a) => (a as string).split('/')[0]).sort());
+    assert.deepEqual(
+      dnsmasq
+        .leases()
+        .map((l) => l.ip)
+        .sort(),
+      addresses.map((a) => (a as string).split('/')[0]).sort(),
+    );
   });
 
   test('the IPAM result carries what dnsmasq hands out: prefix, gateway, routes and DNS', async () => {
     // The macvlan plugin replaces the IPAM result's dns with its own config's; ask the IPAM plugin itself.
-    const out = await cniIpam(topo, { command: 'ADD', containerId: 'c1', podIndex: 1, config: macvlanConfig(topo, daemon), args: podArgs(1) });
+    const out = await cniIpam(topo, {
+      command: 'ADD',
+      containerId: 'c1',
+      podIndex: 1,
+      config: macvlanConfig(topo, daemon),
+      args: podArgs(1),
+    });
     assert.equal(out.code, 0, out.stdout);
-    assert.deepEqual(out.json?.dns, { nameservers: ['198.19.4.1', '198.19.4.2'], domain: 'home.lan', search: ['home.lan', 'lan'] });
+    assert.deepEqual(out.json?.dns, {
+      nameservers: ['198.19.4.1', '198.19.4.2'],
+      domain: 'home.lan',
+      search: ['home.lan', 'lan'],
+    });
     assert.equal(out.json?.ips?.[0]?.gateway, '198.19.4.254');
     assert.match(out.json?.ips?.[0]?.address as string, /\/22$/);
   });
@@ -95,7 +132,13 @@ describe('pods on the LAN through macvlan, addressed by dnsmasq', () => {
   test('DEL releases: the lease leaves dnsmasq and the daemon; a second DEL succeeds too', async () => {
     const before = dnsmasq.leases().length;
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
-    const out = await cniMacvlan(topo, { command: 'DEL', containerId: 'c2', podIndex: 2, config: macvlanConfig(topo, daemon), args: podArgs(2) });
+    const out = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'c2',
+      podIndex: 2,
+      config: macvlanConfig(topo, daemon),
+      args: podArgs(2),
+    });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const release = (await capture.stop()).map(dhcpOf).find((m) => m && messageType(m) === MessageType.RELEASE);
     assert.ok(release, 'a RELEASE went out');
@@ -105,7 +148,13 @@ describe('pods on the LAN through macvlan, addressed by dnsmasq', () => {
     assert.ok(!dnsmasq.leases().some((l) => l.ip === release.ciaddr));
     const leases = await daemon.rpc('leases', {});
     assert.deepEqual(leases.map((l) => l.containerId).sort(), ['c1', 'c3']);
-    const again = await cniMacvlan(topo, { command: 'DEL', containerId: 'c2', podIndex: 2, config: macvlanConfig(topo, daemon), args: podArgs(2) });
+    const again = await cniMacvlan(topo, {
+      command: 'DEL',
+      containerId: 'c2',
+      podIndex: 2,
+      config: macvlanConfig(topo, daemon),
+      args: podArgs(2),
+    });
     assert.equal(again.code, 0, again.stdout + again.stderr);
   });
 });
@@ -117,14 +166,25 @@ describe('renewal against Kea with a 20 s lease', () => {
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsk-', lanCidr: '198.19.8.1/22', pods: 1 });
-    kea = await startKea(topo, { range: ['198.19.9.10', '198.19.9.50'], leaseTime: 20, renewTime: 5, rebindTime: 15, routers: ['198.19.8.1'] });
+    kea = await startKea(topo, {
+      range: ['198.19.9.10', '198.19.9.50'],
+      leaseTime: 20,
+      renewTime: 5,
+      rebindTime: 15,
+      routers: ['198.19.8.1'],
+    });
     daemon = await startTsDaemon(topo);
   });
   after(() => topo.destroy());
 
   test('RENEW at T1 is a UDP unicast from the leased address to the server, without option 50, and is ACKed', async () => {
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
-    const out = await cniMacvlan(topo, { command: 'ADD', containerId: 'k1', podIndex: 1, config: macvlanConfig(topo, daemon) });
+    const out = await cniMacvlan(topo, {
+      command: 'ADD',
+      containerId: 'k1',
+      podIndex: 1,
+      config: macvlanConfig(topo, daemon),
+    });
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const leased = (out.json?.ips?.[0]?.address as string).split('/')[0] as string;
     const renewals = () => daemon.logs().filter((l) => l.msg === 'renewed').length;

@@ -27,17 +27,34 @@ describe('ARP packets', () => {
 
   test('an announcement names the address as sender and target (RFC 5227 §2.3)', () => {
     const a = arpAnnouncement(MAC, '198.18.0.20');
-    assert.deepEqual(a, { op: ArpOp.REQUEST, senderMac: MAC, senderIp: '198.18.0.20', targetMac: '00:00:00:00:00:00', targetIp: '198.18.0.20' });
+    assert.deepEqual(a, {
+      op: ArpOp.REQUEST,
+      senderMac: MAC,
+      senderIp: '198.18.0.20',
+      targetMac: '00:00:00:00:00:00',
+      targetIp: '198.18.0.20',
+    });
   });
 
   test('decode: round trip, trailing frame padding ignored, anything but Ethernet/IPv4 ARP refused', () => {
-    const reply: ArpPacket = { op: ArpOp.REPLY, senderMac: '0a:0b:0c:0d:0e:0f', senderIp: '198.18.0.20', targetMac: MAC, targetIp: '0.0.0.0' };
+    const reply: ArpPacket = {
+      op: ArpOp.REPLY,
+      senderMac: '0a:0b:0c:0d:0e:0f',
+      senderIp: '198.18.0.20',
+      targetMac: MAC,
+      targetIp: '0.0.0.0',
+    };
     const bytes = encodeArp(reply);
     assert.equal(bytes.length, ARP_LEN);
     assert.deepEqual(decodeArp(bytes), reply);
     assert.deepEqual(decodeArp(Buffer.concat([bytes, Buffer.alloc(18)])), reply);
     assert.equal(decodeArp(bytes.subarray(0, 27)), undefined);
-    for (const [at, value] of [[1, 6], [3, 0xdd], [4, 8], [5, 16]] as const) {
+    for (const [at, value] of [
+      [1, 6],
+      [3, 0xdd],
+      [4, 8],
+      [5, 16],
+    ] as const) {
       const bad = Buffer.from(bytes);
       bad[at] = value;
       assert.equal(decodeArp(bad), undefined, `byte ${at} = ${value}`);

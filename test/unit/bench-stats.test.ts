@@ -25,7 +25,12 @@ test('pool keeps at most `concurrency` in flight, returns results in item order,
   assert.deepEqual(out, [10, 20, 30, 40, 50, 60, 70]);
   assert.equal(peak, 3);
   let started = 0;
-  const partial = await pool([1, 2, 3, 4, 5], 1, async (n) => (started++, n), () => started >= 2);
+  const partial = await pool(
+    [1, 2, 3, 4, 5],
+    1,
+    async (n) => (started++, n),
+    () => started >= 2,
+  );
   assert.deepEqual(partial, [1, 2]);
 });
 

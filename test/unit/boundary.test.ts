@@ -1,4 +1,4 @@
-// daemon/dhcp/ is the pure protocol core: no I/O and no clock, so it runs the same under a fake clock and a seeded
+// daemon/dhcp/ and daemon/dhcp6/ are the pure protocol cores: no I/O and no clock, so it runs the same under a fake clock and a seeded
 // Rng as in the daemon. This test reads every file the core is built from (daemon/dhcp/*.ts and whatever they import,
 // transitively) with the TypeScript parser — imports, require() and import() calls, clock and timer references — so a
 // comment or a string never counts and no spelling of an import slips by.
@@ -11,9 +11,10 @@ import ts from 'typescript';
 
 const REPO = resolve(__dirname, '../../..');
 const CORE = join(REPO, 'daemon/dhcp');
+const CORES = [CORE, join(REPO, 'daemon/dhcp6')];
 
-/** Node built-ins the core may use: none does I/O or reads the clock. */
-const ALLOWED_BUILTINS = new Set(['buffer']);
+/** Node built-ins the core may use: none does I/O or reads the clock (crypto: hashes that name DUIDs and IAIDs). */
+const ALLOWED_BUILTINS = new Set(['buffer', 'crypto']);
 /** Code that does I/O however it is reached: the transport layer and the native addon. */
 const IO_PATHS = ['daemon/transport/', 'native/'];
 /** Globals that read the clock, schedule work or reach the process. */
@@ -30,7 +31,11 @@ function isPropertyName(node: ts.Identifier): boolean {
   const p = node.parent;
   return (
     (ts.isPropertyAccessExpression(p) && p.name === node) ||
-    ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p)) && p.name === node)
+    ((ts.isPropertyAssignment(p) ||
+      ts.isPropertyDeclaration(p) ||
+      ts.isMethodDeclaration(p) ||
+      ts.isPropertySignature(p)) &&
+      p.name === node)
   );
 }
 
@@ -38,9 +43,14 @@ function isPropertyName(node: ts.Identifier): boolean {
 export function scan(fileName: string, text: string): Found {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const found: Found = { imports: [], clock: [] };
-  const at = (n: ts.Node, what: string) => found.clock.push(`line ${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${what}`);
+  const at = (n: ts.Node, what: string) =>
+    found.clock.push(`line ${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${what}`);
   const visit = (n: ts.Node): void => {
-    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) &&
+      n.moduleSpecifier &&
+      ts.isStringLiteral(n.moduleSpecifier)
+    ) {
       found.imports.push(n.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) {
       const e = n.moduleReference.expression;
@@ -52,7 +62,12 @@ export function scan(fileName: string, text: string): Found {
         found.imports.push(ts.isStringLiteralLike(arg) ? arg.text : `<computed ${arg.getText(sf)}>`);
       }
       if (ts.isIdentifier(n.expression) && n.expression.text === 'Date') at(n, 'Date()');
-    } else if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'Date' && !n.arguments?.length) {
+    } else if (
+      ts.isNewExpression(n) &&
+      ts.isIdentifier(n.expression) &&
+      n.expression.text === 'Date' &&
+      !n.arguments?.length
+    ) {
       at(n, 'new Date()');
     } else if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression)) {
       const obj = n.expression.text;
@@ -68,7 +83,11 @@ export function scan(fileName: string, text: string): Found {
 }
 
 /** Why importing `spec` from `fromFile` breaks the boundary, or the file to check next (a relative TS import). */
-export function judgeImport(fromFile: string, spec: string, exists: (file: string) => boolean = existsSync): { bad: string } | { next: string } | undefined {
+export function judgeImport(
+  fromFile: string,
+  spec: string,
+  exists: (file: string) => boolean = existsSync,
+): { bad: string } | { next: string } | undefined {
   if (spec.startsWith('<computed')) return { bad: `a computed module name ${spec}` };
   const bare = spec.replace(/^node:/, '');
   if (spec.startsWith('node:') || builtinModules.includes(bare)) {
@@ -115,11 +134,14 @@ export function breaches(roots: string[], src: Sources = onDisk): string[] {
   return out;
 }
 
-const coreFiles = (): string[] => readdirSync(CORE).filter((f) => f.endsWith('.ts')).map((f) => join(CORE, f));
+const coreFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f));
 
-test('daemon/dhcp/ and everything it imports does no I/O and reads no clock', () => {
-  const roots = coreFiles();
-  assert.ok(roots.length >= 10, `the core's files: ${roots.length}`);
+test('daemon/dhcp/, daemon/dhcp6/ and everything they import do no I/O and read no clock', () => {
+  const roots = CORES.flatMap(coreFiles);
+  assert.ok(roots.length >= 15, `the cores' files: ${roots.length}`);
   assert.deepEqual(breaches(roots), []);
 });
 
@@ -183,7 +205,11 @@ test('a breach reached through imports, also outside daemon/dhcp/, is found in t
     'daemon/deeper/index.ts: reads the clock or schedules work (line 2: Date.now)',
     'daemon/deeper/index.ts: imports the Node built-in node:fs',
   ]);
-  assert.deepEqual(breaches([join(CORE, 'uses-nothing.ts')], withStandIns({ [join(CORE, 'uses-nothing.ts')]: "import './missing';\n" })), [
-    'daemon/dhcp/uses-nothing.ts: imports ./missing, which is not a TypeScript module of the repository',
-  ]);
+  assert.deepEqual(
+    breaches(
+      [join(CORE, 'uses-nothing.ts')],
+      withStandIns({ [join(CORE, 'uses-nothing.ts')]: "import './missing';\n" }),
+    ),
+    ['daemon/dhcp/uses-nothing.ts: imports ./missing, which is not a TypeScript module of the repository'],
+  );
 });

@@ -14,8 +14,14 @@ after(() => rmSync(stateDir, { recursive: true, force: true }));
 
 function params(o: Partial<AddParams> = {}): AddParams {
   return {
-    containerId: 'c0ffee', network: 'lan', ifName: 'eth1', netns: '/run/netns/p', paramRequestList: [], provide: [],
-    args: { K8S_POD_NAMESPACE: 'shop', K8S_POD_NAME: 'db-0' }, ...o,
+    containerId: 'c0ffee',
+    network: 'lan',
+    ifName: 'eth1',
+    netns: '/run/netns/p',
+    paramRequestList: [],
+    provide: [],
+    args: { K8S_POD_NAMESPACE: 'shop', K8S_POD_NAME: 'db-0' },
+    ...o,
   };
 }
 
@@ -49,11 +55,23 @@ test('pod: a text over 254 bytes is its first 189 bytes, "~" and its SHA-256 in 
   const expected = `${text.slice(0, 189)}~${createHash('sha256').update(text).digest('hex')}`;
   assert.deepEqual(a, Buffer.concat([Buffer.from([0]), Buffer.from(expected)]));
   assert.equal(a.length, 255);
-  assert.deepEqual(id(params({ clientId: 'pod', args, containerId: 'another-sandbox' })), a, 'the same for a re-created pod');
-  assert.notDeepEqual(id(params({ clientId: 'pod', args: { ...args, K8S_POD_NAME: `${name.slice(0, -1)}m` } })), a, 'pods sharing the prefix differ');
+  assert.deepEqual(
+    id(params({ clientId: 'pod', args, containerId: 'another-sandbox' })),
+    a,
+    'the same for a re-created pod',
+  );
+  assert.notDeepEqual(
+    id(params({ clientId: 'pod', args: { ...args, K8S_POD_NAME: `${name.slice(0, -1)}m` } })),
+    a,
+    'pods sharing the prefix differ',
+  );
   const fits = `shop/${'x'.repeat(254 - 'shop//lan/eth1'.length)}/lan/eth1`;
   assert.equal(fits.length, 254);
-  assert.deepEqual(podClientIdText('shop', 'x'.repeat(254 - 'shop//lan/eth1'.length), 'lan', 'eth1').toString(), fits, '254 bytes are kept as they are');
+  assert.deepEqual(
+    podClientIdText('shop', 'x'.repeat(254 - 'shop//lan/eth1'.length), 'lan', 'eth1').toString(),
+    fits,
+    '254 bytes are kept as they are',
+  );
 });
 
 test('pod without the pod args falls back to legacy with a warning', () => {

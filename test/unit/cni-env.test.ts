@@ -17,14 +17,26 @@ function envCode(env: Record<string, string | undefined>): { code: number; msg: 
 
 test('each verb reads what it needs', () => {
   assert.deepEqual(readEnv({ ...full, CNI_COMMAND: 'ADD', CNI_ARGS: 'A=1' }), {
-    verb: 'ADD', containerId: 'c0ffee', ifName: 'eth1', netns: '/run/netns/pod1', args: 'A=1',
+    verb: 'ADD',
+    containerId: 'c0ffee',
+    ifName: 'eth1',
+    netns: '/run/netns/pod1',
+    args: 'A=1',
   });
   assert.equal(readEnv({ CNI_COMMAND: 'VERSION' }).verb, 'VERSION');
-  assert.equal(readEnv({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'c', CNI_IFNAME: 'eth1' }).netns, '', 'DEL without CNI_NETNS');
+  assert.equal(
+    readEnv({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'c', CNI_IFNAME: 'eth1' }).netns,
+    '',
+    'DEL without CNI_NETNS',
+  );
   assert.equal(readEnv({ ...full, CNI_PATH: undefined, CNI_COMMAND: 'CHECK' }).verb, 'CHECK', 'CNI_PATH is optional');
   for (const verb of ['STATUS', 'GC']) {
     assert.equal(readEnv({ CNI_COMMAND: verb }).verb, verb, `${verb} needs no attachment`);
-    assert.equal(readEnv({ CNI_COMMAND: verb, CNI_IFNAME: 'not/validated' }).verb, verb, `${verb} ignores attachment variables`);
+    assert.equal(
+      readEnv({ CNI_COMMAND: verb, CNI_IFNAME: 'not/validated' }).verb,
+      verb,
+      `${verb} ignores attachment variables`,
+    );
   }
 });
 
@@ -41,7 +53,10 @@ test('every required variable of every verb is checked, an empty one counts as m
 });
 
 test('all missing variables are named at once', () => {
-  assert.equal(envCode({ CNI_COMMAND: 'ADD' }).msg, 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME] missing');
+  assert.equal(
+    envCode({ CNI_COMMAND: 'ADD' }).msg,
+    'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME] missing',
+  );
 });
 
 test('missing or unknown CNI_COMMAND is code 4', () => {
@@ -51,7 +66,10 @@ test('missing or unknown CNI_COMMAND is code 4', () => {
 });
 
 test('container id and interface name are validated as libcni does', () => {
-  assert.equal(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: '-bad' }).msg, 'invalid characters in CNI_CONTAINERID');
+  assert.equal(
+    envCode({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: '-bad' }).msg,
+    'invalid characters in CNI_CONTAINERID',
+  );
   assert.equal(envCode({ ...full, CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'a/b' }).code, 4);
   assert.match(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_IFNAME: 'a-very-long-name0' }).msg, /longer than 15 bytes/);
   assert.match(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_IFNAME: '..' }).msg, /is \. or \.\./);
@@ -61,5 +79,8 @@ test('container id and interface name are validated as libcni does', () => {
 
 test('CNI_CONTAINERID is at most 1024 characters (it is kept with the lease)', () => {
   assert.equal(readEnv({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c'.repeat(1024) }).containerId.length, 1024);
-  assert.deepEqual(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c'.repeat(1025) }), { code: 4, msg: 'CNI_CONTAINERID is longer than 1024 characters' });
+  assert.deepEqual(envCode({ ...full, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c'.repeat(1025) }), {
+    code: 4,
+    msg: 'CNI_CONTAINERID is longer than 1024 characters',
+  });
 });

@@ -2,19 +2,31 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { optionCode, optionName } from '../../daemon/option-names';
 
-test('the reference plugin\'s six names map to the same codes', () => {
+test("the reference plugin's six names map to the same codes", () => {
   const upstream: [string, number][] = [
-    ['dhcp-client-identifier', 61], ['subnet-mask', 1], ['routers', 3],
-    ['host-name', 12], ['user-class', 77], ['vendor-class-identifier', 60],
+    ['dhcp-client-identifier', 61],
+    ['subnet-mask', 1],
+    ['routers', 3],
+    ['host-name', 12],
+    ['user-class', 77],
+    ['vendor-class-identifier', 60],
   ];
   for (const [name, code] of upstream) assert.deepEqual(optionCode(name), { ok: true, code }, name);
 });
 
 test('dhcp-options(5) names for DNS, routes and times', () => {
   const names: [string, number][] = [
-    ['domain-name-servers', 6], ['domain-name', 15], ['domain-search', 119], ['classless-static-routes', 121],
-    ['rfc3442-classless-static-routes', 121], ['static-routes', 33], ['interface-mtu', 26], ['ntp-servers', 42],
-    ['dhcp-lease-time', 51], ['dhcp-renewal-time', 58], ['dhcp-rebinding-time', 59],
+    ['domain-name-servers', 6],
+    ['domain-name', 15],
+    ['domain-search', 119],
+    ['classless-static-routes', 121],
+    ['rfc3442-classless-static-routes', 121],
+    ['static-routes', 33],
+    ['interface-mtu', 26],
+    ['ntp-servers', 42],
+    ['dhcp-lease-time', 51],
+    ['dhcp-renewal-time', 58],
+    ['dhcp-rebinding-time', 59],
   ];
   for (const [name, code] of names) assert.deepEqual(optionCode(name), { ok: true, code }, name);
 });
@@ -32,8 +44,14 @@ test('decimal codes 1..254 are accepted, 0 and 255 and beyond are not', () => {
 });
 
 test('a near miss is unknown, with a suggestion', () => {
-  assert.deepEqual(optionCode('hostnme'), { ok: false, reason: 'unknown DHCP option "hostnme" (did you mean "host-name"?)' });
-  assert.deepEqual(optionCode('Routers'), { ok: false, reason: 'unknown DHCP option "Routers" (did you mean "routers"?)' });
+  assert.deepEqual(optionCode('hostnme'), {
+    ok: false,
+    reason: 'unknown DHCP option "hostnme" (did you mean "host-name"?)',
+  });
+  assert.deepEqual(optionCode('Routers'), {
+    ok: false,
+    reason: 'unknown DHCP option "Routers" (did you mean "routers"?)',
+  });
   assert.deepEqual(optionCode('quux-frobnicator'), { ok: false, reason: 'unknown DHCP option "quux-frobnicator"' });
   assert.equal(optionCode('constructor').ok, false, 'no prototype keys');
 });

@@ -9,30 +9,37 @@ import { fuzzDecode } from '../../scripts/fuzz-codec';
 
 const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
 /** Fixed text fields: latin1 without NUL (a NUL ends the field). */
-const text = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a.map((c) => c || 1)).toString('latin1'));
-/** Any option but pad (0), overload (52, consumed by decode) and end (255); values up to 300 bytes exercise RFC 3396. */
+const text = (max: number) =>
+  fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a.map((c) => c || 1)).toString('latin1'));
+/** Any option but pad (0), overload (52, consumed by decode) and end (255); values up to 300 bytes exercise RFC 3396.
+ */
 const optionCode = fc.integer({ min: 1, max: 254 }).filter((c) => c !== 52);
 const options = fc
-  .uniqueArray(fc.tuple(optionCode, fc.uint8Array({ minLength: 1, maxLength: 300 })), { maxLength: 8, selector: ([c]) => c })
+  .uniqueArray(fc.tuple(optionCode, fc.uint8Array({ minLength: 1, maxLength: 300 })), {
+    maxLength: 8,
+    selector: ([c]) => c,
+  })
   .map((list) => new Map(list.map(([c, v]) => [c, Buffer.from(v)])));
 
-const message: fc.Arbitrary<DhcpMessage> = fc.record({
-  op: fc.constantFrom(1, 2),
-  htype: fc.nat(255),
-  hlen: fc.integer({ min: 0, max: 16 }),
-  hops: fc.nat(255),
-  xid: fc.nat(0xffffffff),
-  secs: fc.nat(0xffff),
-  flags: fc.nat(0xffff),
-  ciaddr: ip,
-  yiaddr: ip,
-  siaddr: ip,
-  giaddr: ip,
-  chaddr: fc.constant(Buffer.alloc(0)),
-  sname: text(63),
-  file: text(127),
-  options,
-}).chain((m) => fc.uint8Array({ minLength: m.hlen, maxLength: m.hlen }).map((c) => ({ ...m, chaddr: Buffer.from(c) })));
+const message: fc.Arbitrary<DhcpMessage> = fc
+  .record({
+    op: fc.constantFrom(1, 2),
+    htype: fc.nat(255),
+    hlen: fc.integer({ min: 0, max: 16 }),
+    hops: fc.nat(255),
+    xid: fc.nat(0xffffffff),
+    secs: fc.nat(0xffff),
+    flags: fc.nat(0xffff),
+    ciaddr: ip,
+    yiaddr: ip,
+    siaddr: ip,
+    giaddr: ip,
+    chaddr: fc.constant(Buffer.alloc(0)),
+    sname: text(63),
+    file: text(127),
+    options,
+  })
+  .chain((m) => fc.uint8Array({ minLength: m.hlen, maxLength: m.hlen }).map((c) => ({ ...m, chaddr: Buffer.from(c) })));
 
 test('decode(encode(m)) is m for any encodable message', () => {
   fc.assert(

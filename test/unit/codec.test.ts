@@ -241,7 +241,11 @@ describe('codec: encode', () => {
 
   it('splits options over 255 bytes into several instances and decode concatenates them', () => {
     const long = Buffer.alloc(600, 7);
-    const m = message([[Opt.MESSAGE_TYPE, Buffer.from([1])], [250, long], [Opt.HOST_NAME, Buffer.from('h')]]);
+    const m = message([
+      [Opt.MESSAGE_TYPE, Buffer.from([1])],
+      [250, long],
+      [Opt.HOST_NAME, Buffer.from('h')],
+    ]);
     const b = encode(m);
     assert.equal(b.length, encodingLength(m));
     assert.equal(b.length, 240 + 3 + (600 + 6) + 3 + 1);

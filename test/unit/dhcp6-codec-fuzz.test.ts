@@ -41,7 +41,11 @@ test('decode(encode(m)) is m for any encodable message', () => {
       const d = decode(encode(m));
       assert.ok(d.ok, d.ok ? '' : d.reason);
       // fast-check's records have no prototype; the decoder's are plain objects
-      assert.deepEqual(d.value, { type: m.type, xid: m.xid, options: m.options.map(({ code, data }) => ({ code, data })) });
+      assert.deepEqual(d.value, {
+        type: m.type,
+        xid: m.xid,
+        options: m.options.map(({ code, data }) => ({ code, data })),
+      });
     }),
     { numRuns: 500 },
   );

@@ -7,7 +7,16 @@ import { describe, it } from 'node:test';
 import { decode, encode } from '../../daemon/dhcp6/codec';
 import { duidLl, duidUuid, iaidOf } from '../../daemon/dhcp6/duid';
 import { bytesToIp6, ip6ToBytes, isIp6, isLeasableIp6 } from '../../daemon/dhcp6/ip6';
-import { buildConfirm, buildDecline, buildRebind, buildRelease, buildRenew, buildRequest, buildSolicit, Identity6 } from '../../daemon/dhcp6/messages';
+import {
+  buildConfirm,
+  buildDecline,
+  buildRebind,
+  buildRelease,
+  buildRenew,
+  buildRequest,
+  buildSolicit,
+  Identity6,
+} from '../../daemon/dhcp6/messages';
 import * as o from '../../daemon/dhcp6/options';
 import { decodeRa, onLinkPrefixLength } from '../../daemon/dhcp6/ra';
 import { Dhcp6Message, MsgType, Opt6, Status } from '../../daemon/dhcp6/types';
@@ -34,7 +43,17 @@ describe('IPv6 text', () => {
     assert.equal(bytesToIp6(ip6ToBytes('2001:db8:0:1:1:1:1:1')), '2001:db8:0:1:1:1:1:1', 'one zero group stays');
   });
   it('refuses what is not an address', () => {
-    for (const bad of ['', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', 'g::1', '12345::', '1.2.3.4', '::1%eth0']) {
+    for (const bad of [
+      '',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      'g::1',
+      '12345::',
+      '1.2.3.4',
+      '::1%eth0',
+    ]) {
       assert.equal(isIp6(bad), false, bad);
     }
     assert.throws(() => ip6ToBytes('1::2::3'), /not an IPv6 address/);
@@ -176,7 +195,10 @@ describe('codec edges', () => {
     assert.match((decode(Buffer.from([7, 0, 0])) as { reason: string }).reason, /at least 4/);
     assert.match((decode(Buffer.from([12, 0, 0, 0])) as { reason: string }).reason, /relay/);
     assert.match((decode(Buffer.from([0, 0, 0, 0])) as { reason: string }).reason, /reserved/);
-    assert.match((decode(Buffer.from([7, 0, 0, 1, 0, 1, 0, 9, 1, 2])) as { reason: string }).reason, /option 1 truncated/);
+    assert.match(
+      (decode(Buffer.from([7, 0, 0, 1, 0, 1, 0, 9, 1, 2])) as { reason: string }).reason,
+      /option 1 truncated/,
+    );
     assert.match((decode(Buffer.from([7, 0, 0, 1, 0, 1, 0])) as { reason: string }).reason, /header .* truncated/);
     assert.equal(decode('x' as unknown as Buffer).ok, false);
     assert.equal(decode(Buffer.alloc(8), 9).ok, false);
@@ -187,14 +209,22 @@ describe('codec edges', () => {
   });
   it('a malformed IA_NA, IAADDR or status reads as absent', () => {
     const ia = o.encodeIaNa(IAID, 1, 2, [{ address: 'fd00::1', preferredS: 3, validS: 4 }]).data;
-    const msg = (data: Buffer): Dhcp6Message => ({ type: MsgType.REPLY, xid: 1, options: [{ code: Opt6.IA_NA, data }] });
+    const msg = (data: Buffer): Dhcp6Message => ({
+      type: MsgType.REPLY,
+      xid: 1,
+      options: [{ code: Opt6.IA_NA, data }],
+    });
     assert.equal(o.iaNa(msg(ia), IAID)?.addresses.length, 1);
     assert.equal(o.iaNa(msg(ia.subarray(0, ia.length - 1)), IAID), undefined, 'IAADDR cut short');
     assert.equal(o.iaNa(msg(ia.subarray(0, 11)), IAID), undefined, 'IA_NA header cut short');
     assert.equal(o.iaNa(msg(ia), IAID + 1), undefined, 'another IAID');
     assert.equal(o.decodeStatus(Buffer.from([0])), undefined);
     assert.equal(o.decodeStatus(Buffer.from([0, 4, 0x61, 0x0a, 0x62]))?.message, 'a?b', 'control characters replaced');
-    const badDns: Dhcp6Message = { type: MsgType.REPLY, xid: 1, options: [{ code: Opt6.DNS_SERVERS, data: Buffer.alloc(15) }] };
+    const badDns: Dhcp6Message = {
+      type: MsgType.REPLY,
+      xid: 1,
+      options: [{ code: Opt6.DNS_SERVERS, data: Buffer.alloc(15) }],
+    };
     assert.equal(o.dnsServers(badDns), undefined);
   });
 });

@@ -34,7 +34,14 @@ function fixture(name: string, xid: number): Dhcp6Message {
 }
 
 function cfg(over: Partial<ClientConfig6> = {}): ClientConfig6 {
-  return { duid: duidLl(MAC).toString('hex'), iaid: IAID, oro: [23, 24], rapidCommit: false, timing: DEFAULT_TIMING6, ...over };
+  return {
+    duid: duidLl(MAC).toString('hex'),
+    iaid: IAID,
+    oro: [23, 24],
+    rapidCommit: false,
+    timing: DEFAULT_TIMING6,
+    ...over,
+  };
 }
 
 /** A client under test: the state, the clock, everything sent and emitted. */
@@ -83,7 +90,9 @@ class Client {
   /** A captured REPLY to another of the capture's clients, addressed to this one. */
   replyAsOurs(name: string): void {
     const msg = fixture(name, this.xid());
-    msg.options = msg.options.map((opt) => (opt.code === Opt6.CLIENTID ? { code: opt.code, data: Buffer.from(this.ctx.cfg.duid, 'hex') } : opt));
+    msg.options = msg.options.map((opt) =>
+      opt.code === Opt6.CLIENTID ? { code: opt.code, data: Buffer.from(this.ctx.cfg.duid, 'hex') } : opt,
+    );
     this.apply({ type: 'packet', msg });
   }
   kinds(): string[] {
@@ -146,7 +155,9 @@ describe('acquisition', () => {
     const c = new Client();
     c.apply({ type: 'start' });
     const adv = fixture('kea-2.2-advertise', c.xid());
-    adv.options = adv.options.map((opt) => (opt.code === Opt6.PREFERENCE ? { code: opt.code, data: Buffer.from([255]) } : opt));
+    adv.options = adv.options.map((opt) =>
+      opt.code === Opt6.PREFERENCE ? { code: opt.code, data: Buffer.from([255]) } : opt,
+    );
     c.apply({ type: 'packet', msg: adv });
     assert.equal(c.state.state, 'REQUESTING');
 
@@ -195,7 +206,9 @@ describe('acquisition', () => {
     c.apply({ type: 'start' });
     c.apply({ type: 'packet', msg: fixture('kea-2.2-advertise', (c.xid() + 1) & 0xffffff) });
     const other = fixture('kea-2.2-advertise', c.xid());
-    other.options = other.options.map((opt) => (opt.code === Opt6.CLIENTID ? { code: opt.code, data: duidUuid('x') } : opt));
+    other.options = other.options.map((opt) =>
+      opt.code === Opt6.CLIENTID ? { code: opt.code, data: duidUuid('x') } : opt,
+    );
     c.apply({ type: 'packet', msg: other });
     const anon = fixture('kea-2.2-advertise', c.xid());
     anon.options = anon.options.filter((opt) => opt.code !== Opt6.SERVERID);
@@ -231,7 +244,9 @@ describe('acquisition', () => {
     c.tick();
     const r = fixture('kea-2.2-reply-request', c.xid());
     r.options = r.options.map((opt) =>
-      opt.code === Opt6.IA_NA ? { code: opt.code, data: Buffer.concat([opt.data.subarray(0, 12), Buffer.from([0, 13, 0, 2, 0, 2])]) } : opt,
+      opt.code === Opt6.IA_NA
+        ? { code: opt.code, data: Buffer.concat([opt.data.subarray(0, 12), Buffer.from([0, 13, 0, 2, 0, 2])]) }
+        : opt,
     );
     c.apply({ type: 'packet', msg: r });
     assert.equal(c.state.state, 'SELECTING');
@@ -261,7 +276,10 @@ describe('retransmission (RFC 8415 §15)', () => {
     const elapsed = o.findOption(c.last().msg.options, Opt6.ELAPSED_TIME) as Buffer;
     assert.equal(elapsed.readUInt16BE(0), Math.floor((c.now - T0) / 10));
     assert.equal(c.sent.length, 3);
-    assert.ok(c.sent.every((s) => s.msg.xid === c.sent[0]?.msg.xid), 'one exchange, one xid');
+    assert.ok(
+      c.sent.every((s) => s.msg.xid === c.sent[0]?.msg.xid),
+      'one exchange, one xid',
+    );
   });
 });
 
@@ -296,7 +314,10 @@ describe('renewal', () => {
     const c = keaBound();
     c.tick();
     const r = fixture('kea-2.2-reply-renew', c.xid());
-    r.options = [...r.options.filter((opt) => opt.code !== Opt6.IA_NA), { code: Opt6.STATUS_CODE, data: Buffer.from([0, 5]) }];
+    r.options = [
+      ...r.options.filter((opt) => opt.code !== Opt6.IA_NA),
+      { code: Opt6.STATUS_CODE, data: Buffer.from([0, 5]) },
+    ];
     c.apply({ type: 'packet', msg: r });
     assert.equal(c.state.state, 'RENEWING');
     assert.equal(c.last().dst, ALL_SERVERS);
@@ -322,7 +343,9 @@ describe('renewal', () => {
     c.tick();
     const r = fixture('kea-2.2-reply-renew', c.xid());
     r.options = r.options.map((opt) =>
-      opt.code === Opt6.IA_NA ? { code: opt.code, data: Buffer.concat([opt.data.subarray(0, 12), Buffer.from([0, 13, 0, 2, 0, 3])]) } : opt,
+      opt.code === Opt6.IA_NA
+        ? { code: opt.code, data: Buffer.concat([opt.data.subarray(0, 12), Buffer.from([0, 13, 0, 2, 0, 3])]) }
+        : opt,
     );
     c.apply({ type: 'packet', msg: r });
     assert.equal(c.state.state, 'REQUESTING');

@@ -61,15 +61,22 @@ function brokenLinks(file: string, text = readFileSync(file, 'utf8')): string[] 
       continue;
     }
     if (anchor === undefined) continue;
-    if (statSync(dest).isDirectory() || !dest.endsWith('.md')) broken.push(`${name} (an anchor into a non-Markdown file)`);
-    else if (!anchors(path === '' ? text : readFileSync(dest, 'utf8')).has(anchor)) broken.push(`${name} (no such heading)`);
+    if (statSync(dest).isDirectory() || !dest.endsWith('.md'))
+      broken.push(`${name} (an anchor into a non-Markdown file)`);
+    else if (!anchors(path === '' ? text : readFileSync(dest, 'utf8')).has(anchor))
+      broken.push(`${name} (no such heading)`);
   }
   return broken;
 }
 
 function docFiles(): string[] {
   const docs = join(REPO, 'docs');
-  return [join(REPO, 'README.md'), ...readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f))];
+  return [
+    join(REPO, 'README.md'),
+    ...readdirSync(docs)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(docs, f)),
+  ];
 }
 
 test('slug and anchors follow GitHub: punctuation dropped, code marks gone, repeats numbered, fences skipped', () => {
@@ -87,7 +94,8 @@ test('relativeLinks finds relative targets, not URLs or links inside code', () =
 
 test('a link to a missing heading or file is reported', () => {
   // The checker itself must be able to fail: a text beside README.md with a made-up anchor, file and own heading.
-  const text = '# Here\n[a](README.md#no-such-heading-here) [b](docs/no-such-file.md) [c](#here) [d](#gone) [e](docs#x)';
+  const text =
+    '# Here\n[a](README.md#no-such-heading-here) [b](docs/no-such-file.md) [c](#here) [d](#gone) [e](docs#x)';
   assert.deepEqual(brokenLinks(join(REPO, 'README.md'), text), [
     'README.md: README.md#no-such-heading-here (no such heading)',
     'README.md: docs/no-such-file.md (no such file)',
@@ -97,7 +105,10 @@ test('a link to a missing heading or file is reported', () => {
 });
 
 test('every relative link in README.md and docs/*.md names an existing file and heading', () => {
-  assert.deepEqual(docFiles().flatMap((f) => brokenLinks(f)), []);
+  assert.deepEqual(
+    docFiles().flatMap((f) => brokenLinks(f)),
+    [],
+  );
 });
 
 test(`README.md stays a guide: at most ${README_MAX_BYTES} bytes, the reference lives in docs/`, () => {

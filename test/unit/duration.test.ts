@@ -6,15 +6,31 @@ import { parseDuration } from '../../common/duration';
 
 test("Go's unit table: ns, us, both micro signs, ms, s, m, h", () => {
   const cases: [string, number][] = [
-    ['1000000ns', 1], ['1500us', 1.5], ['2000\u00b5s', 2], ['3000\u03bcs', 3], ['250ms', 250], ['10s', 10_000], ['2m', 120_000], ['1h', 3_600_000],
+    ['1000000ns', 1],
+    ['1500us', 1.5],
+    ['2000\u00b5s', 2],
+    ['3000\u03bcs', 3],
+    ['250ms', 250],
+    ['10s', 10_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
   ];
   for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
 });
 
 test('Go syntax: sequences, fractions, bare 0 and a leading +', () => {
   const cases: [string, number][] = [
-    ['1m30s', 90_000], ['1.5h', 5_400_000], ['2m0.5s', 120_500], ['.5s', 500], ['1.s', 1000], ['1h2m3s4ms', 3_723_004],
-    ['0', 0], ['+0', 0], ['+10s', 10_000], ['0s', 0], ['500000us', 500],
+    ['1m30s', 90_000],
+    ['1.5h', 5_400_000],
+    ['2m0.5s', 120_500],
+    ['.5s', 500],
+    ['1.s', 1000],
+    ['1h2m3s4ms', 3_723_004],
+    ['0', 0],
+    ['+0', 0],
+    ['+10s', 10_000],
+    ['0s', 0],
+    ['500000us', 500],
   ];
   for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
 });

@@ -10,26 +10,47 @@ function ack(options: [number, unknown][], yiaddr = '198.19.0.57'): DhcpMessage 
 }
 
 test('address, prefix, gateway, default route and DNS from a plain ACK', () => {
-  const f = leaseFacts(ack([
-    [Opt.MESSAGE_TYPE, 5], [Opt.SERVER_ID, '198.19.0.1'], [Opt.LEASE_TIME, 120],
-    [Opt.SUBNET_MASK, '255.255.252.0'], [Opt.ROUTER, ['198.19.0.254', '198.19.0.253']],
-    [Opt.DNS_SERVERS, ['198.19.0.1', '198.19.0.2']], [Opt.DOMAIN_NAME, 'lan.example'],
-    [Opt.DOMAIN_SEARCH, ['lan.example', 'example']], [Opt.INTERFACE_MTU, 1400],
-  ]));
+  const f = leaseFacts(
+    ack([
+      [Opt.MESSAGE_TYPE, 5],
+      [Opt.SERVER_ID, '198.19.0.1'],
+      [Opt.LEASE_TIME, 120],
+      [Opt.SUBNET_MASK, '255.255.252.0'],
+      [Opt.ROUTER, ['198.19.0.254', '198.19.0.253']],
+      [Opt.DNS_SERVERS, ['198.19.0.1', '198.19.0.2']],
+      [Opt.DOMAIN_NAME, 'lan.example'],
+      [Opt.DOMAIN_SEARCH, ['lan.example', 'example']],
+      [Opt.INTERFACE_MTU, 1400],
+    ]),
+  );
   assert.deepEqual(f, {
-    address: '198.19.0.57', prefixLength: 22, gateway: '198.19.0.254',
+    address: '198.19.0.57',
+    prefixLength: 22,
+    gateway: '198.19.0.254',
     routes: [{ dst: '0.0.0.0/0', gw: '198.19.0.254' }],
     dns: { nameservers: ['198.19.0.1', '198.19.0.2'], domain: 'lan.example', search: ['lan.example', 'example'] },
-    serverId: '198.19.0.1', leaseTimeS: 120, mtu: 1400,
+    serverId: '198.19.0.1',
+    leaseTimeS: 120,
+    mtu: 1400,
   });
 });
 
 test('option 121 takes precedence over 33 and 3 (RFC 3442); a route via 0.0.0.0 is on-link', () => {
-  const f = leaseFacts(ack([
-    [Opt.SUBNET_MASK, '255.255.255.0'], [Opt.ROUTER, ['198.19.0.254']],
-    [Opt.STATIC_ROUTES, [{ dst: '198.18.5.0/24', gw: '198.19.0.9' }]],
-    [Opt.CLASSLESS_ROUTES, [{ dst: '198.18.0.0/16', gw: '198.19.0.7' }, { dst: '198.18.200.0/24', gw: '0.0.0.0' }, { dst: '0.0.0.0/0', gw: '198.19.0.8' }]],
-  ]));
+  const f = leaseFacts(
+    ack([
+      [Opt.SUBNET_MASK, '255.255.255.0'],
+      [Opt.ROUTER, ['198.19.0.254']],
+      [Opt.STATIC_ROUTES, [{ dst: '198.18.5.0/24', gw: '198.19.0.9' }]],
+      [
+        Opt.CLASSLESS_ROUTES,
+        [
+          { dst: '198.18.0.0/16', gw: '198.19.0.7' },
+          { dst: '198.18.200.0/24', gw: '0.0.0.0' },
+          { dst: '0.0.0.0/0', gw: '198.19.0.8' },
+        ],
+      ],
+    ]),
+  );
   assert.deepEqual(f.routes, [
     { dst: '198.18.0.0/16', gw: '198.19.0.7' },
     { dst: '198.18.200.0/24' },
@@ -39,7 +60,12 @@ test('option 121 takes precedence over 33 and 3 (RFC 3442); a route via 0.0.0.0 
 });
 
 test('without 121: static routes of option 33, then the default route via the router', () => {
-  const f = leaseFacts(ack([[Opt.ROUTER, ['198.19.0.254']], [Opt.STATIC_ROUTES, [{ dst: '198.18.5.9/32', gw: '198.19.0.9' }]]]));
+  const f = leaseFacts(
+    ack([
+      [Opt.ROUTER, ['198.19.0.254']],
+      [Opt.STATIC_ROUTES, [{ dst: '198.18.5.9/32', gw: '198.19.0.9' }]],
+    ]),
+  );
   assert.deepEqual(f.routes.at(-1), { dst: '0.0.0.0/0', gw: '198.19.0.254' });
   assert.equal(f.routes.length, 2);
   assert.equal(f.routes[0]?.gw, '198.19.0.9');

@@ -9,7 +9,19 @@ function ok(argv: string[]): DaemonOptions {
 }
 
 test('the reference daemon flags, verbatim', () => {
-  const o = ok(['-socketpath', '/tmp/x.sock', '-pidfile=/tmp/p', '-hostprefix', '/host', '-broadcast', '-timeout', '10s', '-resendmax', '62s', '-resendtimeout=208s']);
+  const o = ok([
+    '-socketpath',
+    '/tmp/x.sock',
+    '-pidfile=/tmp/p',
+    '-hostprefix',
+    '/host',
+    '-broadcast',
+    '-timeout',
+    '10s',
+    '-resendmax',
+    '62s',
+    '-resendtimeout=208s',
+  ]);
   assert.equal(o.socketPath, '/tmp/x.sock');
   assert.equal(o.pidfile, '/tmp/p');
   assert.equal(o.hostPrefix, '/host');
@@ -20,7 +32,16 @@ test('the reference daemon flags, verbatim', () => {
 });
 
 test('GNU long options', () => {
-  const o = ok(['--socket-path=/tmp/y.sock', '--broadcast=false', '--add-timeout', '5s', '--state-dir', '/tmp/s', '--log-level', 'debug']);
+  const o = ok([
+    '--socket-path=/tmp/y.sock',
+    '--broadcast=false',
+    '--add-timeout',
+    '5s',
+    '--state-dir',
+    '/tmp/s',
+    '--log-level',
+    'debug',
+  ]);
   assert.equal(o.socketPath, '/tmp/y.sock');
   assert.equal(o.broadcast, false);
   assert.equal(o.addTimeoutMs, 5000);

@@ -1,4 +1,5 @@
-// The host-side RELEASE (the core's hostRelease, sent by daemon/host-release.ts): what it is built from, when there is nothing to release, and that
+// The host-side RELEASE (the core's hostRelease, sent by daemon/host-release.ts): what it is built from, when there is
+// nothing to release, and that
 // a send failure is reported, never thrown.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -21,10 +22,18 @@ const cfg: ClientConfig = {
   maxMessageSize: 1500,
   timing: DEFAULT_TIMING,
 };
-const lease = { address: '198.19.56.20', serverId: '198.19.56.1', leaseTimeS: 600, requestSentAtMs: NOW, t1AtMs: NOW + 300_000, t2AtMs: NOW + 525_000, expiresAtMs: NOW + 600_000 };
+const lease = {
+  address: '198.19.56.20',
+  serverId: '198.19.56.1',
+  leaseTimeS: 600,
+  requestSentAtMs: NOW,
+  t1AtMs: NOW + 300_000,
+  t2AtMs: NOW + 525_000,
+  expiresAtMs: NOW + 600_000,
+};
 const bound: LeaseState = { state: 'BOUND', lease };
 
-test('the core\'s hostRelease: the RELEASE of a held lease (ciaddr, chaddr, option 61, option 54), from the host to the server id', () => {
+test("the core's hostRelease: the RELEASE of a held lease (ciaddr, chaddr, option 61, option 54), from the host to the server id", () => {
   const r = hostRelease(bound, NOW, { cfg, rng: seededRng(1) });
   assert.ok(r);
   assert.equal(r.via, 'host');
@@ -50,7 +59,18 @@ test('releaseFromHost sends the encoded RELEASE and reports a failure instead of
   const d = decode(sent[0]?.[0] as Buffer);
   assert.ok(d.ok && d.value.ciaddr === '198.19.56.20');
   assert.equal(sent[0]?.[1], '198.19.56.1');
-  const failed = await releaseFromHost(async () => { throw new Error('connect ENETUNREACH'); }, cfg, bound, NOW, seededRng(1));
+  const failed = await releaseFromHost(
+    async () => {
+      throw new Error('connect ENETUNREACH');
+    },
+    cfg,
+    bound,
+    NOW,
+    seededRng(1),
+  );
   assert.equal(failed, 'host RELEASE failed: connect ENETUNREACH');
-  assert.equal(await releaseFromHost(async () => assert.fail('nothing to send'), cfg, { state: 'INIT' }, NOW, seededRng(1)), 'nothing to release');
+  assert.equal(
+    await releaseFromHost(async () => assert.fail('nothing to send'), cfg, { state: 'INIT' }, NOW, seededRng(1)),
+    'nothing to release',
+  );
 });

@@ -4,7 +4,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LeaseDetail, LeaseView, StatusResult } from '../../common/rpc';
 import {
-  COLOUR, PLAIN, humanDelta, humanDuration, leaseDetailText, leasesTable, parseInspectArgs, podName, resolveLease, statusText, styleFor,
+  COLOUR,
+  PLAIN,
+  humanDelta,
+  humanDuration,
+  leaseDetailText,
+  leasesTable,
+  parseInspectArgs,
+  podName,
+  resolveLease,
+  statusText,
+  styleFor,
 } from '../../client/inspect';
 
 const NOW = Date.parse('2026-01-02T10:00:00.000Z');
@@ -12,18 +22,33 @@ const iso = (deltaS: number) => new Date(NOW + deltaS * 1000).toISOString();
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 const web1: LeaseView = {
-  containerId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', network: 'lan', ifName: 'eth1', netns: '/var/run/netns/cni-1',
-  args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-1', IgnoreUnknown: '1' }, mac: '02:42:c6:13:30:0a',
-  state: 'BOUND', address: '198.19.49.10', prefixLength: 22, serverId: '198.19.48.1',
-  t1At: iso(192), t2At: iso(400), expiresAt: iso(600),
+  containerId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+  network: 'lan',
+  ifName: 'eth1',
+  netns: '/var/run/netns/cni-1',
+  args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-1', IgnoreUnknown: '1' },
+  mac: '02:42:c6:13:30:0a',
+  state: 'BOUND',
+  address: '198.19.49.10',
+  prefixLength: 22,
+  serverId: '198.19.48.1',
+  t1At: iso(192),
+  t2At: iso(400),
+  expiresAt: iso(600),
 };
 const bare: LeaseView = {
-  containerId: 'ffeeddccbbaa99887766', network: 'lan', ifName: 'eth1', netns: '/var/run/netns/x', args: {}, mac: '02:00:00:00:00:01',
-  state: 'SELECTING', lastError: 'no OFFER yet',
+  containerId: 'ffeeddccbbaa99887766',
+  network: 'lan',
+  ifName: 'eth1',
+  netns: '/var/run/netns/x',
+  args: {},
+  mac: '02:00:00:00:00:01',
+  state: 'SELECTING',
+  lastError: 'no OFFER yet',
 };
 
 describe('human times', () => {
-  test('durations at an operator\'s precision', () => {
+  test("durations at an operator's precision", () => {
     assert.equal(humanDuration(0), '0s');
     assert.equal(humanDuration(59_400), '59s');
     assert.equal(humanDuration(192_000), '3m12s');
@@ -42,11 +67,33 @@ describe('leases table', () => {
     const out = leasesTable([web1, bare], NOW);
     const lines = out.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0] as string, /^POD\s+NETWORK\s+IFACE\s+ADDRESS\s+SERVER\s+STATE\s+RENEWS\s+EXPIRES\s+LAST ERROR$/);
+    assert.match(
+      lines[0] as string,
+      /^POD\s+NETWORK\s+IFACE\s+ADDRESS\s+SERVER\s+STATE\s+RENEWS\s+EXPIRES\s+LAST ERROR$/,
+    );
     const row = lines.find((l) => l.startsWith('default/web-1')) as string;
-    assert.deepEqual(row.split(/\s{2,}/), ['default/web-1', 'lan', 'eth1', '198.19.49.10/22', '198.19.48.1', 'BOUND', 'in 3m12s', 'in 10m00s']);
+    assert.deepEqual(row.split(/\s{2,}/), [
+      'default/web-1',
+      'lan',
+      'eth1',
+      '198.19.49.10/22',
+      '198.19.48.1',
+      'BOUND',
+      'in 3m12s',
+      'in 10m00s',
+    ]);
     const other = lines.find((l) => l.startsWith('ffeeddccbbaa ')) as string;
-    assert.deepEqual(other.split(/\s{2,}/), ['ffeeddccbbaa', 'lan', 'eth1', '-', '-', 'SELECTING', '-', '-', 'no OFFER yet']);
+    assert.deepEqual(other.split(/\s{2,}/), [
+      'ffeeddccbbaa',
+      'lan',
+      'eth1',
+      '-',
+      '-',
+      'SELECTING',
+      '-',
+      '-',
+      'no OFFER yet',
+    ]);
     assert.equal(podName({ ...bare, args: { K8S_POD_NAME: 'solo' } }), 'solo');
     assert.equal(podName({ ...bare, containerId: 'short' }), 'short');
   });
@@ -77,7 +124,12 @@ test('one lease in full: facts, times with their ISO stamps, transitions newest 
   const d: LeaseDetail = {
     ...web1,
     facts: {
-      address: '198.19.49.10', prefixLength: 22, gateway: '198.19.48.254', serverId: '198.19.48.1', leaseTimeS: 600, mtu: 1500,
+      address: '198.19.49.10',
+      prefixLength: 22,
+      gateway: '198.19.48.254',
+      serverId: '198.19.48.1',
+      leaseTimeS: 600,
+      mtu: 1500,
       routes: [{ dst: '0.0.0.0/0', gw: '198.19.48.254' }, { dst: '10.0.0.0/8' }],
       dns: { nameservers: ['198.19.48.1'], domain: 'home.lan', search: ['home.lan', 'lan'] },
     },
@@ -98,7 +150,11 @@ test('one lease in full: facts, times with their ISO stamps, transitions newest 
   assert.match(out, /\n {2}search +home\.lan lan\n/);
   assert.match(out, /\n {2}CNI_ARGS +K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;IgnoreUnknown=1\n/);
   const table = out.slice(out.indexOf('Recent transitions'));
-  const rows = table.trimEnd().split('\n').slice(2).map((l) => l.trim().split(/\s{2,}/));
+  const rows = table
+    .trimEnd()
+    .split('\n')
+    .slice(2)
+    .map((l) => l.trim().split(/\s{2,}/));
   assert.deepEqual(rows, [
     ['28s ago', 'REQUESTING', 'BOUND', 'ACK'],
     ['29s ago', 'SELECTING', 'REQUESTING', 'OFFER'],
@@ -109,7 +165,11 @@ test('one lease in full: facts, times with their ISO stamps, transitions newest 
 
 test('status: version, uptime, socket, state dir, counts by state', () => {
   const s: StatusResult = {
-    version: '0.1.0', pid: 42, uptimeS: 3 * 3600 + 120, socketPath: '/run/cni/ts-dhcp.sock', stateDir: '/var/lib/ts-dhcp',
+    version: '0.1.0',
+    pid: 42,
+    uptimeS: 3 * 3600 + 120,
+    socketPath: '/run/cni/ts-dhcp.sock',
+    stateDir: '/var/lib/ts-dhcp',
     leases: { SELECTING: 1, BOUND: 3 },
   };
   assert.equal(
@@ -120,7 +180,10 @@ test('status: version, uptime, socket, state dir, counts by state', () => {
       'leases     4 (3 BOUND, 1 SELECTING)\n',
   );
   assert.match(statusText({ ...s, leases: {} }), /\nleases +none\n/);
-  assert.match(statusText({ ...s, recordErrors: 2 }), /\nrecords +2 lease records cannot be written \(disk full\?\); retrying\n/);
+  assert.match(
+    statusText({ ...s, recordErrors: 2 }),
+    /\nrecords +2 lease records cannot be written \(disk full\?\); retrying\n/,
+  );
 });
 
 test('every string from the daemon is printed escaped: no control or bidi character reaches the terminal', () => {
@@ -130,7 +193,10 @@ test('every string from the daemon is printed escaped: no control or bidi charac
     lastError: 'NAK: \x1b[2Jgone\r\u202eevil',
     transitions: [{ at: iso(-5), from: 'REBOOTING', to: 'SELECTING', why: 'NAK: \x9b31m' }],
   };
-  const text = leaseDetailText(hostile, NOW) + leasesTable([hostile], NOW) + statusText({ version: '\x1b[1m', pid: 1, uptimeS: 1, socketPath: '/s', leases: { '\x07': 1 } });
+  const text =
+    leaseDetailText(hostile, NOW) +
+    leasesTable([hostile], NOW) +
+    statusText({ version: '\x1b[1m', pid: 1, uptimeS: 1, socketPath: '/s', leases: { '\x07': 1 } });
   assert.doesNotMatch(text.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
   assert.match(text, /web\\x1b\]0;owned\\x07-1/);
   assert.match(text, /\\u202eevil/);
@@ -157,8 +223,18 @@ describe('finding the lease an operator means', () => {
 });
 
 test('arguments: --json, --watch with --interval, show ID, and the errors', () => {
-  assert.deepEqual(parseInspectArgs('leases', ['--json', '--socket-path', '/s']), { json: true, socketPath: '/s', watch: false, intervalMs: 2000 });
-  assert.deepEqual(parseInspectArgs('leases', ['--watch', '--interval=500ms']), { json: false, socketPath: '/run/cni/ts-dhcp.sock', watch: true, intervalMs: 500 });
+  assert.deepEqual(parseInspectArgs('leases', ['--json', '--socket-path', '/s']), {
+    json: true,
+    socketPath: '/s',
+    watch: false,
+    intervalMs: 2000,
+  });
+  assert.deepEqual(parseInspectArgs('leases', ['--watch', '--interval=500ms']), {
+    json: false,
+    socketPath: '/run/cni/ts-dhcp.sock',
+    watch: true,
+    intervalMs: 500,
+  });
   assert.equal((parseInspectArgs('leases', ['show', 'web-1', '--json']) as { show?: string }).show, 'web-1');
   assert.match(String(parseInspectArgs('leases', ['show'])), /needs a lease/);
   assert.match(String(parseInspectArgs('leases', ['--watch', '--json'])), /do not go together/);

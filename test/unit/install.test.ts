@@ -5,7 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test, TestContext } from 'node:test';
-import { daemonCommand, install, parseInstallArgs, serviceUnit, thisInstallation, uninstall, type InstallOptions } from '../../client/install';
+import {
+  daemonCommand,
+  install,
+  parseInstallArgs,
+  serviceUnit,
+  thisInstallation,
+  uninstall,
+  type InstallOptions,
+} from '../../client/install';
 
 const REPO = resolve(__dirname, '../../..');
 const BIN = join(REPO, 'bin/ts-dhcp');
@@ -27,26 +35,46 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
 }
 
-test('install into a root: the native plugin, byte for byte; the unit runs this installation\'s daemon; idempotent', (t) => {
+test("install into a root: the native plugin, byte for byte; the unit runs this installation's daemon; idempotent", (t) => {
   const root = tempRoot(t);
   const first = cli(['install', '--root', root, '--systemd']);
   assert.equal(first.status, 0, first.stderr);
   // A checkout under /tmp, /home or /root adds a warning line (the hardened unit cannot see it): not our concern here.
-  const lines = (out: string) => out.trim().split('\n').filter((l) => !l.startsWith('warning: '));
-  assert.deepEqual(lines(first.stdout), ['installed  /opt/cni/bin/ts-dhcp', 'installed  /etc/systemd/system/ts-dhcp.socket', 'installed  /etc/systemd/system/ts-dhcp.service']);
+  const lines = (out: string) =>
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('warning: '));
+  assert.deepEqual(lines(first.stdout), [
+    'installed  /opt/cni/bin/ts-dhcp',
+    'installed  /etc/systemd/system/ts-dhcp.socket',
+    'installed  /etc/systemd/system/ts-dhcp.service',
+  ]);
   const exe = join(root, 'opt/cni/bin/ts-dhcp');
   assert.equal(statSync(exe).mode & 0o777, 0o755);
   assert.ok(readFileSync(exe).equals(readFileSync(thisInstallation().plugin)));
   assert.equal(readFileSync(exe).subarray(0, 4).toString('latin1'), '\x7fELF');
   const service = readFileSync(join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8');
-  assert.ok(service.includes(`\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `), service);
+  assert.ok(
+    service.includes(
+      `\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `,
+    ),
+    service,
+  );
 
   const again = cli(['install', '--root', root, '--systemd']);
   assert.equal(again.status, 0, again.stderr);
-  assert.deepEqual(lines(again.stdout).map((l) => l.split(/\s+/)[0]), ['unchanged', 'unchanged', 'unchanged']);
+  assert.deepEqual(
+    lines(again.stdout).map((l) => l.split(/\s+/)[0]),
+    ['unchanged', 'unchanged', 'unchanged'],
+  );
 
   // The runtime's minimal environment: no PATH at all.
-  const run = spawnSync(exe, [], { encoding: 'utf8', env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
+  const run = spawnSync(exe, [], {
+    encoding: 'utf8',
+    env: { CNI_COMMAND: 'VERSION' },
+    input: '{"cniVersion":"1.0.0"}',
+  });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(JSON.parse(run.stdout).cniVersion, '1.0.0');
 });
@@ -86,11 +114,25 @@ test('arguments: absolute paths only, unknown flags named', () => {
   assert.match(String(parseInstallArgs(['--root'])), /needs a value/);
   assert.match(String(parseInstallArgs(['--bogus'])), /unknown argument "--bogus"/);
   assert.deepEqual(parseInstallArgs(['--cni-bin-dir=/x', '--systemd', '--unit-dir', '/u']), {
-    cniBinDir: '/x', systemd: true, unitDir: '/u', root: '/', force: false,
+    cniBinDir: '/x',
+    systemd: true,
+    unitDir: '/u',
+    root: '/',
+    force: false,
   });
-  assert.match(serviceUnit('[Service]\nExecStart=/usr/local/bin/ts-dhcp daemon -x\n', '/usr/bin/node /opt/ts-dhcp/bin/ts-dhcp'), /^ExecStart=\/usr\/bin\/node \/opt\/ts-dhcp\/bin\/ts-dhcp daemon -x$/m);
-  const spaced = daemonCommand({ ...thisInstallation(), nodePath: '/opt/my node/node', entryScript: '/opt/a"b/bin/ts-dhcp' });
-  assert.equal(spaced, '"/opt/my node/node" --max-semi-space-size=1 --lite-mode --no-expose-wasm "/opt/a\\"b/bin/ts-dhcp"');
+  assert.match(
+    serviceUnit('[Service]\nExecStart=/usr/local/bin/ts-dhcp daemon -x\n', '/usr/bin/node /opt/ts-dhcp/bin/ts-dhcp'),
+    /^ExecStart=\/usr\/bin\/node \/opt\/ts-dhcp\/bin\/ts-dhcp daemon -x$/m,
+  );
+  const spaced = daemonCommand({
+    ...thisInstallation(),
+    nodePath: '/opt/my node/node',
+    entryScript: '/opt/a"b/bin/ts-dhcp',
+  });
+  assert.equal(
+    spaced,
+    '"/opt/my node/node" --max-semi-space-size=1 --lite-mode --no-expose-wasm "/opt/a\\"b/bin/ts-dhcp"',
+  );
 });
 
 /** KEY=VALUE lines of a unit file (the last wins, as for systemd's non-list settings). */
@@ -110,24 +152,47 @@ test('the installed units pass systemd-analyze verify; the shipped ones point at
   mkdirSync(units);
   const r = cli(['install', '--cni-bin-dir', bin, '--unit-dir', units, '--systemd']);
   assert.equal(r.status, 0, r.stderr);
-  const verify = spawnSync('systemd-analyze', ['verify', './ts-dhcp.socket', './ts-dhcp.service'], { cwd: units, encoding: 'utf8' });
+  const verify = spawnSync('systemd-analyze', ['verify', './ts-dhcp.socket', './ts-dhcp.service'], {
+    cwd: units,
+    encoding: 'utf8',
+  });
   assert.equal(verify.status, 0, verify.stderr);
   assert.equal(verify.stderr.trim(), '', 'no warnings either');
   // Before install the ExecStart path does not exist here: verify notices, so the check above means something.
-  const shipped = spawnSync('systemd-analyze', ['verify', './ts-dhcp.socket', './ts-dhcp.service'], { cwd: join(REPO, 'systemd'), encoding: 'utf8' });
+  const shipped = spawnSync('systemd-analyze', ['verify', './ts-dhcp.socket', './ts-dhcp.service'], {
+    cwd: join(REPO, 'systemd'),
+    encoding: 'utf8',
+  });
   if (!existsSync('/usr/local/bin/ts-dhcp')) assert.match(shipped.stderr, /ts-dhcp is not executable/);
 });
 
 test('the service is hardened: exactly the capabilities it needs, read-only system, restart on failure', () => {
   const service = directives(readFileSync(join(REPO, 'systemd/ts-dhcp.service'), 'utf8'));
-  // setns (CAP_SYS_ADMIN), AF_PACKET + SO_BINDTODEVICE (CAP_NET_RAW), link up (CAP_NET_ADMIN), port 68 (CAP_NET_BIND_SERVICE).
-  assert.deepEqual(service.get('CapabilityBoundingSet')?.split(/\s+/).sort(), ['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_ADMIN']);
+  // setns (CAP_SYS_ADMIN), AF_PACKET + SO_BINDTODEVICE (CAP_NET_RAW), link up (CAP_NET_ADMIN), port 68
+  // (CAP_NET_BIND_SERVICE).
+  assert.deepEqual(service.get('CapabilityBoundingSet')?.split(/\s+/).sort(), [
+    'CAP_NET_ADMIN',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_NET_RAW',
+    'CAP_SYS_ADMIN',
+  ]);
   const want: Record<string, string> = {
-    NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', StateDirectory: 'ts-dhcp',
-    RuntimeDirectory: 'ts-dhcp', SystemCallArchitectures: 'native', Restart: 'on-failure', RestrictNamespaces: 'net',
+    NoNewPrivileges: 'yes',
+    ProtectSystem: 'strict',
+    ProtectHome: 'yes',
+    PrivateTmp: 'yes',
+    StateDirectory: 'ts-dhcp',
+    RuntimeDirectory: 'ts-dhcp',
+    SystemCallArchitectures: 'native',
+    Restart: 'on-failure',
+    RestrictNamespaces: 'net',
   };
   for (const [k, v] of Object.entries(want)) assert.equal(service.get(k), v, k);
-  assert.deepEqual(service.get('RestrictAddressFamilies')?.split(/\s+/).sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX'], 'AF_INET6 for an IPv6 --metrics-address');
+  assert.deepEqual(
+    service.get('RestrictAddressFamilies')?.split(/\s+/).sort(),
+    ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX'],
+    'AF_INET6 for an IPv6 --metrics-address',
+  );
   const socket = directives(readFileSync(join(REPO, 'systemd/ts-dhcp.socket'), 'utf8'));
   assert.equal(socket.get('SocketMode'), '0600');
   assert.equal(socket.get('RemoveOnStop'), 'true');

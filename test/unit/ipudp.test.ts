@@ -51,7 +51,13 @@ test('ISC dhcpd replies are rebuilt byte for byte: UDP checksum, UDP header and 
   for (const orig of replies) {
     assert.ok(ipHeaderChecksumOk(orig), 'fixture header checksum');
     const r = mustParse(orig);
-    const built = buildIpUdp(r.payload, { srcIp: r.srcIp, dstIp: r.dstIp, srcPort: r.srcPort, dstPort: r.dstPort, ttl: orig[8]! });
+    const built = buildIpUdp(r.payload, {
+      srcIp: r.srcIp,
+      dstIp: r.dstIp,
+      srcPort: r.srcPort,
+      dstPort: r.dstPort,
+      ttl: orig[8]!,
+    });
     assert.equal(built.length, orig.readUInt16BE(2));
     assert.ok(orig.readUInt16BE(26) !== 0, 'the fixture carries a UDP checksum');
     assert.deepEqual(built.subarray(20), orig.subarray(20, built.length), 'UDP header (with checksum) and payload');
@@ -73,7 +79,10 @@ test('every frame of every fixture parses, including dnsmasq replies whose UDP c
     assert.ok(packets.length > 0, file);
     for (const p of packets) {
       const r = mustParse(p);
-      assert.ok([67, 68].includes(r.srcPort) && [67, 68].includes(r.dstPort), `${file}: ports ${r.srcPort}>${r.dstPort}`);
+      assert.ok(
+        [67, 68].includes(r.srcPort) && [67, 68].includes(r.dstPort),
+        `${file}: ports ${r.srcPort}>${r.dstPort}`,
+      );
       assert.equal(r.payload.length, p.readUInt16BE(24) - 8);
       assert.equal(r.payload.readUInt32BE(DHCP_MAGIC_COOKIE_OFFSET), 0x63825363, `${file}: DHCP cookie`);
     }
@@ -87,7 +96,14 @@ test('buildIpUdp defaults: IPv4, IHL 5, TOS 0, id 0, DF and fragment offset clea
   assert.deepEqual([...p.subarray(12, 20)], [0, 0, 0, 0, 255, 255, 255, 255]);
   assert.deepEqual([...p.subarray(20, 26)], [0, 68, 0, 67, 0, 13]);
   assert.ok(ipHeaderChecksumOk(p));
-  assert.deepEqual(mustParse(p), { ok: true, srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: 68, dstPort: 67, payload: Buffer.from('hello') });
+  assert.deepEqual(mustParse(p), {
+    ok: true,
+    srcIp: '0.0.0.0',
+    dstIp: '255.255.255.255',
+    srcPort: 68,
+    dstPort: 67,
+    payload: Buffer.from('hello'),
+  });
 });
 
 test('a UDP checksum that computes to 0 is sent as 0xffff (0 means "none")', () => {
@@ -132,16 +148,40 @@ test('parseIpUdp rejects each malformed field with a reason', () => {
   const cases: [string, Buffer, RegExp][] = [
     ['empty', Buffer.alloc(0), /shorter than an IPv4 header/],
     ['19 bytes', good.subarray(0, 19), /shorter than an IPv4 header/],
-    ['version 6', edit((p) => { p[0] = 0x65; }), /version 6/],
-    ['IHL 4', edit((p) => { p[0] = 0x44; }, true), /IHL 4/],
+    [
+      'version 6',
+      edit((p) => {
+        p[0] = 0x65;
+      }),
+      /version 6/,
+    ],
+    [
+      'IHL 4',
+      edit((p) => {
+        p[0] = 0x44;
+      }, true),
+      /IHL 4/,
+    ],
     ['IHL past the end', Buffer.from(good.subarray(0, 24)).fill(0x4f, 0, 1), /IHL 15/],
     ['total length past the end', edit((p) => p.writeUInt16BE(good.length + 1, 2)), /total length/],
     ['total length below IHL', edit((p) => p.writeUInt16BE(19, 2)), /total length/],
     ['truncated frame', good.subarray(0, good.length - 1), /total length/],
-    ['header checksum', edit((p) => { p[8] = 63; }, true), /checksum/],
+    [
+      'header checksum',
+      edit((p) => {
+        p[8] = 63;
+      }, true),
+      /checksum/,
+    ],
     ['more fragments', edit((p) => p.writeUInt16BE(0x2000, 6)), /fragment/],
     ['fragment offset', edit((p) => p.writeUInt16BE(0x0001, 6)), /fragment/],
-    ['TCP', edit((p) => { p[9] = 6; }), /protocol 6/],
+    [
+      'TCP',
+      edit((p) => {
+        p[9] = 6;
+      }),
+      /protocol 6/,
+    ],
     ['no room for UDP', edit((p) => p.writeUInt16BE(27, 2)), /UDP header/],
     ['UDP length 7', edit((p) => p.writeUInt16BE(7, 24)), /UDP length 7/],
     ['UDP length past IP', edit((p) => p.writeUInt16BE(good.length - 19, 24)), /UDP length/],
@@ -158,7 +198,9 @@ test('parseIpUdp rejects each malformed field with a reason', () => {
 test('parseIpUdp never throws on arbitrary or mutated bytes', () => {
   let seed = 0x2545f491;
   const rnd = (n: number): number => {
-    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
     return (seed >>> 0) % n;
   };
   const good = buildIpUdp(Buffer.alloc(300, 1), { srcIp: '198.18.1.1', dstIp: '198.18.1.9', srcPort: 67, dstPort: 68 });

@@ -42,7 +42,15 @@ const events = (actions: Action[]): LeaseEvent[] => actions.flatMap((a) => (a.ty
 const tx = (xid: number) => ({ xid, startedAtMs: T0, firstSentAtMs: T0, sends: 1, retransmitAtMs: T0 + 4000 });
 
 describe('recorded OFFER/ACK pairs from real servers', () => {
-  for (const server of ['dnsmasq-2.90', 'dnsmasq-2.90-full', 'dnsmasq-2.90-overload', 'isc-dhcpd-4.4', 'isc-dhcpd-4.4-full', 'kea-2.2', 'kea-2.2-full']) {
+  for (const server of [
+    'dnsmasq-2.90',
+    'dnsmasq-2.90-full',
+    'dnsmasq-2.90-overload',
+    'isc-dhcpd-4.4',
+    'isc-dhcpd-4.4-full',
+    'kea-2.2',
+    'kea-2.2-full',
+  ]) {
     test(server, () => {
       const offer = fixture(`${server}-offer`);
       const ack = fixture(`${server}-ack`);
@@ -55,7 +63,10 @@ describe('recorded OFFER/ACK pairs from real servers', () => {
       assert.equal(serverId(send.msg), serverId(offer));
 
       const bound = run(requesting.state, ack, T0 + 20);
-      assert.deepEqual(events(bound.actions).map((e) => e.kind), ['bound']);
+      assert.deepEqual(
+        events(bound.actions).map((e) => e.kind),
+        ['bound'],
+      );
       assert.ok(bound.state.state === 'BOUND');
       const lease = bound.state.lease;
       const leaseS = leaseTimeS(ack) as number;
@@ -96,7 +107,10 @@ describe('recorded NAKs and renewals', () => {
       const rebooting: LeaseState = { state: 'REBOOTING', tx: tx(nak.xid), requestedIp: '10.99.0.5' };
       const r = run(rebooting, nak, T0 + 3);
       const nakEvent = events(r.actions).find((e) => e.kind === 'nak');
-      assert.deepEqual(nakEvent, text === undefined ? { kind: 'nak', in: 'REBOOTING' } : { kind: 'nak', in: 'REBOOTING', message: text });
+      assert.deepEqual(
+        nakEvent,
+        text === undefined ? { kind: 'nak', in: 'REBOOTING' } : { kind: 'nak', in: 'REBOOTING', message: text },
+      );
       assert.equal(r.state.state, 'SELECTING');
       const send = r.actions.find((a) => a.type === 'send');
       assert.ok(send?.type === 'send');
@@ -118,7 +132,10 @@ describe('recorded NAKs and renewals', () => {
       };
       const renewing: LeaseState = { state: 'RENEWING', lease, tx: tx(ack.xid) };
       const r = run(renewing, ack, T0 + 2);
-      assert.deepEqual(events(r.actions).map((e) => e.kind), ['renewed']);
+      assert.deepEqual(
+        events(r.actions).map((e) => e.kind),
+        ['renewed'],
+      );
       assert.ok(r.state.state === 'BOUND');
       assert.equal(r.state.lease.expiresAtMs, T0 + 20_000);
     });

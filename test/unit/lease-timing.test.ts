@@ -33,7 +33,10 @@ function times(a: { lease?: number; t1?: number; t2?: number }, seed = 1) {
 function assertT1Near(t1AtMs: number | null, t1S: number): void {
   assert.ok(t1AtMs !== null);
   const centre = SENT + t1S * 1000;
-  assert.ok(Math.abs(t1AtMs - centre) <= T1_JITTER_FRACTION * t1S * 1000 + 1, `T1 ${t1AtMs - SENT} ms, expected ~${t1S} s`);
+  assert.ok(
+    Math.abs(t1AtMs - centre) <= T1_JITTER_FRACTION * t1S * 1000 + 1,
+    `T1 ${t1AtMs - SENT} ms, expected ~${t1S} s`,
+  );
 }
 
 describe('leaseTimes', () => {
@@ -118,13 +121,19 @@ describe('retransmission', () => {
     const rng = seededRng(7);
     const draw = seededRng(7);
     for (const base of [4000, 8000, 16000]) {
-      assert.equal(retransmitDelayMs(Math.log2(base / 4000), DEFAULT_TIMING, rng), Math.round(base + (draw.next() * 2 - 1) * 1000));
+      assert.equal(
+        retransmitDelayMs(Math.log2(base / 4000), DEFAULT_TIMING, rng),
+        Math.round(base + (draw.next() * 2 - 1) * 1000),
+      );
     }
   });
 
   test('custom timing: no jitter, cap honoured', () => {
     const timing = { ...DEFAULT_TIMING, firstRetransmitMs: 1000, maxRetransmitMs: 3000, jitterMs: 0 };
-    assert.deepEqual([0, 1, 2, 3, 40].map((i) => retransmitDelayMs(i, timing, seededRng(1))), [1000, 2000, 3000, 3000, 3000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 40].map((i) => retransmitDelayMs(i, timing, seededRng(1))),
+      [1000, 2000, 3000, 3000, 3000],
+    );
   });
 
   test('RENEWING/REBINDING: half the remaining time, floored, never past the deadline', () => {

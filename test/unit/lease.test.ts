@@ -96,7 +96,8 @@ class Client {
 
 const sends = (actions: Action[]): Send[] => actions.filter((a): a is Send => a.type === 'send');
 const events = (actions: Action[]): LeaseEvent[] => actions.flatMap((a) => (a.type === 'emit' ? [a.event] : []));
-const kinds = (actions: Action[]): string[] => actions.map((a) => (a.type === 'emit' ? `emit:${a.event.kind}` : a.type));
+const kinds = (actions: Action[]): string[] =>
+  actions.map((a) => (a.type === 'emit' ? `emit:${a.event.kind}` : a.type));
 
 function onlySend(actions: Action[]): Send {
   const s = sends(actions);
@@ -362,7 +363,10 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     assert.equal(sends(actions).length, 0);
     const ev = events(actions);
     assert.deepEqual(ev[0], { kind: 'ignored', reason: 'invalid-ack' });
-    assert.ok(ev[1]?.kind === 'failed' && /option 51/.test(ev[1].reason) && ev[1].reason.includes(SERVER), JSON.stringify(ev[1]));
+    assert.ok(
+      ev[1]?.kind === 'failed' && /option 51/.test(ev[1].reason) && ev[1].reason.includes(SERVER),
+      JSON.stringify(ev[1]),
+    );
     assert.deepEqual(c.state, requesting);
     assert.equal(typeOf(onlySend(c.fire()).msg), MessageType.REQUEST);
     c.receive(reply(r, MessageType.ACK));
@@ -387,14 +391,20 @@ describe('acquisition (INIT → SELECTING → REQUESTING → BOUND)', () => {
     assert.equal(typeOf(r.msg), MessageType.REQUEST);
     assert.deepEqual([requestedIp(r.msg), serverId(r.msg), r.msg.ciaddr], [ADDR2, OTHER_SERVER, '0.0.0.0']);
     c.now += 50;
-    assert.deepEqual(events(c.receive(reply(r.msg, MessageType.ACK, { yiaddr: ADDR2, server: OTHER_SERVER }))).map((e) => e.kind), ['bound']);
+    assert.deepEqual(
+      events(c.receive(reply(r.msg, MessageType.ACK, { yiaddr: ADDR2, server: OTHER_SERVER }))).map((e) => e.kind),
+      ['bound'],
+    );
     assert.deepEqual([c.name, c.lease.address, c.lease.requestSentAtMs], ['BOUND', ADDR2, T0]);
 
     const refused = new Client();
     const r2 = onlySend(refused.input({ type: 'start', offer: { address: ADDR2, serverId: SERVER } })).msg;
     const d = onlySend(refused.receive(reply(r2, MessageType.NAK)));
     assert.deepEqual([refused.name, typeOf(d.msg), requestedIp(d.msg)], ['SELECTING', MessageType.DISCOVER, ADDR2]);
-    assert.throws(() => new Client().input({ type: 'start', offer: { address: '0.0.0.0', serverId: SERVER } }), /not a usable IPv4 address/);
+    assert.throws(
+      () => new Client().input({ type: 'start', offer: { address: '0.0.0.0', serverId: SERVER } }),
+      /not a usable IPv4 address/,
+    );
   });
 
   test("'start' outside INIT is a programmer error", () => {
@@ -446,7 +456,8 @@ describe('renewal (BOUND → RENEWING → REBINDING → expiry)', () => {
         assert.equal(s.via, 'udp');
         renewXids.add(s.msg.xid);
         attempts++;
-        if (attempts > 1) assert.deepEqual(events(actions), [{ kind: 'retransmit', state: 'RENEWING', attempt: attempts }]);
+        if (attempts > 1)
+          assert.deepEqual(events(actions), [{ kind: 'retransmit', state: 'RENEWING', attempt: attempts }]);
       }
       assert.ok(attempts < 20);
     }
@@ -462,7 +473,11 @@ describe('renewal (BOUND → RENEWING → REBINDING → expiry)', () => {
     assert.equal(r.msg.options.has(Opt.REQUESTED_IP), false);
     assert.equal(r.msg.options.has(Opt.SERVER_ID), false);
     assert.ok(!renewXids.has(r.msg.xid), 'rebinding is a new transaction');
-    assert.equal(r.msg.secs, Math.floor(((t2AtMs as number) - (t1AtMs as number)) / 1000), 'secs counts from the start of the renewal');
+    assert.equal(
+      r.msg.secs,
+      Math.floor(((t2AtMs as number) - (t1AtMs as number)) / 1000),
+      'secs counts from the start of the renewal',
+    );
     assert.deepEqual(c.input({ type: 'timeout' }), [], 'no duplicate send at the same instant');
 
     const retry = c.fire();
@@ -546,7 +561,8 @@ describe('INIT-REBOOT (resuming a stored lease)', () => {
     test(`REQUEST with 50, no 54, ciaddr 0 → ACK → bound (${how})`, () => {
       const c = how === 'initial state' ? new Client(config(), 1, initialState(ADDR)) : new Client();
       if (how === 'initial state') assert.equal(c.name, 'INIT-REBOOT');
-      const actions = how === 'initial state' ? c.input({ type: 'start' }) : c.input({ type: 'start', requestedIp: ADDR });
+      const actions =
+        how === 'initial state' ? c.input({ type: 'start' }) : c.input({ type: 'start', requestedIp: ADDR });
       assert.equal(c.name, 'REBOOTING');
       assert.equal(transportFor(c.state)?.via ?? null, 'packet');
       const r = onlySend(actions);
@@ -643,7 +659,11 @@ describe('release and link loss', () => {
     assert.deepEqual(c.input({ type: 'linkGone' }), []);
     const acquiring = new Client();
     acquiring.input({ type: 'start' });
-    assert.deepEqual(kinds(acquiring.input({ type: 'linkGone' })), ['persist', 'emit:released'], 'no lease held, nothing to release');
+    assert.deepEqual(
+      kinds(acquiring.input({ type: 'linkGone' })),
+      ['persist', 'emit:released'],
+      'no lease held, nothing to release',
+    );
   });
 
   test('linkGone after the lease expired sends nothing: the server has freed the address already', () => {
@@ -684,7 +704,7 @@ describe('state is plain JSON', () => {
 });
 
 describe('renewal retransmission in a short lease', () => {
-  test('with the RFC\'s 60 s floor, a 20 s lease still retransmits: the wait is at most lease/8 (2.5 s)', () => {
+  test("with the RFC's 60 s floor, a 20 s lease still retransmits: the wait is at most lease/8 (2.5 s)", () => {
     const c = new Client(config()); // DEFAULT_TIMING: minRenewRetransmitMs 60 s
     assert.equal(c.cfg.timing.minRenewRetransmitMs, 60_000);
     bound(c, { leaseS: 20, t1S: 10, t2S: 15 });
@@ -722,8 +742,15 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
   const OTHER_MAC = '02:00:00:00:00:99';
   type Arp = Extract<Action, { type: 'arp' }>;
   const arps = (actions: Action[]): Arp['packet'][] => actions.flatMap((a) => (a.type === 'arp' ? [a.packet] : []));
-  const probing = (mode: 'quick' | 'rfc5227', announce = true): Client => new Client({ ...config(), conflictDetection: mode, announce });
-  const answer: ArpPacket = { op: ArpOp.REPLY, senderMac: OTHER_MAC, senderIp: ADDR, targetMac: MAC, targetIp: '0.0.0.0' };
+  const probing = (mode: 'quick' | 'rfc5227', announce = true): Client =>
+    new Client({ ...config(), conflictDetection: mode, announce });
+  const answer: ArpPacket = {
+    op: ArpOp.REPLY,
+    senderMac: OTHER_MAC,
+    senderIp: ADDR,
+    targetMac: MAC,
+    targetIp: '0.0.0.0',
+  };
 
   /** DORA up to the ACK; returns the ACK's actions and the ACK. */
   function acked(c: Client, o: ReplyOpts = {}): { actions: Action[]; ack: DhcpMessage } {
@@ -747,7 +774,13 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     assert.equal(c.name, 'PROBING');
     assert.equal(transportFor(c.state)?.via ?? null, 'arp');
     assert.deepEqual(kinds(actions), ['arp'], 'no persist and no bound before the probe');
-    const probe = { op: ArpOp.REQUEST, senderMac: MAC, senderIp: '0.0.0.0', targetMac: '00:00:00:00:00:00', targetIp: ADDR };
+    const probe = {
+      op: ArpOp.REQUEST,
+      senderMac: MAC,
+      senderIp: '0.0.0.0',
+      targetMac: '00:00:00:00:00:00',
+      targetIp: ADDR,
+    };
     assert.deepEqual(arps(actions), [probe]);
     const ackAt = c.now;
     assert.deepEqual(arps(c.fire()), [probe]);
@@ -758,7 +791,13 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     assert.deepEqual(events(bind), [{ kind: 'bound', ack }], 'the event carries the ACK as received');
     assert.equal(c.name, 'BOUND');
     assert.equal(transportFor(c.state)?.via ?? null, null);
-    const announcement = { op: ArpOp.REQUEST, senderMac: MAC, senderIp: ADDR, targetMac: '00:00:00:00:00:00', targetIp: ADDR };
+    const announcement = {
+      op: ArpOp.REQUEST,
+      senderMac: MAC,
+      senderIp: ADDR,
+      targetMac: '00:00:00:00:00:00',
+      targetIp: ADDR,
+    };
     assert.equal(nextDeadline(c.state), c.now, 'the first announcement follows at once (after ADD is answered)');
     assert.deepEqual(arps(c.fire()), [announcement]);
     const first = c.now;
@@ -800,7 +839,9 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     assert.equal(decline.msg.ciaddr, '0.0.0.0');
     assert.equal(requestedIp(decline.msg), ADDR);
     assert.equal(serverId(decline.msg), SERVER);
-    assert.deepEqual(events(actions), [{ kind: 'declined', address: ADDR, by: OTHER_MAC, conflicts: 1, restartInMs: 10_000 }]);
+    assert.deepEqual(events(actions), [
+      { kind: 'declined', address: ADDR, by: OTHER_MAC, conflicts: 1, restartInMs: 10_000 },
+    ]);
     assert.equal(c.name, 'SELECTING');
     assert.equal(transportFor(c.state)?.via ?? null, 'packet');
     const declinedAt = c.now;
@@ -815,7 +856,11 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     assert.deepEqual(c.input({ type: 'arp', packet: answer }), [], 'an answer about the old address is no conflict');
     c.fire();
     const bind = c.fire();
-    assert.deepEqual(events(bind).map((e) => e.kind), ['bound'], 'an ADD gets its address: bound, not changed');
+    assert.deepEqual(
+      events(bind).map((e) => e.kind),
+      ['bound'],
+      'an ADD gets its address: bound, not changed',
+    );
     assert.equal(c.lease.address, ADDR2);
     assert.equal('conflicts' in c.state, false, 'the count ends with the bind');
   });
@@ -847,7 +892,10 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
       const r = onlySend(c.receive(reply(d, MessageType.OFFER))).msg;
       c.receive(reply(r, MessageType.ACK));
       const declined = events(c.input({ type: 'arp', packet: answer }))[0];
-      assert.deepEqual(declined && declined.kind === 'declined' && [declined.conflicts, declined.restartInMs], [n, n >= 10 ? 60_000 : 10_000]);
+      assert.deepEqual(declined && declined.kind === 'declined' && [declined.conflicts, declined.restartInMs], [
+        n,
+        n >= 10 ? 60_000 : 10_000,
+      ]);
       const at = c.now;
       d = onlySend(c.fire()).msg;
       assert.equal(c.now - at, n >= 10 ? 60_000 : 10_000);
@@ -898,7 +946,10 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
     c.receive(reply(r, MessageType.ACK));
     assert.equal(c.name, 'PROBING');
     c.fire();
-    assert.deepEqual(events(c.fire()).map((e) => e.kind), ['bound']);
+    assert.deepEqual(
+      events(c.fire()).map((e) => e.kind),
+      ['bound'],
+    );
   });
 
   test('while probing: DHCP replies are ignored, release sends a RELEASE (the server holds the lease), linkGone ends it', () => {
@@ -931,7 +982,7 @@ describe('conflict detection (RFC 5227) and DHCPDECLINE', () => {
 describe('what the core tells its driver', () => {
   const why = (c: Client, actions: Action[]): string => transitionWhy(c.trigger, events(actions));
 
-  test('every state change names its trigger, and the lease view says it in the RFC\'s words', () => {
+  test("every state change names its trigger, and the lease view says it in the RFC's words", () => {
     const c = new Client();
     const start = c.input({ type: 'start' });
     assert.deepEqual([c.trigger, why(c, start)], [{ by: 'start' }, 'start']);
@@ -998,8 +1049,14 @@ describe('what the core tells its driver', () => {
     assert.deepEqual([quiet.c.trigger?.by, why(quiet.c, last)], ['probed', 'no answer to the ARP probes']);
     const taken = toProbing().c;
     const other = '02:00:00:00:00:99';
-    const declined = taken.input({ type: 'arp', packet: { op: ArpOp.REPLY, senderMac: other, senderIp: ADDR, targetMac: MAC, targetIp: '0.0.0.0' } });
-    assert.deepEqual([taken.trigger?.by, why(taken, declined)], ['conflict', `${ADDR} in use (ARP from ${other}): DECLINE`]);
+    const declined = taken.input({
+      type: 'arp',
+      packet: { op: ArpOp.REPLY, senderMac: other, senderIp: ADDR, targetMac: MAC, targetIp: '0.0.0.0' },
+    });
+    assert.deepEqual(
+      [taken.trigger?.by, why(taken, declined)],
+      ['conflict', `${ADDR} in use (ARP from ${other}): DECLINE`],
+    );
   });
 
   test('the transport names the socket and the address it is bound to; the driver picks neither', () => {
@@ -1010,7 +1067,11 @@ describe('what the core tells its driver', () => {
     bound(c, { leaseS: 20 });
     assert.equal(transportFor(c.state), null);
     c.fire();
-    assert.deepEqual(transportFor(c.state), { via: 'udp', srcIp: ADDR, hearBroadcast: true }, 'RENEWING: ciaddr, and the broadcast NAK');
+    assert.deepEqual(
+      transportFor(c.state),
+      { via: 'udp', srcIp: ADDR, hearBroadcast: true },
+      'RENEWING: ciaddr, and the broadcast NAK',
+    );
     while (c.name === 'RENEWING') c.fire();
     assert.deepEqual(transportFor(c.state), { via: 'packet', srcIp: ADDR }, 'REBINDING broadcasts from ciaddr');
     const p = new Client({ ...config(), conflictDetection: 'quick' });
@@ -1034,7 +1095,11 @@ describe('giving up an acquisition (giveUpAfterMs, daemon -resendtimeout)', () =
     assert.deepEqual(last, [{ type: 'emit', event: { kind: 'abandoned', afterMs: 10_000 } }]);
     assert.equal(c.name, 'SELECTING');
     c.now += 5000;
-    assert.deepEqual(abandoned(c.receive(reply(discover, MessageType.OFFER))), [{ kind: 'abandoned', afterMs: 10_000 }], 'a reply after the deadline changes nothing');
+    assert.deepEqual(
+      abandoned(c.receive(reply(discover, MessageType.OFFER))),
+      [{ kind: 'abandoned', afterMs: 10_000 }],
+      'a reply after the deadline changes nothing',
+    );
     assert.deepEqual(kinds(c.input({ type: 'release' })), ['persist', 'emit:released'], 'release still ends it');
   });
 

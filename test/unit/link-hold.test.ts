@@ -116,7 +116,11 @@ test('expiry closes the channel and holds the link down', async () => {
 
 test('the configured address bound again brings the link up and restores the routes (ipam.routes, defaultRoute false)', async () => {
   const h = await heldDown({
-    routing: { priority: 50, defaultRoute: false, routes: [{ dst: '203.0.113.0/24' }, { dst: '198.51.100.0/24', gw: '198.19.0.3' }] },
+    routing: {
+      priority: 50,
+      defaultRoute: false,
+      routes: [{ dst: '203.0.113.0/24' }, { dst: '198.51.100.0/24', gw: '198.19.0.3' }],
+    },
   });
   await h.hold.onEvent({ kind: 'rebound', ack: ack(CONFIGURED) });
   assert.equal(h.hold.heldDown, false);

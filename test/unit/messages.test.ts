@@ -110,7 +110,11 @@ describe('builders (RFC 2131 table 5)', () => {
 
   test('a provided option the client computes is refused', () => {
     for (const code of [50, 53, 54, 55, 57, 61]) {
-      assert.throws(() => buildDiscover({ ...id, provide: [{ code, value: Buffer.from([1]) }] }, 1, 0), RangeError, `code ${code}`);
+      assert.throws(
+        () => buildDiscover({ ...id, provide: [{ code, value: Buffer.from([1]) }] }, 1, 0),
+        RangeError,
+        `code ${code}`,
+      );
     }
   });
 
@@ -138,7 +142,10 @@ describe('mergeOptions', () => {
     const m = mergeOptions(defaults, { paramRequestList: [121, 42, 3, 42] });
     assert.deepEqual(m.paramRequestList, [...DEFAULT_REQUEST_LIST, 42]);
     assert.ok(m.paramRequestList.includes(Opt.DNS_SERVERS));
-    assert.deepEqual(mergeOptions({ ...defaults, paramRequestList: [6] }, { paramRequestList: [1] }).paramRequestList, [6, 1]);
+    assert.deepEqual(
+      mergeOptions({ ...defaults, paramRequestList: [6] }, { paramRequestList: [1] }).paramRequestList,
+      [6, 1],
+    );
   });
 
   test('a user option replaces the default of the same code in place; new codes follow; last wins', () => {

@@ -6,7 +6,16 @@ import { createMetrics } from '../../daemon/metrics';
 
 test('plugin calls are counted by CNI verb and code; a failed ADD counts as add_timeout (11) or add_error', async () => {
   const m = createMetrics(() => ({ BOUND: 2 }));
-  for (const [verb, code] of [['ADD', 0], ['ADD', 0], ['ADD', 11], ['ADD', 4], ['DEL', 0], ['CHECK', 101], ['unknown', 4]] as const) m.cni(verb, code);
+  for (const [verb, code] of [
+    ['ADD', 0],
+    ['ADD', 0],
+    ['ADD', 11],
+    ['ADD', 4],
+    ['DEL', 0],
+    ['CHECK', 101],
+    ['unknown', 4],
+  ] as const)
+    m.cni(verb, code);
   m.rpc('cni', 'ok');
   m.rpc('lease', 'error');
   const text = await m.text();
@@ -25,5 +34,9 @@ test('plugin calls are counted by CNI verb and code; a failed ADD counts as add_
   ]) {
     assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
   }
-  assert.doesNotMatch(text, /reason="add_(timeout|error)"\} [2-9]/, 'a failed CHECK or an unknown verb is no ADD failure');
+  assert.doesNotMatch(
+    text,
+    /reason="add_(timeout|error)"\} [2-9]/,
+    'a failed CHECK or an unknown verb is no ADD failure',
+  );
 });

@@ -21,7 +21,12 @@ function tempDir(t: TestContext): string {
 }
 
 const conf = (socketPath: string, ipam: Record<string, unknown> = {}, cniVersion = '1.1.0') =>
-  JSON.stringify({ cniVersion, name: 'lan', type: 'macvlan', ipam: { type: 'ts-dhcp', daemonSocketPath: socketPath, ...ipam } });
+  JSON.stringify({
+    cniVersion,
+    name: 'lan',
+    type: 'macvlan',
+    ipam: { type: 'ts-dhcp', daemonSocketPath: socketPath, ...ipam },
+  });
 
 function cniError(stdout: string): { cniVersion: string; code: number; msg: string; details?: string } {
   const e = JSON.parse(stdout) as { cniVersion: string; code: number; msg: string; details?: string };
@@ -47,16 +52,22 @@ async function rawDaemon(t: TestContext, behave: (sock: Socket, request: string)
   return path;
 }
 
-test('the C table of versions is the daemon\'s list; VERSION (no daemon asked) echoes the config\'s cniVersion, else the latest', async () => {
+test("the C table of versions is the daemon's list; VERSION (no daemon asked) echoes the config's cniVersion, else the latest", async () => {
   const r = await execPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: '0.4.0' }));
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { cniVersion: '0.4.0', supportedVersions: SUPPORTED_VERSIONS });
   const long = 'v'.repeat(61); // the longest cniVersion the plugin echoes: it fits its buffer exactly
-  assert.equal(JSON.parse((await execPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: long }))).stdout).cniVersion, long);
+  assert.equal(
+    JSON.parse((await execPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: long }))).stdout).cniVersion,
+    long,
+  );
   for (const stdin of [null, '', '{', '{"cniVersion":""}', Buffer.from([0xff, 0xfe])]) {
     const none = await execPlugin({ CNI_COMMAND: 'VERSION' }, stdin);
     assert.equal(none.code, 0, none.stderr);
-    assert.deepEqual(JSON.parse(none.stdout), { cniVersion: SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1], supportedVersions: SUPPORTED_VERSIONS });
+    assert.deepEqual(JSON.parse(none.stdout), {
+      cniVersion: SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1],
+      supportedVersions: SUPPORTED_VERSIONS,
+    });
   }
 });
 
@@ -71,7 +82,12 @@ test('the installed plugin is a static ELF file under 1 MB', () => {
 test('a config larger than 1 MiB is code 6 for every verb but VERSION, without contacting anyone', async (t) => {
   let contacted = false;
   const path = await rawDaemon(t, () => (contacted = true));
-  const big = JSON.stringify({ cniVersion: '1.0.0', name: 'lan', ipam: { type: 'ts-dhcp', daemonSocketPath: path }, pad: 'x'.repeat(MAX_CONFIG_BYTES) });
+  const big = JSON.stringify({
+    cniVersion: '1.0.0',
+    name: 'lan',
+    ipam: { type: 'ts-dhcp', daemonSocketPath: path },
+    pad: 'x'.repeat(MAX_CONFIG_BYTES),
+  });
   for (const verb of ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS']) {
     const r = await execPlugin({ ...ATTACH, CNI_COMMAND: verb }, big);
     assert.equal(r.code, 1);
@@ -93,29 +109,50 @@ test('bytes that are not UTF-8 arrive as they were: the daemon names the byte (c
   const d = await cniDaemon({} as never);
   t.after(() => d.close());
   // In a string the client reads, the client's own scanner catches it; elsewhere too (strict JSON).
-  const bad = Buffer.concat([Buffer.from(`{"cniVersion":"1.0.0","name":"lan","ipam":{"type":"ts-dhcp","daemonSocketPath":"${d.socketPath}"},"x":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+  const bad = Buffer.concat([
+    Buffer.from(
+      `{"cniVersion":"1.0.0","name":"lan","ipam":{"type":"ts-dhcp","daemonSocketPath":"${d.socketPath}"},"x":"`,
+    ),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('"}'),
+  ]);
   const r = await execPlugin({ ...ATTACH, CNI_COMMAND: 'ADD' }, bad);
   assert.equal(r.code, 1);
-  assert.deepEqual([cniError(r.stdout).code, cniError(r.stdout).msg], [6, `error parsing the network config on stdin: invalid UTF-8 at byte ${bad.indexOf(0xc3)}`]);
+  assert.deepEqual(
+    [cniError(r.stdout).code, cniError(r.stdout).msg],
+    [6, `error parsing the network config on stdin: invalid UTF-8 at byte ${bad.indexOf(0xc3)}`],
+  );
   // Node writes env values as UTF-8: the shell puts the raw byte 0xff into CNI_ARGS.
   const sh = await execPlugin({ ...ATTACH, CNI_COMMAND: 'ADD' }, conf(d.socketPath), {
-    bin: '/bin/sh', args: ['-c', `CNI_ARGS="$(printf 'A=\\377')" exec "$0"`, installedPlugin()],
+    bin: '/bin/sh',
+    args: ['-c', `CNI_ARGS="$(printf 'A=\\377')" exec "$0"`, installedPlugin()],
   });
   assert.equal(sh.code, 1, sh.stdout);
   assert.deepEqual([cniError(sh.stdout).code, cniError(sh.stdout).msg], [4, 'CNI_ARGS is not valid UTF-8']);
 });
 
 test('absurd env values are code 4 naming the variable; an unknown CNI_COMMAND is code 4 without a daemon', async () => {
-  const r = await execPlugin({ ...ATTACH, CNI_ARGS: 'A='.padEnd(100_000, 'x'), CNI_COMMAND: 'ADD' }, conf('/run/tsq-none.sock'));
+  const r = await execPlugin(
+    { ...ATTACH, CNI_ARGS: 'A='.padEnd(100_000, 'x'), CNI_COMMAND: 'ADD' },
+    conf('/run/tsq-none.sock'),
+  );
   assert.equal(r.code, 1);
   assert.deepEqual([cniError(r.stdout).code, cniError(r.stdout).msg], [4, 'CNI_ARGS is longer than 65536 bytes']);
   const u = await execPlugin({ CNI_COMMAND: 'FROB' }, conf('/run/tsq-none.sock', {}, '0.4.0'));
-  assert.deepEqual(cniError(u.stdout), { cniVersion: '0.4.0', code: 4, msg: 'unknown CNI_COMMAND: FROB', details: 'ts-dhcp supports ADD, DEL, CHECK, STATUS, GC, VERSION' });
+  assert.deepEqual(cniError(u.stdout), {
+    cniVersion: '0.4.0',
+    code: 4,
+    msg: 'unknown CNI_COMMAND: FROB',
+    details: 'ts-dhcp supports ADD, DEL, CHECK, STATUS, GC, VERSION',
+  });
 });
 
 test('DEL without a daemon spools exactly the record common/spool.ts reads, at the path it computes', async (t) => {
   const stateDir = join(tempDir(t), 'state');
-  const r = await execPlugin({ ...ATTACH, CNI_COMMAND: 'DEL', CNI_NETNS: undefined }, conf(join(stateDir, 'none.sock'), { stateDir }, '0.3.1'));
+  const r = await execPlugin(
+    { ...ATTACH, CNI_COMMAND: 'DEL', CNI_NETNS: undefined },
+    conf(join(stateDir, 'none.sock'), { stateDir }, '0.3.1'),
+  );
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', '']);
   const a = { containerId: 'c0ffee', network: 'lan', ifName: 'eth1' };
   const [entry] = await readSpool(stateDir);
@@ -134,20 +171,44 @@ test('a daemon that never answers: ADD gives up at ipam.timeout + 5 s with code 
     execPlugin({ CNI_COMMAND: 'STATUS' }, conf(path)),
   ]);
   assert.equal(add.code, 1);
-  assert.deepEqual(cniError(add.stdout), { cniVersion: '1.1.0', code: 11, msg: 'ts-dhcp daemon did not answer ADD within 5200 ms', details: `socket ${path}` });
+  assert.deepEqual(cniError(add.stdout), {
+    cniVersion: '1.1.0',
+    code: 11,
+    msg: 'ts-dhcp daemon did not answer ADD within 5200 ms',
+    details: `socket ${path}`,
+  });
   assert.ok(add.ms >= 5100 && add.ms < 9000, `${add.ms} ms`);
   assert.equal(cniError(status.stdout).code, 50);
-  assert.equal(cniError(status.stdout).msg, `ts-dhcp daemon not available at ${path}: ts-dhcp daemon did not answer STATUS within 5 s`);
+  assert.equal(
+    cniError(status.stdout).msg,
+    `ts-dhcp daemon not available at ${path}: ts-dhcp daemon did not answer STATUS within 5 s`,
+  );
 });
 
 test('a daemon that closes without answering, mid-answer, or answers garbage: a CNI error every time', async (t) => {
   const cases: [string, (s: Socket) => void, number, RegExp][] = [
     ['closes', (s) => s.end(), 11, /^ts-dhcp daemon closed the connection without answering ADD$/],
-    ['mid-answer', (s) => s.end('{"jsonrpc":"2.0","id":1,"result":{"stdout":"{\\"ips'), 103, /^ts-dhcp daemon sent a malformed reply to ADD: not JSON \(unterminated string at byte \d+\)$/],
+    [
+      'mid-answer',
+      (s) => s.end('{"jsonrpc":"2.0","id":1,"result":{"stdout":"{\\"ips'),
+      103,
+      /^ts-dhcp daemon sent a malformed reply to ADD: not JSON \(unterminated string at byte \d+\)$/,
+    ],
     ['garbage', (s) => s.end('\x00\x01 nonsense\n'), 103, /^ts-dhcp daemon sent a malformed reply to ADD: not JSON/],
     ['no result', (s) => s.end('{"jsonrpc":"2.0","id":1}\n'), 103, /neither "result" nor "error"/],
-    ['bad exit code', (s) => s.end('{"jsonrpc":"2.0","id":1,"result":{"stdout":"","exitCode":300}}\n'), 103, /result without stdout and exitCode/],
-    ['rpc error', (s) => s.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request larger than 2097152 bytes"}}\n'), 102, /^ts-dhcp daemon error on ADD: request larger than 2097152 bytes$/],
+    [
+      'bad exit code',
+      (s) => s.end('{"jsonrpc":"2.0","id":1,"result":{"stdout":"","exitCode":300}}\n'),
+      103,
+      /result without stdout and exitCode/,
+    ],
+    [
+      'rpc error',
+      (s) =>
+        s.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request larger than 2097152 bytes"}}\n'),
+      102,
+      /^ts-dhcp daemon error on ADD: request larger than 2097152 bytes$/,
+    ],
   ];
   for (const [name, behave, code, msg] of cases) {
     const path = await rawDaemon(t, (s) => behave(s));
@@ -170,20 +231,44 @@ test('the request: method "cni", the CNI_* variables, stdin and cwd in base64, n
   const cwd = tempDir(t);
   const r = await execPlugin({ ...ATTACH, CNI_COMMAND: 'ADD', CNI_PATH: '/opt/cni/bin', SECRET: 'x' }, stdin, { cwd });
   assert.deepEqual([r.code, r.stdout], [7, '{"x":"é\\n"}\n']);
-  const req = JSON.parse(request) as { jsonrpc: string; id: number; method: string; params: { env: Record<string, string>; stdin: string; cwd: string } };
+  const req = JSON.parse(request) as {
+    jsonrpc: string;
+    id: number;
+    method: string;
+    params: { env: Record<string, string>; stdin: string; cwd: string };
+  };
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   assert.deepEqual(req, {
-    jsonrpc: '2.0', id: 1, method: 'cni',
-    params: { env: { CNI_COMMAND: b64('ADD'), CNI_CONTAINERID: b64('c0ffee'), CNI_NETNS: b64('/run/netns/pod1'), CNI_IFNAME: b64('eth1') }, stdin: b64(stdin), cwd: b64(cwd) },
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'cni',
+    params: {
+      env: {
+        CNI_COMMAND: b64('ADD'),
+        CNI_CONTAINERID: b64('c0ffee'),
+        CNI_NETNS: b64('/run/netns/pod1'),
+        CNI_IFNAME: b64('eth1'),
+      },
+      stdin: b64(stdin),
+      cwd: b64(cwd),
+    },
   });
 });
 
 test('bin/ts-dhcp with CNI_COMMAND runs the same native plugin (development use)', () => {
   const bin = resolve(__dirname, '../../../bin/ts-dhcp');
-  const r = spawnSync(process.execPath, [bin], { env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"0.3.1"}', encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin], {
+    env: { CNI_COMMAND: 'VERSION' },
+    input: '{"cniVersion":"0.3.1"}',
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { cniVersion: '0.3.1', supportedVersions: SUPPORTED_VERSIONS });
-  const down = spawnSync(process.execPath, [bin], { env: { ...ATTACH, CNI_COMMAND: 'ADD' }, input: conf('/run/tsq-none.sock'), encoding: 'utf8' });
+  const down = spawnSync(process.execPath, [bin], {
+    env: { ...ATTACH, CNI_COMMAND: 'ADD' },
+    input: conf('/run/tsq-none.sock'),
+    encoding: 'utf8',
+  });
   assert.equal(down.status, 1);
   assert.equal(cniError(down.stdout).code, 11);
 });

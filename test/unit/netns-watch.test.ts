@@ -43,5 +43,8 @@ test('a change of the watched directory itself names no file: the caller checks 
   const until = Date.now() + 2000;
   while (!changed.includes(undefined) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   assert.ok(changed.includes(undefined), JSON.stringify(changed));
-  assert.ok(changed.every((p) => p === undefined), JSON.stringify(changed));
+  assert.ok(
+    changed.every((p) => p === undefined),
+    JSON.stringify(changed),
+  );
 });

@@ -12,7 +12,9 @@ const with1 = (code: number, bytes: number[] | Buffer): DhcpMessage => msg([[cod
 
 describe('options: registry', () => {
   it('covers the codes the codec types', () => {
-    for (const code of [0, 1, 3, 6, 12, 15, 26, 28, 33, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 77, 119, 121, 255]) {
+    for (const code of [
+      0, 1, 3, 6, 12, 15, 26, 28, 33, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 77, 119, 121, 255,
+    ]) {
       assert.equal(o.optionByCode(code)?.code, code, `code ${code}`);
     }
   });
@@ -26,12 +28,36 @@ describe('options: registry', () => {
 
   it('encodeOption then decode gives the value back, for every typed option', () => {
     const values: [number, unknown][] = [
-      [1, '255.255.255.0'], [3, ['10.0.0.1', '10.0.0.2']], [6, ['1.1.1.1']], [12, 'pod-a'], [15, 'example.com'],
-      [26, 1400], [28, '10.0.0.255'], [33, [{ dst: '172.16.0.0/16', gw: '10.0.0.1' }]], [50, '10.0.0.9'],
-      [51, 0xffffffff], [52, 3], [53, 5], [54, '10.0.0.1'], [55, [1, 3, 6, 121]], [56, 'bye'], [57, 1500],
-      [58, 30], [59, 52], [60, 'ts-dhcp'], [61, Buffer.from([0, 1, 2])], [77, Buffer.from('x')],
+      [1, '255.255.255.0'],
+      [3, ['10.0.0.1', '10.0.0.2']],
+      [6, ['1.1.1.1']],
+      [12, 'pod-a'],
+      [15, 'example.com'],
+      [26, 1400],
+      [28, '10.0.0.255'],
+      [33, [{ dst: '172.16.0.0/16', gw: '10.0.0.1' }]],
+      [50, '10.0.0.9'],
+      [51, 0xffffffff],
+      [52, 3],
+      [53, 5],
+      [54, '10.0.0.1'],
+      [55, [1, 3, 6, 121]],
+      [56, 'bye'],
+      [57, 1500],
+      [58, 30],
+      [59, 52],
+      [60, 'ts-dhcp'],
+      [61, Buffer.from([0, 1, 2])],
+      [77, Buffer.from('x')],
       [119, ['example.com', 'corp.example.com']],
-      [121, [{ dst: '10.0.0.0/9', gw: '10.0.0.1' }, { dst: '0.0.0.0/0', gw: '10.0.0.1' }, { dst: '1.2.3.4/32', gw: '10.0.0.2' }]],
+      [
+        121,
+        [
+          { dst: '10.0.0.0/9', gw: '10.0.0.1' },
+          { dst: '0.0.0.0/0', gw: '10.0.0.1' },
+          { dst: '1.2.3.4/32', gw: '10.0.0.2' },
+        ],
+      ],
       [200, Buffer.from([9, 9])],
     ];
     for (const [code, value] of values) {
@@ -59,9 +85,26 @@ describe('options: accessors', () => {
   it('return undefined when absent', () => {
     const m = msg([]);
     for (const f of [
-      o.messageType, o.serverId, o.requestedIp, o.subnetMask, o.leaseTimeS, o.renewalTimeS, o.rebindingTimeS,
-      o.routers, o.dnsServers, o.domainName, o.hostName, o.interfaceMtu, o.broadcastAddress, o.staticRoutes,
-      o.classlessRoutes, o.domainSearch, o.clientId, o.parameterRequestList, o.maxMessageSize, o.message,
+      o.messageType,
+      o.serverId,
+      o.requestedIp,
+      o.subnetMask,
+      o.leaseTimeS,
+      o.renewalTimeS,
+      o.rebindingTimeS,
+      o.routers,
+      o.dnsServers,
+      o.domainName,
+      o.hostName,
+      o.interfaceMtu,
+      o.broadcastAddress,
+      o.staticRoutes,
+      o.classlessRoutes,
+      o.domainSearch,
+      o.clientId,
+      o.parameterRequestList,
+      o.maxMessageSize,
+      o.message,
     ]) {
       assert.equal(f(m), undefined, f.name);
     }
@@ -88,8 +131,13 @@ describe('options: accessors', () => {
   });
 
   it('option 33: classful destinations, host routes when host bits are set, default route dropped', () => {
-    const m = with1(33, [10, 0, 0, 0, 1, 1, 1, 1, 172, 16, 0, 0, 2, 2, 2, 2, 192, 168, 1, 0, 3, 3, 3, 3,
-      10, 1, 2, 3, 4, 4, 4, 4, 0, 0, 0, 0, 5, 5, 5, 5]);
+    const m = with1(
+      33,
+      [
+        10, 0, 0, 0, 1, 1, 1, 1, 172, 16, 0, 0, 2, 2, 2, 2, 192, 168, 1, 0, 3, 3, 3, 3, 10, 1, 2, 3, 4, 4, 4, 4, 0, 0,
+        0, 0, 5, 5, 5, 5,
+      ],
+    );
     assert.deepEqual(o.staticRoutes(m), [
       { dst: '10.0.0.0/8', gw: '1.1.1.1' },
       { dst: '172.16.0.0/16', gw: '2.2.2.2' },
@@ -101,8 +149,13 @@ describe('options: accessors', () => {
 
 describe('options: classless static routes (RFC 3442)', () => {
   it('decodes the RFC examples and the significant-octet widths', () => {
-    const m = with1(121, [0, 10, 0, 0, 1, 8, 10, 10, 0, 0, 2, 9, 10, 128, 10, 0, 0, 3, 24, 192, 168, 1, 10, 0, 0, 4,
-      25, 192, 168, 1, 128, 10, 0, 0, 5, 32, 1, 2, 3, 4, 10, 0, 0, 6]);
+    const m = with1(
+      121,
+      [
+        0, 10, 0, 0, 1, 8, 10, 10, 0, 0, 2, 9, 10, 128, 10, 0, 0, 3, 24, 192, 168, 1, 10, 0, 0, 4, 25, 192, 168, 1, 128,
+        10, 0, 0, 5, 32, 1, 2, 3, 4, 10, 0, 0, 6,
+      ],
+    );
     assert.deepEqual(o.classlessRoutes(m), [
       { dst: '0.0.0.0/0', gw: '10.0.0.1' },
       { dst: '10.0.0.0/8', gw: '10.0.0.2' },
@@ -124,7 +177,12 @@ describe('options: classless static routes (RFC 3442)', () => {
 
   it('encodeClassless writes significant octets only and refuses bad routes', () => {
     assert.deepEqual(
-      [...o.encodeClassless([{ dst: '10.128.0.0/9', gw: '1.2.3.4' }, { dst: '0.0.0.0/0', gw: '1.2.3.4' }])],
+      [
+        ...o.encodeClassless([
+          { dst: '10.128.0.0/9', gw: '1.2.3.4' },
+          { dst: '0.0.0.0/0', gw: '1.2.3.4' },
+        ]),
+      ],
       [9, 10, 128, 1, 2, 3, 4, 0, 1, 2, 3, 4],
     );
     assert.throws(() => o.encodeClassless([{ dst: '10.0.0.1/8', gw: '1.2.3.4' }]), TypeError);

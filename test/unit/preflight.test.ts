@@ -26,7 +26,10 @@ test('the list parses; a malformed line is an error naming the file and line', (
   const entries = preflight.parseDeps(readFileSync(preflight.DEPS, 'utf8'));
   assert.ok(entries.some((e) => e.program === 'nft' && e.pkg === 'nftables'));
   assert.ok(entries.some((e) => e.program === null && e.pkg === 'ca-certificates'));
-  assert.ok(!entries.some((e) => e.pkg === 'euo' || e.program === 'set'), 'only the DEPS table, not the script around it');
+  assert.ok(
+    !entries.some((e) => e.pkg === 'euo' || e.program === 'set'),
+    'only the DEPS table, not the script around it',
+  );
   assert.throws(() => preflight.parseDeps('dnsmasq\n', 'x.txt'), /^Error: x\.txt:1: expected "PROGRAM PACKAGE"/);
   assert.throws(() => preflight.parseDeps('# c\n\na b c\n', 'x.txt'), /x\.txt:3:/);
 });
@@ -43,7 +46,10 @@ test('a missing program fails the preflight naming the program and its Debian pa
   const dir = mkdtempSync(join(tmpdir(), 'ts-preflight-'));
   try {
     const list = join(dir, 'deps.txt');
-    writeFileSync(list, 'sh  dash\nts-dhcp-no-such-program  ts-dhcp-nonexistent-pkg\n/no/such/plugin  some-plugins\n-  ca-certificates\n');
+    writeFileSync(
+      list,
+      'sh  dash\nts-dhcp-no-such-program  ts-dhcp-nonexistent-pkg\n/no/such/plugin  some-plugins\n-  ca-certificates\n',
+    );
     const r = spawnSync(process.execPath, [join(REPO, 'scripts/preflight.js'), list], { encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /2 program\(s\) missing/);

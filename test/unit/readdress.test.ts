@@ -33,7 +33,11 @@ function err(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(code), { code });
 }
 
-function harness(routing: RouteConfig = { routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.2' }] }, fail: Record<string, string> = {}, onLink: { address: string; prefixLength: number }[] = []) {
+function harness(
+  routing: RouteConfig = { routes: [{ dst: '10.0.0.0/8', gw: '198.19.0.2' }] },
+  fail: Record<string, string> = {},
+  onLink: { address: string; prefixLength: number }[] = [],
+) {
   const calls: string[] = [];
   const counts: PodAddressAction[] = [];
   const ioErrors: string[] = [];
@@ -59,16 +63,26 @@ function harness(routing: RouteConfig = { routes: [{ dst: '10.0.0.0/8', gw: '198
     info: (obj: Record<string, unknown>) => infos.push(obj),
     warn: (_: unknown, msg: string) => warnings.push(msg),
   } as unknown as Logger;
-  const policy = new Readdress({ link, log, routing: () => routing, count: (a) => counts.push(a), ioError: (e) => ioErrors.push(e.code ?? '') });
+  const policy = new Readdress({
+    link,
+    log,
+    routing: () => routing,
+    count: (a) => counts.push(a),
+    ioError: (e) => ioErrors.push(e.code ?? ''),
+  });
   return { policy, calls, counts, ioErrors, infos, warnings };
 }
 
-test('the first ACK is ADD\'s: the CNI plugin configures it, the policy only takes note', async () => {
+test("the first ACK is ADD's: the CNI plugin configures it, the policy only takes note", async () => {
   const h = harness();
   assert.equal(await h.policy.onEvent(bound('198.19.0.5')), undefined);
   assert.deepEqual(h.calls, []);
   assert.equal(h.policy.configuredAddress, '198.19.0.5');
-  assert.equal(await h.policy.onEvent(renewed('198.19.0.5')), undefined, 'a renewal of the same address changes nothing');
+  assert.equal(
+    await h.policy.onEvent(renewed('198.19.0.5')),
+    undefined,
+    'a renewal of the same address changes nothing',
+  );
   assert.deepEqual(h.calls, []);
 });
 
@@ -88,33 +102,60 @@ test('a new address: old routes and address out, new address and the routes ADD 
   assert.deepEqual(h.counts, ['replaced']);
   assert.equal(h.policy.configuredAddress, '198.19.4.9');
   assert.equal(h.policy.changedTo, undefined);
-  assert.deepEqual(h.infos.at(-1), { action: 'replaced', from: '198.19.0.5/22', to: '198.19.4.9/22', why: 'ACK', routes: 2 });
+  assert.deepEqual(h.infos.at(-1), {
+    action: 'replaced',
+    from: '198.19.0.5/22',
+    to: '198.19.4.9/22',
+    why: 'ACK',
+    routes: 2,
+  });
 });
 
-test('defaultRoute false and priority shape the routes as in ADD\'s result', async () => {
+test("defaultRoute false and priority shape the routes as in ADD's result", async () => {
   const h = harness({ defaultRoute: false, priority: 7, routes: [{ dst: '10.0.0.0/8' }] });
   await h.policy.onEvent(bound('198.19.0.5'));
   await h.policy.onEvent(changed('198.19.0.5', '198.19.4.6'));
   // No default route; a static route without gw goes via the lease's gateway, so it changes with the lease.
-  assert.deepEqual(h.calls, ['route del 10.0.0.0/8 via 198.19.0.1 metric 7', 'addr del 198.19.0.5/22', 'addr add 198.19.4.6/22', 'route add 10.0.0.0/8 via 198.19.4.1 metric 7']);
+  assert.deepEqual(h.calls, [
+    'route del 10.0.0.0/8 via 198.19.0.1 metric 7',
+    'addr del 198.19.0.5/22',
+    'addr add 198.19.4.6/22',
+    'route add 10.0.0.0/8 via 198.19.4.1 metric 7',
+  ]);
 });
 
 test('expiry removes the address and its routes, the link stays up; the next lease restores them', async () => {
   const h = harness();
   await h.policy.onEvent(bound('198.19.0.5'));
-  assert.equal(await h.policy.onEvent(expired('198.19.0.5')), '198.19.0.5/22 removed from the interface (link stays up)');
-  assert.deepEqual(h.calls, ['route del 0.0.0.0/0 via 198.19.0.1', 'route del 10.0.0.0/8 via 198.19.0.2', 'addr del 198.19.0.5/22']);
+  assert.equal(
+    await h.policy.onEvent(expired('198.19.0.5')),
+    '198.19.0.5/22 removed from the interface (link stays up)',
+  );
+  assert.deepEqual(h.calls, [
+    'route del 0.0.0.0/0 via 198.19.0.1',
+    'route del 10.0.0.0/8 via 198.19.0.2',
+    'addr del 198.19.0.5/22',
+  ]);
   assert.equal(h.policy.configuredAddress, undefined);
   assert.equal(await h.policy.beforeBroadcast(), undefined, 'nothing to open: the link is up');
   h.calls.length = 0;
   assert.equal(await h.policy.onEvent(bound('198.19.0.5')), '198.19.0.5/22 restored on the interface');
-  assert.deepEqual(h.calls, ['addr add 198.19.0.5/22', 'route add 0.0.0.0/0 via 198.19.0.1', 'route add 10.0.0.0/8 via 198.19.0.2']);
+  assert.deepEqual(h.calls, [
+    'addr add 198.19.0.5/22',
+    'route add 0.0.0.0/0 via 198.19.0.1',
+    'route add 10.0.0.0/8 via 198.19.0.2',
+  ]);
   assert.deepEqual(h.counts, ['removed', 'restored']);
   assert.ok(!h.calls.some((c) => c.startsWith('link')));
 });
 
 test('already as wanted (EEXIST, ESRCH, EADDRNOTAVAIL) is fine; a gone link ends the lease; anything else is logged', async () => {
-  const ok = harness(undefined, { 'route del': 'ESRCH', 'addr del': 'EADDRNOTAVAIL', 'addr add': 'EEXIST', 'route add': 'EEXIST' });
+  const ok = harness(undefined, {
+    'route del': 'ESRCH',
+    'addr del': 'EADDRNOTAVAIL',
+    'addr add': 'EEXIST',
+    'route add': 'EEXIST',
+  });
   await ok.policy.onEvent(bound('198.19.0.5'));
   await ok.policy.onEvent(changed('198.19.0.5', '198.19.0.7'));
   assert.deepEqual([ok.ioErrors, ok.warnings], [[], []]);
@@ -125,7 +166,10 @@ test('already as wanted (EEXIST, ESRCH, EADDRNOTAVAIL) is fine; a gone link ends
   const refused = harness(undefined, { 'route add': 'ENETUNREACH' });
   await refused.policy.onEvent(bound('198.19.0.5'));
   await refused.policy.onEvent(changed('198.19.0.5', '198.19.0.7'));
-  assert.deepEqual(refused.warnings, ['pod interface: cannot add route 0.0.0.0/0 via 198.19.0.1', 'pod interface: cannot add route 10.0.0.0/8 via 198.19.0.2']);
+  assert.deepEqual(refused.warnings, [
+    'pod interface: cannot add route 0.0.0.0/0 via 198.19.0.1',
+    'pod interface: cannot add route 10.0.0.0/8 via 198.19.0.2',
+  ]);
   assert.equal(refused.policy.configuredAddress, '198.19.0.7', 'the address moved all the same');
 });
 
@@ -138,11 +182,23 @@ test('stopped, the policy touches nothing', async () => {
 });
 
 test('after a restart the interface decides what is on it; a stored lease that expired meanwhile is taken off', async () => {
-  const facts = { address: '198.19.0.5', prefixLength: 22, gateway: '198.19.0.1', routes: [], dns: { nameservers: [], search: [] }, serverId: '198.19.0.1', leaseTimeS: 600 } as LeaseFacts;
+  const facts = {
+    address: '198.19.0.5',
+    prefixLength: 22,
+    gateway: '198.19.0.1',
+    routes: [],
+    dns: { nameservers: [], search: [] },
+    serverId: '198.19.0.1',
+    leaseTimeS: 600,
+  } as LeaseFacts;
   const present = harness({}, {}, [{ address: '198.19.0.5', prefixLength: 22 }]);
   await present.policy.resumed(facts, false);
   assert.equal(present.policy.configuredAddress, '198.19.0.5');
-  assert.equal(await present.policy.onEvent(bound('198.19.0.5')), undefined, 'the INIT-REBOOT ACK of the same address: nothing to do');
+  assert.equal(
+    await present.policy.onEvent(bound('198.19.0.5')),
+    undefined,
+    'the INIT-REBOOT ACK of the same address: nothing to do',
+  );
   const absent = harness({}, {}, []);
   await absent.policy.resumed(facts, false);
   assert.equal(await absent.policy.onEvent(bound('198.19.0.5')), '198.19.0.5/22 restored on the interface');

@@ -9,7 +9,10 @@ import { CniError } from '../../daemon/cni/errors';
 import { call } from '../../client/rpc-client';
 import { cniInvocation } from '../helpers/cni-invocation';
 
-const invocation = cniInvocation({ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c0ffee', CNI_NETNS: '/run/netns/pod1', CNI_IFNAME: 'eth1' }, { cniVersion: '1.0.0', name: 'lan' });
+const invocation = cniInvocation(
+  { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c0ffee', CNI_NETNS: '/run/netns/pod1', CNI_IFNAME: 'eth1' },
+  { cniVersion: '1.0.0', name: 'lan' },
+);
 const output = { stdout: '{"cniVersion":"1.0.0","ips":[{"address":"198.19.0.57/22"}]}\n', exitCode: 0 };
 const attachment = { containerId: 'c', network: 'lan', ifName: 'eth1' };
 
@@ -20,7 +23,10 @@ function tempDir(t: TestContext): string {
 }
 
 /** A one-connection-at-a-time fake daemon: `onRequest` gets the parsed request line and the socket. */
-async function fakeDaemon(t: TestContext, onRequest: (req: Record<string, unknown>, sock: Socket) => void): Promise<string> {
+async function fakeDaemon(
+  t: TestContext,
+  onRequest: (req: Record<string, unknown>, sock: Socket) => void,
+): Promise<string> {
   const path = join(tempDir(t), 'd.sock');
   const server = createServer((sock) => {
     let buf = '';
@@ -73,21 +79,30 @@ test('a reply split over several writes is reassembled', async (t) => {
 
 test('a daemon error with a CNI code keeps code, message and data.details', async (t) => {
   const path = await fakeDaemon(t, (req, sock) =>
-    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 11, message: 'no lease within 30s', data: { details: 'no OFFER' } } })}\n`));
+    sock.end(
+      `${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 11, message: 'no lease within 30s', data: { details: 'no OFFER' } } })}\n`,
+    ),
+  );
   const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.deepEqual([e.code, e.msg, e.details], [11, 'no lease within 30s', 'no OFFER']);
 });
 
 test('data as a plain string is the details; ts-dhcp codes (100+) pass through too', async (t) => {
   const path = await fakeDaemon(t, (req, sock) =>
-    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 100, message: 'no lease for c/lan/eth1', data: 'DEL it and ADD again' } })}\n`));
+    sock.end(
+      `${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: 100, message: 'no lease for c/lan/eth1', data: 'DEL it and ADD again' } })}\n`,
+    ),
+  );
   const e = await callError(call(path, 'lease', attachment, { timeoutMs: 2000 }));
   assert.deepEqual([e.code, e.msg, e.details], [100, 'no lease for c/lan/eth1', 'DEL it and ADD again']);
 });
 
 test('a JSON-RPC protocol error (negative code) is a daemon error, code 102', async (t) => {
   const path = await fakeDaemon(t, (req, sock) =>
-    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: -32601, message: 'unknown method "cni"' } })}\n`));
+    sock.end(
+      `${JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: -32601, message: 'unknown method "cni"' } })}\n`,
+    ),
+  );
   const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.equal(e.code, 102);
   assert.equal(e.msg, 'ts-dhcp daemon error on "cni": unknown method "cni"');
@@ -95,7 +110,9 @@ test('a JSON-RPC protocol error (negative code) is a daemon error, code 102', as
 });
 
 test('an error reply with id null (the daemon could not parse us) is still reported', async (t) => {
-  const path = await fakeDaemon(t, (_req, sock) => sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } })}\n`));
+  const path = await fakeDaemon(t, (_req, sock) =>
+    sock.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } })}\n`),
+  );
   assert.equal((await callError(call(path, 'status', {}, { timeoutMs: 2000 }))).code, 102);
 });
 
@@ -107,7 +124,10 @@ test('malformed replies are code 103, saying what is wrong', async (t) => {
     [`${JSON.stringify({ jsonrpc: '2.0', id: 7, result: {} })}\n`, /reply id 7 is not the request's 1/],
     [`${JSON.stringify({ jsonrpc: '2.0', id: 1 })}\n`, /neither "result" nor "error"/],
     [`${JSON.stringify({ jsonrpc: '2.0', id: 1, error: 'bad' })}\n`, /"error" is not an object/],
-    [`${JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: 'x', message: 'm' } })}\n`, /error without an integer code/],
+    [
+      `${JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: 'x', message: 'm' } })}\n`,
+      /error without an integer code/,
+    ],
   ];
   for (const [reply, why] of replies) {
     const path = await fakeDaemon(t, (_req, sock) => sock.end(reply));
@@ -122,7 +142,10 @@ test('daemon absent (no socket file): code 11 with how to start it', async (t) =
   const path = join(tempDir(t), 'none.sock');
   const e = await callError(call(path, 'cni', invocation, { timeoutMs: 2000 }));
   assert.equal(e.code, 11);
-  assert.equal(e.msg, `ts-dhcp daemon is not running: cannot connect to ${path} (start it with "ts-dhcp daemon" or "systemctl enable --now ts-dhcp.socket")`);
+  assert.equal(
+    e.msg,
+    `ts-dhcp daemon is not running: cannot connect to ${path} (start it with "ts-dhcp daemon" or "systemctl enable --now ts-dhcp.socket")`,
+  );
   assert.match(e.details ?? '', /^ENOENT/);
 });
 
@@ -149,10 +172,16 @@ test('no permission on the socket: code 5 saying so', async (t) => {
   const isRoot = process.getuid?.() === 0;
   if (!isRoot) chmodSync(path, 0o000);
   chmodSync(join(path, '..'), 0o755);
-  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', ...(isRoot ? { uid: 65534, gid: 65534 } : {}) });
+  const out = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
+  });
   const e = JSON.parse(out.stdout) as { code: number; msg: string };
   assert.equal(e.code, 5, out.stderr);
-  assert.equal(e.msg, `permission denied connecting to the ts-dhcp daemon at ${path}: the socket is for root only (mode 0600)`);
+  assert.equal(
+    e.msg,
+    `permission denied connecting to the ts-dhcp daemon at ${path}: the socket is for root only (mode 0600)`,
+  );
 });
 
 test('no answer within the deadline: code 11 naming the deadline', async (t) => {

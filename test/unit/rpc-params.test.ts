@@ -4,16 +4,31 @@ import { DaemonError } from '../../daemon/errors';
 import { addParams, attachmentParams } from '../../daemon/rpc-params';
 
 const good = {
-  containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/var/run/netns/p1',
-  args: { K8S_POD_NAME: 'web-0' }, paramRequestList: [1, 3, 6], provide: [{ code: 12, value: 'web-0' }],
+  containerId: 'c1',
+  network: 'lan',
+  ifName: 'eth1',
+  netns: '/var/run/netns/p1',
+  args: { K8S_POD_NAME: 'web-0' },
+  paramRequestList: [1, 3, 6],
+  provide: [{ code: 12, value: 'web-0' }],
 };
 
 test('valid add params pass through', () => {
   assert.deepEqual(addParams(good), good);
   assert.deepEqual(addParams({ ...good, broadcast: true, timeoutMs: 5000 }).timeoutMs, 5000);
-  assert.deepEqual(addParams({ ...good, conflictDetection: 'rfc5227', announce: false }), { ...good, conflictDetection: 'rfc5227', announce: false });
-  assert.deepEqual(addParams({ ...good, warnings: ['ipam.x: unsupported field (value 1); ignored'] }).warnings, ['ipam.x: unsupported field (value 1); ignored']);
-  assert.deepEqual(addParams({ ...good, onChange: 'hold-link-down', applyMtu: true }), { ...good, onChange: 'hold-link-down', applyMtu: true });
+  assert.deepEqual(addParams({ ...good, conflictDetection: 'rfc5227', announce: false }), {
+    ...good,
+    conflictDetection: 'rfc5227',
+    announce: false,
+  });
+  assert.deepEqual(addParams({ ...good, warnings: ['ipam.x: unsupported field (value 1); ignored'] }).warnings, [
+    'ipam.x: unsupported field (value 1); ignored',
+  ]);
+  assert.deepEqual(addParams({ ...good, onChange: 'hold-link-down', applyMtu: true }), {
+    ...good,
+    onChange: 'hold-link-down',
+    applyMtu: true,
+  });
 });
 
 test('every bad field is named, with code 7', () => {
@@ -35,7 +50,10 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, onChange: 'down' }, /onChange must be one of readdress, hold-link-down/],
     [{ ...good, applyMtu: 1 }, /applyMtu must be a boolean/],
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
-    [{ ...good, args: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`K${i}`, 'v'])) }, /args must have at most 32 keys/],
+    [
+      { ...good, args: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`K${i}`, 'v'])) },
+      /args must have at most 32 keys/,
+    ],
     [{ ...good, args: { ['K'.repeat(129)]: 'v' } }, /args keys must be 1..128 characters/],
     [{ ...good, args: { K8S_POD_NAME: 'x'.repeat(1025) } }, /args.K8S_POD_NAME must be at most 1024 characters/],
     [{ ...good, broadcast: 'yes' }, /broadcast must be a boolean/],
@@ -44,13 +62,21 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, announce: 1 }, /announce must be a boolean/],
   ];
   for (const [p, re] of cases) {
-    assert.throws(() => addParams(p), (e: unknown) => e instanceof DaemonError && e.kind === 'invalid-params' && re.test(e.message), JSON.stringify(p));
+    assert.throws(
+      () => addParams(p),
+      (e: unknown) => e instanceof DaemonError && e.kind === 'invalid-params' && re.test(e.message),
+      JSON.stringify(p),
+    );
   }
   assert.throws(() => attachmentParams({ containerId: 'c', network: 'n' }), /ifName/);
 });
 
-test('routing (how the result\'s routes were built) passes through, each bad field named', () => {
-  const routing = { priority: 9, defaultRoute: false, routes: [{ dst: '10.0.0.0/8' }, { dst: '192.0.2.0/24', gw: '198.19.0.9' }] };
+test("routing (how the result's routes were built) passes through, each bad field named", () => {
+  const routing = {
+    priority: 9,
+    defaultRoute: false,
+    routes: [{ dst: '10.0.0.0/8' }, { dst: '192.0.2.0/24', gw: '198.19.0.9' }],
+  };
   assert.deepEqual(addParams({ ...good, routing }).routing, routing);
   assert.deepEqual(addParams({ ...good, routing: {} }).routing, {});
   const bad: [unknown, RegExp][] = [
@@ -63,6 +89,10 @@ test('routing (how the result\'s routes were built) passes through, each bad fie
     [{ routes: [{ dst: '10.0.0.0/8', gw: 'fe80::1' }] }, /routing\.routes\[0\]\.gw must be an IPv4 address/],
   ];
   for (const [value, msg] of bad) {
-    assert.throws(() => addParams({ ...good, routing: value }), (e: DaemonError) => e.kind === 'invalid-params' && msg.test(e.message), JSON.stringify(value));
+    assert.throws(
+      () => addParams({ ...good, routing: value }),
+      (e: DaemonError) => e.kind === 'invalid-params' && msg.test(e.message),
+      JSON.stringify(value),
+    );
   }
 });

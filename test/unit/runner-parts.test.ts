@@ -22,7 +22,10 @@ test('progress says what the acquisition sent and heard, and the last error; a g
   h.sentOne('REQUEST');
   h.refused();
   h.lastError = 'connect ENETUNREACH';
-  assert.equal(h.progress(), '3 DISCOVERs, 1 REQUEST on eth1 in /run/netns/p, 1 OFFER, 1 NAK, no ACK (last error: connect ENETUNREACH)');
+  assert.equal(
+    h.progress(),
+    '3 DISCOVERs, 1 REQUEST on eth1 in /run/netns/p, 1 OFFER, 1 NAK, no ACK (last error: connect ENETUNREACH)',
+  );
   h.granted();
   assert.equal(h.progress(), 'nothing sent on eth1 in /run/netns/p, no OFFER');
   assert.equal(h.lastError, undefined);
@@ -36,7 +39,12 @@ test('transitions are stamped by the injected clock and capped at the 16 most re
     now += 1000;
   }
   assert.equal(h.transitions.length, 16);
-  assert.deepEqual(h.transitions[0], { at: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)).toISOString(), from: 'S4', to: 'S5', why: 'why' });
+  assert.deepEqual(h.transitions[0], {
+    at: new Date(Date.UTC(2030, 0, 1, 0, 0, 4)).toISOString(),
+    from: 'S4',
+    to: 'S5',
+    why: 'why',
+  });
   assert.equal(h.ignoredOne('xid'), 1);
   assert.equal(h.ignoredOne('xid'), 2);
   assert.deepEqual(h.ignored, { xid: 2 });
@@ -74,7 +82,11 @@ test('waiters: each resolves with the value, or rejects with its own timeout err
   await assert.rejects(c, /released/);
 });
 
-function writer(write: () => Promise<void>, onDisk = false, released = false): { rw: RecordWriter; queued: (() => Promise<void>)[]; failed: number[] } {
+function writer(
+  write: () => Promise<void>,
+  onDisk = false,
+  released = false,
+): { rw: RecordWriter; queued: (() => Promise<void>)[]; failed: number[] } {
   const queued: (() => Promise<void>)[] = [];
   const failed: number[] = [];
   const deps: RecordWriterDeps = {
@@ -122,9 +134,15 @@ test('retry hints: the offer requested until a NAK or an ACK settles it; the ack
   assert.equal(hints.hint(selecting, undefined), undefined);
   assert.deepEqual(hints.hint(selecting, '198.18.0.9'), { address: '198.18.0.9' });
   hints.onState(requesting);
-  assert.deepEqual(hints.hint(selecting, '198.18.0.9'), { address: '198.18.0.20', serverId: '198.18.0.1' }, 'back in SELECTING after a lost REQUEST');
+  assert.deepEqual(
+    hints.hint(selecting, '198.18.0.9'),
+    { address: '198.18.0.20', serverId: '198.18.0.1' },
+    'back in SELECTING after a lost REQUEST',
+  );
   hints.onEvent({ kind: 'nak', in: 'REQUESTING' });
   assert.equal(hints.hint(selecting, '198.18.0.9'), undefined, 'a NAK withdraws both');
-  assert.deepEqual(hints.hint({ state: 'REBOOTING', tx, requestedIp: '198.18.0.9' }, undefined), { address: '198.18.0.9' });
+  assert.deepEqual(hints.hint({ state: 'REBOOTING', tx, requestedIp: '198.18.0.9' }, undefined), {
+    address: '198.18.0.9',
+  });
   assert.equal(hints.hint({ state: 'INIT' }, '198.18.0.9'), undefined);
 });

@@ -22,19 +22,50 @@ const RULES = { minLeaseTimeS: 60 };
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
 function ack(options: [number, Buffer][], yiaddr = '198.19.5.10') {
-  return reply({ yiaddr, options: new Map<number, Buffer>([[Opt.MESSAGE_TYPE, Buffer.from([MessageType.ACK])], [Opt.SERVER_ID, ipToBytes('198.19.4.1')], [Opt.LEASE_TIME, u32(3600)], ...options]) });
+  return reply({
+    yiaddr,
+    options: new Map<number, Buffer>([
+      [Opt.MESSAGE_TYPE, Buffer.from([MessageType.ACK])],
+      [Opt.SERVER_ID, ipToBytes('198.19.4.1')],
+      [Opt.LEASE_TIME, u32(3600)],
+      ...options,
+    ]),
+  });
 }
 
 test('notUnicast: 0/8, loopback, multicast, class E and broadcast are refused; ordinary hosts pass', () => {
-  for (const ip of ['0.0.0.0', '0.1.2.3', '127.0.0.1', '224.0.0.1', '239.255.255.255', '240.0.0.1', '255.255.255.255', '1.2.3', 'x']) {
+  for (const ip of [
+    '0.0.0.0',
+    '0.1.2.3',
+    '127.0.0.1',
+    '224.0.0.1',
+    '239.255.255.255',
+    '240.0.0.1',
+    '255.255.255.255',
+    '1.2.3',
+    'x',
+  ]) {
     assert.ok(notUnicast(ip), ip);
   }
-  for (const ip of ['198.19.5.10', '10.0.0.1', '1.0.0.0', '223.255.255.254', '169.254.1.1']) assert.equal(notUnicast(ip), undefined, ip);
+  for (const ip of ['198.19.5.10', '10.0.0.1', '1.0.0.0', '223.255.255.254', '169.254.1.1'])
+    assert.equal(notUnicast(ip), undefined, ip);
 });
 
 test('isDnsName: labels of letters, digits, - and _; no spaces, control characters or empty labels', () => {
   for (const n of ['example.com', 'example.com.', 'a', '_srv._tcp.x', 'a-b.c1']) assert.ok(isDnsName(n), n);
-  for (const n of ['', '.', 'a..b', '-a.b', 'a-.b', 'a b', 'ex\nample', 'e\x1b[31m', 'x'.repeat(64), `${'a.'.repeat(127)}ab`]) assert.ok(!isDnsName(n), n);
+  for (const n of [
+    '',
+    '.',
+    'a..b',
+    '-a.b',
+    'a-.b',
+    'a b',
+    'ex\nample',
+    'e\x1b[31m',
+    'x'.repeat(64),
+    `${'a.'.repeat(127)}ab`,
+  ])
+    assert.ok(!isDnsName(n), n);
 });
 
 test('a hostile ACK: every unusable value goes, the rest stays, and the drop list says what went', () => {
@@ -44,7 +75,15 @@ test('a hostile ACK: every unusable value goes, the rest stays, and the drop lis
     [Opt.DNS_SERVERS, Buffer.concat([ipToBytes('0.0.0.0'), ipToBytes('127.0.0.53'), ipToBytes('255.255.255.255')])],
     [Opt.DOMAIN_NAME, Buffer.from('lan\nnameserver 6.6.6.6')],
     [Opt.DOMAIN_SEARCH, rawSearch(['good.example', 'ba\x1bd.example'])],
-    [Opt.CLASSLESS_ROUTES, encodeClassless([{ dst: '10.0.0.0/8', gw: '127.0.0.1' }, { dst: '10.1.0.0/16', gw: '198.19.4.254' }, { dst: '198.19.8.0/24', gw: '0.0.0.0' }, { dst: '224.0.0.0/4', gw: '198.19.4.254' }])],
+    [
+      Opt.CLASSLESS_ROUTES,
+      encodeClassless([
+        { dst: '10.0.0.0/8', gw: '127.0.0.1' },
+        { dst: '10.1.0.0/16', gw: '198.19.4.254' },
+        { dst: '198.19.8.0/24', gw: '0.0.0.0' },
+        { dst: '224.0.0.0/4', gw: '198.19.4.254' },
+      ]),
+    ],
     [Opt.LEASE_TIME, u32(1)],
     [Opt.RENEWAL_TIME, u32(0)],
   ]);
@@ -67,7 +106,10 @@ test('yiaddr outside the rules: zeroed, so the core refuses the OFFER or ACK; a 
     assert.equal(msg.yiaddr, '0.0.0.0');
     assert.match(dropped[0] ?? '', /^yiaddr/);
   }
-  const good = ack([[Opt.SUBNET_MASK, ipToBytes('255.255.252.0')], [Opt.ROUTER, ipToBytes('198.19.4.254')]]);
+  const good = ack([
+    [Opt.SUBNET_MASK, ipToBytes('255.255.252.0')],
+    [Opt.ROUTER, ipToBytes('198.19.4.254')],
+  ]);
   const out = sanitiseReply(good, RULES);
   assert.deepEqual(out.dropped, []);
   assert.deepEqual(out.msg, good);
@@ -88,7 +130,13 @@ const CFG: ClientConfig = {
   provide: [],
   broadcastFlag: false,
   maxMessageSize: 1500,
-  timing: { firstRetransmitMs: 4000, maxRetransmitMs: 64000, jitterMs: 1000, minRenewRetransmitMs: 60000, requestRetries: 4 },
+  timing: {
+    firstRetransmitMs: 4000,
+    maxRetransmitMs: 64000,
+    jitterMs: 1000,
+    minRenewRetransmitMs: 60000,
+    requestRetries: 4,
+  },
 };
 const XID = 0x1234;
 const REQUESTING: LeaseState = {
@@ -98,37 +146,71 @@ const REQUESTING: LeaseState = {
 };
 
 const octets = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
-const anyIp = fc.oneof(octets, fc.constantFrom('0.0.0.0', '127.0.0.1', '224.0.0.1', '240.0.0.1', '255.255.255.255', '198.19.4.254'));
+const anyIp = fc.oneof(
+  octets,
+  fc.constantFrom('0.0.0.0', '127.0.0.1', '224.0.0.1', '240.0.0.1', '255.255.255.255', '198.19.4.254'),
+);
 const ipBytes = fc.array(anyIp, { minLength: 1, maxLength: 4 }).map((ips) => Buffer.concat(ips.map(ipToBytes)));
-const hostileText = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-', '\n', '\x1b', '[', '\x00', '\x9b', ' ', 'é', '\u202e'), maxLength: 40 });
+const hostileText = fc.string({
+  unit: fc.constantFrom('a', 'b', '.', '-', '\n', '\x1b', '[', '\x00', '\x9b', ' ', 'é', '\u202e'),
+  maxLength: 40,
+});
 const rawBytes = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
 const optionValue: Record<number, fc.Arbitrary<Buffer>> = {
   [Opt.SUBNET_MASK]: fc.oneof(anyIp.map(ipToBytes), rawBytes),
   [Opt.ROUTER]: fc.oneof(ipBytes, rawBytes),
   [Opt.DNS_SERVERS]: fc.oneof(ipBytes, rawBytes),
-  [Opt.DOMAIN_NAME]: fc.oneof(hostileText.filter((s) => s.length > 0).map((s) => Buffer.from(s)), rawBytes),
+  [Opt.DOMAIN_NAME]: fc.oneof(
+    hostileText.filter((s) => s.length > 0).map((s) => Buffer.from(s)),
+    rawBytes,
+  ),
   [Opt.DOMAIN_SEARCH]: fc.oneof(
-    fc.array(hostileText.filter((s) => /^[^.]{1,20}(\.[^.]{1,20})*$/.test(s) && !/[^\x00-\xff]/.test(s)), { minLength: 1, maxLength: 3 }).map(rawSearch),
+    fc
+      .array(
+        hostileText.filter((s) => /^[^.]{1,20}(\.[^.]{1,20})*$/.test(s) && !/[^\x00-\xff]/.test(s)),
+        { minLength: 1, maxLength: 3 },
+      )
+      .map(rawSearch),
     rawBytes,
   ),
   [Opt.CLASSLESS_ROUTES]: fc.oneof(
-    fc.array(fc.tuple(fc.integer({ min: 0, max: 32 }), anyIp, anyIp), { minLength: 1, maxLength: 4 }).map((rs) =>
-      Buffer.concat(rs.map(([len, dst, gw]) => Buffer.concat([Buffer.from([len]), ipToBytes(dst).subarray(0, Math.ceil(len / 8)), ipToBytes(gw)]))),
-    ),
+    fc
+      .array(fc.tuple(fc.integer({ min: 0, max: 32 }), anyIp, anyIp), { minLength: 1, maxLength: 4 })
+      .map((rs) =>
+        Buffer.concat(
+          rs.map(([len, dst, gw]) =>
+            Buffer.concat([Buffer.from([len]), ipToBytes(dst).subarray(0, Math.ceil(len / 8)), ipToBytes(gw)]),
+          ),
+        ),
+      ),
     rawBytes,
   ),
-  [Opt.STATIC_ROUTES]: fc.oneof(fc.array(fc.tuple(anyIp, anyIp), { minLength: 1, maxLength: 3 }).map((rs) => Buffer.concat(rs.flatMap(([d, g]) => [ipToBytes(d), ipToBytes(g)]))), rawBytes),
+  [Opt.STATIC_ROUTES]: fc.oneof(
+    fc
+      .array(fc.tuple(anyIp, anyIp), { minLength: 1, maxLength: 3 })
+      .map((rs) => Buffer.concat(rs.flatMap(([d, g]) => [ipToBytes(d), ipToBytes(g)]))),
+    rawBytes,
+  ),
   [Opt.LEASE_TIME]: fc.oneof(fc.nat(120).map(u32), fc.constant(u32(0xffffffff)), rawBytes),
   [Opt.RENEWAL_TIME]: fc.nat(100).map(u32),
-  [Opt.INTERFACE_MTU]: fc.oneof(fc.nat(0xffff).map((n) => Buffer.from([n >> 8, n & 0xff])), rawBytes),
+  [Opt.INTERFACE_MTU]: fc.oneof(
+    fc.nat(0xffff).map((n) => Buffer.from([n >> 8, n & 0xff])),
+    rawBytes,
+  ),
   [Opt.MESSAGE]: hostileText.filter((s) => s.length > 0).map((s) => Buffer.from(s)),
 };
 const hostileReply = fc.record({
   yiaddr: fc.oneof(anyIp, fc.constant('198.19.5.10')),
   type: fc.constantFrom(MessageType.ACK, MessageType.ACK, MessageType.NAK),
-  options: fc.array(fc.constantFrom(...Object.keys(optionValue).map(Number)), { maxLength: 10 }).chain((codes) =>
-    fc.tuple(...[...new Set(codes)].map((c) => (optionValue[c] as fc.Arbitrary<Buffer>).map((v) => [c, v] as [number, Buffer]))),
-  ),
+  options: fc
+    .array(fc.constantFrom(...Object.keys(optionValue).map(Number)), { maxLength: 10 })
+    .chain((codes) =>
+      fc.tuple(
+        ...[...new Set(codes)].map((c) =>
+          (optionValue[c] as fc.Arbitrary<Buffer>).map((v) => [c, v] as [number, Buffer]),
+        ),
+      ),
+    ),
 });
 
 function cidrHost(cidr: string): string {
@@ -142,35 +224,55 @@ test('property: no random server reply puts a control character in a result fiel
         xid: XID,
         yiaddr,
         chaddr: Buffer.from('020000000001', 'hex'),
-        options: new Map<number, Buffer>([[Opt.MESSAGE_TYPE, Buffer.from([type])], [Opt.SERVER_ID, ipToBytes('198.19.4.1')], ...options]),
+        options: new Map<number, Buffer>([
+          [Opt.MESSAGE_TYPE, Buffer.from([type])],
+          [Opt.SERVER_ID, ipToBytes('198.19.4.1')],
+          ...options,
+        ]),
       });
       const decoded = decodeReply(encode(msg), RULES);
       if (!decoded.ok) return;
-      const { state, actions, trigger } = step(REQUESTING, { type: 'packet', msg: decoded.msg }, 10, { cfg: CFG, rng: seededRng(1) });
+      const { state, actions, trigger } = step(REQUESTING, { type: 'packet', msg: decoded.msg }, 10, {
+        cfg: CFG,
+        rng: seededRng(1),
+      });
       const events = actions.flatMap((a) => (a.type === 'emit' ? [a.event] : [])) as LeaseEvent[];
       const bound = events.find((e) => e.kind === 'bound' || e.kind === 'changed');
       const failed = events.find((e): e is Extract<LeaseEvent, { kind: 'failed' }> => e.kind === 'failed');
       const why = state.state !== REQUESTING.state ? transitionWhy(trigger, events) : 'none';
       const detail: LeaseDetail = {
-        containerId: 'c1', network: 'lan', ifName: 'eth1', netns: '/run/netns/p', args: {}, mac: CFG.chaddr, state: state.state,
+        containerId: 'c1',
+        network: 'lan',
+        ifName: 'eth1',
+        netns: '/run/netns/p',
+        args: {},
+        mac: CFG.chaddr,
+        state: state.state,
         transitions: [{ at: new Date(0).toISOString(), from: REQUESTING.state, to: state.state, why }],
       };
       if (failed) detail.lastError = failed.reason;
       if (bound && 'ack' in bound) {
         const facts = leaseFacts(bound.ack);
-        Object.assign(detail, { facts, address: facts.address, prefixLength: facts.prefixLength, serverId: facts.serverId });
+        Object.assign(detail, {
+          facts,
+          address: facts.address,
+          prefixLength: facts.prefixLength,
+          serverId: facts.serverId,
+        });
         assert.equal(notUnicast(facts.address), undefined, facts.address);
         assert.ok(facts.prefixLength >= 1 && facts.prefixLength <= 32);
         for (const ns of facts.dns.nameservers) assert.equal(notUnicast(ns), undefined, `nameserver ${ns}`);
         if (facts.gateway) assert.equal(notUnicast(facts.gateway), undefined, `gateway ${facts.gateway}`);
-        for (const n of [...facts.dns.search, ...(facts.dns.domain ? [facts.dns.domain] : [])]) assert.ok(isDnsName(n), JSON.stringify(n));
+        for (const n of [...facts.dns.search, ...(facts.dns.domain ? [facts.dns.domain] : [])])
+          assert.ok(isDnsName(n), JSON.stringify(n));
         for (const r of facts.routes) {
           if (r.gw) assert.equal(notUnicast(r.gw), undefined, `route gw ${r.gw}`);
           if (!r.dst.endsWith('/0')) assert.equal(notUnicast(cidrHost(r.dst)), undefined, `route dst ${r.dst}`);
         }
         assert.ok(facts.leaseTimeS >= RULES.minLeaseTimeS);
         for (const v of SUPPORTED_VERSIONS) {
-          for (const s of allStrings(convertResult(buildResult(facts, {}), v))) assert.doesNotMatch(s, CONTROL, `${v}: ${JSON.stringify(s)}`);
+          for (const s of allStrings(convertResult(buildResult(facts, {}), v)))
+            assert.doesNotMatch(s, CONTROL, `${v}: ${JSON.stringify(s)}`);
         }
       }
       const text = leaseDetailText(detail, 0) + leasesTable([detail], 0);

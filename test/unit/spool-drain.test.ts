@@ -20,16 +20,29 @@ test('drainSpool: a failed DEL keeps its record for the next round; a successful
   const b: Attachment = { containerId: 'b', network: 'lan', ifName: 'eth1' };
   await writeSpool(stateDir, a);
   await writeSpool(stateDir, b);
-  assert.deepEqual(fs.readdirSync(spoolDir(stateDir)).filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
-  for (const name of fs.readdirSync(spoolDir(stateDir))) assert.equal(fs.statSync(path.join(spoolDir(stateDir), name)).mode & 0o777, 0o600);
+  assert.deepEqual(
+    fs.readdirSync(spoolDir(stateDir)).filter((n) => n.endsWith('.tmp')),
+    [],
+    'no temp file left',
+  );
+  for (const name of fs.readdirSync(spoolDir(stateDir)))
+    assert.equal(fs.statSync(path.join(spoolDir(stateDir), name)).mode & 0o777, 0o600);
   const tried: string[] = [];
-  await drainSpool(stateDir, async (x) => {
-    tried.push(x.containerId);
-    if (x.containerId === 'a') throw new Error('EIO');
-    return { released: true };
-  }, quiet);
+  await drainSpool(
+    stateDir,
+    async (x) => {
+      tried.push(x.containerId);
+      if (x.containerId === 'a') throw new Error('EIO');
+      return { released: true };
+    },
+    quiet,
+  );
   assert.deepEqual(tried.sort(), ['a', 'b']);
-  assert.deepEqual((await readSpool(stateDir)).map((e) => e.attachment), [a], 'the failed DEL stays');
+  assert.deepEqual(
+    (await readSpool(stateDir)).map((e) => e.attachment),
+    [a],
+    'the failed DEL stays',
+  );
   await drainSpool(stateDir, async () => ({ released: false }), quiet);
   assert.deepEqual(await readSpool(stateDir), []);
 });

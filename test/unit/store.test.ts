@@ -37,7 +37,13 @@ function record(containerId: string, lease: Lease = LEASE): LeaseRecord {
   return {
     version: RECORD_VERSION,
     attachment,
-    params: { ...attachment, netns: `/var/run/netns/${containerId}`, args: {}, paramRequestList: [1, 3, 6], provide: [] },
+    params: {
+      ...attachment,
+      netns: `/var/run/netns/${containerId}`,
+      args: {},
+      paramRequestList: [1, 3, 6],
+      provide: [],
+    },
     netnsInode: 4026532000,
     mac: '02:00:00:00:00:01',
     cfg: {
@@ -47,7 +53,13 @@ function record(containerId: string, lease: Lease = LEASE): LeaseRecord {
       provide: [],
       broadcastFlag: false,
       maxMessageSize: 1500,
-      timing: { firstRetransmitMs: 4000, maxRetransmitMs: 62_000, jitterMs: 1000, minRenewRetransmitMs: 60_000, requestRetries: 4 },
+      timing: {
+        firstRetransmitMs: 4000,
+        maxRetransmitMs: 62_000,
+        jitterMs: 1000,
+        minRenewRetransmitMs: 60_000,
+        requestRetries: 4,
+      },
     },
     state: { state: 'BOUND', lease },
     serverId: lease.serverId,
@@ -62,7 +74,10 @@ test('save then load returns the record; files 0600 in a 0700 dir, no temp file 
   await store.save('a/lan/eth1', record('a'));
   await store.save('b/lan/eth1', record('b'));
   const loaded = await store.load();
-  assert.deepEqual(loaded.map((l) => l.record).sort((x, y) => x.attachment.containerId.localeCompare(y.attachment.containerId)), [record('a'), record('b')]);
+  assert.deepEqual(
+    loaded.map((l) => l.record).sort((x, y) => x.attachment.containerId.localeCompare(y.attachment.containerId)),
+    [record('a'), record('b')],
+  );
   assert.equal(fs.statSync(stateDir).mode & 0o777, 0o700);
   assert.equal(fs.statSync(store.dir).mode & 0o777, 0o700);
   const names = fs.readdirSync(store.dir).sort();
@@ -121,7 +136,8 @@ test('corrupt records (truncated, garbage, wrong version, missing fields) are se
   assert.equal(errors.length, Object.keys(bad).length);
   for (const e of errors) assert.equal(e.msg, 'corrupt lease record set aside');
   const names = fs.readdirSync(store.dir);
-  for (const name of Object.keys(bad)) assert.ok(names.includes(`${name}.json.corrupt`), `${name} moved aside: ${names.join(' ')}`);
+  for (const name of Object.keys(bad))
+    assert.ok(names.includes(`${name}.json.corrupt`), `${name} moved aside: ${names.join(' ')}`);
   assert.ok(!names.some((n) => n.endsWith('.tmp')), 'temp file removed');
   // The next start does not trip over them again.
   assert.equal((await store.load()).length, 2);
@@ -141,9 +157,24 @@ test('resume: before T1 a RENEW at once (T1 moved to now); after T1 or expiry IN
   assert.deepEqual(before, { state: 'BOUND', lease: { ...LEASE, t1AtMs: 1_002_000 } });
   assert.deepEqual(resumeState(record('a'), 1_006_000), { state: 'INIT-REBOOT', requestedIp: LEASE.address });
   assert.deepEqual(resumeState(record('a'), 2_000_000), { state: 'INIT-REBOOT', requestedIp: LEASE.address });
-  const renewing: LeaseRecord = { ...record('a'), state: { state: 'RENEWING', lease: LEASE, tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } };
+  const renewing: LeaseRecord = {
+    ...record('a'),
+    state: {
+      state: 'RENEWING',
+      lease: LEASE,
+      tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 },
+    },
+  };
   assert.deepEqual(resumeState(renewing, 1_006_000), { state: 'INIT-REBOOT', requestedIp: LEASE.address });
-  const expired: LeaseRecord = { ...record('a'), state: { state: 'SELECTING', requestedIp: LEASE.address, previousAddress: LEASE.address, tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } };
+  const expired: LeaseRecord = {
+    ...record('a'),
+    state: {
+      state: 'SELECTING',
+      requestedIp: LEASE.address,
+      previousAddress: LEASE.address,
+      tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 },
+    },
+  };
   assert.deepEqual(resumeState(expired, 3_000_000), { state: 'INIT-REBOOT', requestedIp: LEASE.address });
   assert.deepEqual(resumeState({ ...record('a'), state: { state: 'INIT' } }, 0), { state: 'INIT' });
 });
@@ -151,23 +182,53 @@ test('resume: before T1 a RENEW at once (T1 moved to now); after T1 or expiry IN
 test('the record schema: each state needs its fields; unknown states, bad addresses and shapes are refused by name', () => {
   const bad = (patch: Record<string, unknown>) => parseRecord(JSON.stringify({ ...record('a'), ...patch })) as string;
   assert.match(bad({ state: { state: 'BOUND' } }), /^state\.lease is not an object/);
-  assert.match(bad({ state: { state: 'HOLDING', lease: LEASE } }), /^state\.state "HOLDING" is not a state this version knows/);
+  assert.match(
+    bad({ state: { state: 'HOLDING', lease: LEASE } }),
+    /^state\.state "HOLDING" is not a state this version knows/,
+  );
   assert.match(bad({ state: { state: 'PROBING', lease: LEASE } }), /^state\.ack is not base64/);
-  assert.match(bad({ state: { state: 'BOUND', lease: { ...LEASE, t1AtMs: '5' } } }), /^state\.lease\.t1AtMs is not a finite number/);
-  assert.match(bad({ state: { state: 'BOUND', lease: { ...LEASE, address: '198.19.29' } } }), /^state\.lease\.address is not an IPv4/);
-  assert.match(bad({ state: { state: 'RENEWING', lease: { ...LEASE, expiresAtMs: null }, tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } }), /never RENEWING/);
-  assert.match(bad({ state: { state: 'REQUESTING', tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } } }), /^state\.offer/);
+  assert.match(
+    bad({ state: { state: 'BOUND', lease: { ...LEASE, t1AtMs: '5' } } }),
+    /^state\.lease\.t1AtMs is not a finite number/,
+  );
+  assert.match(
+    bad({ state: { state: 'BOUND', lease: { ...LEASE, address: '198.19.29' } } }),
+    /^state\.lease\.address is not an IPv4/,
+  );
+  assert.match(
+    bad({
+      state: {
+        state: 'RENEWING',
+        lease: { ...LEASE, expiresAtMs: null },
+        tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 },
+      },
+    }),
+    /never RENEWING/,
+  );
+  assert.match(
+    bad({
+      state: { state: 'REQUESTING', tx: { xid: 1, startedAtMs: 0, firstSentAtMs: 0, sends: 1, retransmitAtMs: 0 } },
+    }),
+    /^state\.offer/,
+  );
   assert.match(bad({ state: { state: 'INIT-REBOOT' } }), /^state\.requestedIp/);
   assert.match(bad({ cfg: { ...record('a').cfg, timing: { firstRetransmitMs: 1 } } }), /^cfg\.timing\.maxRetransmitMs/);
   assert.match(bad({ cfg: { ...record('a').cfg, clientId: 'zz' } }), /^cfg\.clientId is not hex/);
   assert.match(bad({ params: { ...record('a').params, netns: 'relative' } }), /^params: netns/);
   assert.match(bad({ params: { ...record('a').params, paramRequestList: 'x' } }), /^params: paramRequestList/);
-  assert.match(bad({ attachment: { containerId: 'b', network: 'lan', ifName: 'eth1' } }), /^attachment\.containerId does not match/);
+  assert.match(
+    bad({ attachment: { containerId: 'b', network: 'lan', ifName: 'eth1' } }),
+    /^attachment\.containerId does not match/,
+  );
   assert.match(bad({ netnsInode: -1 }), /^netnsInode/);
   assert.match(bad({ mac: '02:00:00:00:00:02' }), /^mac does not match/);
   assert.match(bad({ ack: 'not base64!' }), /^ack/);
   assert.match(bad({ savedAtMs: undefined }), /^savedAtMs/);
-  for (const state of [{ state: 'INIT' }, { state: 'RELEASED', previousAddress: LEASE.address }, { state: 'INIT-REBOOT', requestedIp: LEASE.address }]) {
+  for (const state of [
+    { state: 'INIT' },
+    { state: 'RELEASED', previousAddress: LEASE.address },
+    { state: 'INIT-REBOOT', requestedIp: LEASE.address },
+  ]) {
     assert.equal(typeof parseRecord(JSON.stringify({ ...record('a'), state })), 'object', state.state);
   }
 });
@@ -181,10 +242,19 @@ test('load: bad records among good ones are each set aside with a log line and c
   await store.save('a', record('a'));
   await store.save('b', record('b'));
   fs.writeFileSync(path.join(store.dir, 'x.json'), JSON.stringify({ ...record('x'), state: { state: 'BOUND' } }));
-  fs.writeFileSync(path.join(store.dir, 'y.json'), JSON.stringify({ ...record('y'), state: { state: 'FROM-THE-FUTURE' } }));
+  fs.writeFileSync(
+    path.join(store.dir, 'y.json'),
+    JSON.stringify({ ...record('y'), state: { state: 'FROM-THE-FUTURE' } }),
+  );
   const loaded = await store.load();
   assert.deepEqual(loaded.map((l) => l.record.attachment.containerId).sort(), ['a', 'b']);
-  assert.deepEqual(fs.readdirSync(store.dir).filter((n) => n.endsWith('.corrupt')).sort(), ['x.json.corrupt', 'y.json.corrupt']);
+  assert.deepEqual(
+    fs
+      .readdirSync(store.dir)
+      .filter((n) => n.endsWith('.corrupt'))
+      .sort(),
+    ['x.json.corrupt', 'y.json.corrupt'],
+  );
   assert.equal(errors.filter((e) => e.msg === 'corrupt lease record set aside').length, 2);
   assert.deepEqual(counted, ['set_aside', 'set_aside']);
 });
@@ -192,7 +262,9 @@ test('load: bad records among good ones are each set aside with a log line and c
 test('expireCorrupt: *.corrupt files set aside more than 7 days ago go and are counted; newer ones stay', async (t) => {
   const stateDir = tempStateDir(t);
   const counted: string[] = [];
-  const store = new LeaseStore(stateDir, { info: () => {}, error: () => {} } as unknown as Logger, (what) => counted.push(what));
+  const store = new LeaseStore(stateDir, { info: () => {}, error: () => {} } as unknown as Logger, (what) =>
+    counted.push(what),
+  );
   await store.init();
   for (const n of ['old', 'new']) fs.writeFileSync(path.join(store.dir, `${n}.json`), '{');
   await store.load();

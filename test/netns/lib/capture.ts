@@ -89,7 +89,7 @@ export function readPcap(file: Buffer): Packet[] {
   if (linkType !== LINKTYPE_ETHERNET) throw new Error(`pcap link type ${linkType} is not Ethernet`);
 
   const packets: Packet[] = [];
-  for (let pos = 24; pos + 16 <= file.length; ) {
+  for (let pos = 24; pos + 16 <= file.length;) {
     const timeMs = u32(pos) * 1000 + u32(pos + 4) / (nanos ? 1e6 : 1e3);
     const capLen = u32(pos + 8);
     const frame = file.subarray(pos + 16, pos + 16 + capLen);

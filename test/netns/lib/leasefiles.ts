@@ -55,7 +55,13 @@ export function parseKeaLeases(text: string): Lease[] {
     return i;
   };
   const [address, hwaddr, clientId, valid, expire, hostname, state] = [
-    'address', 'hwaddr', 'client_id', 'valid_lifetime', 'expire', 'hostname', 'state',
+    'address',
+    'hwaddr',
+    'client_id',
+    'valid_lifetime',
+    'expire',
+    'hostname',
+    'state',
   ].map(col) as [number, number, number, number, number, number, number];
   return lines.map((line) => {
     const f = line.split(',');

@@ -45,7 +45,11 @@ export function exited(child: ChildProcess): Promise<void> {
 }
 
 /** SIGTERM by PID, then SIGKILL after `graceMs`; resolves when the process is gone. */
-export async function terminate(child: ChildProcess, graceMs = 3000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function terminate(
+  child: ChildProcess,
+  graceMs = 3000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (hasExited(child) || child.pid === undefined) return;
   const gone = exited(child);
   signalPid(child.pid, signal);

@@ -36,7 +36,10 @@ function connectable(socketPath: string): Promise<boolean> {
   });
 }
 
-export async function startReferenceDaemon(topo: Topology, opts: ReferenceDaemonOptions = {}): Promise<ReferenceDaemon> {
+export async function startReferenceDaemon(
+  topo: Topology,
+  opts: ReferenceDaemonOptions = {},
+): Promise<ReferenceDaemon> {
   const dir = topo.tempDir('refdhcp'); // the Go daemon does not create its socket's directory
   const socketPath = path.join(dir, 'dhcp.sock');
   const logFile = path.join(dir, 'dhcp.log');
@@ -46,7 +49,8 @@ export async function startReferenceDaemon(topo: Topology, opts: ReferenceDaemon
   await waitFor(
     `reference dhcp daemon socket ${socketPath}`,
     () => {
-      if (hasExited(child)) throw new Error(`reference dhcp daemon exited (${child.exitCode ?? child.signalCode}):\n${log()}`);
+      if (hasExited(child))
+        throw new Error(`reference dhcp daemon exited (${child.exitCode ?? child.signalCode}):\n${log()}`);
       return fs.existsSync(socketPath) && connectable(socketPath);
     },
     10_000,

@@ -25,7 +25,8 @@ export const SLEEPER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait']
 
 /** A minimal root filesystem: static busybox and the applets the tests use. */
 export function busyboxRootfs(dir: string): string {
-  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run'])
+    fs.mkdirSync(path.join(dir, d), { recursive: true });
   fs.copyFileSync(BUSYBOX, path.join(dir, 'bin/busybox'));
   fs.chmodSync(path.join(dir, 'bin/busybox'), 0o755);
   for (const a of APPLETS) fs.symlinkSync('busybox', path.join(dir, 'bin', a));
@@ -47,7 +48,11 @@ export interface Conflist {
 
 /** The network config list a runtime reads: macvlan on the node's NIC, addressed by ts-dhcp. */
 export function macvlanConflist(topo: Topology, name: string, ipam: Record<string, unknown>): Conflist {
-  return { cniVersion: '1.0.0', name, plugins: [{ type: 'macvlan', master: topo.nodeNic, mode: 'bridge', ipam: { type: 'ts-dhcp', ...ipam } }] };
+  return {
+    cniVersion: '1.0.0',
+    name,
+    plugins: [{ type: 'macvlan', master: topo.nodeNic, mode: 'bridge', ipam: { type: 'ts-dhcp', ...ipam } }],
+  };
 }
 
 /** Unmounts everything mounted below `dir` (deepest first): overlay layers, shm, netns files left by a runtime. */
@@ -102,7 +107,9 @@ export async function startPodman(topo: Topology, opts: PodmanOptions = {}): Pro
   fs.mkdirSync(netDir);
   fs.mkdirSync(path.join(dir, 'tmp'));
   const q = (s: string) => JSON.stringify(s);
-  fs.writeFileSync(path.join(dir, 'containers.conf'), `[containers]
+  fs.writeFileSync(
+    path.join(dir, 'containers.conf'),
+    `[containers]
 default_ulimits = [${RLIMITS.map(q).join(', ')}]
 [network]
 network_backend = "cni"
@@ -114,22 +121,32 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = ${q(path.join(dir, 'events.log'))}
 tmp_dir = ${q(path.join(dir, 'tmp'))}
-`);
-  fs.writeFileSync(path.join(dir, 'storage.conf'), `[storage]
+`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'storage.conf'),
+    `[storage]
 driver = "overlay"
 graphroot = ${q(path.join(dir, 'root'))}
 runroot = ${q(path.join(dir, 'runroot'))}
 [storage.options]
 additionalimagestores = [${(opts.additionalImageStores ?? []).map(q).join(', ')}]
-`);
-  const env = { ...process.env, CONTAINERS_CONF: path.join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf') };
+`,
+  );
+  const env = {
+    ...process.env,
+    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
+  };
   const podman: Podman = {
     dir,
     cniBin,
     netDir,
     run: (args) => nsExec(topo, 'podman', args, env),
-    sandbox: async (name) => (await podman.run(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', name])).trim(),
-    addNetwork: (conflist) => fs.writeFileSync(path.join(netDir, `${conflist.name}.conflist`), JSON.stringify(conflist)),
+    sandbox: async (name) =>
+      (await podman.run(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', name])).trim(),
+    addNetwork: (conflist) =>
+      fs.writeFileSync(path.join(netDir, `${conflist.name}.conflist`), JSON.stringify(conflist)),
     destroy: async () => {
       await podman.run(['rm', '--all', '--force', '--time', '0']).catch(() => undefined);
       // conmon runs `podman container cleanup` when a container exits, which opens the store again (and mounts it):
@@ -174,7 +191,9 @@ export async function startContainerd(topo: Topology, conflist: Conflist): Promi
   fs.writeFileSync(path.join(netDir, `10-${conflist.name}.conflist`), JSON.stringify(conflist));
   const cniBin = await cniBinDir(path.join(dir, 'cni-bin'));
   const q = (s: string) => JSON.stringify(s);
-  fs.writeFileSync(path.join(dir, 'config.toml'), `version = 2
+  fs.writeFileSync(
+    path.join(dir, 'config.toml'),
+    `version = 2
 root = ${q(path.join(dir, 'root'))}
 state = ${q(path.join(dir, 'state'))}
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
@@ -184,7 +203,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = ${q(`${socket}.ttrpc`)}
 [debug]
   address = ${q(`${socket}.debug`)}
-`);
+`,
+  );
   const logFile = path.join(dir, 'containerd.log');
   const out = fs.openSync(logFile, 'a');
   const child = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', out, out] });
@@ -193,10 +213,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   const killOnExit = () => child.pid !== undefined && child.exitCode === null && signalPid(child.pid, 'SIGKILL');
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
-  await waitFor('containerd socket', () => {
-    if (child.exitCode !== null) throw new Error(`containerd exited: ${fs.readFileSync(logFile, 'utf8')}`);
-    return fs.existsSync(socket);
-  }, 15_000);
+  await waitFor(
+    'containerd socket',
+    () => {
+      if (child.exitCode !== null) throw new Error(`containerd exited: ${fs.readFileSync(logFile, 'utf8')}`);
+      return fs.existsSync(socket);
+    },
+    15_000,
+  );
   const ctrArgs = ['--address', socket, '--namespace', 'ts-dhcp-test'];
   const spawned = new Set<ChildProcess>();
   // A shell in a new mount namespace (propagation from the host still flows in) binds this test's CNI dirs over the
@@ -216,10 +240,34 @@ exec nsenter --net="/run/netns/$NODE_NS" "$@"`;
     ctr: (args) => run('ctr', [...ctrArgs, ...args]),
     runCni: (id, rootfs, cmd, ctrLog) => {
       const fd = fs.openSync(ctrLog, 'a');
-      const p = spawn('unshare', ['--mount', '--propagation', 'slave', 'sh', '-c', mountScript, 'sh', 'ctr', ...ctrArgs, 'run', '--cni', '--fifo-dir', path.join(dir, 'fifo'), '--runc-root', path.join(dir, 'runc'), '--rootfs', rootfs, id, ...cmd], {
-        stdio: ['ignore', fd, fd],
-        env: { ...process.env, NET_DIR: netDir, CNI_BIN: cniBin, NODE_NS: topo.nodeNs },
-      });
+      const p = spawn(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'slave',
+          'sh',
+          '-c',
+          mountScript,
+          'sh',
+          'ctr',
+          ...ctrArgs,
+          'run',
+          '--cni',
+          '--fifo-dir',
+          path.join(dir, 'fifo'),
+          '--runc-root',
+          path.join(dir, 'runc'),
+          '--rootfs',
+          rootfs,
+          id,
+          ...cmd,
+        ],
+        {
+          stdio: ['ignore', fd, fd],
+          env: { ...process.env, NET_DIR: netDir, CNI_BIN: cniBin, NODE_NS: topo.nodeNs },
+        },
+      );
       fs.closeSync(fd);
       spawned.add(p);
       p.once('exit', () => spawned.delete(p));
@@ -233,15 +281,20 @@ exec nsenter --net="/run/netns/$NODE_NS" "$@"`;
         await c.ctr(['task', 'delete', '-f', id]).catch(() => undefined);
       }
       const containers = await c.ctr(['container', 'ls', '-q']).catch(() => '');
-      for (const id of containers.split('\n').filter(Boolean)) await c.ctr(['container', 'rm', id]).catch(() => undefined);
+      for (const id of containers.split('\n').filter(Boolean))
+        await c.ctr(['container', 'rm', id]).catch(() => undefined);
       // A shim whose task could not be deleted outlives containerd: find it by its -address, kill it by PID.
-      const shims = pidsWhoseArgv((argv) => argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv.includes(socket));
+      const shims = pidsWhoseArgv(
+        (argv) => argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv.includes(socket),
+      );
       for (const pid of shims) signalPid(pid, 'SIGKILL');
       if (child.exitCode === null && child.pid !== undefined) {
         signalPid(child.pid, 'SIGTERM');
-        await waitFor('containerd to exit', () => child.exitCode !== null || child.signalCode !== null, 10_000).catch(() => {
-          if (child.pid !== undefined) signalPid(child.pid, 'SIGKILL');
-        });
+        await waitFor('containerd to exit', () => child.exitCode !== null || child.signalCode !== null, 10_000).catch(
+          () => {
+            if (child.pid !== undefined) signalPid(child.pid, 'SIGKILL');
+          },
+        );
       }
       await unmountUnder(dir);
     },

@@ -135,12 +135,16 @@ class RunningServer implements DhcpServer {
   /** Starts the server and waits until this very process listens on UDP 67 in the lan namespace. */
   async start(): Promise<void> {
     const { cmd, args, env } = this.launch;
-    const child = this.topo.spawn(this.topo.lanNs, cmd, args, { logFile: this.logFile, env: { ...process.env, ...env } });
+    const child = this.topo.spawn(this.topo.lanNs, cmd, args, {
+      logFile: this.logFile,
+      env: { ...process.env, ...env },
+    });
     this.child = child;
     await waitFor(
       `${this.kind} listening on UDP 67 in ${this.topo.lanNs}`,
       async () => {
-        if (hasExited(child)) throw new Error(`${this.kind} exited (${child.exitCode ?? child.signalCode}):\n${this.log()}`);
+        if (hasExited(child))
+          throw new Error(`${this.kind} exited (${child.exitCode ?? child.signalCode}):\n${this.log()}`);
         const sockets = await this.topo.exec(this.topo.lanNs, 'ss', ['-Hlunp', 'sport = :67']);
         return sockets.includes(`pid=${child.pid},`);
       },
@@ -294,6 +298,17 @@ export function startDhcpd(topo: Topology, opts: DhcpdOptions): Promise<DhcpServ
   const confFile = path.join(dir, 'dhcpd.conf');
   fs.writeFileSync(confFile, `${conf}\n`);
   fs.writeFileSync(leaseFile, '');
-  const args = ['-4', '-f', '-d', '-cf', confFile, '-lf', leaseFile, '-pf', path.join(dir, 'dhcpd.pid'), topo.lanBridge];
+  const args = [
+    '-4',
+    '-f',
+    '-d',
+    '-cf',
+    confFile,
+    '-lf',
+    leaseFile,
+    '-pf',
+    path.join(dir, 'dhcpd.pid'),
+    topo.lanBridge,
+  ];
   return startServer(topo, { kind: 'dhcpd', cmd: 'dhcpd', args, dir, leaseFile, parse: parseDhcpdLeases });
 }

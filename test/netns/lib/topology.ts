@@ -124,7 +124,10 @@ function installExitHook(): void {
   process.on('exit', cleanup);
   // A persistent listener, not once(): a second signal (the test runner forwards its own) must not hit the default
   // action half-way through the cleanup.
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(sig, () => {
       cleanup();
       process.exit(code);
@@ -206,7 +209,8 @@ export class Topology {
   podAddress(n: number): string {
     const broadcast = this.podNetwork + 2 ** (32 - this.podPrefixLength) - 1;
     const ip = ipToInt(this.podGateway) + n;
-    if (!Number.isInteger(n) || n < 1 || ip >= broadcast) throw new RangeError(`pod ${n} does not fit in the pod network`);
+    if (!Number.isInteger(n) || n < 1 || ip >= broadcast)
+      throw new RangeError(`pod ${n} does not fit in the pod network`);
     return intToIp(ip);
   }
 

@@ -43,12 +43,30 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
   const stateDir = opts.stateDir ?? path.join(dir, 'state');
   const logFile = path.join(dir, 'daemon.log');
   // Renewal tests use leases of a few seconds from Kea and dhcpd: below the daemon's default minimum (60 s).
-  const args = [...DAEMON_NODE_FLAGS, TS_DHCP_BIN, 'daemon', '--socket-path', socketPath, '--state-dir', stateDir, '--log-level', 'debug', '--min-lease-time', '1s', ...(opts.args ?? [])];
+  const args = [
+    ...DAEMON_NODE_FLAGS,
+    TS_DHCP_BIN,
+    'daemon',
+    '--socket-path',
+    socketPath,
+    '--state-dir',
+    stateDir,
+    '--log-level',
+    'debug',
+    '--min-lease-time',
+    '1s',
+    ...(opts.args ?? []),
+  ];
   const child = topo.spawn(topo.nodeNs, process.execPath, args, { logFile });
-  await waitFor(`ts-dhcp daemon socket ${socketPath}`, () => {
-    if (child.exitCode !== null) throw new Error(`ts-dhcp daemon exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8')}`);
-    return fs.existsSync(socketPath);
-  }, 10_000);
+  await waitFor(
+    `ts-dhcp daemon socket ${socketPath}`,
+    () => {
+      if (child.exitCode !== null)
+        throw new Error(`ts-dhcp daemon exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8')}`);
+      return fs.existsSync(socketPath);
+    },
+    10_000,
+  );
   return {
     child,
     pid: child.pid as number,
@@ -56,9 +74,14 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
     stateDir,
     logFile,
     logs: () =>
-      fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+      fs
+        .readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     rpc: (method, params) => call(socketPath, method, params, { timeoutMs: 40_000 }),
-    cni: async (env, config, cwd) => cniAnswer(await call(socketPath, 'cni', cniInvocation(env, config, cwd), { timeoutMs: 40_000 })),
+    cni: async (env, config, cwd) =>
+      cniAnswer(await call(socketPath, 'cni', cniInvocation(env, config, cwd), { timeoutMs: 40_000 })),
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
       await exited(child);
@@ -71,7 +94,12 @@ export function tsDhcpCniPath(): string[] {
   return [path.dirname(installedPlugin()), '/usr/lib/cni'];
 }
 
-export function macvlanConfig(topo: Topology, daemon: TsDaemon, ipam: Record<string, unknown> = {}, cniVersion = '1.0.0'): object {
+export function macvlanConfig(
+  topo: Topology,
+  daemon: TsDaemon,
+  ipam: Record<string, unknown> = {},
+  cniVersion = '1.0.0',
+): object {
   return {
     cniVersion,
     name: 'lan',
