@@ -37,8 +37,8 @@ import { nsTag } from './lib/topology';
 
 const LAN = `${nsTag()}tsn-lan`;
 const POD = `${nsTag()}tsn-pod`;
-const GONE = 'tsn-gone';
-const MV = 'tsn-mv';
+const GONE = `${nsTag()}tsn-gone`;
+const MV = `${nsTag()}tsn-mv`;
 const nsPath = (ns: string): string => `/var/run/netns/${ns}`;
 const LAN_IP = '198.18.1.1';
 const POD_IP = '198.18.1.50';
