@@ -1,8 +1,7 @@
-// daemon/dhcp/ and daemon/dhcp6/ are the pure protocol cores: no I/O and no clock, so it runs the same under a fake
-// clock and a seeded
-// Rng as in the daemon. This test reads every file the core is built from (daemon/dhcp/*.ts and whatever they import,
-// transitively) with the TypeScript parser — imports, require() and import() calls, clock and timer references — so a
-// comment or a string never counts and no spelling of an import slips by.
+// daemon/dhcp/ and daemon/dhcp6/ are the pure protocol cores: no I/O and no clock, so they run the same under a fake
+// clock and a seeded Rng as in the daemon. This test reads every file the cores are built from (their *.ts files and
+// whatever they import, transitively) with the TypeScript parser — imports, require() and import() calls, clock and
+// timer references — so a comment or a string never counts and no spelling of an import slips by.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
