@@ -1,6 +1,5 @@
 // A throw-away DHCPv6 client used only by scripts/capture-fixtures.sh v6 to make real servers answer, so their bytes
-// can
-// be captured. It runs inside a test netns whose only link is the veth to the server, sends from its link-local
+// can be captured. It runs inside a test netns whose only link is the veth to the server, sends from its link-local
 // address to ff02::1:2 (or to the server's UNICAST address when told) and builds its messages with our builders.
 //
 // usage: node dist/scripts/fixture-client6.js IFACE MAC SCENARIO...

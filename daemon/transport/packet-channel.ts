@@ -1,6 +1,6 @@
 // Channel (daemon/pod-port.ts) over an AF_PACKET socket: sends hand-built IPv4/UDP packets (so the source may be
-// 0.0.0.0) to the
-// Ethernet broadcast address, and receives replies even when they are unicast to an address not configured yet.
+// 0.0.0.0) to the Ethernet broadcast address, and receives replies even when they are unicast to an address not
+// configured yet.
 import type { ArpChannel, Channel, Received } from '../pod-port';
 import { CLIENT_PORT, SERVER_PORT } from '../dhcp/types';
 import { buildIpUdp, parseIpUdp } from './ipudp';

@@ -1,7 +1,7 @@
 // Channel (daemon/pod-port.ts) over a UDP socket created in the pod netns and bound to localIp:68 on the device, for
-// unicast RENEW and
-// RELEASE from the leased address. dgram owns the descriptor and receives; sends are synchronous sendto calls on
-// the same descriptor, because the Channel contract throws send errors at the caller and dgram reports them later.
+// unicast RENEW and RELEASE from the leased address. dgram owns the descriptor and receives; sends are synchronous
+// sendto calls on the same descriptor, because the Channel contract throws send errors at the caller and dgram
+// reports them later.
 import * as dgram from 'node:dgram';
 import { closeSync } from 'node:fs';
 

@@ -1,6 +1,6 @@
 // Just enough of the classic pcap format (and Ethernet / Linux cooked / IPv4 / IPv6 / UDP / ICMPv6) to pull DHCP
-// payloads out of
-// captures in tests. Test-only: it throws on a file it does not understand, which fails the test loudly.
+// payloads out of captures in tests.
+// Test-only: it throws on a file it does not understand, which fails the test loudly.
 import { bytesToIp } from '../../daemon/dhcp/bytes';
 import { bytesToIp6 } from '../../daemon/dhcp6/ip6';
 

@@ -1,6 +1,5 @@
 // The host-side RELEASE (the core's hostRelease, sent by daemon/host-release.ts): what it is built from, when there is
-// nothing to release, and that
-// a send failure is reported, never thrown.
+// nothing to release, and that a send failure is reported, never thrown.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '../../daemon/dhcp/codec';
