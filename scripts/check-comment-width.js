@@ -1,17 +1,28 @@
 #!/usr/bin/env node
 'use strict';
 // Prettier keeps code within 120 columns but never re-wraps comments: this holds comment lines to the same limit.
-// Usage: node scripts/check-comment-width.js [files...]   (default: every tracked *.ts and *.js file)
-const { execFileSync } = require('node:child_process');
+// Usage: node scripts/check-comment-width.js [files...]   (default: every *.ts and *.js file Prettier formats)
 const fs = require('node:fs');
+const path = require('node:path');
 
 const LIMIT = 120;
 const COMMENT = /^\s*(\/\/|\/\*|\*)/;
 
-const files =
-  process.argv.length > 2
-    ? process.argv.slice(2)
-    : execFileSync('git', ['ls-files', '*.ts', '*.js'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const ROOT = path.resolve(__dirname, '..');
+/** The folders .prettierignore leaves out, and hidden ones (.git, .build). */
+const SKIP = new Set(['node_modules', 'dist', 'native/build', 'test/fixtures']);
+
+function sources(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      return e.name.startsWith('.') || SKIP.has(path.relative(ROOT, full)) ? [] : sources(full);
+    }
+    return e.isFile() && /\.(ts|js)$/.test(e.name) ? [path.relative(ROOT, full)] : [];
+  });
+}
+
+const files = process.argv.length > 2 ? process.argv.slice(2) : sources(ROOT).map((f) => path.join(ROOT, f));
 let bad = 0;
 for (const file of files) {
   fs.readFileSync(file, 'utf8')
