@@ -7,7 +7,7 @@ import { decode, encode } from '../../daemon/dhcp/codec';
 import { ArpOp, ArpPacket, decodeArp, encodeArp } from '../../daemon/dhcp/arp';
 import { ClientConfig } from '../../daemon/dhcp/lease';
 import { seededRng } from '../../daemon/dhcp/rng';
-import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
+import { BOOTREQUEST, DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
 import { LeaseRunner, RunnerDeps } from '../../daemon/lease-runner';
 import { takeover } from '../../daemon/resume';
 import { LeaseRecord, RECORD_VERSION } from '../../daemon/store';
@@ -15,6 +15,7 @@ import type { AddParams } from '../../common/rpc';
 import { createLogger } from '../../daemon/log';
 import type { ArpChannel, Channel, PodSide, Received } from '../../daemon/pod-port';
 import { coded, fakeLink, linkState } from '../helpers/fake-port';
+import { reply as bootp } from '../helpers/messages';
 
 const SERVER = '198.19.60.1';
 const LAN_HOST_MAC = '02:00:00:00:00:99';
@@ -170,26 +171,7 @@ function runner(
 function boundRecord(ageS: number): LeaseRecord {
   const cfg = clientConfig();
   const sent = Date.now() - ageS * 1000;
-  const ack = reply(
-    {
-      op: 1,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid: 1,
-      secs: 0,
-      flags: 0,
-      ciaddr: '0.0.0.0',
-      yiaddr: '0.0.0.0',
-      siaddr: '0.0.0.0',
-      giaddr: '0.0.0.0',
-      chaddr: Buffer.from('020000000001', 'hex'),
-      sname: '',
-      file: '',
-      options: new Map(),
-    },
-    MessageType.ACK,
-  );
+  const ack = reply(bootp({ op: BOOTREQUEST, chaddr: Buffer.from('020000000001', 'hex') }), MessageType.ACK);
   const lease = {
     address: ADDRESS,
     serverId: SERVER,
