@@ -1,8 +1,11 @@
 // What each event of the DHCPv4 lease core means for the lease's history (lease-history.ts) and its log lines.
 import type { LeaseFacts } from '../common/rpc';
 import type { LeaseEvent } from './dhcp/lease';
-import type { LeaseHistory } from './lease-history';
+import type { AnswerNames, LeaseHistory } from './lease-history';
 import type { Logger } from './log';
+
+/** What the history's progress text calls the DHCPv4 server's answers. */
+export const DHCP4_ANSWERS: AnswerNames = { offer: 'OFFER', refusal: 'NAK', grant: 'ACK' };
 
 /** Notes one event; for a grant (bound, renewed, rebound, changed), how long its exchange took. `facts`: the
  *  lease's facts after the event. */
@@ -49,7 +52,7 @@ export function noteEvent(
       return undefined;
     case 'ignored': {
       const n = history.ignoredOne(event.reason);
-      // Every pod's AF_PACKET socket hears the broadcast replies to the others: other xids are routine.
+      // Pods sharing a MAC hear each other's replies (the AF_PACKET filter matches chaddr): other xids are routine.
       const routine = event.reason === 'xid' || event.reason === 'state' || event.reason === 'type';
       log[routine ? 'debug' : 'info']({ reason: event.reason, count: n }, 'ignored a reply');
       return undefined;

@@ -1,12 +1,10 @@
 // Drives one attachment's pure lease core (daemon/dhcp/lease.ts): feeds it packets and timeouts in order, carries
 // out its actions (send, emit, persist) and keeps the one timer of the lease armed at the core's next deadline. The
-// core decides; the pieces around it carry out: sockets (lease-sockets.ts), the record (record-writer.ts), the pod's
-// interface (lease-link.ts), ADD waiters (lease-waiters.ts), history and progress (lease-history.ts).
+// core decides; the pieces around it carry out: sockets and sends (lease-sockets.ts), the record (record-writer.ts),
+// the pod's interface (lease-link.ts), ADD waiters (lease-waiters.ts), history and progress (lease-history.ts), the
+// order of steps (step-chain.ts) and the timer (deadline-timer.ts).
 import { AddParams, LeaseFacts, Transition } from '../common/rpc';
-import { ArpPacket } from './dhcp/arp';
-import { ZERO_IP } from './dhcp/bytes';
 import {
-  Action,
   ClientConfig,
   Input,
   LeaseEvent,
@@ -18,25 +16,23 @@ import {
   transitionWhy,
   transportFor,
 } from './dhcp/lease';
-import { messageType } from './dhcp/options';
 import { DEFAULT_MIN_LEASE_TIME_S } from './dhcp/sanitise';
-import { DhcpMessage, messageTypeName } from './dhcp/types';
+import type { DhcpMessage } from './dhcp/types';
+import { DeadlineTimer } from './deadline-timer';
 import { DaemonError } from './errors';
 import { leaseFacts } from './facts';
-import { noteEvent } from './lease-events';
+import { DHCP4_ANSWERS, noteEvent } from './lease-events';
 import { LeaseHistory } from './lease-history';
 import { MtuFollower, linkPolicy } from './lease-link';
 import { LeaseSockets } from './lease-sockets';
-import { Waiters } from './lease-waiters';
+import { Waiters, waitBound } from './lease-waiters';
 import { LinkPolicy, isGone } from './pod-link';
 import { RecordWriter } from './record-writer';
 import { AcquisitionHints, RetryHint } from './retry-hints';
 import { RunnerDeps, RunnerMetrics, Takeover } from './runner-deps';
+import { StepChain } from './step-chain';
 
 export type { RetryHint, RunnerDeps, RunnerMetrics, Takeover };
-
-/** setTimeout's longest delay; a longer deadline is re-armed after an early (no-op) wake-up. */
-const MAX_TIMER_MS = 0x7fffffff;
 
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
 
@@ -47,8 +43,8 @@ export class LeaseRunner {
   ack?: DhcpMessage;
   private readonly history: LeaseHistory;
   private readonly hints = new AcquisitionHints();
-  private chain: Promise<void> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
+  private readonly steps = new StepChain();
+  private readonly timer: DeadlineTimer;
   private readonly sockets: LeaseSockets;
   private readonly record: RecordWriter;
   private readonly waiters = new Waiters<LeaseFacts>();
@@ -69,11 +65,8 @@ export class LeaseRunner {
       if (takeover.ack) this.granted(takeover.ack);
     }
     const { log, now, pod } = deps;
-    this.history = new LeaseHistory(now, `on ${params.ifName} in ${params.netns}`, {
-      offer: 'OFFER',
-      refusal: 'NAK',
-      grant: 'ACK',
-    });
+    this.history = new LeaseHistory(now, `on ${params.ifName} in ${params.netns}`, DHCP4_ANSWERS);
+    this.timer = new DeadlineTimer(now, () => this.enqueue({ type: 'timeout' }));
     const ioError = (err: NodeJS.ErrnoException): void => this.noteIoError(err);
     this.sockets = new LeaseSockets({
       ...deps,
@@ -83,13 +76,15 @@ export class LeaseRunner {
       onArp: (packet) => this.enqueue({ type: 'arp', packet }),
       ioError,
       stopped: () => this.stopped,
+      link: () => this.link,
+      sending: (name) => this.history.sentOne(name),
     });
     this.record = new RecordWriter(
       {
-        write: async () => deps.persist?.(this),
+        write: async () => deps.persist?.(),
         log,
         failed: () => deps.metrics?.recordWriteFailed?.(),
-        serialise: (work) => this.serialise(work),
+        serialise: (work) => this.steps.then(work),
         active: () => !this.stopped,
         released: () => this.state.state === 'RELEASED',
       },
@@ -102,7 +97,7 @@ export class LeaseRunner {
       {
         closeChannel: () => this.sockets.close(),
         reopenChannel: () => this.sockets.hold(transportFor(this.state)),
-        serialise: (work) => this.serialise(work),
+        serialise: (work) => this.steps.then(work),
         active: () => !this.stopped,
         facts: () => this.facts,
         routing: () => this.params.routing ?? {},
@@ -177,40 +172,36 @@ export class LeaseRunner {
     this.state = next;
     const link = this.link;
     const facts = this.facts;
-    this.serialise(() => link.resumed(facts, expired));
+    this.steps.then(() => link.resumed(facts, expired));
     this.enqueue(next.state === 'INIT-REBOOT' || next.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
   }
 
   /** Resolves when the step in progress (and any queued before this call) has finished. */
   settled(): Promise<void> {
-    return this.chain;
+    return this.steps.settled();
   }
 
   /** Resolves with the lease facts once bound; rejects with "try again later" after timeoutMs. */
   waitBound(timeoutMs: number): Promise<LeaseFacts> {
-    if (this.bound) return Promise.resolve(this.facts as LeaseFacts);
-    if (this.stopped) return Promise.reject(new DaemonError('cancelled', 'the lease was released while waiting'));
-    return this.waiters.wait(
-      timeoutMs,
-      () =>
-        new DaemonError(
-          'timeout',
-          `no lease within ${timeoutMs / 1000}s: ${this.progress()}; still trying in the background, retry ADD`,
-        ),
-    );
+    const lease = {
+      bound: this.bound ? this.facts : undefined,
+      stopped: this.stopped,
+      progress: () => this.progress(),
+    };
+    return waitBound(this.waiters, lease, timeoutMs);
   }
 
   /** Releases the lease (RELEASE on the wire when one is held) and stops for good. */
   release(): Promise<void> {
     this.enqueue({ type: 'release' });
-    return this.chain.then(() => this.stop('released'));
+    return this.steps.settled().then(() => this.stop('released'));
   }
 
   /** Stops without telling the server (shutdown, vanished netns). */
   stop(why: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer.stop();
     this.record.stop();
     this.link.stop();
     this.sockets.close();
@@ -222,18 +213,15 @@ export class LeaseRunner {
     return this.history.progress();
   }
 
-  private serialise(work: () => Promise<void>): void {
-    this.chain = this.chain.then(work);
-  }
-
   private enqueue(input: Input): void {
-    this.chain = this.chain
-      .then(() => this.process(input))
-      .catch((err: Error) => {
-        // A bug in a step must not take the daemon down; the lease view shows it.
+    this.steps.guarded(
+      () => this.process(input),
+      (err) => {
+        // The lease view shows a bug in a step.
         this.history.lastError = err.message;
         this.deps.log.error({ err }, 'lease step failed');
-      });
+      },
+    );
   }
 
   private async process(input: Input): Promise<void> {
@@ -253,8 +241,8 @@ export class LeaseRunner {
     const linkChanges: string[] = [];
     let persist = false;
     for (const action of actions) {
-      if (action.type === 'send') await this.send(action);
-      else if (action.type === 'arp') await this.sendArp(action.packet);
+      if (action.type === 'send') await this.sockets.sendMessage(action);
+      else if (action.type === 'arp') await this.sockets.sendArp(action.packet);
       else if (action.type === 'persist') persist = true;
       else if (action.type === 'emit') {
         events.push(action.event);
@@ -280,7 +268,7 @@ export class LeaseRunner {
     if (this.bound && !this.stopped) this.waiters.resolve(this.facts as LeaseFacts);
     if (moved)
       this.history.transition(before.state, state.state, [transitionWhy(trigger, events), ...linkChanges].join('; '));
-    this.arm();
+    this.timer.arm(this.stopped ? undefined : nextDeadline(this.state));
   }
 
   /** The facts of a granted lease: what ADD answers, the lease view shows and the record keeps. */
@@ -298,36 +286,10 @@ export class LeaseRunner {
     if (event.kind === 'abandoned') this.stop('resend timeout reached');
   }
 
-  private async send(action: Extract<Action, { type: 'send' }>): Promise<void> {
-    const name = messageTypeName(messageType(action.msg)) ?? 'message';
-    this.history.sentOne(name);
-    // AF_PACKET needs the link up (a held-down link opens for the reply window).
-    if (action.via === 'packet') await this.link.beforeBroadcast();
-    await this.sockets.sendMessage(action, name);
-  }
-
-  /** A probe on PROBING's socket; an announcement on a socket of its own, closed at once. */
-  private async sendArp(packet: ArpPacket): Promise<void> {
-    const what = packet.senderIp === ZERO_IP ? 'probe' : 'announcement';
-    // An address the pod's link does not carry is not announced; a probe needs the link up to hear answers.
-    if (this.link.heldDown && what === 'announcement') return;
-    await this.link.beforeBroadcast();
-    if (await this.sockets.sendArp(packet)) this.deps.log.debug({ arp: what, address: packet.targetIp }, 'sent');
-  }
-
   private noteIoError(err: NodeJS.ErrnoException): void {
     this.history.lastError = err.message;
     this.deps.log.warn({ err: err.message, code: err.code }, 'socket error');
     // The pod netns or its interface is gone: nothing to renew, and nothing may keep the netns alive.
     if (isGone(err)) this.enqueue({ type: 'linkGone' });
-  }
-
-  private arm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const deadline = nextDeadline(this.state);
-    if (this.stopped || deadline === undefined) return;
-    const delay = Math.min(Math.max(0, deadline - this.deps.now()), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.enqueue({ type: 'timeout' }), delay);
   }
 }

@@ -3,11 +3,12 @@
 // (an open socket pins the netns), and one-off sockets for a send the held one cannot make; the core's sends, with
 // their fallbacks down to the daemon's own netns.
 import { ArpPacket, decodeArp, encodeArp } from './dhcp/arp';
-import { BROADCAST_IP } from './dhcp/bytes';
+import { BROADCAST_IP, ZERO_IP } from './dhcp/bytes';
 import { encode } from './dhcp/codec';
 import type { Action, Transport } from './dhcp/lease';
+import { messageType } from './dhcp/options';
 import { decodeReply } from './dhcp/sanitise';
-import type { DhcpMessage } from './dhcp/types';
+import { DhcpMessage, messageTypeName } from './dhcp/types';
 import type { Logger } from './log';
 import type { ArpChannel, Channel, HostSend, PodSide, Received } from './pod-port';
 
@@ -28,6 +29,11 @@ export interface SocketDeps {
   stopped(): boolean;
   /** Sends from the daemon's own netns (the core's 'host' way); absent: there is none. */
   sendFromHost?: HostSend;
+  /** The pod's link as the link policy holds it: AF_PACKET and ARP need it up (a held-down link opens for the reply
+   *  window), and an address it does not carry is not announced. */
+  link(): { readonly heldDown: boolean; beforeBroadcast(): Promise<void> };
+  /** A message is about to go out (its name, for the progress text). */
+  sending(name: string): void;
   log: Logger;
 }
 
@@ -70,9 +76,12 @@ export class LeaseSockets {
     }
   }
 
-  /** The core's send: its way, then each fallback in order, until one goes out. `name`: the message's, for the log. */
-  async sendMessage(action: Extract<Action, { type: 'send' }>, name: string): Promise<void> {
+  /** The core's send: its way, then each fallback in order, until one goes out. */
+  async sendMessage(action: Extract<Action, { type: 'send' }>): Promise<void> {
     const { msg, srcIp, dstIp } = action;
+    const name = messageTypeName(messageType(msg)) ?? 'message';
+    this.deps.sending(name);
+    if (action.via === 'packet') await this.deps.link().beforeBroadcast();
     const payload = encode(msg);
     for (const via of [action.via, ...(action.fallback ?? [])]) {
       if (
@@ -108,8 +117,18 @@ export class LeaseSockets {
     return this.sendOn(held ?? (await this.open(via, srcIp, () => {})), held, (ch) => ch.send(payload, dstIp));
   }
 
+  /** The core's ARP: a probe on PROBING's socket; an announcement on a socket of its own, closed at once. */
+  async sendArp(packet: ArpPacket): Promise<void> {
+    const what = packet.senderIp === ZERO_IP ? 'probe' : 'announcement';
+    const link = this.deps.link();
+    // An address the pod's link does not carry is not announced; a probe needs the link up to hear answers.
+    if (link.heldDown && what === 'announcement') return;
+    await link.beforeBroadcast();
+    if (await this.sendArpOn(packet)) this.deps.log.debug({ arp: what, address: packet.targetIp }, 'sent');
+  }
+
   /** One ARP packet about its target: on the held ARP socket when it is for that address, else on one of its own. */
-  async sendArp(packet: ArpPacket): Promise<boolean> {
+  private async sendArpOn(packet: ArpPacket): Promise<boolean> {
     const held = this.arp?.address === packet.targetIp ? this.arp.ch : undefined;
     return this.sendOn(held ?? (await this.openArp(packet.targetIp, () => {})), held, (ch) =>
       ch.send(encodeArp(packet)),
@@ -144,7 +163,8 @@ export class LeaseSockets {
       return;
     }
     const { msg, dropped } = decoded;
-    // Every pod's AF_PACKET socket hears the replies to the others: only this lease's own are worth a line.
+    // Pods sharing a MAC hear each other's replies (the AF_PACKET filter matches chaddr): only this lease's own are
+    // worth a line.
     if (dropped.length > 0 && this.deps.ownXid() === msg.xid)
       log.info({ from: r.srcIp, xid: msg.xid, dropped }, 'unusable values in a reply dropped');
     this.deps.onReply(msg);

@@ -1,5 +1,6 @@
 // The ADDs waiting for one attachment's lease: each resolves with the lease once it is bound, or rejects when its
 // own timeout passes or the lease ends first. Nothing here knows DHCP: a v4 or a v6 runner holds one.
+import { DaemonError } from './errors';
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -40,4 +41,17 @@ export class Waiters<T> {
     }
     this.waiting.clear();
   }
+}
+
+/** ADD's wait for a lease: at once when `lease.bound` is set, cancelled when it has stopped, else "try again later"
+ *  after timeoutMs, saying what was tried by then (progress). */
+export function waitBound<T>(
+  waiters: Waiters<T>,
+  lease: { bound?: T; stopped: boolean; progress(): string },
+  timeoutMs: number,
+): Promise<T> {
+  if (lease.bound !== undefined) return Promise.resolve(lease.bound);
+  if (lease.stopped) return Promise.reject(new DaemonError('cancelled', 'the lease was released while waiting'));
+  const why = (): string => `${lease.progress()}; still trying in the background, retry ADD`;
+  return waiters.wait(timeoutMs, () => new DaemonError('timeout', `no lease within ${timeoutMs / 1000}s: ${why()}`));
 }

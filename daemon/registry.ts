@@ -14,24 +14,25 @@ import {
   LeaseView,
   attachmentKey,
 } from '../common/rpc';
-import { ClientConfig, LeaseState } from './dhcp/lease';
+import type { ClientConfig } from './dhcp/lease';
 import { cryptoRng } from './dhcp/rng';
 import { DaemonError } from './errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
 import { RetryHints } from './retry-hints';
-import { checkPodNetns, interfaceId } from './pod-netns';
+import { checkPodNetns } from './pod-netns';
 import type { PodNetns, PodPort, PodSide } from './pod-port';
 import { checkLease } from './lease-check';
 import { clientConfig } from './client-config';
 import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
-import { recordOf } from './resume';
 import { restoreRecords } from './restore';
-import { releaseFromHost } from './host-release';
+import { LeaseExit } from './lease-exit';
 import { VanishCheck } from './vanish';
 import { detail, view } from './lease-view';
+import { LeaseTable } from './lease-table';
+import { KeyedSerial } from './keyed-serial';
 
 export interface RegistryDeps {
   opts: DaemonOptions;
@@ -45,29 +46,25 @@ export interface RegistryDeps {
 }
 
 export class Registry {
-  private readonly leases = new Map<string, LeaseRunner>();
+  private readonly leases = new LeaseTable();
   /** What DEL-cancelled acquisitions reached, by attachment, for a retried ADD (fast retry). */
   private readonly retryHints: RetryHints;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Operations on one attachment, one at a time. */
+  private readonly locks = new KeyedSerial();
   /** The daemon's randomness (resume spread, xids of host-side RELEASEs, every lease's xids and jitter). */
   private readonly rng = cryptoRng();
-  /** Each lease's netns as checked at ADD (path, dev, inode): the record keeps the inode, the vanish check and
-   *  every later entry compare it, and no two attachments may share one interface of one namespace. */
-  private readonly netnsIds = new WeakMap<LeaseRunner, PodNetns>();
-  /** (netns, ifName) of ADDs between their check and their runner joining the table. */
-  private readonly claiming = new Map<string, string>();
   private readonly vanish: VanishCheck;
+  /** Record writes, and what a lease leaves when it goes. */
+  private readonly exit: LeaseExit;
 
   constructor(private readonly deps: RegistryDeps) {
     this.retryHints = new RetryHints(deps.now);
+    const { store, port, now } = deps;
+    this.exit = new LeaseExit({ leases: this.leases, store, sendFromHost: port.sendFromHost, now, rng: this.rng });
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
-      leases: () =>
-        [...this.leases].flatMap(([key, runner]) => {
-          const ns = this.netnsIds.get(runner);
-          return ns ? [{ key, runner, ns }] : [];
-        }),
+      leases: () => this.leases.entries(),
       drop: (key, runner, reason) => this.dropVanished(key, runner, reason),
     });
   }
@@ -80,7 +77,7 @@ export class Registry {
     // The config's warnings are logged when the attachment is created, not kept with the lease or its record.
     const { warnings, ...p } = params;
     const key = attachmentKey(p);
-    const runner = await this.serial(key, async () => {
+    const runner = await this.locks.run(key, async () => {
       const existing = this.leases.get(key);
       // A runner that gave up (resend timeout) is replaced by a fresh acquisition.
       if (existing && existing.params.netns === p.netns && existing.active) return existing;
@@ -91,12 +88,11 @@ export class Registry {
       }
       const ns = await this.podNetns(p.netns);
       // Two leases on one interface would fight over it (and DEL of either takes the other's address away).
-      const claim = interfaceId(ns, p.ifName);
-      const holder = this.holderOf(claim, key);
+      const holder = this.leases.holderOf(ns, p.ifName, key);
       if (holder !== undefined) {
         throw new DaemonError('in-use', `${p.ifName} in ${p.netns} already has a lease, for attachment ${holder}`);
       }
-      this.claiming.set(claim, key);
+      const unclaim = this.leases.claim(ns, p.ifName, key);
       try {
         const log = leaseLogger(this.deps.log, p);
         const pod = this.deps.port.side(ns, p.ifName);
@@ -109,7 +105,7 @@ export class Registry {
         runner.start(hint);
         return runner;
       } finally {
-        this.claiming.delete(claim);
+        unclaim();
       }
     });
     const facts = await runner.waitBound(p.timeoutMs ?? this.deps.opts.addTimeoutMs);
@@ -118,15 +114,15 @@ export class Registry {
 
   async del(a: Attachment): Promise<DelResult> {
     const key = attachmentKey(a);
-    return this.serial(key, async () => {
+    return this.locks.run(key, async () => {
       const runner = this.leases.get(key);
       if (!runner) return { released: false };
       this.leases.delete(key);
       // The runtime may delete the netns before DEL: nothing can be sent from it, and entering a path that is no
       // longer a namespace is never done. The RELEASE goes from the host when it can.
-      const ns = await this.deps.port.netnsId((this.netnsIds.get(runner) as PodNetns).path);
+      const ns = await this.deps.port.netnsId((this.leases.netnsOf(runner) as PodNetns).path);
       if (ns instanceof Error) {
-        const hostRelease = await this.drop(key, runner, 'netns gone before DEL');
+        const hostRelease = await this.exit.drop(key, runner, 'netns gone before DEL');
         this.deps.log.info(
           { attachment: key, netns: runner.params.netns, hostRelease },
           'DEL: netns gone, lease dropped',
@@ -146,7 +142,8 @@ export class Registry {
    *  release is serialised with the other operations on its attachment; one failing does not stop the others. */
   async gc(p: GcParams): Promise<GcResult> {
     const valid = new Set(p.validAttachments.map((a) => `${a.containerId}/${a.ifName}`));
-    const stale = [...this.leases.values()]
+    const stale = this.leases
+      .runners()
       .map((r) => ({ containerId: r.params.containerId, network: r.params.network, ifName: r.params.ifName }))
       .filter((a) => a.network === p.network && !valid.has(`${a.containerId}/${a.ifName}`));
     const result: GcResult = { released: [], errors: [] };
@@ -165,16 +162,20 @@ export class Registry {
 
   async check(p: CheckParams): Promise<CheckResult> {
     const key = attachmentKey(p);
-    return this.serial(key, async () => {
+    return this.locks.run(key, async () => {
       const runner = this.leases.get(key);
       if (!runner) throw new DaemonError('no-lease', `no lease for ${key}`);
       const { port, now } = this.deps;
-      return checkLease(runner, this.netnsIds.get(runner), p, { port, now, podNetns: (netns) => this.podNetns(netns) });
+      return checkLease(runner, this.leases.netnsOf(runner), p, {
+        port,
+        now,
+        podNetns: (netns) => this.podNetns(netns),
+      });
     });
   }
 
   list(): LeaseView[] {
-    return [...this.leases.values()].map((r) => view(r));
+    return this.leases.runners().map((r) => view(r));
   }
 
   /** One lease in full, with its recent transitions (`ts-dhcp leases show`). */
@@ -187,15 +188,11 @@ export class Registry {
 
   /** Leases whose record could not be written and is being retried (`ts-dhcp status`). */
   recordErrors(): number {
-    let n = 0;
-    for (const r of this.leases.values()) if (r.recordError !== undefined) n++;
-    return n;
+    return this.leases.runners().filter((r) => r.recordError !== undefined).length;
   }
 
   countsByState(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const r of this.leases.values()) counts[r.state.state] = (counts[r.state.state] ?? 0) + 1;
-    return counts;
+    return this.leases.countsByState();
   }
 
   /** Daemon stop. By default pods keep their addresses: nothing is released and the records stay as the last
@@ -203,7 +200,7 @@ export class Registry {
    *  progress finishes, queued ones and waiting ADDs are cancelled, pending record writes complete. */
   async shutdown(release: boolean): Promise<void> {
     this.vanish.close();
-    const runners = [...this.leases.values()];
+    const runners = this.leases.runners();
     if (release) {
       await Promise.all(
         runners.map((r) =>
@@ -227,14 +224,14 @@ export class Registry {
       rng: this.rng,
       hostPrefix: opts.hostPrefix,
       minLeaseTimeS: this.minLeaseTimeS,
-      dropRecord: (rec) => this.releaseGone(attachmentKey(rec.params), rec.cfg, rec.state),
+      dropRecord: (rec) => this.exit.releaseGone(attachmentKey(rec.params), rec.cfg, rec.state),
       adopt: (rec, ns, takeover) => {
         const runner = this.runnerFor(rec.params, rec.cfg, ns, port.side(ns, rec.params.ifName), { takeover });
         this.leases.set(attachmentKey(rec.params), runner);
         return runner;
       },
       whenCurrent: (key, runner, fn) =>
-        void this.serial(key, async () => {
+        void this.locks.run(key, async () => {
           if (this.leases.get(key) === runner) fn();
         }),
     });
@@ -246,57 +243,14 @@ export class Registry {
   }
 
   private dropVanished(key: string, runner: LeaseRunner, reason: string): Promise<void> {
-    return this.serial(key, async () => {
+    return this.locks.run(key, async () => {
       if (this.leases.get(key) !== runner) return;
-      const hostRelease = await this.drop(key, runner, reason);
+      const hostRelease = await this.exit.drop(key, runner, reason);
       this.deps.log.warn(
         { attachment: key, reason, address: runner.facts?.address, hostRelease },
         'attachment vanished without DEL; lease dropped',
       );
     });
-  }
-
-  /** A lease whose pod side is gone leaves the table: nothing is sent from the pod side or afterwards, no socket is
-   *  left in the netns; its address is free for reuse, so a RELEASE goes from the host. Says what happened. */
-  private async drop(key: string, runner: LeaseRunner, reason: string): Promise<string> {
-    this.leases.delete(key);
-    runner.stop(reason);
-    await runner.settled();
-    return this.releaseGone(key, runner.cfg, runner.state);
-  }
-
-  /** The RELEASE of a lease whose pod side is gone, from the daemon's netns (daemon/host-release.ts), and its record
-   *  removed; what happened, for the log line. */
-  private async releaseGone(key: string, cfg: ClientConfig, state: LeaseState): Promise<string> {
-    const send = this.deps.port.sendFromHost;
-    const hostRelease = send ? await releaseFromHost(send, cfg, state, this.deps.now(), this.rng) : 'no host sender';
-    await this.deps.store?.remove(key);
-    return hostRelease;
-  }
-
-  /** The core's persist action. A released lease (DEL, or the netns or link gone at a send) leaves the table and
-   *  the store; a lease dropped meanwhile writes nothing. */
-  private async persist(r: LeaseRunner): Promise<void> {
-    const key = attachmentKey(r.params);
-    if (r.state.state === 'RELEASED') {
-      if (this.leases.get(key) === r) this.leases.delete(key);
-      await this.deps.store?.remove(key);
-      return;
-    }
-    const ns = this.netnsIds.get(r);
-    if (this.leases.get(key) !== r || ns === undefined) return;
-    await this.deps.store?.save(key, recordOf(r, ns.inode, this.deps.now()));
-  }
-
-  /** The other attachment holding (or being added on) this interface of this namespace, if any. */
-  private holderOf(claim: string, key: string): string | undefined {
-    const adding = this.claiming.get(claim);
-    if (adding !== undefined && adding !== key) return adding;
-    for (const [k, r] of this.leases) {
-      const ns = this.netnsIds.get(r);
-      if (k !== key && r.active && ns && interfaceId(ns, r.params.ifName) === claim) return k;
-    }
-    return undefined;
   }
 
   /** CNI_NETNS checked before anything is entered or changed (daemon/pod-netns.ts), or CNI error 4 saying why. */
@@ -315,12 +269,12 @@ export class Registry {
     o: { mtuCeiling?: number; takeover?: Takeover },
   ): LeaseRunner {
     const { opts, port } = this.deps;
-    const runner = new LeaseRunner(
+    const runner: LeaseRunner = new LeaseRunner(
       p,
       cfg,
       {
         pod,
-        persist: (r) => this.persist(r),
+        persist: () => this.exit.persist(runner),
         now: this.deps.now,
         rng: this.rng,
         log: leaseLogger(this.deps.log, p),
@@ -332,20 +286,8 @@ export class Registry {
       },
       o.takeover,
     );
-    this.netnsIds.set(runner, ns);
+    this.leases.setNetns(runner, ns);
     this.vanish.watch(ns.path);
     return runner;
-  }
-
-  /** Runs fn after every earlier operation on the same attachment has finished. */
-  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
   }
 }

@@ -3,7 +3,6 @@
 import type { LeaseEvent, LeaseState } from './dhcp/lease';
 import type { Rng } from './dhcp/rng';
 import type { DhcpMessage } from './dhcp/types';
-import type { LeaseRunner } from './lease-runner';
 import type { Logger } from './log';
 import type { HostSend, PodSide } from './pod-port';
 import type { PodAddressAction } from './readdress';
@@ -15,8 +14,8 @@ export interface RunnerDeps {
   now(): number;
   rng: Rng;
   log: Logger;
-  /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
-  persist?(runner: LeaseRunner): Promise<void>;
+  /** Writes this lease's record (the core's persist action); awaited before ADD is answered. */
+  persist?(): Promise<void>;
   /** Counts events (daemon/metrics.ts) when metrics are on. */
   metrics?: RunnerMetrics;
   /** The pod interface's MTU when ADD came: the most params.applyMtu sets (pod-link.ts mtuToSet). Absent (a lease

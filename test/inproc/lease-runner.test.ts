@@ -311,9 +311,9 @@ test('the first record cannot be written (disk full): ADD fails with code 5 and 
     0,
     {},
     {
-      persist: async (x) => {
+      persist: async () => {
         writes++;
-        if (x.state.state !== 'RELEASED') throw enospc();
+        if (r.state.state !== 'RELEASED') throw enospc();
       },
     },
   );

@@ -1,0 +1,58 @@
+// What a lease leaves behind in the registry's table, on disk and with the server: its record written at each of
+// the core's persist actions, and when it goes (released, or its pod side gone) its record removed and, for a pod
+// side that is gone, a RELEASE from the daemon's own netns.
+import { attachmentKey } from '../common/rpc';
+import type { ClientConfig, LeaseState } from './dhcp/lease';
+import type { Rng } from './dhcp/rng';
+import { releaseFromHost } from './host-release';
+import type { LeaseRunner } from './lease-runner';
+import type { LeaseTable } from './lease-table';
+import type { HostSend } from './pod-port';
+import { recordOf } from './resume';
+import type { LeaseStore } from './store';
+
+export interface ExitDeps {
+  leases: LeaseTable;
+  /** Absent: leases live in memory only (tests). */
+  store?: LeaseStore;
+  sendFromHost?: HostSend;
+  now(): number;
+  rng: Rng;
+}
+
+export class LeaseExit {
+  constructor(private readonly deps: ExitDeps) {}
+
+  /** The core's persist action. A released lease (DEL, or the netns or link gone at a send) leaves the table and
+   *  the store; a lease dropped meanwhile writes nothing. */
+  async persist(r: LeaseRunner): Promise<void> {
+    const { leases, store, now } = this.deps;
+    const key = attachmentKey(r.params);
+    if (r.state.state === 'RELEASED') {
+      if (leases.get(key) === r) leases.delete(key);
+      await store?.remove(key);
+      return;
+    }
+    const ns = leases.netnsOf(r);
+    if (leases.get(key) !== r || ns === undefined) return;
+    await store?.save(key, recordOf(r, ns.inode, now()));
+  }
+
+  /** A lease whose pod side is gone leaves the table: nothing is sent from the pod side or afterwards, no socket is
+   *  left in the netns; its address is free for reuse, so a RELEASE goes from the host. Says what happened. */
+  async drop(key: string, runner: LeaseRunner, reason: string): Promise<string> {
+    this.deps.leases.delete(key);
+    runner.stop(reason);
+    await runner.settled();
+    return this.releaseGone(key, runner.cfg, runner.state);
+  }
+
+  /** The RELEASE of a lease whose pod side is gone, from the daemon's netns (daemon/host-release.ts), and its record
+   *  removed; what happened, for the log line. */
+  async releaseGone(key: string, cfg: ClientConfig, state: LeaseState): Promise<string> {
+    const { sendFromHost: send, store, now, rng } = this.deps;
+    const hostRelease = send ? await releaseFromHost(send, cfg, state, now(), rng) : 'no host sender';
+    await store?.remove(key);
+    return hostRelease;
+  }
+}

@@ -1,0 +1,73 @@
+// The registry's table: one lease runner per attachment key, the pod netns each runner was built for (as checked at
+// ADD, or as found at restore), and which attachment holds or is being added on each interface of each namespace.
+import type { LeaseRunner } from './lease-runner';
+import { interfaceId } from './pod-netns';
+import type { PodNetns } from './pod-port';
+
+export class LeaseTable {
+  private readonly leases = new Map<string, LeaseRunner>();
+  /** Each runner's netns (path, dev, inode): the record keeps the inode, the vanish check and every later entry
+   *  compare it, and no two attachments may share one interface of one namespace. */
+  private readonly netnsIds = new WeakMap<LeaseRunner, PodNetns>();
+  /** (netns, ifName) of ADDs between their check and their runner joining the table. */
+  private readonly claiming = new Map<string, string>();
+
+  get(key: string): LeaseRunner | undefined {
+    return this.leases.get(key);
+  }
+
+  set(key: string, runner: LeaseRunner): void {
+    this.leases.set(key, runner);
+  }
+
+  delete(key: string): void {
+    this.leases.delete(key);
+  }
+
+  runners(): LeaseRunner[] {
+    return [...this.leases.values()];
+  }
+
+  /** How many leases are in each state of their core. */
+  countsByState(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.leases.values()) counts[r.state.state] = (counts[r.state.state] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Notes the namespace a runner is built for, before it joins the table. */
+  setNetns(runner: LeaseRunner, ns: PodNetns): void {
+    this.netnsIds.set(runner, ns);
+  }
+
+  netnsOf(runner: LeaseRunner): PodNetns | undefined {
+    return this.netnsIds.get(runner);
+  }
+
+  /** The leases now, each with its namespace. */
+  entries(): { key: string; runner: LeaseRunner; ns: PodNetns }[] {
+    return [...this.leases].flatMap(([key, runner]) => {
+      const ns = this.netnsIds.get(runner);
+      return ns ? [{ key, runner, ns }] : [];
+    });
+  }
+
+  /** The other attachment holding (or being added on) ifName in ns, if any. */
+  holderOf(ns: PodNetns, ifName: string, key: string): string | undefined {
+    const claim = interfaceId(ns, ifName);
+    const adding = this.claiming.get(claim);
+    if (adding !== undefined && adding !== key) return adding;
+    for (const [k, r] of this.leases) {
+      const held = this.netnsIds.get(r);
+      if (k !== key && r.active && held && interfaceId(held, r.params.ifName) === claim) return k;
+    }
+    return undefined;
+  }
+
+  /** Claims ifName in ns for the ADD of key until the returned function is called (its runner has joined). */
+  claim(ns: PodNetns, ifName: string, key: string): () => void {
+    const claim = interfaceId(ns, ifName);
+    this.claiming.set(claim, key);
+    return () => this.claiming.delete(claim);
+  }
+}
