@@ -3,19 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LeaseDetail, LeaseView, StatusResult } from '../../common/rpc';
-import {
-  COLOUR,
-  PLAIN,
-  humanDelta,
-  humanDuration,
-  leaseDetailText,
-  leasesTable,
-  parseInspectArgs,
-  podName,
-  resolveLease,
-  statusText,
-  styleFor,
-} from '../../client/inspect';
+import { parseInspectArgs } from '../../client/inspect';
+import { leaseDetailText, leasesTable, podName, resolveLease, statusText } from '../../client/lease-text';
+import { COLOUR, PLAIN, humanDelta, humanDuration, styleFor } from '../../client/terminal';
 
 const NOW = Date.parse('2026-01-02T10:00:00.000Z');
 const iso = (deltaS: number) => new Date(NOW + deltaS * 1000).toISOString();

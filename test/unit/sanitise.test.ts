@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildResult } from '../../daemon/cni/result';
 import { SUPPORTED_VERSIONS, convertResult } from '../../daemon/cni/version';
-import { leaseDetailText, leasesTable } from '../../client/inspect';
+import { leaseDetailText, leasesTable } from '../../client/lease-text';
 import type { LeaseDetail } from '../../common/rpc';
 import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import { encode } from '../../daemon/dhcp/codec';
