@@ -15,7 +15,8 @@ import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';
 import { CONFLICT_DETECTION } from './dhcp/probe';
 import { MAX_CLIENT_ID_TEXT_BYTES } from './dhcp/types';
 import { MAX_ARG_KEY, MAX_ARG_VALUE, MAX_ARGS } from './cni/args';
-import { MAX_NETWORK_NAME, MAX_ROUTES } from './cni/config';
+import { MAX_ROUTES } from './cni/conf-keys';
+import { MAX_NETWORK_NAME } from './cni/config';
 import { MAX_CONTAINER_ID } from './cni/env';
 
 type Obj = Record<string, unknown>;

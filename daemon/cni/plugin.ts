@@ -3,7 +3,8 @@
 // validation, CNI_ARGS, versions, results, CHECK's comparison, error codes — is here, once.
 import { resolve as resolvePath } from 'node:path';
 import { parseCniArgs } from './args';
-import { configParams, parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from './config';
+import { configParams } from './conf-params';
+import { parseDelConf, parseGcConf, parseNetConf, parseStatusConf, NetConf } from './config';
 import { readEnv, CniEnv, Verb } from './env';
 import { cniErrorOf, CniCode, CniError, toCniErrorJson } from './errors';
 import { DaemonError } from '../errors';

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  configParams,
-  DEFAULT_REQUEST_LIST,
-  paramRequestList,
-  parseDelConf,
-  parseNetConf,
-  resolveProvide,
-} from '../../daemon/cni/config';
+import { configParams } from '../../daemon/cni/conf-params';
+import { DEFAULT_REQUEST_LIST, paramRequestList, resolveProvide } from '../../daemon/cni/conf-options';
+import { parseDelConf, parseNetConf } from '../../daemon/cni/config';
 import { CniError } from '../../daemon/cni/errors';
 import { DEFAULT_SOCKET_PATH, MAX_CONFIG_WARNINGS } from '../../common/rpc';
 import { CLIENT_OWNED_OPTIONS } from '../../daemon/dhcp/messages';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '../../daemon/dhcp/codec';
 import { ClientConfig, LeaseState, hostRelease } from '../../daemon/dhcp/lease';
-import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
+import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/conf-options';
 import { messageType, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING } from '../../daemon/dhcp/timing';

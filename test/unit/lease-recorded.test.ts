@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { macToString } from '../../daemon/dhcp/bytes';
 import { decode } from '../../daemon/dhcp/codec';
 import { Action, ClientConfig, LeaseEvent, LeaseState, step } from '../../daemon/dhcp/lease';
-import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
+import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/conf-options';
 import { leaseTimeS, rebindingTimeS, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING } from '../../daemon/dhcp/timing';

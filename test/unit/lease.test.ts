@@ -16,7 +16,7 @@ import {
   transitionWhy,
   transportFor,
 } from '../../daemon/dhcp/lease';
-import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
+import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/conf-options';
 import { requestedIp, serverId } from '../../daemon/dhcp/options';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { DEFAULT_TIMING, TimingConfig } from '../../daemon/dhcp/timing';

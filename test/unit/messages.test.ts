@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/config';
+import { DEFAULT_REQUEST_LIST } from '../../daemon/cni/conf-options';
 import { describe, test } from 'node:test';
 import {
   ClientIdentity,
