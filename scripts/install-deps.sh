@@ -30,7 +30,6 @@ jq                          jq
 systemd-analyze             systemd
 systemd-socket-activate     systemd
 getconf                     libc-bin
-ldd                         libc-bin
 bash                        bash
 /bin/sh                     dash
 stat                        coreutils
@@ -47,11 +46,15 @@ ctr                         containerd
 # the base image for deploy/Containerfile when no registry is reachable (scripts/build-image.sh)
 mmdebstrap                  mmdebstrap
 
-# Building the native addon (node-gyp) and the native plugin (make -C native/plugin: cc, static libc, and for the
-# fuzz test's sanitizer build libasan/libubsan, which gcc depends on) at `npm ci`
+# Building the native addon (node-gyp) and the native plugin (make -C native/plugin: musl-gcc and musl's static
+# libc; cc with libasan/libubsan, which gcc depends on, for the fuzz test's sanitizer build) at `npm ci`; clang and
+# its libFuzzer runtime for the coverage-guided fuzz test (make -C native/plugin fuzz)
 make                        build-essential
 g++                         build-essential
 cc                          build-essential
+musl-gcc                    musl-tools
+clang                       clang
+-                           libclang-rt-14-dev
 python3                     python3
 -                           ca-certificates
 DEPS

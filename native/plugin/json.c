@@ -30,8 +30,7 @@ static int hexval(char c) {
   return -1;
 }
 
-/* One UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF); returns its length or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
+size_t json_utf8_len(const unsigned char *p, const unsigned char *end) {
   unsigned c = p[0];
   size_t n;
   unsigned min;
@@ -82,7 +81,7 @@ static const char *string(struct scan *s, const char *p) {
       }
       continue;
     }
-    size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)s->end);
+    size_t n = json_utf8_len((const unsigned char *)p, (const unsigned char *)s->end);
     if (n == 0) return fail(s, p, "invalid UTF-8");
     p += n;
   }
@@ -291,8 +290,17 @@ size_t json_quote(const char *s, size_t len, char *out, size_t outsz) {
       PUT('0');
       PUT(hex[c >> 4]);
       PUT(hex[c & 15]);
-    } else {
+    } else if (c < 0x80) {
       PUT((char)c);
+    } else {
+      size_t seq = json_utf8_len((const unsigned char *)s + i, (const unsigned char *)s + len);
+      if (seq == 0) {
+        /* Not UTF-8 (a CNI_* value, or a message cut mid-sequence): U+REPLACEMENT CHARACTER keeps the output JSON. */
+        for (const char *r = "\\ufffd"; *r; r++) PUT(*r);
+        continue;
+      }
+      for (size_t k = 0; k < seq; k++) PUT(s[i + k]);
+      i += seq - 1;
     }
   }
   PUT('"');

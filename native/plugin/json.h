@@ -23,7 +23,11 @@ const char *json_skip(const char *p, const char *end);
  * when it does not fit in outsz - 1 bytes, contains NUL, or holds an unpaired surrogate escape. */
 long json_string(const char *p, const char *end, char *out, size_t outsz);
 
-/* Writes s (len bytes) as a JSON string token into out; returns the bytes needed (excluding NUL), like snprintf. */
+/* The length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF), or 0. */
+size_t json_utf8_len(const unsigned char *p, const unsigned char *end);
+
+/* Writes s (len bytes) as a JSON string token into out; returns the bytes needed (excluding NUL), like snprintf.
+ * Bytes that are not UTF-8 are written as \ufffd, so the token is valid JSON whatever s holds. */
 size_t json_quote(const char *s, size_t len, char *out, size_t outsz);
 
 #endif

@@ -429,8 +429,8 @@ out:
 /* Prints the daemon's answer: result {stdout, exitCode}, or a JSON-RPC error turned into a CNI error. */
 static int deliver(const struct config *c, const char *verb, char *reply, size_t len) {
   struct failure f = {0};
-  const char *why;
-  size_t at;
+  const char *why = NULL; /* stays NULL when the reply is JSON but not an object */
+  size_t at = 0;
   const char *end = reply + len;
   if (json_validate(reply, end, &why, &at) != 0 || *reply != '{') {
     char what[128];
