@@ -19,6 +19,9 @@ export interface Attachment {
   ifName: string;
 }
 
+/** An address family, as the lease view and the lease records name it. */
+export type IpFamily = 'ipv4' | 'ipv6';
+
 /** The attachment as one string: the daemon's table key, and the text of the reference plugin's client identifier. */
 export function attachmentKey(a: Attachment): string {
   return `${a.containerId}/${a.network}/${a.ifName}`;
@@ -54,6 +57,10 @@ export interface AddParams extends Attachment {
   onChange?: OnChange;
   /** IPAM applyMtu: set the lease's MTU (option 26) on the pod's interface, never above the MTU it had at ADD. */
   applyMtu?: boolean;
+  /** The network config's top-level `master` (macvlan, ipvlan): the host's link to the pod's LAN, where a DHCPv6
+   *  RELEASE from the host goes to ff02::1:2 when the pod side is gone. Absent: the link of the host's default route,
+   *  as those plugins pick their master. */
+  master?: string;
   /** What the config layer ignored (unknown keys, `provide` entries left out), one sentence each; the daemon logs
    *  them once, when it creates the attachment, and does not keep them. */
   warnings?: string[];

@@ -2,12 +2,10 @@
 // the core's persist actions, and when it goes (released, or its pod side gone) its record removed and, for a pod
 // side that is gone, a RELEASE from the daemon's own netns.
 import { attachmentKey } from '../common/rpc';
-import type { ClientConfig, LeaseState } from './dhcp/lease';
 import type { Rng } from './dhcp/rng';
-import { releaseFromHost } from './host-release';
+import { GoneLease, HostSenders, releaseFromHost } from './host-release';
 import type { LeaseRunner } from './lease-runner';
 import type { LeaseTable } from './lease-table';
-import type { HostSend } from './pod-port';
 import { recordOf } from './resume';
 import type { LeaseStore } from './store';
 
@@ -15,7 +13,8 @@ export interface ExitDeps {
   leases: LeaseTable;
   /** Absent: leases live in memory only (tests). */
   store?: LeaseStore;
-  sendFromHost?: HostSend;
+  /** The port's sends from the daemon's netns. */
+  senders: HostSenders;
   now(): number;
   rng: Rng;
 }
@@ -44,15 +43,15 @@ export class LeaseExit {
     this.deps.leases.delete(key);
     runner.stop(reason);
     await runner.settled();
-    return this.releaseGone(key, runner.cfg, runner.state);
+    return this.releaseGone(key, { family: 'ipv4', cfg: runner.cfg, state: runner.state });
   }
 
   /** The RELEASE of a lease whose pod side is gone, from the daemon's netns (daemon/host-release.ts), and its record
    *  removed; what happened, for the log line. */
-  async releaseGone(key: string, cfg: ClientConfig, state: LeaseState): Promise<string> {
-    const { sendFromHost: send, store, now, rng } = this.deps;
-    const hostRelease = send ? await releaseFromHost(send, cfg, state, now(), rng) : 'no host sender';
-    await store?.remove(key);
+  async releaseGone(key: string, lease: GoneLease): Promise<string> {
+    const { senders, store, now, rng } = this.deps;
+    const hostRelease = await releaseFromHost(senders, lease, now(), rng);
+    await store?.remove(key, lease.family);
     return hostRelease;
   }
 }

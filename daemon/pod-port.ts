@@ -75,6 +75,11 @@ export interface PodSide extends PodLink {
 /** Sends one DHCP payload to dstIp:67 from the daemon's own netns; rejects with the socket error. */
 export type HostSend = (payload: Buffer, dstIp: string) => Promise<void>;
 
+/** Sends one DHCPv6 payload to [dstIp]:547 from the daemon's own netns; a link-scoped multicast `dstIp` (ff02::1:2)
+ *  goes out on `hostLink`, or on the link of the host's default route when none is given (as the macvlan plugin picks
+ *  its master). Resolves to where it went ("ff02::1:2%eno1"), rejects with the socket error. */
+export type HostSend6 = (payload: Buffer, dstIp: string, hostLink?: string) => Promise<string>;
+
 /** Directories of namespace files watched for removals; `onChanged` (given to PodPort.watch) says one changed. */
 export interface NetnsWatcher {
   /** Watches the directory of `netnsPath` unless it is already; one that cannot be watched is left to the sweep. */
@@ -98,6 +103,7 @@ export interface PodPort {
   side(ns: PodNetns, ifName: string): PodSide;
   /** Absent: a lease whose pod side is gone is only dropped. */
   sendFromHost?: HostSend;
+  sendFromHost6?: HostSend6;
   /** `onChanged(path)`: the file `path` of a watched directory was created, deleted or renamed; `onChanged(undefined)`:
    *  a change that names no file (the directory itself). */
   watch(onChanged: (path: string | undefined) => void): NetnsWatcher;

@@ -5,34 +5,38 @@ import { isIpv4 } from './dhcp/bytes';
 import type { ClientConfig, Lease, LeaseState, Offer, Transaction } from './dhcp/lease';
 import { CONFLICT_DETECTION } from './dhcp/probe';
 import type { TimingConfig } from './dhcp/timing';
+import type { AddParams } from '../common/rpc';
 import { addParams } from './rpc-params';
 import type { LeaseRecord } from './store';
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A MAC as records hold it: colons, dashes or none between the bytes. */
+const MAC = /^[0-9a-fA-F]{2}(?:[:-]?[0-9a-fA-F]{2}){5}$/;
 
-class RecordError extends Error {}
+/** A record field that is wrong, named; turned into the reason a record is set aside. */
+export class RecordError extends Error {}
 
-function fail(field: string, what: string): never {
+export function fail(field: string, what: string): never {
   throw new RecordError(`${field} ${what}`);
 }
 
-function obj(v: unknown, field: string): Obj {
+export function obj(v: unknown, field: string): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'is not an object');
   return v as Obj;
 }
 
-function num(v: unknown, field: string): number {
+export function num(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, 'is not a finite number');
   return v;
 }
 
-function deadline(v: unknown, field: string): number | null {
+export function deadline(v: unknown, field: string): number | null {
   return v === null ? null : num(v, field);
 }
 
-function int(v: unknown, field: string, min: number, max: number): number {
+export function int(v: unknown, field: string, min: number, max: number): number {
   if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
     fail(field, `is not an integer in ${min}..${max}`);
   return v as number;
@@ -47,7 +51,7 @@ function optionalIp(o: Obj, key: string, field: string): void {
   if (o[key] !== undefined) ip(o[key], `${field}.${key}`);
 }
 
-function hex(v: unknown, field: string): string {
+export function hex(v: unknown, field: string): string {
   if (typeof v !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(v)) fail(field, 'is not hex');
   return v;
 }
@@ -174,32 +178,37 @@ function clientConfig(v: unknown, field: string): ClientConfig {
   return c as unknown as ClientConfig;
 }
 
+/** The fields every record has, whatever its family (attachment, params, netns inode, MAC, save time): the checked
+ *  params. Throws RecordError. */
+export function checkCommon(v: Obj): AddParams {
+  const a = obj(v.attachment, 'attachment');
+  let params;
+  try {
+    params = addParams(v.params);
+  } catch (err) {
+    throw new RecordError(`params: ${(err as Error).message.replace(/^invalid params: /, '')}`);
+  }
+  for (const k of ['containerId', 'network', 'ifName'] as const) {
+    if (a[k] !== params[k]) fail(`attachment.${k}`, `does not match params.${k}`);
+  }
+  int(v.netnsInode, 'netnsInode', 1, Number.MAX_SAFE_INTEGER);
+  if (typeof v.mac !== 'string' || !MAC.test(v.mac)) fail('mac', 'is not a MAC address');
+  num(v.savedAtMs, 'savedAtMs');
+  return params;
+}
+
 /** The record, or why it cannot be used (naming the field). `version` is checked by the caller. */
 export function checkRecord(v: Obj): LeaseRecord | string {
   try {
-    const a = obj(v.attachment, 'attachment');
-    let params;
-    try {
-      params = addParams(v.params);
-    } catch (err) {
-      return `params: ${(err as Error).message.replace(/^invalid params: /, '')}`;
-    }
-    for (const k of ['containerId', 'network', 'ifName'] as const) {
-      if (a[k] !== params[k]) fail(`attachment.${k}`, `does not match params.${k}`);
-    }
-    int(v.netnsInode, 'netnsInode', 1, Number.MAX_SAFE_INTEGER);
+    const params = checkCommon(v);
     const cfg = clientConfig(v.cfg, 'cfg');
-    if (
-      typeof v.mac !== 'string' ||
-      v.mac.replace(/[:-]/g, '').toLowerCase() !== cfg.chaddr.replace(/:/g, '').toLowerCase()
-    ) {
+    if ((v.mac as string).replace(/[:-]/g, '').toLowerCase() !== cfg.chaddr.replace(/:/g, '').toLowerCase()) {
       fail('mac', 'does not match cfg.chaddr');
     }
     checkState(v.state);
     if (v.ack !== undefined && (typeof v.ack !== 'string' || !BASE64.test(v.ack))) fail('ack', 'is not base64');
     if (v.serverId !== undefined) ip(v.serverId, 'serverId');
     for (const k of ['t1AtMs', 't2AtMs', 'expiresAtMs']) if (v[k] !== undefined) deadline(v[k], k);
-    num(v.savedAtMs, 'savedAtMs');
     return { ...v, params } as unknown as LeaseRecord;
   } catch (err) {
     if (err instanceof RecordError) return err.message;

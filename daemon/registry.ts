@@ -29,6 +29,7 @@ import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
 import { restoreRecords } from './restore';
 import { LeaseExit } from './lease-exit';
+import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
 import { detail, view } from './lease-view';
 import { LeaseTable } from './lease-table';
@@ -60,7 +61,7 @@ export class Registry {
   constructor(private readonly deps: RegistryDeps) {
     this.retryHints = new RetryHints(deps.now);
     const { store, port, now } = deps;
-    this.exit = new LeaseExit({ leases: this.leases, store, sendFromHost: port.sendFromHost, now, rng: this.rng });
+    this.exit = new LeaseExit({ leases: this.leases, store, senders: port, now, rng: this.rng });
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
@@ -224,7 +225,7 @@ export class Registry {
       rng: this.rng,
       hostPrefix: opts.hostPrefix,
       minLeaseTimeS: this.minLeaseTimeS,
-      dropRecord: (rec) => this.exit.releaseGone(attachmentKey(rec.params), rec.cfg, rec.state),
+      dropRecord: (rec) => this.exit.releaseGone(attachmentKey(rec.params), goneOf(rec)),
       adopt: (rec, ns, takeover) => {
         const runner = this.runnerFor(rec.params, rec.cfg, ns, port.side(ns, rec.params.ifName), { takeover });
         this.leases.set(attachmentKey(rec.params), runner);

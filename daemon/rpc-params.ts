@@ -17,7 +17,7 @@ import { MAX_CLIENT_ID_TEXT_BYTES } from './dhcp/types';
 import { MAX_ARG_KEY, MAX_ARG_VALUE, MAX_ARGS } from './cni/args';
 import { MAX_ROUTES } from './cni/conf-keys';
 import { MAX_NETWORK_NAME } from './cni/config';
-import { MAX_CONTAINER_ID } from './cni/env';
+import { MAX_CONTAINER_ID, ifNameProblem } from './cni/env';
 
 type Obj = Record<string, unknown>;
 
@@ -127,6 +127,11 @@ export function addParams(params: unknown): AddParams {
   if (o.applyMtu !== undefined) {
     if (typeof o.applyMtu !== 'boolean') fail('applyMtu', 'must be a boolean');
     p.applyMtu = o.applyMtu;
+  }
+  if (o.master !== undefined) {
+    const why = typeof o.master === 'string' ? ifNameProblem(o.master) : 'is not a string';
+    if (why) fail('master', `must be an interface name (${why})`);
+    p.master = o.master as string;
   }
   return p;
 }

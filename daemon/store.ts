@@ -1,13 +1,17 @@
 // The durable lease store: one JSON record per lease in <stateDir>/leases/, written atomically (temp file in the
 // same directory, fsync, rename, fsync of the directory), so a kill -9 at any instant leaves either the old record or
 // the new one, never half of one. Writes for one lease are serialised; a corrupt record is set aside, not fatal.
+// An attachment has a record per address family: IPv4 records keep the format they always had (no `family`), DHCPv6
+// ones say `family: "ipv6"` and sit beside them (<hash>.v6.json).
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { AddParams, Attachment } from '../common/rpc';
+import { AddParams, Attachment, IpFamily } from '../common/rpc';
 import { ClientConfig, LeaseState } from './dhcp/lease';
+import type { ClientConfig6, Lease6State } from './dhcp6/lease';
 import type { Logger } from './log';
 import { checkRecord } from './record-check';
+import { checkRecord6 } from './record-check6';
 
 export const RECORD_VERSION = 1;
 
@@ -33,20 +37,54 @@ export interface LeaseRecord {
   savedAtMs: number;
 }
 
+/** What resuming a DHCPv6 lease needs (daemon/dhcp6/lease.ts); the same attachment fields as LeaseRecord. */
+export interface LeaseRecord6 {
+  version: typeof RECORD_VERSION;
+  family: 'ipv6';
+  attachment: Attachment;
+  params: AddParams;
+  netnsInode: number;
+  /** The pod interface's MAC at ADD: an interface re-created since is another attachment. */
+  mac: string;
+  /** DUID, IAID, ORO, Rapid Commit, retransmission parameters. */
+  cfg: ClientConfig6;
+  state: Lease6State;
+  /** The last REPLY that granted the address, base64 of its encoding; absent before the first one. */
+  reply?: string;
+  /** For people reading the file: the server's DUID (hex) and copies of the core's absolute deadlines (ms since the
+   *  epoch), preferredUntilMs the end of the preferred lifetime. */
+  serverDuid?: string;
+  t1AtMs?: number | null;
+  t2AtMs?: number | null;
+  preferredUntilMs?: number | null;
+  expiresAtMs?: number | null;
+  savedAtMs: number;
+}
+
+export type AnyLeaseRecord = LeaseRecord | LeaseRecord6;
+
+export function familyOf(record: AnyLeaseRecord): IpFamily {
+  return 'family' in record ? record.family : 'ipv4';
+}
+
 export interface LoadedRecord {
   file: string;
-  record: LeaseRecord;
+  record: AnyLeaseRecord;
 }
 
 const RECORD_SUFFIX = '.json';
+const V6_SUFFIX = '.v6' + RECORD_SUFFIX;
+/** A record file larger than this is set aside unread: the largest params and REPLY a record can hold are far less. */
+export const MAX_RECORD_BYTES = 1 << 20;
 const TEMP_SUFFIX = '.tmp';
 const CORRUPT_SUFFIX = '.corrupt';
 /** A record set aside stays this long for someone to look at, then goes. */
 export const CORRUPT_KEEP_MS = 7 * 24 * 3600 * 1000;
 
-/** The record's file name: a hash of the attachment key, since container IDs and network names may hold any byte. */
-export function recordName(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 40) + RECORD_SUFFIX;
+/** The record's file name: a hash of the attachment key, since container IDs and network names may hold any byte;
+ *  the DHCPv6 record of the same attachment beside it. */
+export function recordName(key: string, family: IpFamily = 'ipv4'): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40) + (family === 'ipv6' ? V6_SUFFIX : RECORD_SUFFIX);
 }
 
 export class LeaseStore {
@@ -70,15 +108,17 @@ export class LeaseStore {
     await fs.chmod(this.dir, 0o700);
   }
 
-  /** Writes the record for `key`, replacing the previous one atomically. */
-  save(key: string, record: LeaseRecord): Promise<void> {
-    return this.enqueue(key, () => this.write(recordName(key), JSON.stringify(record)));
+  /** Writes the record for `key` (of the record's family), replacing the previous one atomically. */
+  save(key: string, record: AnyLeaseRecord): Promise<void> {
+    const name = recordName(key, familyOf(record));
+    return this.enqueue(name, () => this.write(name, JSON.stringify(record)));
   }
 
-  /** Removes the record for `key` (no error when there is none). */
-  remove(key: string): Promise<void> {
-    return this.enqueue(key, async () => {
-      await fs.rm(path.join(this.dir, recordName(key)), { force: true });
+  /** Removes the record of `family` for `key` (no error when there is none). */
+  remove(key: string, family: IpFamily = 'ipv4'): Promise<void> {
+    const name = recordName(key, family);
+    return this.enqueue(name, async () => {
+      await fs.rm(path.join(this.dir, name), { force: true });
       await this.syncDir();
     });
   }
@@ -101,12 +141,25 @@ export class LeaseStore {
       if (!name.endsWith(RECORD_SUFFIX)) continue;
       let text: string;
       try {
+        const st = await fs.lstat(file);
+        if (!st.isFile()) {
+          await this.setAside(file, 'not a regular file');
+          continue;
+        }
+        if (st.size > MAX_RECORD_BYTES) {
+          await this.setAside(file, `${st.size} bytes, more than a record can be (${MAX_RECORD_BYTES})`);
+          continue;
+        }
         text = await fs.readFile(file, 'utf8');
       } catch (err) {
         this.log.error({ file, err: (err as Error).message }, 'cannot read lease record');
         continue;
       }
       const parsed = parseRecord(text);
+      if (typeof parsed !== 'string' && (familyOf(parsed) === 'ipv6') !== name.endsWith(V6_SUFFIX)) {
+        await this.setAside(file, `an ${familyOf(parsed)} record in a file named for the other family`);
+        continue;
+      }
       if (typeof parsed === 'string') {
         await this.setAside(file, parsed);
         continue;
@@ -149,13 +202,14 @@ export class LeaseStore {
     return n;
   }
 
-  private enqueue(key: string, op: () => Promise<void>): Promise<void> {
-    const prev = this.queues.get(key) ?? Promise.resolve();
+  /** Runs op after the writes queued for the same record file. */
+  private enqueue(name: string, op: () => Promise<void>): Promise<void> {
+    const prev = this.queues.get(name) ?? Promise.resolve();
     const run = prev.then(op);
     const tail = run.catch(() => undefined);
-    this.queues.set(key, tail);
+    this.queues.set(name, tail);
     void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
+      if (this.queues.get(name) === tail) this.queues.delete(name);
     });
     return run;
   }
@@ -187,8 +241,9 @@ export class LeaseStore {
   }
 }
 
-/** The record, or why it is unusable (daemon/record-check.ts checks every field resuming relies on). */
-export function parseRecord(text: string): LeaseRecord | string {
+/** The record, or why it is unusable (daemon/record-check.ts and record-check6.ts check every field resuming relies
+ *  on). A record without `family` is an IPv4 one, as every record was before DHCPv6. */
+export function parseRecord(text: string): AnyLeaseRecord | string {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -198,5 +253,7 @@ export function parseRecord(text: string): LeaseRecord | string {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
   const r = v as Record<string, unknown>;
   if (r.version !== RECORD_VERSION) return `version ${JSON.stringify(r.version)}, expected ${RECORD_VERSION}`;
-  return checkRecord(r);
+  if (r.family === undefined) return checkRecord(r);
+  if (r.family === 'ipv6') return checkRecord6(r);
+  return `family ${JSON.stringify(r.family)} is not one this version knows (absent for IPv4, "ipv6")`;
 }

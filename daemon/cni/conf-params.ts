@@ -26,6 +26,7 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.announce !== undefined) params.announce = conf.ipam.announce;
   if (conf.ipam.onChange !== undefined) params.onChange = conf.ipam.onChange;
   if (conf.ipam.applyMtu !== undefined) params.applyMtu = conf.ipam.applyMtu;
+  if (conf.master !== undefined) params.master = conf.master;
   // The daemon rebuilds the result's routes from these when it restores a link (common/rpc.ts AddParams.routing).
   params.routing = {
     priority: conf.ipam.priority,

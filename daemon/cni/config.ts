@@ -11,6 +11,7 @@ import { ClientIdConf, clientIdConf } from './conf-client-id';
 import { Leniency, Obj, entries, invalid, isObject, unknownKeys } from './conf-check';
 import { parseRoutes, priority, socketPath, stateDir, timeoutMs } from './conf-keys';
 import { ProvideOption, parseProvide, parseRequest } from './conf-options';
+import { ifNameProblem } from './env';
 import { CniCode, CniError } from './errors';
 import { DEFAULT_DST, StaticRoute } from './result';
 import { requireSupportedVersion, SupportedVersion } from './version';
@@ -47,6 +48,8 @@ export interface NetConf {
   type: string;
   ipam: IpamConf;
   prevResult?: unknown;
+  /** The main plugin's `master` (macvlan, ipvlan), when it names an interface: not ts-dhcp's key, only read. */
+  master?: string;
   /** What was ignored, one sentence each naming the field (never set with ipam.strict). */
   warnings: string[];
 }
@@ -120,6 +123,7 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
     warnings: lenient.warnings,
   };
   if (raw.prevResult !== undefined) conf.prevResult = raw.prevResult;
+  if (typeof raw.master === 'string' && ifNameProblem(raw.master) === undefined) conf.master = raw.master;
   return conf;
 }
 

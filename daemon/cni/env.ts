@@ -60,14 +60,20 @@ function validateAttachmentEnv(e: CniEnv): void {
   if (!CONTAINER_ID.test(e.containerId)) throw envError('invalid characters in CNI_CONTAINERID', e.containerId);
   if (e.containerId.length > MAX_CONTAINER_ID)
     throw envError(`CNI_CONTAINERID is longer than ${MAX_CONTAINER_ID} characters`);
-  // Linux interface names (IFNAMSIZ - 1 bytes, not "." or "..", no '/', ':' or whitespace), as libcni checks them.
-  const why =
-    Buffer.byteLength(e.ifName) > 15
+  const why = ifNameProblem(e.ifName);
+  if (why) throw envError(`CNI_IFNAME ${JSON.stringify(e.ifName)} ${why}`);
+}
+
+/** What makes `name` no Linux interface name (IFNAMSIZ - 1 bytes, not "." or "..", no '/', ':' or whitespace, as
+ *  libcni checks them), or undefined. */
+export function ifNameProblem(name: string): string | undefined {
+  return name === ''
+    ? 'is empty'
+    : Buffer.byteLength(name) > 15
       ? 'is longer than 15 bytes'
-      : e.ifName === '.' || e.ifName === '..'
+      : name === '.' || name === '..'
         ? 'is . or ..'
-        : /[/:\s]/.test(e.ifName)
+        : /[/:\s]/.test(name)
           ? 'contains / or : or whitespace'
           : undefined;
-  if (why) throw envError(`CNI_IFNAME ${JSON.stringify(e.ifName)} ${why}`);
 }

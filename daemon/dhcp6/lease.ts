@@ -638,3 +638,14 @@ export function identity(cfg: ClientConfig6): Identity6 {
     throw new TypeError(`DUID is not hex of 3..130 bytes: ${JSON.stringify(cfg.duid)}`);
   return { duid: Buffer.from(cfg.duid, 'hex'), iaid: cfg.iaid, oro: cfg.oro };
 }
+
+/** The RELEASE of a lease whose pod side is gone, for the daemon to send from its own netns
+ *  (daemon/host-release.ts): the one step6 sends on 'release'; none for an expired lease or a state holding none. */
+export function hostRelease6(
+  s: Lease6State,
+  nowMs: number,
+  ctx: StepContext6,
+): Extract<Action6, { type: 'send' }> | undefined {
+  if (!('lease' in s) || (s.lease.expiresAtMs !== null && s.lease.expiresAtMs <= nowMs)) return undefined;
+  return step6(s, { type: 'release' }, nowMs, ctx).actions.find((a) => a.type === 'send');
+}

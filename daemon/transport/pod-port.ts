@@ -5,7 +5,7 @@ import type { PodRoute } from '../../common/rpc';
 import { netnsGone } from '../pod-netns';
 import type { NetnsId, PodNetns, PodPort, PodSide } from '../pod-port';
 import type { Received } from '../pod-port';
-import { sendFromHost } from './host-send';
+import { sendFromHost, sendFromHost6 } from './host-send';
 import {
   addrAdd,
   addrDel,
@@ -86,5 +86,6 @@ export const nativePort: PodPort = {
   },
   side,
   sendFromHost,
+  sendFromHost6,
   watch: (onChanged) => new NetnsWatch(onChanged),
 };

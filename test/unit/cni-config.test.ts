@@ -50,6 +50,7 @@ test('a minimal config gets the defaults', () => {
       stateDir: '/var/lib/ts-dhcp',
       strict: false,
     },
+    master: 'eno1',
     warnings: [],
   });
   assert.deepEqual(DEFAULT_REQUEST_LIST, [1, 121, 3, 33, 6, 15, 119, 26, 51, 58, 59]);
@@ -471,6 +472,7 @@ test("configParams is the daemon's add params without the CNI_* parts", () => {
     conflictDetection: 'off',
     announce: false,
     routing: { priority: 0, routes: [], defaultRoute: true },
+    master: 'eno1',
   });
   const routing = { priority: 0, routes: [], defaultRoute: true };
   assert.deepEqual(configParams(parseNetConf(conf()), {}), {
@@ -478,7 +480,13 @@ test("configParams is the daemon's add params without the CNI_* parts", () => {
     paramRequestList: [...DEFAULT_REQUEST_LIST],
     provide: [],
     routing,
+    master: 'eno1',
   });
+  // The main plugin's master is only read: one that names no interface is not passed on, and fails nothing.
+  for (const master of ['', 'a/b', 'x'.repeat(16), 42]) {
+    const raw = JSON.parse(conf()) as Record<string, unknown>;
+    assert.equal(configParams(parseNetConf(JSON.stringify({ ...raw, master })), {}).master, undefined);
+  }
   // What the daemon needs to rebuild the result's routes when it restores a link after expiry.
   const routed = parseNetConf(
     conf({

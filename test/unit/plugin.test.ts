@@ -125,6 +125,7 @@ test("ADD, every cniVersion: asks the daemon and prints the result in the config
           paramRequestList: [1, 121, 3, 33, 6, 15, 119, 26, 51, 58, 59],
           provide: [{ code: 12, value: 'web-0' }],
           routing: { priority: 50, routes: [], defaultRoute: true },
+          master: 'eno1',
         },
       },
     ]);

@@ -29,6 +29,7 @@ test('valid add params pass through', () => {
     onChange: 'hold-link-down',
     applyMtu: true,
   });
+  assert.equal(addParams({ ...good, master: 'eno1' }).master, 'eno1');
 });
 
 test('every bad field is named, with code 7', () => {
@@ -49,6 +50,8 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, warnings: [3] }, /warnings\[0\] must be a string/],
     [{ ...good, onChange: 'down' }, /onChange must be one of readdress, hold-link-down/],
     [{ ...good, applyMtu: 1 }, /applyMtu must be a boolean/],
+    [{ ...good, master: 'eno1/x' }, /master must be an interface name \(contains \//],
+    [{ ...good, master: 7 }, /master must be an interface name \(is not a string\)/],
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
     [
       { ...good, args: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`K${i}`, 'v'])) },

@@ -1,0 +1,50 @@
+// The DHCPv6 lease record (store.ts LeaseRecord6) of a lease as its runner holds it: the core's state with the
+// attachment, the client's identity and the last REPLY, plus copies of the deadlines for people reading the file.
+import type { AddParams } from '../common/rpc';
+import { encode } from './dhcp6/codec';
+import type { ClientConfig6, Lease6State } from './dhcp6/lease';
+import { INFINITY } from './dhcp6/options';
+import type { Dhcp6Message } from './dhcp6/types';
+import { LeaseRecord6, RECORD_VERSION } from './store';
+
+export interface Lease6Holding {
+  params: AddParams;
+  /** The pod interface's MAC. */
+  mac: string;
+  cfg: ClientConfig6;
+  state: Lease6State;
+  /** The REPLY that granted the address now held. */
+  reply?: Dhcp6Message;
+}
+
+export function record6Of(h: Lease6Holding, netnsInode: number, nowMs: number): LeaseRecord6 {
+  const { containerId, network, ifName } = h.params;
+  const rec: LeaseRecord6 = {
+    version: RECORD_VERSION,
+    family: 'ipv6',
+    attachment: { containerId, network, ifName },
+    params: h.params,
+    netnsInode,
+    mac: h.mac,
+    cfg: h.cfg,
+    state: h.state,
+    savedAtMs: nowMs,
+  };
+  if (h.reply) rec.reply = encode(h.reply).toString('base64');
+  if ('lease' in h.state) {
+    const l = h.state.lease;
+    rec.serverDuid = l.server.duid;
+    rec.t1AtMs = l.t1AtMs;
+    rec.t2AtMs = l.t2AtMs;
+    rec.preferredUntilMs = preferredUntil(l.expiresAtMs, l.validS, l.preferredS);
+    rec.expiresAtMs = l.expiresAtMs;
+  }
+  return rec;
+}
+
+/** The end of the preferred lifetime, from the valid one's end (both count from the same REPLY); null: forever. */
+export function preferredUntil(expiresAtMs: number | null, validS: number, preferredS: number): number | null {
+  if (preferredS === INFINITY) return null;
+  if (expiresAtMs === null) return null;
+  return expiresAtMs - (validS - preferredS) * 1000;
+}
