@@ -30,9 +30,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const startedAt = Date.now();
   // prom-client is loaded only when metrics are asked for.
   const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
-    ? (require('./metrics') as typeof import('./metrics')).createMetrics((): Record<string, number> =>
-        registry.countsByState(),
-      )
+    ? (require('./metrics') as typeof import('./metrics')).createMetrics(() => ({
+        ipv4: registry.countsByState(),
+      }))
     : undefined;
   const store = new LeaseStore(opts.stateDir, log, metrics && ((what) => metrics.record(what)));
   const registry: Registry = new Registry({ opts, port: nativePort, log, now: Date.now, metrics, store });

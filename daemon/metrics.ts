@@ -1,13 +1,25 @@
 // Prometheus metrics (opt-in: `--metrics-address HOST:PORT`). This module is required only when the flag is set, so
 // a daemon without it never loads prom-client. Counters are fed by the lease runners' events and the RPC server;
-// leases by state is read from the registry at scrape time.
+// leases by state is read from the registry at scrape time. The lease series carry `family` ("ipv4", "ipv6"): one
+// series per family under the names IPv4 alone always had, so sums and rates over a name keep their meaning.
 import { createServer, Server } from 'node:http';
 import type * as PromClient from 'prom-client';
+import type { IpFamily } from '../common/rpc';
 import type { LeaseEvent } from './dhcp/lease';
+import type { Lease6Event } from './dhcp6/lease';
 import type { RunnerMetrics } from './lease-runner';
 import type { RpcOutcome } from './rpc-server';
 
-export interface Metrics extends RunnerMetrics {
+/** What a DHCPv6 lease runner reports. */
+export interface Runner6Metrics {
+  /** transactionMs: for bound/renewed/rebound/changed, how long since the exchange began. */
+  event6(event: Lease6Event, transactionMs?: number): void;
+}
+
+/** Leases held, by family and core state. */
+export type LeaseCounts = Partial<Record<IpFamily, Record<string, number>>>;
+
+export interface Metrics extends RunnerMetrics, Runner6Metrics {
   /** One RPC request served: outcome "ok", "error" (the daemon refused it: bad params, no such lease) or "internal". */
   rpc(method: string, outcome: RpcOutcome): void;
   /** One plugin call answered (RPC method `cni`): its CNI verb and CNI code, 0 for success. */
@@ -28,29 +40,61 @@ export function failureReason(event: Extract<LeaseEvent, { kind: 'failed' }>): s
   return /^no ACK or NAK/.test(event.reason) ? 'request_unanswered' : 'invalid_ack';
 }
 
-export function createMetrics(leasesByState: () => Record<string, number>): Metrics {
+/** Names of the DHCPv6 status codes a lease's course turns on (RFC 8415 §21.13); others by number. */
+const STATUS_NAMES = ['Success', 'UnspecFail', 'NoAddrsAvail', 'NoBinding', 'NotOnLink', 'UseMulticast'];
+
+export function createMetrics(leasesByState: () => LeaseCounts): Metrics {
   const prom = require('prom-client') as typeof PromClient;
   const registry = new prom.Registry();
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new prom.Counter({ name, help, labelNames, registers: [registry] });
   const acquisitions = counter(
     'ts_dhcp_acquisitions_total',
-    'Leases bound from INIT or INIT-REBOOT (DHCPACK to a selecting or rebooting REQUEST).',
+    'Leases bound from INIT or INIT-REBOOT (DHCPACK to a selecting or rebooting REQUEST; DHCPv6: REPLY to REQUEST or a rapid-commit SOLICIT).',
+    ['family'],
   );
-  const renewals = counter('ts_dhcp_renewals_total', 'Leases extended by a RENEWING REQUEST (unicast to the server).');
-  const rebinds = counter('ts_dhcp_rebinds_total', 'Leases extended by a REBINDING REQUEST (broadcast).');
-  const changes = counter('ts_dhcp_address_changes_total', 'ACKs that gave an attachment a different address.');
+  const renewals = counter(
+    'ts_dhcp_renewals_total',
+    'Leases extended by a RENEWING REQUEST (unicast to the server; DHCPv6: RENEW).',
+    ['family'],
+  );
+  const rebinds = counter(
+    'ts_dhcp_rebinds_total',
+    'Leases extended by a REBINDING REQUEST (broadcast; DHCPv6: REBIND to ff02::1:2).',
+    ['family'],
+  );
+  const changes = counter(
+    'ts_dhcp_address_changes_total',
+    'ACKs (DHCPv6: REPLYs) that gave an attachment a different address.',
+    ['family'],
+  );
   const naks = counter('ts_dhcp_naks_total', 'DHCPNAKs received, by the state they arrived in.', ['state']);
-  const expiries = counter('ts_dhcp_expiries_total', 'Leases that expired without being renewed or rebound.');
+  const statuses = counter(
+    'ts_dhcp_status_codes_total',
+    "DHCPv6 error statuses that changed a lease's course (NotOnLink, NoBinding, NoAddrsAvail, UseMulticast), by the state they arrived in.",
+    ['status', 'state'],
+  );
+  const confirms = counter(
+    'ts_dhcp_confirms_total',
+    'DHCPv6 CONFIRMs of a stored lease after a restart: "confirmed" (Success) or "unanswered" (kept, RFC 8415 §18.2.3).',
+    ['result'],
+  );
+  const expiries = counter('ts_dhcp_expiries_total', 'Leases that expired without being renewed or rebound.', [
+    'family',
+  ]);
   const releases = counter(
     'ts_dhcp_releases_total',
-    'Leases released (DEL, GC); sent says whether a DHCPRELEASE went out.',
-    ['sent'],
+    'Leases released (DEL, GC); sent says whether a RELEASE went out.',
+    ['family', 'sent'],
   );
-  const failures = counter('ts_dhcp_failures_total', 'Failures by reason.', ['reason']);
+  const failures = counter('ts_dhcp_failures_total', "Failures by reason (and family, for a lease's own).", [
+    'family',
+    'reason',
+  ]);
   const conflicts = counter(
     'ts_dhcp_conflicts_total',
-    'ACKed addresses found in use by an ARP probe (RFC 5227) and declined.',
+    'Addresses found in use and declined: by an ARP probe (RFC 5227), DHCPv6 by duplicate address detection.',
+    ['family'],
   );
   const corrupt = counter(
     'ts_dhcp_corrupt_records_total',
@@ -77,51 +121,64 @@ export function createMetrics(leasesByState: () => Record<string, number>): Metr
   );
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
-    help: 'From the start of an exchange (acquisition, renewal at T1) to its ACK, by kind (bound, renewed, rebound, changed).',
-    labelNames: ['kind'],
+    help: 'From the start of an exchange (acquisition, renewal at T1) to its ACK or REPLY, by family and kind (bound, renewed, rebound, changed).',
+    labelNames: ['family', 'kind'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
   new prom.Gauge({
     name: 'ts_dhcp_leases',
-    help: 'Leases held by the daemon, by RFC 2131 state.',
-    labelNames: ['state'],
+    help: "Leases held by the daemon, by family and state (RFC 2131; DHCPv6 the lease core's, after RFC 8415).",
+    labelNames: ['family', 'state'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const [state, n] of Object.entries(leasesByState())) this.set({ state }, n);
+      for (const [family, counts] of Object.entries(leasesByState()))
+        for (const [state, n] of Object.entries(counts)) this.set({ family, state }, n);
     },
   });
   prom.collectDefaultMetrics({ register: registry, prefix: 'ts_dhcp_' });
 
+  /** The events both cores have, counted the same way under their family. */
+  const common = (family: IpFamily, event: LeaseEvent | Lease6Event, transactionMs: number | undefined): void => {
+    switch (event.kind) {
+      case 'bound':
+      case 'renewed':
+      case 'rebound':
+      case 'changed':
+        if (transactionMs !== undefined) latency.observe({ family, kind: event.kind }, transactionMs / 1000);
+        return { bound: acquisitions, renewed: renewals, rebound: rebinds, changed: changes }[event.kind].inc({
+          family,
+        });
+      case 'expired':
+        return expiries.inc({ family });
+      case 'released':
+        return releases.inc({ family, sent: String(event.sentRelease) });
+      case 'declined':
+        return conflicts.inc({ family });
+      default:
+    }
+  };
+
   return {
     event(event, transactionMs) {
-      if (
-        transactionMs !== undefined &&
-        (event.kind === 'bound' || event.kind === 'renewed' || event.kind === 'rebound' || event.kind === 'changed')
-      ) {
-        latency.observe({ kind: event.kind }, transactionMs / 1000);
-      }
+      if (event.kind === 'nak') naks.inc({ state: event.in });
+      else if (event.kind === 'failed') failures.inc({ family: 'ipv4', reason: failureReason(event) });
+      else common('ipv4', event, transactionMs);
+    },
+    event6(event, transactionMs) {
       switch (event.kind) {
-        case 'bound':
-          return acquisitions.inc();
-        case 'renewed':
-          return renewals.inc();
-        case 'rebound':
-          return rebinds.inc();
-        case 'changed':
-          return changes.inc();
-        case 'nak':
-          return naks.inc({ state: event.in });
-        case 'expired':
-          return expiries.inc();
-        case 'released':
-          return releases.inc({ sent: String(event.sentRelease) });
+        case 'status':
+          return statuses.inc({ status: STATUS_NAMES[event.code] ?? String(event.code), state: event.in });
+        case 'confirmed':
+          return confirms.inc({ result: 'confirmed' });
+        case 'unconfirmed':
+          return confirms.inc({ result: 'unanswered' });
         case 'failed':
-          return failures.inc({ reason: failureReason(event) });
-        case 'declined':
-          return conflicts.inc();
+          // The v6 core fails only when REQUESTs go unanswered.
+          return failures.inc({ family: 'ipv6', reason: 'request_unanswered' });
         default:
+          return common('ipv6', event, transactionMs);
       }
     },
     podAddress(action) {

@@ -164,11 +164,11 @@ describe('operator experience', () => {
 
     const scrape = async () => topo.exec(topo.nodeNs, 'curl', ['-sf', `http://127.0.0.1:${METRICS_PORT}/metrics`]);
     const m = await scrape();
-    assert.match(m, /^ts_dhcp_leases\{state="BOUND"\} 1$/m);
-    assert.match(m, /^ts_dhcp_acquisitions_total 1$/m);
+    assert.match(m, /^ts_dhcp_leases\{family="ipv4",state="BOUND"\} 1$/m);
+    assert.match(m, /^ts_dhcp_acquisitions_total\{family="ipv4"\} 1$/m);
     assert.match(m, /^ts_dhcp_rpc_requests_total\{method="cni",outcome="ok"\} 1$/m);
     assert.match(m, /^ts_dhcp_cni_requests_total\{verb="ADD",code="0"\} 1$/m);
-    assert.match(m, /^ts_dhcp_transaction_duration_seconds_count\{kind="bound"\} 1$/m);
+    assert.match(m, /^ts_dhcp_transaction_duration_seconds_count\{family="ipv4",kind="bound"\} 1$/m);
 
     const del = await runCni(topo, {
       command: 'DEL',
@@ -180,10 +180,10 @@ describe('operator experience', () => {
     });
     assert.equal(del.code, 0, del.stdout + del.stderr);
     const after = await scrape();
-    assert.match(after, /^ts_dhcp_releases_total\{sent="true"\} 1$/m);
+    assert.match(after, /^ts_dhcp_releases_total\{family="ipv4",sent="true"\} 1$/m);
     assert.match(after, /^ts_dhcp_rpc_requests_total\{method="cni",outcome="ok"\} 2$/m);
     assert.match(after, /^ts_dhcp_cni_requests_total\{verb="DEL",code="0"\} 1$/m);
-    assert.doesNotMatch(after, /^ts_dhcp_leases\{state="BOUND"\}/m);
+    assert.doesNotMatch(after, /^ts_dhcp_leases\{family="ipv4",state="BOUND"\}/m);
     await topo.stop(child);
 
     const gone = cli('leases');
