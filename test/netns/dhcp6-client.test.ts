@@ -1,192 +1,26 @@
 // The DHCPv6 client's parts against real servers in real namespaces: the transport (optimistic DAD on a fresh
 // macvlan, the [::]:546 socket bound to the device, router advertisements) driving the sans-I/O lease core
 // (daemon/dhcp6/lease.ts) with real timers, against Kea 2.2 (kea-dhcp6) and dnsmasq 2.90. The pod interface is a
-// kernel macvlan on the node's NIC, moved into the pod namespace down, as the macvlan plugin leaves it.
+// kernel macvlan on the node's NIC, moved into the pod namespace down, as the macvlan plugin leaves it (lib/dhcp6.ts).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { cryptoRng } from '../../daemon/dhcp/rng';
-import { decode, encode } from '../../daemon/dhcp6/codec';
-import { duidLl, iaidOf } from '../../daemon/dhcp6/duid';
-import {
-  ClientConfig6,
-  Input6,
-  Lease6Event,
-  Lease6State,
-  listening6,
-  nextDeadline6,
-  step6,
-} from '../../daemon/dhcp6/lease';
+import { duidLl } from '../../daemon/dhcp6/duid';
 import { dnsServers } from '../../daemon/dhcp6/options';
 import { onLinkPrefixLength } from '../../daemon/dhcp6/ra';
-import { DEFAULT_TIMING6 } from '../../daemon/dhcp6/timing';
 import { ALL_SERVERS } from '../../daemon/dhcp6/types';
-import type { Channel } from '../../daemon/pod-port';
 import { describeRa, listenRa, readyLinkLocal } from '../../daemon/transport/link6';
 import { ip6Addrs, linkInfo, openRa, openUdp6 } from '../../daemon/transport/netns';
-import { openUdp6Channel } from '../../daemon/transport/udp6-channel';
-import { Topology, sleep, waitFor, withTopology } from './lib';
-
-const SUBNET = 'fd00:198:18:16::';
-const SERVER6 = `${SUBNET}1`;
-const IF = 'eth1';
-
-/** Opens IPv6 in the LAN and node namespaces (the topology turns it off) and gives the LAN bridge its address. */
-async function dualStack(topo: Topology): Promise<void> {
-  const on = (ifs: string[]): string[] => [
-    '-qw',
-    ...['all', 'default', ...ifs].map((i) => `net.ipv6.conf.${i}.disable_ipv6=0`),
-  ];
-  // The servers bind their link-local address as they start: no DAD on the LAN side, so it is usable at once.
-  await topo.exec(topo.lanNs, 'sysctl', [
-    '-qw',
-    'net.ipv6.conf.all.accept_dad=0',
-    'net.ipv6.conf.default.accept_dad=0',
-    `net.ipv6.conf.${topo.lanBridge}.accept_dad=0`,
-  ]);
-  await topo.exec(topo.lanNs, 'sysctl', on([topo.lanBridge, topo.lanPort]));
-  await topo.exec(topo.lanNs, 'ip', ['addr', 'add', `${SERVER6}/64`, 'dev', topo.lanBridge, 'nodad']);
-  await topo.exec(topo.nodeNs, 'sysctl', on([topo.nodeNic]));
-}
-
-/** A pod with eth1, a macvlan of the node's NIC, down, with IPv6 on: what the macvlan plugin hands to IPAM. */
-async function podWithMacvlan(topo: Topology): Promise<string> {
-  const n = await topo.addPod();
-  await topo.exec(topo.podNs(n), 'sysctl', [
-    '-qw',
-    'net.ipv6.conf.all.disable_ipv6=0',
-    'net.ipv6.conf.default.disable_ipv6=0',
-  ]);
-  const tmp = `mv${n}`;
-  await topo.exec(topo.nodeNs, 'ip', ['link', 'add', tmp, 'link', topo.nodeNic, 'type', 'macvlan', 'mode', 'bridge']);
-  await topo.exec(topo.nodeNs, 'ip', ['link', 'set', tmp, 'netns', topo.podNs(n)]);
-  await topo.exec(topo.podNs(n), 'ip', ['link', 'set', tmp, 'name', IF]);
-  return topo.netnsPath(n);
-}
-
-/** A minimal driver of the lease core over the real channel: one timer at the core's deadline. */
-class Driver {
-  state: Lease6State = { state: 'INIT' };
-  readonly events: Lease6Event[] = [];
-  readonly sent: { type: number; dst: string }[] = [];
-  private channel: Channel | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly cfg: ClientConfig6;
-
-  constructor(
-    private readonly netns: string,
-    duid: Buffer,
-    rapidCommit: boolean,
-  ) {
-    this.cfg = {
-      duid: duid.toString('hex'),
-      iaid: iaidOf(`${netns}/${IF}`),
-      oro: [23, 24],
-      rapidCommit,
-      timing: DEFAULT_TIMING6,
-    };
-  }
-
-  async start(): Promise<void> {
-    this.channel = await openUdp6Channel(this.netns, IF, (payload) => {
-      const d = decode(payload);
-      if (d.ok) this.input({ type: 'packet', msg: d.value });
-    });
-    this.input({ type: 'start' });
-  }
-
-  input(i: Input6): void {
-    const r = step6(this.state, i, Date.now(), { cfg: this.cfg, rng: cryptoRng() });
-    this.state = r.state;
-    for (const a of r.actions) {
-      if (a.type === 'send') {
-        this.sent.push({ type: a.msg.type, dst: a.dst });
-        try {
-          this.channel?.send(encode(a.msg), a.dst);
-        } catch {
-          // a send that fails is a lost message: the core retransmits
-        }
-      } else if (a.type === 'emit') this.events.push(a.event);
-    }
-    clearTimeout(this.timer);
-    const at = nextDeadline6(this.state);
-    if (at !== undefined) this.timer = setTimeout(() => this.input({ type: 'timeout' }), Math.max(0, at - Date.now()));
-    if (!listening6(this.state) && this.state.state === 'RELEASED') this.stop();
-  }
-
-  kinds(): string[] {
-    return this.events.map((e) => e.kind);
-  }
-
-  address(): string {
-    assert.equal(this.state.state, 'BOUND');
-    return (this.state as Extract<Lease6State, { state: 'BOUND' }>).lease.address;
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.channel?.close();
-  }
-}
-
-/** Kea 2.2 on the LAN bridge with short timers (T1 2 s, T2 4 s, valid 8 s), UNICAST offered and served. */
-function startKea6(topo: Topology): { leases(): string[][]; started(): boolean; stop(): Promise<void> } {
-  const dir = topo.tempDir('kea6');
-  const leaseFile = path.join(dir, 'kea-leases6.csv');
-  const config = {
-    Dhcp6: {
-      'interfaces-config': { interfaces: [`${topo.lanBridge}/${SERVER6}`] },
-      'data-directory': dir,
-      'lease-database': { type: 'memfile', persist: true, name: leaseFile, 'lfc-interval': 0 },
-      'preferred-lifetime': 6,
-      'valid-lifetime': 8,
-      'renew-timer': 2,
-      'rebind-timer': 4,
-      subnet6: [
-        {
-          id: 1,
-          subnet: `${SUBNET}/64`,
-          interface: topo.lanBridge,
-          pools: [{ pool: `${SUBNET}100 - ${SUBNET}1ff` }],
-          'option-data': [
-            { name: 'dns-servers', data: `${SUBNET}53` },
-            { name: 'unicast', data: SERVER6, 'always-send': true },
-          ],
-        },
-      ],
-      loggers: [{ name: 'kea-dhcp6', output_options: [{ output: 'stdout', flush: true }], severity: 'INFO' }],
-    },
-  };
-  const conf = path.join(dir, 'kea-dhcp6.conf');
-  fs.writeFileSync(conf, JSON.stringify(config));
-  const log = path.join(dir, 'kea.log');
-  const child = topo.spawn(topo.lanNs, 'kea-dhcp6', ['-c', conf], {
-    env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir },
-    logFile: log,
-  });
-  return {
-    // address, duid, valid_lifetime, expire, ... (Kea's lease6 CSV), one line per change
-    leases: () =>
-      fs.existsSync(leaseFile)
-        ? fs
-            .readFileSync(leaseFile, 'utf8')
-            .trim()
-            .split('\n')
-            .slice(1)
-            .map((l) => l.split(','))
-        : [],
-    started: () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('DHCP6_STARTED'),
-    stop: () => topo.stop(child),
-  };
-}
+import { sleep, waitFor, withTopology } from './lib';
+import { Driver, IF, SERVER6, SUBNET, dualStack, podWithMacvlan, startKea6 } from './lib/dhcp6';
 
 describe('DHCPv6 client parts against real servers', () => {
   it('Kea: fresh macvlan usable at once; SOLICIT…REPLY; RENEW unicast at T1; REBIND when unicast is dropped; RELEASE', async (t) => {
     const topo = await withTopology(t, { prefix: 'ts6-k-', lanCidr: '198.19.60.1/24' });
     await dualStack(topo);
     const kea = startKea6(topo);
-    const netns = await podWithMacvlan(topo);
+    const { netns } = await podWithMacvlan(topo);
     await waitFor('Kea started', () => kea.started(), 15_000);
 
     const t0 = performance.now();
@@ -257,7 +91,7 @@ describe('DHCPv6 client parts against real servers', () => {
       ],
       { logFile: path.join(dir, 'dnsmasq.log') },
     );
-    const netns = await podWithMacvlan(topo);
+    const { netns } = await podWithMacvlan(topo);
     await sleep(500);
 
     await readyLinkLocal(netns, IF, 3000);
@@ -297,7 +131,7 @@ describe('DHCPv6 client parts against real servers', () => {
       '--enable-ra',
       `--dhcp-range=${SUBNET},ra-only,64`,
     ]);
-    const netns = await podWithMacvlan(topo);
+    const { netns } = await podWithMacvlan(topo);
     await sleep(500);
     await readyLinkLocal(netns, IF, 3000);
     const ra = await listenRa(netns, IF);
@@ -315,7 +149,7 @@ describe('DHCPv6 client parts against real servers', () => {
 
   it('the IPv6 calls fail with errno codes: no interface, a bad destination, sending on a receive-only handle', async (t) => {
     const topo = await withTopology(t, { prefix: 'ts6-e-', lanCidr: '198.19.64.1/24' });
-    const netns = await podWithMacvlan(topo);
+    const { netns } = await podWithMacvlan(topo);
     await assert.rejects(openUdp6(netns, 'nosuch0'), { code: 'ENODEV' });
     await assert.rejects(ip6Addrs(netns, 'nosuch0'), { code: 'ENODEV' });
     await readyLinkLocal(netns, IF, 3000);
