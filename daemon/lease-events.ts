@@ -3,6 +3,7 @@ import type { LeaseFacts } from '../common/rpc';
 import type { LeaseEvent } from './dhcp/lease';
 import type { AnswerNames, LeaseHistory } from './lease-history';
 import type { Logger } from './log';
+import { unreachable } from './dhcp/unreachable';
 
 /** What the history's progress text calls the DHCPv4 server's answers. */
 export const DHCP4_ANSWERS: AnswerNames = { offer: 'OFFER', refusal: 'NAK', grant: 'ACK' };
@@ -63,9 +64,7 @@ export function noteEvent(
     case 'released':
       log.info('released');
       return undefined;
-    default: {
-      const _: never = event;
-      throw new Error(`unknown event ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(event, 'event');
   }
 }

@@ -5,6 +5,7 @@ import { sanitiseReply } from './dhcp/sanitise';
 import { DhcpMessage } from './dhcp/types';
 import type { LeaseRunner, Takeover } from './lease-runner';
 import { LeaseRecord, RECORD_VERSION } from './store';
+import { unreachable } from './dhcp/unreachable';
 
 export function recordOf(r: LeaseRunner, netnsInode: number, nowMs: number): LeaseRecord {
   const { containerId, network, ifName } = r.params;
@@ -81,9 +82,7 @@ function storedAddress(s: LeaseState): string | undefined {
     case 'INIT':
     case 'RELEASED':
       return undefined;
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }

@@ -32,6 +32,8 @@ import { Rng } from './rng';
 import { isUnicast } from './sanitise';
 import { TimingConfig, leaseTimes, renewRetransmitAtMs, retransmitDelayMs } from './timing';
 import { BOOTREPLY, DhcpMessage, MessageType, Opt } from './types';
+import { unreachable } from './unreachable';
+import { InputHandlers, earliest, heldDeadline, ignore, onInput, releasedState } from './lease-common';
 
 /** Plain-data client configuration (what a lease record can carry); converted to Buffers for each message. */
 export interface ClientConfig {
@@ -229,6 +231,10 @@ export type Transport =
 const NAK_RESTART_FIRST_MS = 2000;
 
 type TxState = Extract<LeaseState, { tx: Transaction }>;
+/** The states named. */
+type In<K extends LeaseState['state']> = Extract<LeaseState, { state: K }>;
+/** A transaction past SELECTING: a REQUEST is in flight. */
+type RequestTx = Exclude<TxState, { state: 'SELECTING' }>;
 type HeldState = Extract<LeaseState, { lease: Lease }>;
 
 export function initialState(requestedIp?: string): LeaseState {
@@ -248,7 +254,7 @@ export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepCo
   ) {
     return { state, actions: [emit({ kind: 'abandoned', afterMs: ctx.giveUpAfterMs })] };
   }
-  const r = dispatch(state, input, nowMs, ctx);
+  const r = onInput(ON_INPUT, state, input, nowMs, ctx);
   // An acquisition keeps the deadline it began with, through NAKs, DECLINEs and unanswered REQUESTs.
   if (!ctx.giveUpAfterMs || !ACQUIRING.has(r.state.state)) return r;
   const at = ACQUIRING.has(state.state) && giveUpAtMs !== undefined ? giveUpAtMs : nowMs + ctx.giveUpAfterMs;
@@ -257,26 +263,14 @@ export function step(state: LeaseState, input: Input, nowMs: number, ctx: StepCo
     : { ...r, state: Object.assign({}, r.state, { giveUpAtMs: at }) };
 }
 
-function dispatch(state: LeaseState, input: Input, nowMs: number, ctx: StepContext): StepResult {
-  switch (input.type) {
-    case 'start':
-      return onStart(state, input, nowMs, ctx);
-    case 'packet':
-      return onPacket(state, input.msg, nowMs, ctx);
-    case 'timeout':
-      return onTimeout(state, nowMs, ctx);
-    case 'arp':
-      return onArp(state, input.packet, nowMs, ctx);
-    case 'release':
-      return onRelease(state, ctx);
-    case 'linkGone':
-      return onLinkGone(state, nowMs, ctx);
-    default: {
-      const _: never = input;
-      throw new Error(`unknown input ${JSON.stringify(_)}`);
-    }
-  }
-}
+const ON_INPUT: InputHandlers<Input, LeaseState, StepContext, StepResult> = {
+  start: onStart,
+  packet: (s, input, now, ctx) => onPacket(s, input.msg, now, ctx),
+  timeout: (s, _, now, ctx) => onTimeout(s, now, ctx),
+  arp: (s, input, now, ctx) => onArp(s, input.packet, now, ctx),
+  release: (s, _, _now, ctx) => onRelease(s, ctx),
+  linkGone: (s, _, now, ctx) => onLinkGone(s, now, ctx),
+};
 
 /** The earliest instant at which the driver must call step with 'timeout'; undefined: none. */
 export function nextDeadline(state: LeaseState): number | undefined {
@@ -292,15 +286,12 @@ export function nextDeadline(state: LeaseState): number | undefined {
     case 'PROBING':
       return earliest(state.probe.nextAtMs, state.giveUpAtMs ?? null);
     case 'BOUND':
-      return earliest(state.lease.t1AtMs, state.lease.t2AtMs, state.lease.expiresAtMs, state.announce?.atMs ?? null);
+      return heldDeadline(state, state.announce?.atMs ?? null);
     case 'RENEWING':
-      return earliest(state.tx.retransmitAtMs, state.lease.t2AtMs, state.lease.expiresAtMs);
     case 'REBINDING':
-      return earliest(state.tx.retransmitAtMs, state.lease.expiresAtMs);
-    default: {
-      const _: never = state;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+      return heldDeadline(state);
+    default:
+      return unreachable(state, 'state');
   }
 }
 
@@ -327,10 +318,8 @@ export function transportFor(state: LeaseState): Transport | null {
     case 'BOUND':
     case 'RELEASED':
       return null;
-    default: {
-      const _: never = state;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(state, 'state');
   }
 }
 
@@ -422,10 +411,8 @@ function onStart(
     case 'REBINDING':
     case 'RELEASED':
       throw new Error(`'start' is not valid in state ${s.state}`);
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -458,10 +445,8 @@ function onRelease(s: LeaseState, ctx: StepContext): StepResult {
       return moved(released(s, false), { by: 'release' });
     case 'RELEASED':
       return { state: s, actions: [] };
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -475,11 +460,7 @@ function onLinkGone(s: LeaseState, now: number, ctx: StepContext): StepResult {
 }
 
 function released(s: LeaseState, sentRelease: boolean): StepResult {
-  const previousAddress = 'lease' in s ? s.lease.address : undefined;
-  return {
-    state: previousAddress === undefined ? { state: 'RELEASED' } : { state: 'RELEASED', previousAddress },
-    actions: [{ type: 'persist' }, emit({ kind: 'released', sentRelease })],
-  };
+  return { state: releasedState(s), actions: [{ type: 'persist' }, emit({ kind: 'released', sentRelease })] };
 }
 
 // ---- timers ----
@@ -515,14 +496,12 @@ function onTimeout(s: LeaseState, now: number, ctx: StepContext): StepResult {
       }
       return now >= s.tx.retransmitAtMs ? sendRequest(s, now, ctx) : { state: s, actions: [] };
     }
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
-function onT1(s: Extract<LeaseState, { state: 'BOUND' }>, now: number, ctx: StepContext): StepResult {
+function onT1(s: In<'BOUND'>, now: number, ctx: StepContext): StepResult {
   const tx = newTx(ctx, now, now);
   return sendRequest({ state: 'RENEWING', lease: s.lease, tx }, now, ctx);
 }
@@ -577,10 +556,8 @@ function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext
     case 'RENEWING':
     case 'REBINDING':
       break;
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
   if (msg.op !== BOOTREPLY) return ignore(s, 'op');
   if (msg.xid !== s.tx.xid) return ignore(s, 'xid');
@@ -598,12 +575,7 @@ function onPacket(s: LeaseState, msg: DhcpMessage, now: number, ctx: StepContext
 }
 
 /** The first valid OFFER wins (RFC 2131 §4.4.1 lets the client choose; waiting buys nothing here). */
-function onOffer(
-  s: Extract<LeaseState, { state: 'SELECTING' }>,
-  msg: DhcpMessage,
-  now: number,
-  ctx: StepContext,
-): StepResult {
+function onOffer(s: In<'SELECTING'>, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
   const sid = serverId(msg);
   if (sid === undefined) return ignore(s, 'no-server-id');
   if (!isUnicast(msg.yiaddr)) return ignore(s, 'yiaddr');
@@ -620,12 +592,7 @@ function onOffer(
   };
 }
 
-function onAck(
-  s: Exclude<TxState, { state: 'SELECTING' }>,
-  msg: DhcpMessage,
-  now: number,
-  ctx: StepContext,
-): StepResult {
+function onAck(s: RequestTx, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
   // RENEWING talks to one server by unicast: an ACK from it needs no 54 to say where the next renewal goes.
   const sid = serverId(msg) ?? (s.state === 'RENEWING' ? s.lease.serverId : undefined);
   if (sid === undefined) return ignore(s, 'no-server-id');
@@ -674,7 +641,7 @@ function bind(lease: Lease, event: LeaseEvent, now: number, ctx: StepContext): S
 // ---- conflict detection (RFC 5227) ----
 
 /** The next probe, or (all sent and nobody answered) the address is ours. */
-function onProbeTimer(s: Extract<LeaseState, { state: 'PROBING' }>, now: number, ctx: StepContext): StepResult {
+function onProbeTimer(s: In<'PROBING'>, now: number, ctx: StepContext): StepResult {
   const timing = probeTiming(ctx.cfg.conflictDetection);
   if (timing && s.probe.sent < timing.probeNum) {
     const packet = arpProbe(ownMac(ctx.cfg), s.lease.address);
@@ -692,12 +659,7 @@ function onArp(s: LeaseState, packet: ArpPacket, now: number, ctx: StepContext):
 }
 
 /** RFC 2131 §4.4.1: DHCPDECLINE, then back to INIT after the wait, asking for no address in particular. */
-function onConflict(
-  s: Extract<LeaseState, { state: 'PROBING' }>,
-  by: string,
-  now: number,
-  ctx: StepContext,
-): StepResult {
+function onConflict(s: In<'PROBING'>, by: string, now: number, ctx: StepContext): StepResult {
   const { address, serverId: sid } = s.lease;
   const conflicts = (s.conflicts ?? 0) + 1;
   const restartInMs = declineRestartMs(conflicts);
@@ -717,12 +679,7 @@ function onConflict(
   };
 }
 
-function sendAnnouncement(
-  s: Extract<LeaseState, { state: 'BOUND' }>,
-  a: Announcing,
-  now: number,
-  ctx: StepContext,
-): StepResult {
+function sendAnnouncement(s: In<'BOUND'>, a: Announcing, now: number, ctx: StepContext): StepResult {
   const next: LeaseState = { state: 'BOUND', lease: s.lease };
   const more = announced(a, now);
   if (more) next.announce = more;
@@ -730,12 +687,7 @@ function sendAnnouncement(
 }
 
 /** A NAK in any requesting state sends the client back to INIT, asking again for the address it had in mind. */
-function onNak(
-  s: Exclude<TxState, { state: 'SELECTING' }>,
-  msg: DhcpMessage,
-  now: number,
-  ctx: StepContext,
-): StepResult {
+function onNak(s: RequestTx, msg: DhcpMessage, now: number, ctx: StepContext): StepResult {
   // Only the server chosen in SELECTING may refuse; in the other states the REQUEST named no server.
   if (s.state === 'REQUESTING') {
     const sid = serverId(msg);
@@ -765,10 +717,6 @@ function onNak(
 function invalidAck(s: LeaseState, reason: string): StepResult {
   // As if no reply came: the retransmission schedule goes on.
   return { state: s, actions: [emit({ kind: 'ignored', reason: 'invalid-ack' }), emit({ kind: 'failed', reason })] };
-}
-
-function ignore(s: LeaseState, reason: IgnoreReason): StepResult {
-  return { state: s, actions: [emit({ kind: 'ignored', reason })] };
 }
 
 // ---- sending ----
@@ -807,7 +755,7 @@ function startRebooting(requestedIp: string, now: number, ctx: StepContext): Ste
   return sendRequest({ state: 'REBOOTING', tx: newTx(ctx, now, now), requestedIp }, now, ctx);
 }
 
-function sendDiscover(s: Extract<LeaseState, { state: 'SELECTING' }>, now: number, ctx: StepContext): StepResult {
+function sendDiscover(s: In<'SELECTING'>, now: number, ctx: StepContext): StepResult {
   const tx = transmitted(s.tx, now, ctx.rng, ctx.cfg.timing);
   const msg = buildDiscover(identity(ctx.cfg), tx.xid, secs(tx, now), s.requestedIp);
   const actions: Action[] = [broadcast(msg, ZERO_IP)];
@@ -816,10 +764,10 @@ function sendDiscover(s: Extract<LeaseState, { state: 'SELECTING' }>, now: numbe
 }
 
 /** (Re)transmits the REQUEST of a requesting state; the caller has set up its transaction. */
-function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, ctx: StepContext): StepResult {
+function sendRequest(s: RequestTx, now: number, ctx: StepContext): StepResult {
   const id = identity(ctx.cfg);
   const { timing } = ctx.cfg;
-  let next: Exclude<TxState, { state: 'SELECTING' }>;
+  let next: RequestTx;
   let send: Action;
   switch (s.state) {
     case 'REQUESTING': {
@@ -855,10 +803,8 @@ function sendRequest(s: Exclude<TxState, { state: 'SELECTING' }>, now: number, c
       send = broadcast(buildRequestRebinding(id, next.tx.xid, secs(next.tx, now), s.lease.address), s.lease.address);
       break;
     }
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
   const actions: Action[] = [send];
   if (next.tx.sends > 1) actions.push(emit({ kind: 'retransmit', state: next.state, attempt: next.tx.sends }));
@@ -896,11 +842,6 @@ function moved(r: StepResult, trigger: Trigger): StepResult {
 
 function secs(tx: Transaction, now: number): number {
   return Math.max(0, Math.floor((now - tx.startedAtMs) / 1000));
-}
-
-function earliest(...times: (number | null)[]): number | undefined {
-  const set = times.filter((t): t is number => t !== null);
-  return set.length === 0 ? undefined : Math.min(...set);
 }
 
 /** RENEWING/REBINDING exist only for finite leases: a null deadline there is a bug. */

@@ -23,6 +23,8 @@ import {
 import { clientId, iaNa, preference, rapidCommit, serverId, status, unicastAddress } from './options';
 import { LeaseTimes6, Retransmission, Timing6, firstRtMs, leaseTimes6, nextRtMs, usableAddress } from './timing';
 import { ALL_SERVERS, Dhcp6Message, MsgType, Status } from './types';
+import { unreachable } from '../dhcp/unreachable';
+import { InputHandlers, heldDeadline, ignore, onInput, releasedState } from '../dhcp/lease-common';
 
 export interface ClientConfig6 {
   /** DUID in hex. */
@@ -142,25 +144,17 @@ type TxState = Extract<Lease6State, { tx: Transaction6 }>;
 
 const NO_ACTIONS: Action6[] = [];
 
+const ON_INPUT6: InputHandlers<Input6, Lease6State, StepContext6, Step6Result> = {
+  start: onStart,
+  packet: (s, input, now, ctx) => onPacket(s, input.msg, now, ctx),
+  timeout: (s, _, now, ctx) => onTimeout(s, now, ctx),
+  dadFailed: (s, _, now, ctx) => onDadFailed(s, now, ctx),
+  release: (s, _, _now, ctx) => onRelease(s, ctx),
+  linkGone: (s) => (s.state === 'RELEASED' ? { state: s, actions: NO_ACTIONS } : released(s, false)),
+};
+
 export function step6(state: Lease6State, input: Input6, nowMs: number, ctx: StepContext6): Step6Result {
-  switch (input.type) {
-    case 'start':
-      return onStart(state, input, nowMs, ctx);
-    case 'packet':
-      return onPacket(state, input.msg, nowMs, ctx);
-    case 'timeout':
-      return onTimeout(state, nowMs, ctx);
-    case 'dadFailed':
-      return onDadFailed(state, nowMs, ctx);
-    case 'release':
-      return onRelease(state, ctx);
-    case 'linkGone':
-      return state.state === 'RELEASED' ? { state, actions: NO_ACTIONS } : released(state, false);
-    default: {
-      const _: never = input;
-      throw new Error(`unknown input ${JSON.stringify(_)}`);
-    }
-  }
+  return onInput(ON_INPUT6, state, input, nowMs, ctx);
 }
 
 /** The earliest instant at which the driver must call step6 with 'timeout'; undefined: none. */
@@ -175,15 +169,11 @@ export function nextDeadline6(s: Lease6State): number | undefined {
     case 'DECLINING':
       return s.tx.retransmitAtMs;
     case 'BOUND':
-      return earliest(s.lease.t1AtMs, s.lease.t2AtMs, s.lease.expiresAtMs);
     case 'RENEWING':
-      return earliest(s.tx.retransmitAtMs, s.lease.t2AtMs, s.lease.expiresAtMs);
     case 'REBINDING':
-      return earliest(s.tx.retransmitAtMs, s.lease.expiresAtMs);
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+      return heldDeadline(s);
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -236,19 +226,13 @@ function onRelease(s: Lease6State, ctx: StepContext6): Step6Result {
       return released(s, false);
     case 'RELEASED':
       return { state: s, actions: NO_ACTIONS };
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
 function released(s: Lease6State, sentRelease: boolean): Step6Result {
-  const previousAddress = 'lease' in s ? s.lease.address : undefined;
-  return {
-    state: previousAddress === undefined ? { state: 'RELEASED' } : { state: 'RELEASED', previousAddress },
-    actions: [{ type: 'persist' }, emit({ kind: 'released', sentRelease })],
-  };
+  return { state: releasedState(s), actions: [{ type: 'persist' }, emit({ kind: 'released', sentRelease })] };
 }
 
 /** §18.2.8: DECLINE the address to the server that gave it, then SOLICIT once the server answered (or gave up). */
@@ -327,10 +311,8 @@ function onTimeout(s: Lease6State, now: number, ctx: StepContext6): Step6Result 
       }
       return now < s.tx.retransmitAtMs ? { state: s, actions: NO_ACTIONS } : send(s, now, ctx);
     }
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -368,10 +350,8 @@ function onPacket(s: Lease6State, msg: Dhcp6Message, now: number, ctx: StepConte
     case 'DECLINING':
       // Any REPLY ends the DECLINE (§18.2.10.1); then a new address is asked for.
       return startSelecting(now, ctx, { previousAddress: s.lease.address });
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -500,10 +480,6 @@ function statusEvent(s: Lease6State, st: { code: number; message: string }): Act
   return emit({ kind: 'status', in: s.state, code: st.code, message: st.message });
 }
 
-function ignore(s: Lease6State, reason: Ignore6Reason): Step6Result {
-  return { state: s, actions: [emit({ kind: 'ignored', reason })] };
-}
-
 // ---- sending ----
 
 interface SelectingStart {
@@ -558,10 +534,8 @@ function paramsOf(s: TxState, timing: Timing6): Retransmission {
       return timing.rebind;
     case 'DECLINING':
       return timing.decline;
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -605,10 +579,8 @@ function messageOf(s: TxState, now: number, ctx: StepContext6): Dhcp6Message {
       return buildRebind(id, xid, elapsed, held(s.lease));
     case 'DECLINING':
       return buildDecline(id, xid, elapsed, Buffer.from(s.lease.server.duid, 'hex'), s.lease.address);
-    default: {
-      const _: never = s;
-      throw new Error(`unknown state ${JSON.stringify(_)}`);
-    }
+    default:
+      return unreachable(s, 'state');
   }
 }
 
@@ -626,11 +598,6 @@ function held(lease: Lease6): HeldAddress {
 
 function emit(event: Lease6Event): Action6 {
   return { type: 'emit', event };
-}
-
-function earliest(...times: (number | null)[]): number | undefined {
-  const set = times.filter((t): t is number => t !== null);
-  return set.length === 0 ? undefined : Math.min(...set);
 }
 
 export function identity(cfg: ClientConfig6): Identity6 {
