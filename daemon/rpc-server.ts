@@ -105,20 +105,19 @@ function onConnection(
       sock.destroy();
     }, limits.idleTimeoutMs);
   };
+  /** A request over the limit: an error answer (no id can be read from it), and the connection ends. */
+  const refuseTooLarge = async (): Promise<void> => {
+    const err = new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST);
+    await reply(sock, jsonrpc.error(null as unknown as string, err));
+    sock.end();
+  };
   /** Takes the next complete line, answers it, and only then reads on: one request at a time, answers drained. */
   const next = async (): Promise<void> => {
     while (!conn.busy && !sock.destroyed) {
       const nl = buffered.indexOf(0x0a);
       if (nl < 0) {
         if (buffered.length > limits.maxRequestBytes) {
-          await reply(
-            sock,
-            jsonrpc.error(
-              null as unknown as string,
-              new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST),
-            ),
-          );
-          sock.end();
+          await refuseTooLarge();
           buffered = Buffer.alloc(0);
         }
         return;
@@ -126,14 +125,7 @@ function onConnection(
       const line = buffered.toString('utf8', 0, nl);
       buffered = buffered.subarray(nl + 1);
       if (nl > limits.maxRequestBytes) {
-        await reply(
-          sock,
-          jsonrpc.error(
-            null as unknown as string,
-            new JsonRpcError(`request larger than ${limits.maxRequestBytes} bytes`, INVALID_REQUEST),
-          ),
-        );
-        sock.end();
+        await refuseTooLarge();
         return;
       }
       if (!line.trim()) continue;

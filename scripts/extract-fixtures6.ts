@@ -13,33 +13,32 @@ const ROOT = resolve(__dirname, '..', '..');
 const CAPTURES = join(ROOT, 'test', 'fixtures', 'captures');
 const OUT = join(ROOT, 'test', 'fixtures', 'dhcp6');
 
-/** [output name, capture file, message type, which match (0 = first)]; a REPLY is named by what it answers. */
-const PICKS: [string, string, number, number, ((m: Dhcp6Message) => boolean)?][] = [
-  ['tsc-solicit', 'kea-2.2-v6.pcap', MsgType.SOLICIT, 0],
-  ['tsc-request', 'kea-2.2-v6.pcap', MsgType.REQUEST, 0],
-  ['tsc-renew', 'kea-2.2-v6.pcap', MsgType.RENEW, 0],
-  ['tsc-rebind', 'kea-2.2-v6.pcap', MsgType.REBIND, 0],
-  ['tsc-confirm', 'kea-2.2-v6.pcap', MsgType.CONFIRM, 0],
-  ['tsc-release', 'kea-2.2-v6.pcap', MsgType.RELEASE, 0],
-  ['tsc-decline', 'kea-2.2-v6.pcap', MsgType.DECLINE, 0],
-  ['kea-2.2-advertise', 'kea-2.2-v6.pcap', MsgType.ADVERTISE, 0],
-  ['kea-2.2-reply-request', 'kea-2.2-v6.pcap', MsgType.REPLY, 0],
-  ['kea-2.2-reply-renew', 'kea-2.2-v6.pcap', MsgType.REPLY, 1],
-  ['kea-2.2-reply-rebind', 'kea-2.2-v6.pcap', MsgType.REPLY, 2],
-  ['kea-2.2-reply-confirm', 'kea-2.2-v6.pcap', MsgType.REPLY, 3],
-  ['kea-2.2-reply-release', 'kea-2.2-v6.pcap', MsgType.REPLY, 4],
-  ['kea-2.2-reply-rapid', 'kea-2.2-v6.pcap', MsgType.REPLY, 0, rapidCommit],
-  ['kea-2.2-reply-decline', 'kea-2.2-v6.pcap', MsgType.REPLY, 8],
-  ['kea-2.2-reply-notonlink', 'kea-2.2-v6.pcap', MsgType.REPLY, 9],
-  ['dnsmasq-2.90-advertise', 'dnsmasq-2.90-v6.pcap', MsgType.ADVERTISE, 0],
-  ['dnsmasq-2.90-reply-request', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 0],
-  ['dnsmasq-2.90-reply-renew', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 1],
-  ['dnsmasq-2.90-reply-rebind', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 2],
-  ['dnsmasq-2.90-reply-confirm', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 3],
-  ['dnsmasq-2.90-reply-release', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 4],
-  ['dnsmasq-2.90-reply-rapid', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 0, rapidCommit],
-  ['dnsmasq-2.90-reply-decline', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 8],
-  ['dnsmasq-2.90-reply-notonlink', 'dnsmasq-2.90-v6.pcap', MsgType.REPLY, 9],
+type Pick = [string, string, number, number, ((m: Dhcp6Message) => boolean)?];
+
+/** What each server answered, named by what the REPLY answers: [name, message type, which match (0 = first)]. */
+const ANSWERS: [string, number, number, ((m: Dhcp6Message) => boolean)?][] = [
+  ['advertise', MsgType.ADVERTISE, 0],
+  ['reply-request', MsgType.REPLY, 0],
+  ['reply-renew', MsgType.REPLY, 1],
+  ['reply-rebind', MsgType.REPLY, 2],
+  ['reply-confirm', MsgType.REPLY, 3],
+  ['reply-release', MsgType.REPLY, 4],
+  ['reply-rapid', MsgType.REPLY, 0, rapidCommit],
+  ['reply-decline', MsgType.REPLY, 8],
+  ['reply-notonlink', MsgType.REPLY, 9],
+];
+
+/** [output name, capture file, message type, which match, filter]: our client's messages, then each server's. */
+const PICKS: Pick[] = [
+  ...(['solicit', 'request', 'renew', 'rebind', 'confirm', 'release', 'decline'] as const).map((m): Pick => [
+    `tsc-${m}`,
+    'kea-2.2-v6.pcap',
+    MsgType[m.toUpperCase() as Uppercase<typeof m>],
+    0,
+  ]),
+  ...['kea-2.2', 'dnsmasq-2.90'].flatMap((server) =>
+    ANSWERS.map(([what, type, nth, extra]): Pick => [`${server}-${what}`, `${server}-v6.pcap`, type, nth, extra]),
+  ),
 ];
 
 mkdirSync(OUT, { recursive: true });

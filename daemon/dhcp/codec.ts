@@ -14,16 +14,12 @@ export const MIN_DHCP_LEN = HEADER_LEN + 4;
 /** BOOTP relays drop shorter frames (RFC 1542 §2.1), so every message we send is padded to this. */
 export const BOOTP_MIN_LEN = 300;
 
-const SNAME_OFFSET = 44;
-const SNAME_LEN = 64;
-const FILE_OFFSET = 108;
-const FILE_LEN = 128;
+/** The header's two text fields (RFC 2131 §2); `overload`: option 52's bit for options carried in the field
+ *  (RFC 2132 §9.3). */
+const SNAME = { offset: 44, len: 64, overload: 2 } as const;
+const FILE = { offset: 108, len: 128, overload: 1 } as const;
 const CHADDR_LEN = 16;
 const MAX_OPTION_CHUNK = 255;
-
-/** Option 52 values (RFC 2132 §9.3). */
-const OVERLOAD_FILE = 1;
-const OVERLOAD_SNAME = 2;
 
 /**
  * Codes the encoder never takes from the map: PAD and END are framing, and OVERLOAD describes where the encoder put
@@ -96,8 +92,8 @@ export function encode(msg: DhcpMessage, buf?: Buffer, offset = 0): Buffer {
   ipToBytes(msg.siaddr).copy(out, 20);
   ipToBytes(msg.giaddr).copy(out, 24);
   msg.chaddr.copy(out, 28);
-  writeText(out, SNAME_OFFSET, SNAME_LEN, msg.sname, 'sname');
-  writeText(out, FILE_OFFSET, FILE_LEN, msg.file, 'file');
+  writeText(out, SNAME.offset, SNAME.len, msg.sname, 'sname');
+  writeText(out, FILE.offset, FILE.len, msg.file, 'file');
   out.writeUInt32BE(MAGIC_COOKIE, HEADER_LEN);
 
   let pos = MIN_DHCP_LEN;
@@ -191,12 +187,12 @@ export function decode(buf: Buffer, offset = 0): Decoded<DhcpMessage> {
     }
     overload = v[0] as number;
   }
-  if (overload & OVERLOAD_FILE) {
-    const err = parseOptionArea(frame, FILE_OFFSET, FILE_OFFSET + FILE_LEN, 'file', chunks);
+  if (overload & FILE.overload) {
+    const err = parseOptionArea(frame, FILE.offset, FILE.offset + FILE.len, 'file', chunks);
     if (err) return { ok: false, reason: err };
   }
-  if (overload & OVERLOAD_SNAME) {
-    const err = parseOptionArea(frame, SNAME_OFFSET, SNAME_OFFSET + SNAME_LEN, 'sname', chunks);
+  if (overload & SNAME.overload) {
+    const err = parseOptionArea(frame, SNAME.offset, SNAME.offset + SNAME.len, 'sname', chunks);
     if (err) return { ok: false, reason: err };
   }
   chunks.delete(Opt.OVERLOAD);
@@ -228,8 +224,8 @@ export function decode(buf: Buffer, offset = 0): Decoded<DhcpMessage> {
     siaddr: bytesToIp(frame, 20),
     giaddr: bytesToIp(frame, 24),
     chaddr: store.subarray(0, hlen),
-    sname: overload & OVERLOAD_SNAME ? '' : readText(frame, SNAME_OFFSET, SNAME_LEN),
-    file: overload & OVERLOAD_FILE ? '' : readText(frame, FILE_OFFSET, FILE_LEN),
+    sname: overload & SNAME.overload ? '' : readText(frame, SNAME.offset, SNAME.len),
+    file: overload & FILE.overload ? '' : readText(frame, FILE.offset, FILE.len),
     options,
   };
   return { ok: true, value, bytes: frame.length };

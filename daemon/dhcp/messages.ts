@@ -131,21 +131,23 @@ function build(cfg: ClientIdentity, type: MessageTypeValue, f: Fields): DhcpMess
   };
 }
 
-/** Only a client without an address may need a broadcast reply; with ciaddr set servers unicast to it (§4.1). */
-function unconfiguredFlags(cfg: ClientIdentity): number {
-  return cfg.broadcastFlag ? FLAG_BROADCAST : 0;
+/** A message of a client without an address (DISCOVER; REQUEST in SELECTING and INIT-REBOOT): ciaddr 0, and the
+ *  broadcast flag when configured, since only such a client may need a broadcast reply (with ciaddr set servers
+ *  unicast to it, §4.1). */
+function unconfigured(
+  cfg: ClientIdentity,
+  type: MessageTypeValue,
+  xid: number,
+  secs: number,
+  o: { requestedIp?: string; serverId?: string },
+): DhcpMessage {
+  const flags = cfg.broadcastFlag ? FLAG_BROADCAST : 0;
+  return build(cfg, type, { xid, secs, flags, ciaddr: ZERO_IP, ...o, parameters: true });
 }
 
 /** DHCPDISCOVER; `requestedIp` (50) suggests the previous address. `secs`: seconds since acquisition began. */
 export function buildDiscover(cfg: ClientIdentity, xid: number, secs: number, requestedIp?: string): DhcpMessage {
-  return build(cfg, MessageType.DISCOVER, {
-    xid,
-    secs,
-    flags: unconfiguredFlags(cfg),
-    ciaddr: ZERO_IP,
-    requestedIp,
-    parameters: true,
-  });
+  return unconfigured(cfg, MessageType.DISCOVER, xid, secs, { requestedIp });
 }
 
 /** DHCPREQUEST in SELECTING: 50 = the offered yiaddr, 54 = the chosen server, ciaddr 0, same xid as the OFFER. */
@@ -155,15 +157,7 @@ export function buildRequestSelecting(
   secs: number,
   offer: { yiaddr: string; serverId: string },
 ): DhcpMessage {
-  return build(cfg, MessageType.REQUEST, {
-    xid,
-    secs,
-    flags: unconfiguredFlags(cfg),
-    ciaddr: ZERO_IP,
-    requestedIp: offer.yiaddr,
-    serverId: offer.serverId,
-    parameters: true,
-  });
+  return unconfigured(cfg, MessageType.REQUEST, xid, secs, { requestedIp: offer.yiaddr, serverId: offer.serverId });
 }
 
 /** DHCPREQUEST in INIT-REBOOT: 50 = the remembered address, no 54, ciaddr 0. */
@@ -173,14 +167,7 @@ export function buildRequestInitReboot(
   secs: number,
   requestedIp: string,
 ): DhcpMessage {
-  return build(cfg, MessageType.REQUEST, {
-    xid,
-    secs,
-    flags: unconfiguredFlags(cfg),
-    ciaddr: ZERO_IP,
-    requestedIp,
-    parameters: true,
-  });
+  return unconfigured(cfg, MessageType.REQUEST, xid, secs, { requestedIp });
 }
 
 /** DHCPREQUEST in RENEWING (unicast to the server): ciaddr set, no 50, no 54. */

@@ -45,6 +45,16 @@ interface NativePacket {
   mtu: number;
 }
 
+/** rtnetlink's route add or delete in a netns (gw null: on-link; metric 0: none). */
+type RouteCall = (
+  netnsPath: string,
+  ifName: string,
+  dst: string,
+  prefixLength: number,
+  gw: string | null,
+  metric: number,
+) => Promise<void>;
+
 interface NativeAddon {
   linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo>;
   linkSetUp(netnsPath: string, ifName: string, up: boolean): Promise<void>;
@@ -55,22 +65,8 @@ interface NativeAddon {
   packetSend(handle: object, ipPacket: Buffer): void;
   packetClose(handle: object): void;
   udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
-  routeAdd(
-    netnsPath: string,
-    ifName: string,
-    dst: string,
-    prefixLength: number,
-    gw: string | null,
-    metric: number,
-  ): Promise<void>;
-  routeDel(
-    netnsPath: string,
-    ifName: string,
-    dst: string,
-    prefixLength: number,
-    gw: string | null,
-    metric: number,
-  ): Promise<void>;
+  routeAdd: RouteCall;
+  routeDel: RouteCall;
   addrAdd(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
   addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
   linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void>;
