@@ -1,6 +1,6 @@
 // The DHCP client an ADD asks for: the lease core's configuration from the network config, the pod's link and the
 // daemon's flags.
-import type { AddParams } from '../common/rpc';
+import type { AddParams } from './registry-api';
 import { broadcastFlag } from './broadcast';
 import { clientIdFor } from './client-id';
 import { DaemonError } from './errors';

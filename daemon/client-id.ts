@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AddParams, Attachment, attachmentKey } from '../common/rpc';
+import { Attachment, attachmentKey } from '../common/rpc';
+import { AddParams } from './registry-api';
 import { MAX_CLIENT_ID_BYTES, MAX_CLIENT_ID_TEXT_BYTES } from './dhcp/types';
 import { DuidType, iaidOf } from './dhcp6/duid';
 import type { Logger } from './log';

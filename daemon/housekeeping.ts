@@ -3,7 +3,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readSpool, removeSpool, spoolDir } from '../common/spool';
-import type { Attachment, DelResult } from '../common/rpc';
+import type { Attachment } from '../common/rpc';
+import type { DelResult } from './registry-api';
 import type { Logger } from './log';
 
 /** Carries out every spooled DEL, oldest first. A record goes only once its DEL succeeded; a failed one stays for

@@ -1,6 +1,7 @@
 // CNI CHECK of one lease: what the daemon holds is compared with what the runtime says and with the pod's interface
 // as it is now. CHECK only reads: it never opens a socket or sends.
-import { CheckParams, CheckResult, attachmentKey } from '../common/rpc';
+import { attachmentKey } from '../common/rpc';
+import { CheckParams, CheckResult } from './registry-api';
 import { DaemonError } from './errors';
 import type { LeaseRunner } from './lease-runner';
 import type { LinkInfo, PodNetns, PodPort } from './pod-port';

@@ -1,6 +1,6 @@
 // What lease changes do to one pod's interface: the IPAM onChange policy (daemon/readdress.ts in place, the
 // default, or daemon/link-hold.ts) and IPAM applyMtu (the lease's option 26, never above the MTU at ADD).
-import type { AddParams } from '../common/rpc';
+import type { AddParams } from './registry-api';
 import type { LeaseEvent } from './dhcp/lease';
 import { interfaceMtu } from './dhcp/options';
 import { LinkHold, LinkRunner } from './link-hold';

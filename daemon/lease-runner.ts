@@ -3,7 +3,8 @@
 // core decides; the pieces around it carry out: sockets and sends (lease-sockets.ts), the record (record-writer.ts),
 // the pod's interface (lease-link.ts), ADD waiters (lease-waiters.ts), history and progress (lease-history.ts), the
 // order of steps (step-chain.ts) and the timer (deadline-timer.ts).
-import { AddParams, LeaseFacts, Transition } from '../common/rpc';
+import { LeaseFacts, Transition } from '../common/rpc';
+import { AddParams } from './registry-api';
 import {
   ClientConfig,
   Input,

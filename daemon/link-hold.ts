@@ -2,7 +2,8 @@
 // the pod link down while the lease is expired or the server has bound another address, opens it for each
 // broadcast's reply window, and brings it (and its routes) back when the configured address is bound again. The
 // lease runner owns one and feeds it the core's events.
-import { LeaseFacts, PodRoute, RouteConfig } from '../common/rpc';
+import { LeaseFacts } from '../common/rpc';
+import { PodRoute, RouteConfig } from './registry-api';
 import { podRoutes } from './cni/result';
 import { LeaseEvent } from './dhcp/lease';
 import type { Logger } from './log';

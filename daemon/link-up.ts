@@ -1,5 +1,5 @@
 // The pod's interface brought up before an ADD's first send: the reference plugin loses 1-3 s to ENETDOWN there.
-import type { AddParams } from '../common/rpc';
+import type { AddParams } from './registry-api';
 import { DaemonError } from './errors';
 import type { Logger } from './log';
 import type { LinkInfo, PodSide } from './pod-port';

@@ -34,7 +34,10 @@ export async function runDaemon(argv: string[]): Promise<number> {
         ipv4: registry.countsByState(),
       }))
     : undefined;
-  const store = new LeaseStore(opts.stateDir, log, metrics && ((what) => metrics.record(what)));
+  const store = new LeaseStore(opts.stateDir, log, {
+    now: Date.now,
+    onCorrupt: metrics && ((what) => metrics.record(what)),
+  });
   const registry: Registry = new Registry({ opts, port: nativePort, log, now: Date.now, metrics, store });
 
   const socketGid = opts.socketGroup === undefined ? undefined : resolveGroup(opts.socketGroup);

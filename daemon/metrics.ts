@@ -4,7 +4,7 @@
 // series per family under the names IPv4 alone always had, so sums and rates over a name keep their meaning.
 import { createServer, Server } from 'node:http';
 import type * as PromClient from 'prom-client';
-import type { IpFamily } from '../common/rpc';
+import type { IpFamily } from './registry-api';
 import type { LeaseEvent } from './dhcp/lease';
 import type { Lease6Event } from './dhcp6/lease';
 import type { RunnerMetrics } from './lease-runner';

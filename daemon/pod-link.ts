@@ -1,7 +1,8 @@
 // What the daemon may do to a pod's interface after ADD, and the policy the lease runner drives with the lease core's
 // events: IPAM `onChange` picks in-place re-addressing (daemon/readdress.ts, the default) or holding the link down
 // (daemon/link-hold.ts, the reference plugin's behaviour).
-import type { LeaseFacts, PodRoute } from '../common/rpc';
+import type { LeaseFacts } from '../common/rpc';
+import type { PodRoute } from './registry-api';
 import type { LeaseEvent } from './dhcp/lease';
 
 /** The pod interface's I/O, bound to one netns path and ifName (daemon/transport/netns.ts podLink). */

@@ -3,7 +3,8 @@
 // (static `routes`, the `defaultRoute` choice, the server's classless routes); an expired lease takes its address
 // and routes off the interface, which stays up, so nothing leaves from an address that is no longer leased while
 // DHCP goes on; the next lease puts them back. netavark's DHCP proxy behaves the same way.
-import { LeaseFacts, PodRoute, RouteConfig } from '../common/rpc';
+import { LeaseFacts } from '../common/rpc';
+import { PodRoute, RouteConfig } from './registry-api';
 import { podRoutes } from './cni/result';
 import { LeaseEvent } from './dhcp/lease';
 import { leaseFacts } from './facts';

@@ -5,7 +5,7 @@ import { isIpv4 } from './dhcp/bytes';
 import type { ClientConfig, Lease, LeaseState, Offer, Transaction } from './dhcp/lease';
 import { CONFLICT_DETECTION } from './dhcp/probe';
 import type { TimingConfig } from './dhcp/timing';
-import type { AddParams } from '../common/rpc';
+import type { AddParams } from './registry-api';
 import { addParams } from './rpc-params';
 import type { LeaseRecord } from './store';
 

@@ -1,6 +1,6 @@
 // The DHCPv6 lease record (store.ts LeaseRecord6) of a lease as its runner holds it: the core's state with the
 // attachment, the client's identity and the last REPLY, plus copies of the deadlines for people reading the file.
-import type { AddParams } from '../common/rpc';
+import type { AddParams } from './registry-api';
 import { encode } from './dhcp6/codec';
 import type { ClientConfig6, Lease6State } from './dhcp6/lease';
 import { INFINITY } from './dhcp6/options';

@@ -1,19 +1,8 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it. Everything on
 // the pod side goes through the port (daemon/pod-port.ts).
-import {
-  AddParams,
-  AddResult,
-  Attachment,
-  CheckParams,
-  CheckResult,
-  DelResult,
-  GcParams,
-  GcResult,
-  LeaseDetail,
-  LeaseView,
-  attachmentKey,
-} from '../common/rpc';
+import { Attachment, LeaseDetail, LeaseView, attachmentKey } from '../common/rpc';
+import { AddParams, AddResult, CheckParams, CheckResult, DelResult, GcParams, GcResult } from './registry-api';
 import type { ClientConfig } from './dhcp/lease';
 import { cryptoRng } from './dhcp/rng';
 import { DaemonError } from './errors';

@@ -1,14 +1,7 @@
 // Validation of what reaches the daemon from outside: RPC params (it trusts nothing that arrives on its socket) and
 // the ADD params kept in a lease record (daemon/record-check.ts). Each failure names the field.
-import {
-  AddParams,
-  Attachment,
-  CniInvocation,
-  MAX_CONFIG_WARNINGS,
-  ON_CHANGE,
-  OnChange,
-  RouteConfig,
-} from '../common/rpc';
+import { Attachment, CniInvocation } from '../common/rpc';
+import { AddParams, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from './registry-api';
 import { DaemonError } from './errors';
 import { isIpv4, isIpv4Cidr } from './dhcp/bytes';
 import { CLIENT_OWNED_OPTIONS } from './dhcp/messages';

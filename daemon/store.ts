@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { AddParams, Attachment, IpFamily } from '../common/rpc';
+import { Attachment } from '../common/rpc';
+import { AddParams, IpFamily } from './registry-api';
 import { ClientConfig, LeaseState } from './dhcp/lease';
 import type { ClientConfig6, Lease6State } from './dhcp6/lease';
 import type { Logger } from './log';
@@ -90,14 +91,19 @@ export function recordName(key: string, family: IpFamily = 'ipv4'): string {
 export class LeaseStore {
   readonly dir: string;
   private readonly queues = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+  private readonly onCorrupt?: (what: 'set_aside' | 'expired') => void;
 
-  /** `onCorrupt`: counts records set aside and expired (metrics). */
+  /** `now`: the daemon's clock (a record set aside is dated by it); `onCorrupt`: counts records set aside and
+   *  expired (metrics). */
   constructor(
     stateDir: string,
     private readonly log: Logger,
-    private readonly onCorrupt?: (what: 'set_aside' | 'expired') => void,
+    o: { now: () => number; onCorrupt?: (what: 'set_aside' | 'expired') => void },
   ) {
     this.dir = path.join(stateDir, 'leases');
+    this.now = o.now;
+    this.onCorrupt = o.onCorrupt;
   }
 
   /** Creates the state and lease directories (0700) if needed and tightens their modes. */
@@ -176,8 +182,8 @@ export class LeaseStore {
     try {
       await fs.rename(file, movedTo);
       // Its mtime says when it was set aside: expireCorrupt counts from there.
-      const now = new Date();
-      await fs.utimes(movedTo, now, now);
+      const at = new Date(this.now());
+      await fs.utimes(movedTo, at, at);
       await this.syncDir();
       this.onCorrupt?.('set_aside');
       this.log.error({ file, reason, movedTo }, 'corrupt lease record set aside');

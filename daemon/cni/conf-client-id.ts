@@ -1,5 +1,5 @@
 // ipam.clientId: how a lease's client identifier (option 61) is chosen, and its value read from CNI_ARGS.
-import type { AddParams } from '../../common/rpc';
+import type { AddParams } from '../registry-api';
 import { MAX_CLIENT_ID_TEXT_BYTES } from '../dhcp/types';
 import { invalid, isObject, rejectUnknownKeys } from './conf-check';
 import { CniCode, CniError } from './errors';

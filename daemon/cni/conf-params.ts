@@ -1,6 +1,6 @@
 // The daemon's `add` params from a validated config and the invocation's CNI_ARGS: `fromArg` values read, warnings
 // gathered, the routing kept for the daemon to rebuild routes with.
-import { AddParams, MAX_CONFIG_WARNINGS } from '../../common/rpc';
+import { AddParams, MAX_CONFIG_WARNINGS } from '../registry-api';
 import { resolveClientId } from './conf-client-id';
 import { resolveProvide } from './conf-options';
 import type { NetConf } from './config';
@@ -27,7 +27,8 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.onChange !== undefined) params.onChange = conf.ipam.onChange;
   if (conf.ipam.applyMtu !== undefined) params.applyMtu = conf.ipam.applyMtu;
   if (conf.master !== undefined) params.master = conf.master;
-  // The daemon rebuilds the result's routes from these when it restores a link (common/rpc.ts AddParams.routing).
+  // The daemon rebuilds the result's routes from these when it restores a link (daemon/registry-api.ts
+  // AddParams.routing).
   params.routing = {
     priority: conf.ipam.priority,
     routes: conf.ipam.routes.map((r) => ({ ...r })),

@@ -5,7 +5,7 @@
 // daemon logs once when it creates the attachment. `ipam.strict: true` makes each of those an error instead.
 // The keys' checks are modules of their own: conf-check.ts (paths in messages, leniency), conf-keys.ts (scalar keys
 // and routes), conf-options.ts (request, provide), conf-client-id.ts; conf-params.ts adds CNI_ARGS for the daemon.
-import { ON_CHANGE, OnChange } from '../../common/rpc';
+import { ON_CHANGE, OnChange } from '../registry-api';
 import { CONFLICT_DETECTION, ConflictDetection } from '../dhcp/probe';
 import { ClientIdConf, clientIdConf } from './conf-client-id';
 import { Leniency, Obj, entries, invalid, isObject, unknownKeys } from './conf-check';

@@ -10,19 +10,8 @@ import { cniErrorOf, CniCode, CniError, toCniErrorJson } from './errors';
 import { DaemonError } from '../errors';
 import { buildResult } from './result';
 import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from './version';
-import type {
-  AddParams,
-  AddResult,
-  Attachment,
-  CheckParams,
-  CheckResult,
-  CniInvocation,
-  CniOutput,
-  DelResult,
-  GcParams,
-  GcResult,
-  LeaseFacts,
-} from '../../common/rpc';
+import type { Attachment, CniInvocation, CniOutput, LeaseFacts } from '../../common/rpc';
+import type { AddParams, AddResult, CheckParams, CheckResult, DelResult, GcParams, GcResult } from '../registry-api';
 
 /** What the plugin asks of the daemon: the registry, behind the same validation as its RPC params. */
 export interface LeaseService {

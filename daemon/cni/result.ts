@@ -1,6 +1,7 @@
 // The CNI result of an IPAM plugin, built once in the newest shape from what the daemon says about the lease.
 // IPAM plugins return the abbreviated result: no `interfaces`, no `ips[].interface` (SPEC.md "Delegated plugins").
-import type { LeaseFacts, PodRoute } from '../../common/rpc';
+import type { LeaseFacts } from '../../common/rpc';
+import type { PodRoute } from '../registry-api';
 
 /** Route scope values CNI 1.1 uses (netlink's RT_SCOPE_*). */
 export const SCOPE_LINK = 253;

@@ -1,7 +1,7 @@
 // The real pod-side port (daemon/pod-port.ts), composed of the addon's calls (netns.ts), the channels over its
 // sockets, a stat for the namespace's identity, inotify for removals and a dgram send from the daemon's netns.
 import { promises as fs, statSync } from 'node:fs';
-import type { PodRoute } from '../../common/rpc';
+import type { PodRoute } from '../registry-api';
 import { netnsGone } from '../pod-netns';
 import type { NetnsId, PodNetns, PodPort, PodSide } from '../pod-port';
 import type { Received } from '../pod-port';

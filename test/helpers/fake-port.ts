@@ -2,7 +2,7 @@
 // hold their state, every DHCP message sent on a pod channel or from the host is decoded and kept, and a test (or an
 // `answer` function standing in for the server) hands replies back through the channels that are open.
 import { dirname } from 'node:path';
-import type { PodRoute } from '../../common/rpc';
+import type { PodRoute } from '../../daemon/registry-api';
 import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import { decode, encode } from '../../daemon/dhcp/codec';
 import { messageType } from '../../daemon/dhcp/options';

@@ -11,7 +11,7 @@ import { BOOTREQUEST, DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/ty
 import { LeaseRunner, RunnerDeps } from '../../daemon/lease-runner';
 import { takeover } from '../../daemon/resume';
 import { LeaseRecord, RECORD_VERSION } from '../../daemon/store';
-import type { AddParams } from '../../common/rpc';
+import type { AddParams } from '../../daemon/registry-api';
 import { createLogger } from '../../daemon/log';
 import type { ArpChannel, Channel, PodSide, Received } from '../../daemon/pod-port';
 import { coded, fakeLink, linkState } from '../helpers/fake-port';

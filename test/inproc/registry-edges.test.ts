@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DaemonError } from '../../daemon/errors';
-import { AddParams } from '../../common/rpc';
+import { AddParams } from '../../daemon/registry-api';
 import { defaultOptions } from '../../daemon/flags';
 import { createLogger } from '../../daemon/log';
 import { podNetnsPath } from '../../daemon/pod-netns';

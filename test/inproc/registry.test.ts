@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { AddParams, Attachment, attachmentKey } from '../../common/rpc';
+import { Attachment, attachmentKey } from '../../common/rpc';
+import { AddParams } from '../../daemon/registry-api';
 import { DaemonError, DaemonErrorKind } from '../../daemon/errors';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType } from '../../daemon/dhcp/types';
@@ -44,7 +45,7 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<Setup> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-registry-'));
   t.after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
   const registry = async (): Promise<{ reg: Registry; store: LeaseStore }> => {
-    const store = new LeaseStore(stateDir, log);
+    const store = new LeaseStore(stateDir, log, { now: Date.now });
     await store.init();
     // Retransmissions a minute apart: within a test only the replies the test gives move a lease.
     const opts = { ...defaultOptions(), stateDir, addTimeoutMs: 5000, retransmitMs: 60_000 };
@@ -226,7 +227,7 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   const from = port.sent.length;
 
   const again = await restart();
-  await again.restore(await new LeaseStore(stateDir, log).load());
+  await again.restore(await new LeaseStore(stateDir, log, { now: Date.now }).load());
   assert.deepEqual(
     again.list().map((v) => [v.containerId, v.state, v.address]),
     [['c1', 'BOUND', ADDRESS[POD.c1]]],

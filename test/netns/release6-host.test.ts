@@ -61,7 +61,7 @@ describe('DHCPv6 RELEASE from the node when the pod side is gone (Kea 2.2)', () 
       master: topo.nodeNic,
     };
     const stateDir = topo.tempDir(`state-${containerId}`);
-    const store = new LeaseStore(stateDir, QUIET);
+    const store = new LeaseStore(stateDir, QUIET, { now: Date.now });
     await store.init();
     const key = `${containerId}/lan/${IF}`;
     const state = d.state as Lease6State;

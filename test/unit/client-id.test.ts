@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { AddParams } from '../../common/rpc';
+import type { AddParams } from '../../daemon/registry-api';
 import { clientIdFor, legacyClientId, podClientIdText } from '../../daemon/client-id';
 import { MAX_CLIENT_ID_BYTES } from '../../daemon/dhcp/types';
 import type { Logger } from '../../daemon/log';

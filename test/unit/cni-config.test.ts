@@ -4,7 +4,8 @@ import { configParams } from '../../daemon/cni/conf-params';
 import { DEFAULT_REQUEST_LIST, paramRequestList, resolveProvide } from '../../daemon/cni/conf-options';
 import { parseDelConf, parseNetConf } from '../../daemon/cni/config';
 import { CniError } from '../../daemon/cni/errors';
-import { DEFAULT_SOCKET_PATH, MAX_CONFIG_WARNINGS } from '../../common/rpc';
+import { DEFAULT_SOCKET_PATH } from '../../common/rpc';
+import { MAX_CONFIG_WARNINGS } from '../../daemon/registry-api';
 import { CLIENT_OWNED_OPTIONS } from '../../daemon/dhcp/messages';
 
 type Json = Record<string, unknown>;

@@ -2,7 +2,8 @@
 // each lease event and reply window. Timers are node:test's mock timers, so the 4 s window costs no wall time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LeaseFacts, PodRoute, RouteConfig } from '../../common/rpc';
+import type { LeaseFacts } from '../../common/rpc';
+import type { PodRoute, RouteConfig } from '../../daemon/registry-api';
 import type { LeaseEvent } from '../../daemon/dhcp/lease';
 import type { DhcpMessage } from '../../daemon/dhcp/types';
 import { LinkHold } from '../../daemon/link-hold';

@@ -2,7 +2,8 @@
 // which order, which errors are benign, and what the lease's transition and the metric are told.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LeaseFacts, PodRoute, RouteConfig } from '../../common/rpc';
+import type { LeaseFacts } from '../../common/rpc';
+import type { PodRoute, RouteConfig } from '../../daemon/registry-api';
 import type { LeaseEvent } from '../../daemon/dhcp/lease';
 import { encodeOption } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';

@@ -69,7 +69,7 @@ function record(containerId: string, lease: Lease = LEASE): LeaseRecord {
 
 test('save then load returns the record; files 0600 in a 0700 dir, no temp file left', async (t) => {
   const stateDir = tempStateDir(t);
-  const store = new LeaseStore(stateDir, fakeLog().log);
+  const store = new LeaseStore(stateDir, fakeLog().log, { now: Date.now });
   await store.init();
   await store.save('a/lan/eth1', record('a'));
   await store.save('b/lan/eth1', record('b'));
@@ -89,12 +89,12 @@ test('init tightens an existing state dir to 0700', async (t) => {
   const stateDir = tempStateDir(t);
   fs.mkdirSync(stateDir, { mode: 0o755 });
   fs.chmodSync(stateDir, 0o755);
-  await new LeaseStore(stateDir, fakeLog().log).init();
+  await new LeaseStore(stateDir, fakeLog().log, { now: Date.now }).init();
   assert.equal(fs.statSync(stateDir).mode & 0o777, 0o700);
 });
 
 test('concurrent saves of one lease are serialised: the last one wins, none fails', async (t) => {
-  const store = new LeaseStore(tempStateDir(t), fakeLog().log);
+  const store = new LeaseStore(tempStateDir(t), fakeLog().log, { now: Date.now });
   await store.init();
   const writes = Array.from({ length: 50 }, (_, i) => store.save('a/lan/eth1', { ...record('a'), savedAtMs: i }));
   await Promise.all(writes);
@@ -105,7 +105,7 @@ test('concurrent saves of one lease are serialised: the last one wins, none fail
 });
 
 test('remove deletes the record and is quiet when there is none; a remove queued after a save wins', async (t) => {
-  const store = new LeaseStore(tempStateDir(t), fakeLog().log);
+  const store = new LeaseStore(tempStateDir(t), fakeLog().log, { now: Date.now });
   await store.init();
   await store.remove('nothing/lan/eth1');
   void store.save('a/lan/eth1', record('a'));
@@ -116,7 +116,7 @@ test('remove deletes the record and is quiet when there is none; a remove queued
 
 test('corrupt records (truncated, garbage, wrong version, missing fields) are set aside with a log line; good ones load', async (t) => {
   const { log, errors } = fakeLog();
-  const store = new LeaseStore(tempStateDir(t), log);
+  const store = new LeaseStore(tempStateDir(t), log, { now: Date.now });
   await store.init();
   await store.save('good1/lan/eth1', record('good1'));
   await store.save('good2/lan/eth1', record('good2'));
@@ -237,7 +237,7 @@ test('load: bad records among good ones are each set aside with a log line and c
   const stateDir = tempStateDir(t);
   const { log, errors } = fakeLog();
   const counted: string[] = [];
-  const store = new LeaseStore(stateDir, log, (what) => counted.push(what));
+  const store = new LeaseStore(stateDir, log, { now: Date.now, onCorrupt: (what) => counted.push(what) });
   await store.init();
   await store.save('a', record('a'));
   await store.save('b', record('b'));
@@ -259,17 +259,18 @@ test('load: bad records among good ones are each set aside with a log line and c
   assert.deepEqual(counted, ['set_aside', 'set_aside']);
 });
 
-test('expireCorrupt: *.corrupt files set aside more than 7 days ago go and are counted; newer ones stay', async (t) => {
+test('expireCorrupt: *.corrupt files set aside more than 7 days ago by the store clock go and are counted; newer ones stay', async (t) => {
   const stateDir = tempStateDir(t);
   const counted: string[] = [];
-  const store = new LeaseStore(stateDir, { info: () => {}, error: () => {} } as unknown as Logger, (what) =>
-    counted.push(what),
-  );
+  let clock = Date.now() - 8 * 24 * 3600 * 1000;
+  const log = { info: () => {}, error: () => {} } as unknown as Logger;
+  const store = new LeaseStore(stateDir, log, { now: () => clock, onCorrupt: (what) => counted.push(what) });
   await store.init();
-  for (const n of ['old', 'new']) fs.writeFileSync(path.join(store.dir, `${n}.json`), '{');
+  fs.writeFileSync(path.join(store.dir, 'old.json'), '{');
   await store.load();
-  const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
-  fs.utimesSync(path.join(store.dir, 'old.json.corrupt'), eightDaysAgo, eightDaysAgo);
+  clock = Date.now();
+  fs.writeFileSync(path.join(store.dir, 'new.json'), '{');
+  await store.load();
   assert.equal(await store.expireCorrupt(Date.now()), 1);
   assert.deepEqual(fs.readdirSync(store.dir).sort(), ['new.json.corrupt']);
   assert.deepEqual(counted, ['set_aside', 'set_aside', 'expired']);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { AddParams } from '../../common/rpc';
+import type { AddParams } from '../../daemon/registry-api';
 import { seededRng } from '../../daemon/dhcp/rng';
 import { decode, encode } from '../../daemon/dhcp6/codec';
 import { duidLl } from '../../daemon/dhcp6/duid';
@@ -110,7 +110,7 @@ function tempStore(t: { after(fn: () => void): void }): {
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const errors: { obj: Record<string, unknown>; msg: string }[] = [];
   const log = { error: (obj: Record<string, unknown>, msg: string) => errors.push({ obj, msg }) } as unknown as Logger;
-  return { store: new LeaseStore(path.join(dir, 'state'), log), errors };
+  return { store: new LeaseStore(path.join(dir, 'state'), log, { now: Date.now }), errors };
 }
 
 test('a v6 record holds the core state, the DUID/IAID, the last REPLY, the server DUID and the deadlines', () => {
