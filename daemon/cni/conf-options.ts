@@ -1,6 +1,6 @@
 // ipam.request and ipam.provide: the DHCP options a config asks the server for (option 55, with the reference
 // plugin's defaults rule) and the ones it sends, each from a value or a CNI_ARGS key.
-import { optionCode, optionName } from '../option-names';
+import { optionCode, optionName } from '../dhcp/option-names';
 import { CLIENT_OWNED_OPTIONS } from '../dhcp/messages';
 import { Leniency, entries, invalid, unknownKeys } from './conf-check';
 import { CniCode, CniError } from './errors';

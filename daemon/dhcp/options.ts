@@ -2,7 +2,7 @@
 // that is absent or malformed, so one bad option never spoils the rest of a message. The registry maps each code to
 // its names and to the functions that turn its bytes into a value and back.
 import { bytesToIp, intToIp, ipToBytes, ipToInt, isIpv4, isIpv4Cidr, prefixToMaskInt } from './bytes';
-import { optionName } from '../option-names';
+import { optionName } from './option-names';
 import { DhcpMessage, Opt } from './types';
 
 export interface Route {
@@ -307,7 +307,7 @@ const framing: Kind<never> = {
 
 // ---- the registry --------------------------------------------------------------------------------------------------
 
-/** Names come from the one table users' configs are checked against (daemon/option-names.ts). */
+/** Names come from the one table users' configs are checked against (option-names.ts). */
 function def<T>(code: number, kind: Kind<T>): OptionDef<T> {
   return Object.freeze({ code, name: optionName(code), ...kind });
 }

@@ -213,3 +213,93 @@ test('a breach reached through imports, also outside daemon/dhcp/, is found in t
     ['daemon/dhcp/uses-nothing.ts: imports ./missing, which is not a TypeScript module of the repository'],
   );
 });
+
+// ---- layers: following one ADD, rpc edge → registry → runner → core → port, and nothing goes back up ----
+
+const DAEMON = join(REPO, 'daemon');
+const inDir = (dir: string) => (file: string) => file.startsWith(`${join(DAEMON, dir)}/`);
+const isFile = (name: string) => (file: string) => file === join(DAEMON, name);
+const isCore = (f: string) => inDir('dhcp')(f) || inDir('dhcp6')(f);
+/** The daemon's shell files: daemon/*.ts, daemon/cni/, daemon/transport/ (not the cores). */
+const isShell = (f: string) => f.startsWith(`${DAEMON}/`) && !isCore(f);
+const isRunner = (f: string) => /\/daemon\/lease6?-runner\.ts$/.test(f);
+/** The RPC edge: the server, its listener, the daemon's wiring and runCni, which drives the registry for one CNI
+ *  invocation. The rest of daemon/cni/ is pure CNI knowledge (result format, limits) that any layer may read. */
+const isEdge = (f: string) => ['rpc-server.ts', 'listen.ts', 'main.ts', 'cni/plugin.ts'].some((n) => isFile(n)(f));
+
+/** Who may not reach whom, however indirectly (type-only imports count: they name the layer above too). */
+const LAYERS: { layer: string; roots: (f: string) => boolean; above: string; forbidden: (f: string) => boolean }[] = [
+  { layer: 'the cores', roots: isCore, above: 'a daemon shell file', forbidden: isShell },
+  {
+    layer: 'the port (daemon/transport/)',
+    roots: inDir('transport'),
+    above: 'a runner, the registry or the RPC edge',
+    forbidden: (f) => isRunner(f) || isFile('registry.ts')(f) || isEdge(f),
+  },
+  {
+    layer: 'the runners',
+    roots: isRunner,
+    above: 'the registry or the RPC edge',
+    forbidden: (f) => isFile('registry.ts')(f) || isEdge(f),
+  },
+  { layer: 'the registry', roots: isFile('registry.ts'), above: 'the RPC edge', forbidden: isEdge },
+];
+
+/** Every relative .ts import of `file`, resolved. */
+function importsOf(file: string, src: Sources): string[] {
+  return scan(file, src.read(file)).imports.flatMap((spec) => {
+    if (!spec.startsWith('.')) return [];
+    const target = resolve(dirname(file), spec);
+    const found = [`${target}.ts`, join(target, 'index.ts')].find(src.exists);
+    return found ? [found] : [];
+  });
+}
+
+/** "from → to (via a → b → ...)" for each forbidden file the roots reach. */
+export function upwardImports(roots: string[], forbidden: (f: string) => boolean, src: Sources = onDisk): string[] {
+  const out: string[] = [];
+  for (const root of roots) {
+    const path = new Map<string, string[]>([[root, [root]]]);
+    const queue = [root];
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      for (const next of importsOf(file, src)) {
+        if (path.has(next)) continue;
+        const via = [...(path.get(file) as string[]), next];
+        path.set(next, via);
+        if (forbidden(next)) out.push(via.map((f) => relative(REPO, f)).join(' → '));
+        else queue.push(next);
+      }
+    }
+  }
+  return out;
+}
+
+const daemonFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? daemonFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+
+for (const { layer, roots, above, forbidden } of LAYERS) {
+  test(`${layer} import nothing from ${above}`, () => {
+    const files = daemonFiles(DAEMON).filter(roots);
+    assert.ok(files.length > 0, `files of ${layer}`);
+    assert.deepEqual(upwardImports(files, forbidden), []);
+  });
+}
+
+test('an upward import is found, also through a file in between, and named with its path', () => {
+  const runner = join(DAEMON, 'lease-runner.ts');
+  const helper = join(DAEMON, 'some-helper.ts');
+  const src = withStandIns({
+    [runner]: "import type { X } from './some-helper';\nimport { step } from './dhcp/lease';\n",
+    [helper]: "export type { Registry as X } from './registry';\n",
+  });
+  const runners = LAYERS.find((l) => l.layer === 'the runners');
+  assert.ok(runners);
+  assert.deepEqual(upwardImports([runner], runners.forbidden, src), [
+    'daemon/lease-runner.ts → daemon/some-helper.ts → daemon/registry.ts',
+  ]);
+  const core = join(DAEMON, 'dhcp/lease.ts');
+  const coreSrc = withStandIns({ [core]: "import { LeaseRunner } from '../lease-runner';\n" });
+  assert.deepEqual(upwardImports([core], isShell, coreSrc), ['daemon/dhcp/lease.ts → daemon/lease-runner.ts']);
+});

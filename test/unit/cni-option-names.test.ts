@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { optionCode, optionName } from '../../daemon/option-names';
+import { optionCode, optionName } from '../../daemon/dhcp/option-names';
 
 test("the reference plugin's six names map to the same codes", () => {
   const upstream: [string, number][] = [
