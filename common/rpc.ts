@@ -38,6 +38,21 @@ export interface LeaseFacts {
   mtu?: number;
 }
 
+/** What a bound DHCPv6 lease says (one IA_NA address), for the CNI result and the lease view. */
+export interface Lease6Facts {
+  address: string;
+  /** The longest on-link prefix of the link's router advertisements that holds the address; 128 when none does
+   *  (DHCPv6 says nothing about prefixes, RFC 8415 §6.1). */
+  prefixLength: number;
+  /** Options 23 and 24. */
+  dns: { nameservers: string[]; search: string[] };
+  /** The server's DUID, hex. */
+  serverId: string;
+  preferredS: number;
+  /** 0xffffffff: infinite. */
+  validS: number;
+}
+
 /** One row of the lease view. Field names are a stable interface (`ts-dhcp leases --json`). */
 export interface LeaseView extends Attachment {
   netns: string;

@@ -1,9 +1,9 @@
 // Drives one attachment's pure lease core (daemon/dhcp/lease.ts): feeds it packets and timeouts in order, carries
 // out its actions (send, emit, persist) and keeps the one timer of the lease armed at the core's next deadline. The
 // core decides; the pieces around it carry out: sockets and sends (lease-sockets.ts), the record (record-writer.ts),
-// the pod's interface (lease-link.ts), ADD waiters (lease-waiters.ts), history and progress (lease-history.ts), the
-// order of steps (step-chain.ts) and the timer (deadline-timer.ts).
-import { LeaseFacts, Transition } from '../common/rpc';
+// the pod's interface (lease-link.ts), the timer (deadline-timer.ts); the order of steps, ADD waiters, history and
+// progress are every runner's (runner-base.ts).
+import { LeaseFacts } from '../common/rpc';
 import { AddParams } from './registry-api';
 import {
   ClientConfig,
@@ -23,50 +23,43 @@ import { DeadlineTimer } from './deadline-timer';
 import { DaemonError } from './errors';
 import { leaseFacts } from './facts';
 import { DHCP4_ANSWERS, noteEvent } from './lease-events';
-import { LeaseHistory } from './lease-history';
 import { MtuFollower, linkPolicy } from './lease-link';
 import { LeaseSockets } from './lease-sockets';
-import { Waiters, waitBound } from './lease-waiters';
 import { LinkPolicy, isGone } from './pod-link';
 import { RecordWriter } from './record-writer';
+import { RunnerBase } from './runner-base';
 import { AcquisitionHints, RetryHint } from './retry-hints';
 import { RunnerDeps, RunnerMetrics, Takeover } from './runner-deps';
-import { StepChain } from './step-chain';
 
 export type { RetryHint, RunnerDeps, RunnerMetrics, Takeover };
 
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
 
-export class LeaseRunner {
+export class LeaseRunner extends RunnerBase<LeaseFacts> {
   state: LeaseState = initialState();
-  facts?: LeaseFacts;
   /** The ACK behind `facts`: what the lease record keeps. */
   ack?: DhcpMessage;
-  private readonly history: LeaseHistory;
   private readonly hints = new AcquisitionHints();
-  private readonly steps = new StepChain();
   private readonly timer: DeadlineTimer;
   private readonly sockets: LeaseSockets;
   private readonly record: RecordWriter;
-  private readonly waiters = new Waiters<LeaseFacts>();
-  private stopped = false;
   /** What lease changes do to the pod's interface. */
   private readonly link: LinkPolicy;
   private readonly mtu?: MtuFollower;
 
   constructor(
-    readonly params: AddParams,
+    params: AddParams,
     readonly cfg: ClientConfig,
     private readonly deps: RunnerDeps,
     /** Present for a lease taken over from its record (resume() continues it); absent for a new ADD (start()). */
     private readonly takeover?: Takeover,
   ) {
+    super(params, deps.now, DHCP4_ANSWERS, deps.log);
     if (takeover) {
       this.state = takeover.held;
       if (takeover.ack) this.granted(takeover.ack);
     }
     const { log, now, pod } = deps;
-    this.history = new LeaseHistory(now, `on ${params.ifName} in ${params.netns}`, DHCP4_ANSWERS);
     this.timer = new DeadlineTimer(now, () => this.enqueue({ type: 'timeout' }));
     const ioError = (err: NodeJS.ErrnoException): void => this.noteIoError(err);
     this.sockets = new LeaseSockets({
@@ -119,27 +112,8 @@ export class LeaseRunner {
     return this.link.changedTo;
   }
 
-  /** False once released or stopped (DEL, shutdown, resend timeout): a new ADD needs a new runner. */
-  get active(): boolean {
-    return !this.stopped;
-  }
-
   get bound(): boolean {
     return this.facts !== undefined && BOUND_STATES.has(this.state.state);
-  }
-
-  get lastError(): string | undefined {
-    return this.history.lastError;
-  }
-
-  /** The most recent state changes, oldest first. */
-  get transitions(): readonly Transition[] {
-    return this.history.transitions;
-  }
-
-  /** Replies the core ignored, by reason. */
-  get ignored(): Readonly<Record<string, number>> {
-    return this.history.ignored;
   }
 
   /** Whether a record of this lease is on disk (a taken-over lease starts with one). */
@@ -177,52 +151,19 @@ export class LeaseRunner {
     this.enqueue(next.state === 'INIT-REBOOT' || next.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
   }
 
-  /** Resolves when the step in progress (and any queued before this call) has finished. */
-  settled(): Promise<void> {
-    return this.steps.settled();
-  }
-
-  /** Resolves with the lease facts once bound; rejects with "try again later" after timeoutMs. */
-  waitBound(timeoutMs: number): Promise<LeaseFacts> {
-    const lease = {
-      bound: this.bound ? this.facts : undefined,
-      stopped: this.stopped,
-      progress: () => this.progress(),
-    };
-    return waitBound(this.waiters, lease, timeoutMs);
-  }
-
-  /** Releases the lease (RELEASE on the wire when one is held) and stops for good. */
-  release(): Promise<void> {
+  protected queueRelease(): void {
     this.enqueue({ type: 'release' });
-    return this.steps.settled().then(() => this.stop('released'));
   }
 
-  /** Stops without telling the server (shutdown, vanished netns). */
-  stop(why: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
+  protected closeAll(): void {
     this.timer.stop();
     this.record.stop();
     this.link.stop();
     this.sockets.close();
-    this.waiters.reject(new DaemonError('cancelled', `acquisition cancelled: ${why}`));
-  }
-
-  /** "3 DISCOVERs on eth1 in /var/run/netns/x, no OFFER": what was tried so far. */
-  progress(): string {
-    return this.history.progress();
   }
 
   private enqueue(input: Input): void {
-    this.steps.guarded(
-      () => this.process(input),
-      (err) => {
-        // The lease view shows a bug in a step.
-        this.history.lastError = err.message;
-        this.deps.log.error({ err }, 'lease step failed');
-      },
-    );
+    this.guarded(() => this.process(input));
   }
 
   private async process(input: Input): Promise<void> {

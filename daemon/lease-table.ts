@@ -1,22 +1,31 @@
 // The registry's table: one lease runner per attachment key, the pod netns each runner was built for (as checked at
 // ADD, or as found at restore), and which attachment holds or is being added on each interface of each namespace.
+// One table per protocol: the DHCPv4 runners (lease-runner.ts) and the DHCPv6 ones (lease6-runner.ts).
+import type { AddParams } from './registry-api';
 import type { LeaseRunner } from './lease-runner';
 import { interfaceId } from './pod-netns';
 import type { PodNetns } from './pod-port';
 
-export class LeaseTable {
-  private readonly leases = new Map<string, LeaseRunner>();
+/** What the table needs of a runner, whatever protocol it drives. */
+export interface TableRunner {
+  readonly params: AddParams;
+  readonly active: boolean;
+  readonly state: { state: string };
+}
+
+export class LeaseTable<R extends TableRunner = LeaseRunner> {
+  private readonly leases = new Map<string, R>();
   /** Each runner's netns (path, dev, inode): the record keeps the inode, the vanish check and every later entry
    *  compare it, and no two attachments may share one interface of one namespace. */
-  private readonly netnsIds = new WeakMap<LeaseRunner, PodNetns>();
+  private readonly netnsIds = new WeakMap<R, PodNetns>();
   /** (netns, ifName) of ADDs between their check and their runner joining the table. */
   private readonly claiming = new Map<string, string>();
 
-  get(key: string): LeaseRunner | undefined {
+  get(key: string): R | undefined {
     return this.leases.get(key);
   }
 
-  set(key: string, runner: LeaseRunner): void {
+  set(key: string, runner: R): void {
     this.leases.set(key, runner);
   }
 
@@ -24,7 +33,7 @@ export class LeaseTable {
     this.leases.delete(key);
   }
 
-  runners(): LeaseRunner[] {
+  runners(): R[] {
     return [...this.leases.values()];
   }
 
@@ -36,16 +45,16 @@ export class LeaseTable {
   }
 
   /** Notes the namespace a runner is built for, before it joins the table. */
-  setNetns(runner: LeaseRunner, ns: PodNetns): void {
+  setNetns(runner: R, ns: PodNetns): void {
     this.netnsIds.set(runner, ns);
   }
 
-  netnsOf(runner: LeaseRunner): PodNetns | undefined {
+  netnsOf(runner: R): PodNetns | undefined {
     return this.netnsIds.get(runner);
   }
 
   /** The leases now, each with its namespace. */
-  entries(): { key: string; runner: LeaseRunner; ns: PodNetns }[] {
+  entries(): { key: string; runner: R; ns: PodNetns }[] {
     return [...this.leases].flatMap(([key, runner]) => {
       const ns = this.netnsIds.get(runner);
       return ns ? [{ key, runner, ns }] : [];

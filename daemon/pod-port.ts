@@ -1,6 +1,7 @@
 // The pod-side port: everything the daemon does to or with a pod's network namespace and interface, and the one
 // send it makes from its own namespace. The registry, the lease runner and resuming use only this; the real
 // implementation is daemon/transport/pod-port.ts (the N-API addon, dgram, fs), the tests' is test/helpers/fake-port.ts.
+import type { RaView } from './dhcp6/ra';
 import type { PodLink } from './pod-link';
 
 /** A DHCP reply as a pod channel heard it. */
@@ -21,6 +22,51 @@ export interface ArpChannel {
   /** Broadcasts one ARP packet (the 28 bytes after the Ethernet header). */
   send(arp: Buffer): void; // throws an Error with errno `code` on failure
   close(): void; // idempotent
+}
+
+/** The DHCPv6 client's socket: [::]:546 on the pod interface. */
+export interface Channel6 {
+  /** Send a DHCPv6 payload to dstIp:547 (ff02::1:2 or a server's unicast address). */
+  send(payload: Buffer, dstIp: string): void; // throws an Error with errno `code` on failure
+  close(): void; // idempotent
+}
+
+/** Router advertisements heard on the pod interface since it opened. */
+export interface RaListener {
+  readonly view: RaView;
+  close(): void; // idempotent
+}
+
+/** An IPv6 address of a link with its duplicate address detection state (RFC 4862, RFC 4429). */
+export interface LinkAddress6 {
+  address: string;
+  prefixLength: number;
+  linkLocal: boolean;
+  /** DAD in progress: not usable as a source (unless optimistic) nor as a destination. */
+  tentative: boolean;
+  /** Optimistic DAD (RFC 4429): usable while DAD runs. */
+  optimistic: boolean;
+  /** DAD found a duplicate: the address is unusable. */
+  dadFailed: boolean;
+}
+
+/** What DHCPv6 does on the pod interface (daemon/lease6-runner.ts; real: daemon/transport/link6.ts and ip6.c). */
+export interface PodSide6 {
+  /** IPv6 on for the interface with optimistic DAD (RFC 4429), so the link-local address it makes when it comes up
+   *  is usable at once: before the link is brought up. Rejects with code ENOENT when the kernel has no IPv6. */
+  prepare6(): Promise<void>;
+  /** Optimistic DAD on, the link up, and a usable link-local address within timeoutMs (its text); rejects with code
+   *  'ETIMEDOUT' saying what the link has. */
+  readyLinkLocal(timeoutMs: number): Promise<string>;
+  /** The interface's IPv6 addresses with their DAD state. */
+  addresses6(): Promise<LinkAddress6[]>;
+  /** An optimistic IPv6 address (usable while DAD runs); rejects with code EEXIST when it is there. */
+  addAddress6(address: string, prefixLength: number): Promise<void>;
+  /** Rejects with code EADDRNOTAVAIL when the address is not there. */
+  delAddress6(address: string, prefixLength: number): Promise<void>;
+  openUdp6(onReceive: (payload: Buffer, srcIp: string) => void): Promise<Channel6>;
+  /** Listens for router advertisements (a router solicitation goes out as it opens). */
+  listenRa(): Promise<RaListener>;
 }
 
 /** A namespace file as identified by one stat: the same path naming another (dev, inode) later is another namespace. */
@@ -59,7 +105,7 @@ export interface LinkInfo {
  * was checked as (a path can be reused by another pod) and rejects with code 'ENOTNS' otherwise; failures carry an
  * errno `code` ('ENOENT', 'ENODEV' when the interface is gone).
  */
-export interface PodSide extends PodLink {
+export interface PodSide extends PodLink, PodSide6 {
   info(): Promise<LinkInfo>;
   /** Sets the link up if it is down and waits until it runs; rejects with code 'ETIMEDOUT' after timeoutMs. */
   bringUp(timeoutMs: number): Promise<LinkInfo>;

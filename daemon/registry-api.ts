@@ -1,6 +1,6 @@
 // The registry's operations as the CNI layer (daemon/cni/plugin.ts) calls them: what ADD, DEL, CHECK and GC take
 // and give back. Daemon-internal: the plugin and the CLI speak common/rpc.ts.
-import type { Attachment, LeaseFacts, Route } from '../common/rpc';
+import type { Attachment, Lease6Facts, LeaseFacts, Route } from '../common/rpc';
 
 /** AddParams.warnings holds at most this many (the last one says how many more there were). */
 export const MAX_CONFIG_WARNINGS = 64;
@@ -42,6 +42,10 @@ export interface AddParams extends Attachment {
    *  RELEASE from the host goes to ff02::1:2 when the pod side is gone. Absent: the link of the host's default route,
    *  as those plugins pick their master. */
   master?: string;
+  /** IPAM ipv4: false for an IPv6-only attachment (no DHCPv4). Absent: true. */
+  ipv4?: boolean;
+  /** IPAM ipv6: acquire an IPv6 address by DHCPv6 beside (or, with ipv4 false, instead of) the DHCPv4 lease. */
+  ipv6?: boolean;
   /** What the config layer ignored (unknown keys, `provide` entries left out), one sentence each; the daemon logs
    *  them once, when it creates the attachment, and does not keep them. */
   warnings?: string[];
@@ -66,8 +70,10 @@ export interface PodRoute {
   metric?: number;
 }
 
+/** The leases of an attachment: the DHCPv4 one unless ipv4 is false, the DHCPv6 one with ipv6. */
 export interface AddResult {
-  facts: LeaseFacts;
+  facts?: LeaseFacts;
+  facts6?: Lease6Facts;
 }
 
 export interface DelResult {
@@ -82,12 +88,17 @@ export interface CheckParams extends Attachment {
   netns: string;
 }
 export interface CheckResult {
-  facts: LeaseFacts;
+  /** The DHCPv4 lease; absent on an IPv6-only network. */
+  facts?: LeaseFacts;
   state: string;
   /** ISO 8601; absent for an infinite lease. */
   expiresAt?: string;
   /** The IPv4 addresses configured on ifName in the netns now (CHECK compares them with the lease). */
   interfaceAddresses: { address: string; prefixLength: number }[];
+  /** The DHCPv6 lease (ipam.ipv6). */
+  facts6?: Lease6Facts;
+  /** With facts6: the IPv6 addresses configured on ifName now, link-local ones left out. */
+  interfaceAddresses6?: { address: string; prefixLength: number }[];
 }
 
 /** GC (CNI 1.1): release every lease of `network` whose (containerId, ifName) is not listed. */

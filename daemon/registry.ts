@@ -11,9 +11,11 @@ import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
 import { RetryHints } from './retry-hints';
 import { checkPodNetns } from './pod-netns';
-import type { PodNetns, PodPort, PodSide } from './pod-port';
+import type { LinkInfo, PodNetns, PodPort, PodSide } from './pod-port';
 import { checkLease } from './lease-check';
-import { clientConfig } from './client-config';
+import { clientConfig, clientConfig6 } from './client-config';
+import { Lease6Runner } from './lease6-runner';
+import { checkLease6 } from './lease6-check';
 import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
 import { restoreRecords } from './restore';
@@ -37,6 +39,8 @@ export interface RegistryDeps {
 
 export class Registry {
   private readonly leases = new LeaseTable();
+  /** The DHCPv6 leases of attachments with ipam.ipv6, by the same keys. */
+  private readonly leases6 = new LeaseTable<Lease6Runner>();
   /** What DEL-cancelled acquisitions reached, by attachment, for a retried ADD (fast retry). */
   private readonly retryHints: RetryHints;
   /** Operations on one attachment, one at a time. */
@@ -67,18 +71,20 @@ export class Registry {
     // The config's warnings are logged when the attachment is created, not kept with the lease or its record.
     const { warnings, ...p } = params;
     const key = attachmentKey(p);
-    const runner = await this.locks.run(key, async () => {
-      const existing = this.leases.get(key);
+    const { runner, runner6 } = await this.locks.run(key, async () => {
+      const existing = { runner: this.leases.get(key), runner6: this.leases6.get(key) };
+      const held = existing.runner ?? existing.runner6;
       // A runner that gave up (resend timeout) is replaced by a fresh acquisition.
-      if (existing && existing.params.netns === p.netns && existing.active) return existing;
-      if (existing) {
+      if (held && held.params.netns === p.netns && (existing.runner?.active ?? true)) return existing;
+      if (held) {
         // Same attachment in another netns: the old sandbox is gone without a DEL; its lease is stale.
         this.leases.delete(key);
-        await existing.release();
+        this.leases6.delete(key);
+        await Promise.all([existing.runner?.release(), existing.runner6?.release()]);
       }
       const ns = await this.podNetns(p.netns);
       // Two leases on one interface would fight over it (and DEL of either takes the other's address away).
-      const holder = this.leases.holderOf(ns, p.ifName, key);
+      const holder = this.leases.holderOf(ns, p.ifName, key) ?? this.leases6.holderOf(ns, p.ifName, key);
       if (holder !== undefined) {
         throw new DaemonError('in-use', `${p.ifName} in ${p.netns} already has a lease, for attachment ${holder}`);
       }
@@ -86,44 +92,54 @@ export class Registry {
       try {
         const log = leaseLogger(this.deps.log, p);
         const pod = this.deps.port.side(ns, p.ifName);
+        // Before the link comes up: its link-local address is then usable at once (optimistic DAD).
+        if (p.ipv6) await pod.prepare6().catch((err: Error) => log.warn({ err: err.message }, 'IPv6 not prepared'));
         const link = await linkUp(pod, p, log);
-        const runner = this.runnerFor(p, clientConfig(p, link, this.deps.opts, log), ns, pod, { mtuCeiling: link.mtu });
+        const v4 = p.ipv4 === false ? undefined : clientConfig(p, link, this.deps.opts, log);
+        const runner = v4 && this.runnerFor(p, v4, ns, pod, { mtuCeiling: link.mtu });
+        const runner6 = p.ipv6 ? this.runner6For(p, ns, pod, link) : undefined;
         if (warnings) log.warn({ warnings }, 'network config: parts ignored');
-        this.leases.set(key, runner);
-        const hint = this.retryHints.take(key);
-        if (hint) log.info({ hint }, 'fast retry: asking for the address the cancelled acquisition reached');
-        runner.start(hint);
-        return runner;
+        if (runner) {
+          this.leases.set(key, runner);
+          const hint = this.retryHints.take(key);
+          if (hint) log.info({ hint }, 'fast retry: asking for the address the cancelled acquisition reached');
+          runner.start(hint);
+        }
+        runner6?.start();
+        return { runner, runner6 };
       } finally {
         unclaim();
       }
     });
-    const facts = await runner.waitBound(p.timeoutMs ?? this.deps.opts.addTimeoutMs);
-    return { facts };
+    const timeoutMs = p.timeoutMs ?? this.deps.opts.addTimeoutMs;
+    // Both families or nothing: ADD answers once each of its leases is bound.
+    const [facts, facts6] = await Promise.all([runner?.waitBound(timeoutMs), runner6?.waitBound(timeoutMs)]);
+    return facts6 === undefined ? { facts } : facts === undefined ? { facts6 } : { facts, facts6 };
   }
 
   async del(a: Attachment): Promise<DelResult> {
     const key = attachmentKey(a);
     return this.locks.run(key, async () => {
       const runner = this.leases.get(key);
-      if (!runner) return { released: false };
+      const runner6 = this.leases6.get(key);
+      if (!runner && !runner6) return { released: false };
       this.leases.delete(key);
+      this.leases6.delete(key);
       // The runtime may delete the netns before DEL: nothing can be sent from it, and entering a path that is no
       // longer a namespace is never done. The RELEASE goes from the host when it can.
-      const ns = await this.deps.port.netnsId((this.leases.netnsOf(runner) as PodNetns).path);
+      const path = (runner ? this.leases.netnsOf(runner) : runner6 && this.leases6.netnsOf(runner6))?.path;
+      const ns = await this.deps.port.netnsId(path as string);
       if (ns instanceof Error) {
-        const hostRelease = await this.exit.drop(key, runner, 'netns gone before DEL');
-        this.deps.log.info(
-          { attachment: key, netns: runner.params.netns, hostRelease },
-          'DEL: netns gone, lease dropped',
-        );
+        runner6?.stop('netns gone before DEL');
+        const hostRelease = runner && (await this.exit.drop(key, runner, 'netns gone before DEL'));
+        this.deps.log.info({ attachment: key, netns: path, hostRelease }, 'DEL: netns gone, lease dropped');
         return { released: false, dropped: true };
       }
       // A runtime that answers "try again later" with DEL (containerd) cancels the acquisition; its retried ADD
       // asks for what this one reached instead of starting over.
-      const hint = runner.retryHint();
+      const hint = runner?.retryHint();
       if (hint) this.retryHints.remember(key, hint);
-      await runner.release();
+      await Promise.all([runner?.release(), runner6?.release()]);
       return { released: true };
     });
   }
@@ -132,13 +148,15 @@ export class Registry {
    *  release is serialised with the other operations on its attachment; one failing does not stop the others. */
   async gc(p: GcParams): Promise<GcResult> {
     const valid = new Set(p.validAttachments.map((a) => `${a.containerId}/${a.ifName}`));
-    const stale = this.leases
-      .runners()
-      .map((r) => ({ containerId: r.params.containerId, network: r.params.network, ifName: r.params.ifName }))
-      .filter((a) => a.network === p.network && !valid.has(`${a.containerId}/${a.ifName}`));
+    const stale = new Map(
+      [...this.leases.runners(), ...this.leases6.runners()]
+        .map((r) => ({ containerId: r.params.containerId, network: r.params.network, ifName: r.params.ifName }))
+        .filter((a) => a.network === p.network && !valid.has(`${a.containerId}/${a.ifName}`))
+        .map((a) => [attachmentKey(a), a]),
+    ).values();
     const result: GcResult = { released: [], errors: [] };
     await Promise.all(
-      stale.map(async (a) => {
+      [...stale].map(async (a) => {
         try {
           await this.del(a);
           result.released.push(a);
@@ -154,13 +172,14 @@ export class Registry {
     const key = attachmentKey(p);
     return this.locks.run(key, async () => {
       const runner = this.leases.get(key);
-      if (!runner) throw new DaemonError('no-lease', `no lease for ${key}`);
+      const runner6 = this.leases6.get(key);
+      if (!runner && !runner6) throw new DaemonError('no-lease', `no lease for ${key}`);
       const { port, now } = this.deps;
-      return checkLease(runner, this.leases.netnsOf(runner), p, {
-        port,
-        now,
-        podNetns: (netns) => this.podNetns(netns),
-      });
+      const checks = { port, now, podNetns: (netns: string) => this.podNetns(netns) };
+      const v4 = runner && (await checkLease(runner, this.leases.netnsOf(runner), p, checks));
+      const v6 = runner6 && (await checkLease6(runner6, this.leases6.netnsOf(runner6), p, checks));
+      // An IPv6-only attachment has no IPv4 part: its state is the DHCPv6 lease's.
+      return { ...(v4 ?? { state: runner6?.state.state ?? '', interfaceAddresses: [] }), ...v6 };
     });
   }
 
@@ -190,7 +209,7 @@ export class Registry {
    *  progress finishes, queued ones and waiting ADDs are cancelled, pending record writes complete. */
   async shutdown(release: boolean): Promise<void> {
     this.vanish.close();
-    const runners = this.leases.runners();
+    const runners = [...this.leases.runners(), ...this.leases6.runners()];
     if (release) {
       await Promise.all(
         runners.map((r) =>
@@ -248,6 +267,25 @@ export class Registry {
     const ns = await checkPodNetns(this.deps.port, this.deps.opts.hostPrefix, netns);
     if (ns instanceof Error) throw new DaemonError('bad-netns', `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
     return ns;
+  }
+
+  /** The DHCPv6 runner of an ADD with ipam.ipv6. Until v6 records exist, its persist only takes a released lease
+   *  out of the table. */
+  private runner6For(p: AddParams, ns: PodNetns, pod: PodSide, link: LinkInfo): Lease6Runner {
+    const key = attachmentKey(p);
+    const log = leaseLogger(this.deps.log, p).child({ family: 6 });
+    const runner: Lease6Runner = new Lease6Runner(p, clientConfig6(p, link, this.deps.opts), {
+      pod,
+      now: this.deps.now,
+      rng: this.rng,
+      log,
+      persist: async () => {
+        if (runner.state.state === 'RELEASED' && this.leases6.get(key) === runner) this.leases6.delete(key);
+      },
+    });
+    this.leases6.setNetns(runner, ns);
+    this.leases6.set(key, runner);
+    return runner;
   }
 
   /** A runner for a new ADD (with the MTU its interface had), or for a lease taken over from its record. */

@@ -126,6 +126,13 @@ export function addParams(params: unknown): AddParams {
     if (why) fail('master', `must be an interface name (${why})`);
     p.master = o.master as string;
   }
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const v = o[family];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') fail(family, 'must be a boolean');
+    p[family] = v;
+  }
+  if (p.ipv4 === false && p.ipv6 !== true) fail('ipv4', 'false needs ipv6 true: no address to acquire');
   return p;
 }
 

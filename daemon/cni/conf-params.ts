@@ -27,6 +27,8 @@ export function configParams(conf: NetConf, args: Readonly<Record<string, string
   if (conf.ipam.onChange !== undefined) params.onChange = conf.ipam.onChange;
   if (conf.ipam.applyMtu !== undefined) params.applyMtu = conf.ipam.applyMtu;
   if (conf.master !== undefined) params.master = conf.master;
+  if (!conf.ipam.ipv4) params.ipv4 = false;
+  if (conf.ipam.ipv6) params.ipv6 = true;
   // The daemon rebuilds the result's routes from these when it restores a link (daemon/registry-api.ts
   // AddParams.routing).
   params.routing = {

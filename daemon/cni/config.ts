@@ -14,7 +14,7 @@ import { ProvideOption, parseProvide, parseRequest } from './conf-options';
 import { ifNameProblem } from './env';
 import { CniCode, CniError } from './errors';
 import { DEFAULT_DST, StaticRoute } from './result';
-import { requireSupportedVersion, SupportedVersion } from './version';
+import { FIRST_DUAL_STACK_VERSION, compareVersions, requireSupportedVersion, SupportedVersion } from './version';
 
 export interface IpamConf {
   type: string;
@@ -40,6 +40,10 @@ export interface IpamConf {
   strict: boolean;
   onChange?: OnChange;
   applyMtu?: boolean;
+  /** ipam.ipv4: a DHCPv4 lease (default true). */
+  ipv4: boolean;
+  /** ipam.ipv6: a DHCPv6 IA_NA address (RFC 8415) on the same interface (default false). */
+  ipv6: boolean;
 }
 
 export interface NetConf {
@@ -122,6 +126,13 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
     ipam: parseIpam(raw.ipam, lenient),
     warnings: lenient.warnings,
   };
+  if (conf.ipam.ipv6 && compareVersions(cniVersion, FIRST_DUAL_STACK_VERSION) < 0) {
+    throw new CniError(
+      CniCode.INCOMPATIBLE_CNI_VERSION,
+      `ipam.ipv6: cniVersion ${cniVersion} cannot carry an IPv6 address (its result has one ip4 entry); ` +
+        `use cniVersion ${FIRST_DUAL_STACK_VERSION} or later`,
+    );
+  }
   if (raw.prevResult !== undefined) conf.prevResult = raw.prevResult;
   if (typeof raw.master === 'string' && ifNameProblem(raw.master) === undefined) conf.master = raw.master;
   return conf;
@@ -182,6 +193,8 @@ const IPAM_KEYS = [
   'announce',
   'onChange',
   'applyMtu',
+  'ipv4',
+  'ipv6',
 ] as const;
 
 function parseIpam(o: Obj, lenient: Leniency): IpamConf {
@@ -199,7 +212,10 @@ function parseIpam(o: Obj, lenient: Leniency): IpamConf {
     defaultRoute: true,
     stateDir: stateDir(o.stateDir),
     strict: lenient.strict,
+    ipv4: family(o.ipv4, 'ipam.ipv4', true),
+    ipv6: family(o.ipv6, 'ipam.ipv6', false),
   };
+  if (!ipam.ipv4 && !ipam.ipv6) throw invalid('ipam.ipv6', 'and ipam.ipv4 are both false: no address to acquire');
   if (o.defaultRoute !== undefined) {
     if (typeof o.defaultRoute !== 'boolean')
       throw invalid('ipam.defaultRoute', `must be true or false, not ${JSON.stringify(o.defaultRoute)}`);
@@ -244,4 +260,11 @@ function parseIpam(o: Obj, lenient: Leniency): IpamConf {
     ipam.applyMtu = o.applyMtu;
   }
   return ipam;
+}
+
+/** ipam.ipv4 / ipam.ipv6: a boolean, `dflt` when absent. */
+function family(v: unknown, field: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw invalid(field, `must be true or false, not ${JSON.stringify(v)}`);
+  return v;
 }

@@ -10,7 +10,7 @@ import { cniErrorOf, CniCode, CniError, toCniErrorJson } from './errors';
 import { DaemonError } from '../errors';
 import { buildResult } from './result';
 import { convertResult, LATEST_VERSION, requireVerbSupported, versionInfo } from './version';
-import type { Attachment, CniInvocation, CniOutput, LeaseFacts } from '../../common/rpc';
+import type { Attachment, CniInvocation, CniOutput } from '../../common/rpc';
 import type { AddParams, AddResult, CheckParams, CheckResult, DelResult, GcParams, GcResult } from '../registry-api';
 
 /** What the plugin asks of the daemon: the registry, behind the same validation as its RPC params. */
@@ -142,7 +142,7 @@ function firstInvalidUtf8(b: Buffer): number {
 
 async function add(env: CniEnv, netns: string, conf: NetConf, leases: LeaseService): Promise<unknown> {
   const args = parseCniArgs(env.args);
-  const { facts } = await leases.add({
+  const { facts, facts6 } = await leases.add({
     containerId: env.containerId,
     ifName: env.ifName,
     netns,
@@ -150,7 +150,7 @@ async function add(env: CniEnv, netns: string, conf: NetConf, leases: LeaseServi
     ...configParams(conf, args),
   });
   const { priority, routes, defaultRoute } = conf.ipam;
-  return convertResult(buildResult(facts, { priority, routes, defaultRoute }), conf.cniVersion);
+  return convertResult(buildResult(facts, { priority, routes, defaultRoute }, facts6), conf.cniVersion);
 }
 
 async function check(env: CniEnv, netns: string, conf: NetConf, leases: LeaseService): Promise<void> {
@@ -161,9 +161,18 @@ async function check(env: CniEnv, netns: string, conf: NetConf, leases: LeaseSer
       'prevResult: missing; CHECK needs the result of the preceding ADD',
     );
   const expected = prevResultIps(conf.prevResult);
-  // The daemon only reads (its lease, the interface): CHECK never acquires or sends anything.
+  // The daemon only reads (its leases, the interface): CHECK never acquires or sends anything.
   const found = await leases.check({ containerId: env.containerId, network: conf.name, ifName: env.ifName, netns });
-  const difference = compareWithPrevResult(expected, found.facts) ?? compareWithInterface(found, env.ifName, netns);
+  const where = `${env.ifName} in ${netns}`;
+  const v4 = expected.filter((ip) => !ip.address.includes(':'));
+  const v6 = expected.filter((ip) => ip.address.includes(':'));
+  const difference =
+    (found.facts &&
+      (compareWithPrevResult(v4, found.facts, 'IPv4') ??
+        compareWithInterface(found.facts, found.interfaceAddresses, where, 'IPv4'))) ||
+    (found.facts6 &&
+      (compareWithPrevResult(v6, found.facts6, 'IPv6') ??
+        compareWithInterface(found.facts6, found.interfaceAddresses6 ?? [], where, 'IPv6')));
   if (difference) throw new CniError(CniCode.LEASE_MISMATCH, `CHECK: ${difference}`);
 }
 
@@ -185,8 +194,7 @@ interface PrevIp {
   gateway?: string;
 }
 
-/** The IPv4 entries of prevResult.ips, in any result version (0.3.x/0.4.0 add `version`, chained plugins `interface`).
- */
+/** The entries of prevResult.ips, in any result version (0.3.x/0.4.0 add `version`, chained plugins `interface`). */
 function prevResultIps(prevResult: unknown): PrevIp[] {
   const ips = (prevResult as { ips?: unknown } | null)?.ips;
   if (typeof prevResult !== 'object' || prevResult === null || !Array.isArray(ips)) {
@@ -199,17 +207,23 @@ function prevResultIps(prevResult: unknown): PrevIp[] {
     const { address, gateway } = (ip ?? {}) as { address?: unknown; gateway?: unknown };
     if (typeof address !== 'string')
       throw new CniError(CniCode.INVALID_NETWORK_CONFIG, `prevResult.ips[${i}].address: must be a CIDR string`);
-    if (address.includes(':')) return []; // IPv6 entries belong to another IPAM
     const entry: PrevIp = { address };
     if (typeof gateway === 'string') entry.gateway = gateway;
     return [entry];
   });
 }
 
-/** What differs between prevResult and the lease, in words; undefined when the lease is what ADD returned. */
-function compareWithPrevResult(expected: readonly PrevIp[], facts: LeaseFacts): string | undefined {
+interface Leased {
+  address: string;
+  prefixLength: number;
+  gateway?: string;
+}
+
+/** What differs between prevResult's entries of one family and the lease, in words; undefined when the lease is
+ *  what ADD returned. */
+function compareWithPrevResult(expected: readonly PrevIp[], facts: Leased, family: string): string | undefined {
   const leased = `${facts.address}/${facts.prefixLength}`;
-  if (expected.length === 0) return `prevResult lists no IPv4 address, the lease has ${leased}`;
+  if (expected.length === 0) return `prevResult lists no ${family} address, the lease has ${leased}`;
   const match = expected.find((ip) => ip.address === leased);
   if (!match) return `the lease has ${leased}, prevResult has ${expected.map((ip) => ip.address).join(', ')}`;
   if (match.gateway !== undefined && match.gateway !== facts.gateway) {
@@ -219,12 +233,17 @@ function compareWithPrevResult(expected: readonly PrevIp[], facts: LeaseFacts): 
 }
 
 /** The lease's address must be configured on CNI_IFNAME in the netns, with the lease's prefix. */
-function compareWithInterface(found: CheckResult, ifName: string, netns: string): string | undefined {
-  const leased = `${found.facts.address}/${found.facts.prefixLength}`;
-  const onLink = found.interfaceAddresses.map((a) => `${a.address}/${a.prefixLength}`);
+function compareWithInterface(
+  facts: Leased,
+  onInterface: readonly { address: string; prefixLength: number }[],
+  where: string,
+  family: string,
+): string | undefined {
+  const leased = `${facts.address}/${facts.prefixLength}`;
+  const onLink = onInterface.map((a) => `${a.address}/${a.prefixLength}`);
   if (onLink.includes(leased)) return undefined;
-  const has = onLink.length > 0 ? `it has ${onLink.join(', ')}` : 'it has no IPv4 address';
-  return `address ${leased} is not configured on ${ifName} in ${netns} (${has})`;
+  const has = onLink.length > 0 ? `it has ${onLink.join(', ')}` : `it has no ${family} address`;
+  return `address ${leased} is not configured on ${where} (${has})`;
 }
 
 /** The config's cniVersion, read leniently: errors are reported in it whenever the input says what it is. */

@@ -1,6 +1,6 @@
 // The CNI result of an IPAM plugin, built once in the newest shape from what the daemon says about the lease.
 // IPAM plugins return the abbreviated result: no `interfaces`, no `ips[].interface` (SPEC.md "Delegated plugins").
-import type { LeaseFacts } from '../../common/rpc';
+import type { Lease6Facts, LeaseFacts } from '../../common/rpc';
 import type { PodRoute } from '../registry-api';
 
 /** Route scope values CNI 1.1 uses (netlink's RT_SCOPE_*). */
@@ -57,13 +57,19 @@ export interface ResultConfig {
 export const CANONICAL_VERSION = '1.1.0';
 export const DEFAULT_DST = '0.0.0.0/0';
 
-export function buildResult(facts: LeaseFacts, cfg: ResultConfig): Result {
-  const ip: IpConfig = { address: `${facts.address}/${facts.prefixLength}` };
-  if (facts.gateway) ip.gateway = facts.gateway;
-  const result: Result = { cniVersion: CANONICAL_VERSION, ips: [ip] };
-  const routes = mergeRoutes(facts.routes, cfg).map((r) => withPriority(r, cfg.priority));
-  if (routes.length > 0) result.routes = routes;
-  const dns = dnsOf(facts.dns);
+/** The result of an attachment's leases: the DHCPv4 one (absent on an IPv6-only network) first, then the DHCPv6
+ *  one (ipam.ipv6). An IPv6 entry has no gateway: the default route comes from router advertisements. */
+export function buildResult(facts: LeaseFacts | undefined, cfg: ResultConfig, facts6?: Lease6Facts): Result {
+  const result: Result = { cniVersion: CANONICAL_VERSION, ips: [] };
+  if (facts) {
+    const ip: IpConfig = { address: `${facts.address}/${facts.prefixLength}` };
+    if (facts.gateway) ip.gateway = facts.gateway;
+    result.ips.push(ip);
+    const routes = mergeRoutes(facts.routes, cfg).map((r) => withPriority(r, cfg.priority));
+    if (routes.length > 0) result.routes = routes;
+  }
+  if (facts6) result.ips.push({ address: `${facts6.address}/${facts6.prefixLength}` });
+  const dns = dnsOf(facts?.dns ?? { nameservers: [], search: [] }, facts6?.dns);
   if (dns) result.dns = dns;
   return result;
 }
@@ -114,10 +120,13 @@ function withPriority(r: RouteEntry, priority: number | undefined): RouteEntry {
   return priority ? { ...r, priority } : r;
 }
 
-function dnsOf(d: LeaseFacts['dns']): Dns | undefined {
+/** DHCPv4's DNS, then DHCPv6's (options 23, 24) after it, each name once. */
+function dnsOf(d: LeaseFacts['dns'], d6?: Lease6Facts['dns']): Dns | undefined {
   const out: Dns = {};
-  if (d.nameservers.length > 0) out.nameservers = [...d.nameservers];
+  const nameservers = [...new Set([...d.nameservers, ...(d6?.nameservers ?? [])])];
+  const search = [...new Set([...d.search, ...(d6?.search ?? [])])];
+  if (nameservers.length > 0) out.nameservers = nameservers;
   if (d.domain) out.domain = d.domain;
-  if (d.search.length > 0) out.search = [...d.search];
+  if (search.length > 0) out.search = search;
   return Object.keys(out).length > 0 ? out : undefined;
 }

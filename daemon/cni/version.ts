@@ -5,7 +5,7 @@ import { CANONICAL_VERSION, Dns, IpConfig, Result, RouteEntry } from './result';
 
 /** Spec 0.3.x/0.4.0 IP entries carry the IP family; 1.0.0 dropped it. */
 export interface IpConfig04 extends IpConfig {
-  version: '4';
+  version: '4' | '6';
 }
 export interface Result04 {
   cniVersion: string;
@@ -26,10 +26,13 @@ export type VersionedResult = Result | Result04 | Result02;
 
 function to02x(version: string): (r: Result) => Result02 {
   return (r) => {
-    // libcni's convertTo02x keeps the first address of each family; an IPAM lease has exactly one.
+    // libcni's convertTo02x keeps the first address of each family; an IPAM lease has exactly one. The config
+    // refuses ipam.ipv6 with these versions (config.ts), so an IPv6 address here is a bug, not a config.
     const first = r.ips[0];
     if (!first)
       throw new CniError(CniCode.INTERNAL, `cannot express a result without addresses in cniVersion ${version}`);
+    if (r.ips.some((ip) => ip.address.includes(':')))
+      throw new CniError(CniCode.INTERNAL, `cannot express an IPv6 address in cniVersion ${version}`);
     const ip4: Result02['ip4'] = { ip: first.address };
     if (first.gateway) ip4.gateway = first.gateway;
     if (r.routes && r.routes.length > 0)
@@ -40,7 +43,10 @@ function to02x(version: string): (r: Result) => Result02 {
 
 function to04x(version: string): (r: Result) => Result04 {
   return (r) => {
-    const out: Result04 = { cniVersion: version, ips: r.ips.map((ip) => ({ version: '4', ...ip })) };
+    const out: Result04 = {
+      cniVersion: version,
+      ips: r.ips.map((ip) => ({ version: ip.address.includes(':') ? '6' : '4', ...ip })),
+    };
     if (r.routes) out.routes = r.routes;
     if (r.dns) out.dns = r.dns;
     return out;
@@ -64,6 +70,8 @@ const CONVERTERS = {
 } as const satisfies Record<string, (r: Result) => VersionedResult>;
 
 export type SupportedVersion = keyof typeof CONVERTERS;
+/** The first version whose result lists addresses of both families (`ips`); 0.1.0/0.2.0 have only `ip4`. */
+export const FIRST_DUAL_STACK_VERSION = '0.3.0';
 export const SUPPORTED_VERSIONS = Object.keys(CONVERTERS).sort(compareVersions) as SupportedVersion[];
 export const LATEST_VERSION = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1] as SupportedVersion;
 

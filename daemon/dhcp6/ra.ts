@@ -62,6 +62,43 @@ export function onLinkPrefixLength(address: string, prefixes: readonly OnLinkPre
   return best;
 }
 
+/** What the router advertisements heard so far say. */
+export interface RaView {
+  /** RAs heard. */
+  count: number;
+  /** The latest RA's M and O flags; undefined before the first. */
+  managed?: boolean;
+  other?: boolean;
+  /** Every on-link prefix advertised so far. */
+  onLink: OnLinkPrefix[];
+}
+
+export function emptyRaView(): RaView {
+  return { count: 0, onLink: [] };
+}
+
+/** Adds one RA to the view: its flags replace the earlier ones, its on-link prefixes join theirs. */
+export function noteRa(view: RaView, ra: RouterAdvertisement): void {
+  view.count++;
+  view.managed = ra.managed;
+  view.other = ra.other;
+  for (const p of ra.onLink) {
+    if (!view.onLink.some((q) => q.prefix === p.prefix && q.length === p.length)) view.onLink.push(p);
+  }
+}
+
+/** The RA part of the error when no DHCPv6 server answered: whether RAs were seen and what their flags ask for. */
+export function describeRa(view: RaView): string {
+  if (view.count === 0) return 'no router advertisement seen on the link';
+  const flags = `M=${view.managed ? 1 : 0} O=${view.other ? 1 : 0}`;
+  const meaning = view.managed
+    ? 'addresses are to come from DHCPv6'
+    : view.other
+      ? 'only other configuration from DHCPv6 (no addresses: SLAAC)'
+      : 'no DHCPv6 on this link (SLAAC only)';
+  return `${view.count} router advertisement(s) seen, ${flags}: ${meaning}`;
+}
+
 function inPrefix(a: Buffer, prefix: Buffer, length: number): boolean {
   const whole = length >> 3;
   if (!a.subarray(0, whole).equals(prefix.subarray(0, whole))) return false;

@@ -1,8 +1,9 @@
 // What DHCPv6 needs of a pod interface before its first SOLICIT: a link-local source address, usable at once on a
 // fresh macvlan (optimistic DAD) or within a bounded wait, and the router advertisements of the link (M/O flags for
 // the error when no server answers, on-link prefixes for the prefix length of a leased address).
-import { RouterAdvertisement, decodeRa } from '../dhcp6/ra';
-import { LinkAddress6, ensureLinkUp, ip6Addrs, ip6Prepare, netnsError, openRa } from './netns';
+import { decodeRa, emptyRaView, noteRa } from '../dhcp6/ra';
+import type { LinkAddress6, RaListener } from '../pod-port';
+import { ensureLinkUp, ip6Addrs, ip6Prepare, netnsError, openRa } from './netns';
 
 const ADDR_POLL_MS = 10;
 
@@ -40,42 +41,13 @@ export async function readyLinkLocal(netns: string, ifName: string, timeoutMs: n
   }
 }
 
-/** What the router advertisements heard so far say. */
-export interface RaView {
-  /** RAs heard. */
-  count: number;
-  /** The latest RA's M and O flags; undefined before the first. */
-  managed?: boolean;
-  other?: boolean;
-  /** Every on-link prefix advertised so far. */
-  onLink: RouterAdvertisement['onLink'];
-}
-
 /** Listens for router advertisements on ifName (soliciting one as it opens); close() when the exchange is done. */
-export async function listenRa(netns: string, ifName: string): Promise<{ view: RaView; close(): void }> {
+export async function listenRa(netns: string, ifName: string): Promise<RaListener> {
   const socket = await openRa(netns, ifName);
-  const view: RaView = { count: 0, onLink: [] };
+  const view = emptyRaView();
   socket.onMessage((packet) => {
     const ra = decodeRa(packet);
-    if (ra === undefined) return;
-    view.count++;
-    view.managed = ra.managed;
-    view.other = ra.other;
-    for (const p of ra.onLink) {
-      if (!view.onLink.some((q) => q.prefix === p.prefix && q.length === p.length)) view.onLink.push(p);
-    }
+    if (ra !== undefined) noteRa(view, ra);
   });
   return { view, close: () => socket.close() };
-}
-
-/** The RA part of the error when no DHCPv6 server answered: whether RAs were seen and what their flags ask for. */
-export function describeRa(view: RaView): string {
-  if (view.count === 0) return 'no router advertisement seen on the link';
-  const flags = `M=${view.managed ? 1 : 0} O=${view.other ? 1 : 0}`;
-  const meaning = view.managed
-    ? 'addresses are to come from DHCPv6'
-    : view.other
-      ? 'only other configuration from DHCPv6 (no addresses: SLAAC)'
-      : 'no DHCPv6 on this link (SLAAC only)';
-  return `${view.count} router advertisement(s) seen, ${flags}: ${meaning}`;
 }

@@ -4,7 +4,7 @@
 // for one transaction only.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { LinkInfo } from '../pod-port';
+import type { LinkAddress6, LinkInfo } from '../pod-port';
 
 /** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),
  *  or 'ENOTNS' when the path is not a network namespace, or 'ETIMEDOUT' from ensureLinkUp. */
@@ -76,19 +76,6 @@ interface NativeAddon {
   openUdp6(netnsPath: string, ifName: string): Promise<NativePacket>;
   udp6SendTo(handle: object, payload: Buffer, dstIp: string, dstPort: number): void;
   openRa(netnsPath: string, ifName: string): Promise<NativePacket>;
-}
-
-/** An IPv6 address of a link with its duplicate address detection state (RFC 4862, RFC 4429). */
-export interface LinkAddress6 {
-  address: string;
-  prefixLength: number;
-  linkLocal: boolean;
-  /** DAD in progress: not usable as a source (unless optimistic) nor as a destination. */
-  tentative: boolean;
-  /** Optimistic DAD (RFC 4429): usable while DAD runs. */
-  optimistic: boolean;
-  /** DAD found a duplicate: the address is unusable. */
-  dadFailed: boolean;
 }
 
 /** The process at the other end of a unix stream socket, as of its connect (SO_PEERCRED). */
@@ -206,8 +193,9 @@ export async function openArp(netnsPath: string, ifName: string, address: string
   return new PacketSocket(await native().openArp(netnsPath, ifName, address));
 }
 
-/** Turns on optimistic DAD for ifName (net.ipv6.conf.IF.optimistic_dad and use_optimistic), so the link-local
- *  address made when the link next comes up can be used at once. Rejects with 'ENOENT' when IPv6 is disabled. */
+/** Turns IPv6 on for ifName (net.ipv6.conf.IF.disable_ipv6 0) with optimistic DAD (optimistic_dad, use_optimistic),
+ *  so the link-local address made when the link next comes up can be used at once. Rejects with 'ENOENT' when the
+ *  kernel has no IPv6. */
 export function ip6Prepare(netnsPath: string, ifName: string): Promise<void> {
   return native().ip6Prepare(netnsPath, ifName);
 }

@@ -10,6 +10,8 @@ import {
   addrAdd,
   addrDel,
   ensureLinkUp,
+  ip6Addrs,
+  ip6Prepare,
   isNetnsPath,
   linkInfo,
   linkSetMtu,
@@ -21,6 +23,8 @@ import {
 import { NetnsWatch } from './netns-watch';
 import { openArpChannel, openPacketChannel } from './packet-channel';
 import { openUdpChannel } from './udp-channel';
+import { openUdp6Channel } from './udp6-channel';
+import { listenRa, readyLinkLocal } from './link6';
 
 let own: Promise<NetnsId> | undefined;
 
@@ -61,6 +65,14 @@ function side(ns: PodNetns, ifName: string): PodSide {
     openArp: checked((address: string, onReceive: (arp: Buffer) => void) =>
       openArpChannel(p, ifName, address, onReceive),
     ),
+    prepare6: checked(() => ip6Prepare(p, ifName)),
+    readyLinkLocal: checked((timeoutMs: number) => readyLinkLocal(p, ifName, timeoutMs)),
+    addresses6: checked(() => ip6Addrs(p, ifName)),
+    // addrAdd/addrDel take either family; an IPv6 one is added optimistic (native/src/route.c addr6_change).
+    addAddress6: checked((address: string, prefixLength: number) => addrAdd(p, ifName, address, prefixLength)),
+    delAddress6: checked((address: string, prefixLength: number) => addrDel(p, ifName, address, prefixLength)),
+    openUdp6: checked((onReceive: (payload: Buffer, srcIp: string) => void) => openUdp6Channel(p, ifName, onReceive)),
+    listenRa: checked(() => listenRa(p, ifName)),
   };
 }
 

@@ -2,7 +2,7 @@
 // server's unicast address, receiving what servers send to port 546.
 import { bytesToIp6 } from '../dhcp6/ip6';
 import { SERVER_PORT } from '../dhcp6/types';
-import type { Channel } from '../pod-port';
+import type { Channel6 } from '../pod-port';
 import { openUdp6 } from './netns';
 
 /** Source address and port the addon puts in front of each datagram. */
@@ -12,7 +12,7 @@ export async function openUdp6Channel(
   netns: string,
   ifName: string,
   onReceive: (payload: Buffer, srcIp: string) => void,
-): Promise<Channel> {
+): Promise<Channel6> {
   const socket = await openUdp6(netns, ifName);
   socket.onMessage((d) => {
     if (d.length < PREFIX || d.readUInt16BE(16) !== SERVER_PORT) return;

@@ -120,7 +120,9 @@ struct job {
   int up;
   struct in_addr local;
   struct route_spec route;
-  struct link_addr addr; /* addrAdd, addrDel */
+  struct link_addr addr; /* addrAdd, addrDel of an IPv4 address */
+  int addr6;             /* addrAdd, addrDel: the address is IPv6, in addr6_address */
+  struct in6_addr addr6_address;
   int mtu;
   struct op_error err;
   struct link_facts facts;
@@ -147,7 +149,9 @@ static int job_body(void *arg, struct op_error *e) {
     case JOB_ROUTE_ADD:
     case JOB_ROUTE_DEL: return route_change(j->kind == JOB_ROUTE_ADD, j->ifname, &j->route, e);
     case JOB_ADDR_ADD:
-    case JOB_ADDR_DEL: return addr_change(j->kind == JOB_ADDR_ADD, j->ifname, j->addr.address, j->addr.prefix_length, e);
+    case JOB_ADDR_DEL:
+      if (j->addr6) return addr6_change(j->kind == JOB_ADDR_ADD, j->ifname, &j->addr6_address, j->addr.prefix_length, e);
+      return addr_change(j->kind == JOB_ADDR_ADD, j->ifname, j->addr.address, j->addr.prefix_length, e);
     case JOB_LINK_SET_MTU: return link_set_mtu(j->ifname, j->mtu, e);
     case JOB_OPEN_ARP: return (j->fd = arp_open(j->ifname, j->local, &j->facts, e)) < 0 ? -1 : 0;
     case JOB_IP6_PREPARE: return ip6_prepare(j->ifname, e);
@@ -436,7 +440,7 @@ static napi_value js_route(napi_env env, napi_callback_info info) {
   return job_start(env, j);
 }
 
-/* addrAdd / addrDel(netnsPath, ifName, address, prefixLength): an IPv4 address on ifName in the netns. */
+/* addrAdd / addrDel(netnsPath, ifName, address, prefixLength): an IPv4 or IPv6 address on ifName in the netns. */
 static napi_value js_addr(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t prefix;
@@ -455,10 +459,14 @@ static napi_value js_addr(napi_env env, napi_callback_info info) {
   j->addr.prefix_length = prefix;
   if (j->err.errnum) {
     /* the interface name was already refused */
-  } else if (inet_pton(AF_INET, address, &j->addr.address) != 1) {
-    j->err = (struct op_error){.errnum = EINVAL, .reason = "address is not an IPv4 address"};
-  } else if (prefix < 1 || prefix > 32) {
-    j->err = (struct op_error){.errnum = EINVAL, .reason = "prefixLength must be 1..32"};
+  } else if (inet_pton(AF_INET, address, &j->addr.address) == 1) {
+    if (prefix < 1 || prefix > 32) j->err = (struct op_error){.errnum = EINVAL, .reason = "prefixLength must be 1..32"};
+  } else if (inet_pton(AF_INET6, address, &j->addr6_address) == 1) {
+    j->addr6 = 1;
+    if (prefix < 1 || prefix > 128)
+      j->err = (struct op_error){.errnum = EINVAL, .reason = "prefixLength must be 1..128"};
+  } else {
+    j->err = (struct op_error){.errnum = EINVAL, .reason = "address is not an IPv4 or IPv6 address"};
   }
   free(address);
   return job_start(env, j);

@@ -16,20 +16,22 @@
 
 #define DHCP6_CLIENT_PORT 546
 
-/* Writes "1" into /proc/sys/net/ipv6/conf/IF/NAME; /proc/sys/net is the netns of the calling thread. */
-static int sysctl_on(const char *ifname, const char *name, struct op_error *e) {
+/* Writes "0" or "1" into /proc/sys/net/ipv6/conf/IF/NAME; /proc/sys/net is the netns of the calling thread. */
+static int sysctl_set(const char *ifname, const char *name, int on, struct op_error *e) {
   char path[96];
   snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/%s", ifname, name);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return op_fail(e, "open(/proc/sys/net/ipv6/conf)");
-  int rc = write(fd, "1\n", 2) == 2 ? 0 : op_fail(e, "write(/proc/sys/net/ipv6/conf)");
+  int rc = write(fd, on ? "1\n" : "0\n", 2) == 2 ? 0 : op_fail(e, "write(/proc/sys/net/ipv6/conf)");
   close(fd);
   return rc;
 }
 
 int ip6_prepare(const char *ifname, struct op_error *e) {
-  if (sysctl_on(ifname, "optimistic_dad", e) < 0) return -1;
-  return sysctl_on(ifname, "use_optimistic", e);
+  if (sysctl_set(ifname, "optimistic_dad", 1, e) < 0 || sysctl_set(ifname, "use_optimistic", 1, e) < 0) return -1;
+  /* Then IPv6 on (a pod netns may start with it off; the main plugin's ConfigureIface turns it on for an IPv6 result
+   * too): an interface that is up makes its link-local address now, optimistic already. */
+  return sysctl_set(ifname, "disable_ipv6", 0, e);
 }
 
 /* Appends one RTM_NEWADDR of `index` to the list; returns -1 only when out of memory. */

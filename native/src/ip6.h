@@ -15,8 +15,9 @@ struct addr6 {
   unsigned char scope; /* RT_SCOPE_*: LINK for fe80::/10 */
 };
 
-/* Turns on optimistic DAD (RFC 4429) for `ifname` — net.ipv6.conf.IF.optimistic_dad and use_optimistic — so the
- * link-local address made when the link comes up is usable at once instead of after a second of DAD. */
+/* Turns IPv6 on for `ifname` (net.ipv6.conf.IF.disable_ipv6 0) with optimistic DAD (RFC 4429: optimistic_dad and
+ * use_optimistic), so the link-local address made when the link comes up is usable at once instead of after a second
+ * of DAD. */
 int ip6_prepare(const char *ifname, struct op_error *e);
 /* The IPv6 addresses of `ifname` (an RTM_GETADDR dump): *out is malloc'd (NULL when none), owned by the caller. */
 int ip6_addrs(const char *ifname, struct addr6 **out, size_t *n, struct op_error *e);

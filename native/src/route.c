@@ -87,20 +87,39 @@ int route_change(int add, const char *ifname, const struct route_spec *r, struct
   return request(&q, add ? "RTM_NEWROUTE" : "RTM_DELROUTE", e);
 }
 
+/* The request adding or deleting `len` bytes of `address` (of `family`) on interface `index`. */
+static void addr_request(struct nl_req *q, int add, unsigned int index, unsigned char family, const void *address,
+                         size_t len, int prefix_length) {
+  header(q, add ? RTM_NEWADDR : RTM_DELADDR, sizeof q->body.a, add);
+  q->body.a.ifa_family = family;
+  q->body.a.ifa_prefixlen = (unsigned char)prefix_length;
+  q->body.a.ifa_scope = RT_SCOPE_UNIVERSE;
+  q->body.a.ifa_index = index;
+  add_attr(q, IFA_LOCAL, address, len);
+  add_attr(q, IFA_ADDRESS, address, len);
+}
+
 int addr_change(int add, const char *ifname, struct in_addr address, int prefix_length, struct op_error *e) {
   unsigned int index = if_nametoindex(ifname);
   if (index == 0) return op_fail(e, "if_nametoindex");
   struct nl_req q;
-  header(&q, add ? RTM_NEWADDR : RTM_DELADDR, sizeof q.body.a, add);
-  q.body.a.ifa_family = AF_INET;
-  q.body.a.ifa_prefixlen = (unsigned char)prefix_length;
-  q.body.a.ifa_scope = RT_SCOPE_UNIVERSE;
-  q.body.a.ifa_index = index;
-  add_attr(&q, IFA_LOCAL, &address, sizeof address);
-  add_attr(&q, IFA_ADDRESS, &address, sizeof address);
+  addr_request(&q, add, index, AF_INET, &address, sizeof address, prefix_length);
   if (add && prefix_length < 31) {
     struct in_addr brd = {.s_addr = address.s_addr | ~mask_of(prefix_length)};
     add_attr(&q, IFA_BROADCAST, &brd, sizeof brd);
+  }
+  return request(&q, add ? "RTM_NEWADDR" : "RTM_DELADDR", e);
+}
+
+int addr6_change(int add, const char *ifname, const struct in6_addr *address, int prefix_length, struct op_error *e) {
+  unsigned int index = if_nametoindex(ifname);
+  if (index == 0) return op_fail(e, "if_nametoindex");
+  struct nl_req q;
+  addr_request(&q, add, index, AF_INET6, address, sizeof *address, prefix_length);
+  if (add) {
+    /* usable while its DAD runs (the interface's optimistic_dad is on, ip6_prepare) */
+    uint32_t flags = IFA_F_OPTIMISTIC;
+    add_attr(&q, IFA_FLAGS, &flags, sizeof flags);
   }
   return request(&q, add ? "RTM_NEWADDR" : "RTM_DELADDR", e);
 }

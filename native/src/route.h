@@ -25,4 +25,8 @@ int route_change(int add, const char *ifname, const struct route_spec *r, struct
  * `ifname`. Adding one already there fails with EEXIST; deleting a missing one with EADDRNOTAVAIL. */
 int addr_change(int add, const char *ifname, struct in_addr address, int prefix_length, struct op_error *e);
 
+/* The same for an IPv6 address; an added one is optimistic (RFC 4429): the interface's optimistic_dad must be on
+ * (ip6_prepare), and DAD goes on in the background (ip6_addrs reports its outcome). */
+int addr6_change(int add, const char *ifname, const struct in6_addr *address, int prefix_length, struct op_error *e);
+
 #endif

@@ -7,9 +7,15 @@ import { ipToBytes, u32 } from '../../daemon/dhcp/bytes';
 import { decode, encode } from '../../daemon/dhcp/codec';
 import { messageType } from '../../daemon/dhcp/options';
 import { DhcpMessage, MessageType, Opt } from '../../daemon/dhcp/types';
+import { decode as decode6, encode as encode6 } from '../../daemon/dhcp6/codec';
+import { RaView, emptyRaView } from '../../daemon/dhcp6/ra';
+import type { Dhcp6Message } from '../../daemon/dhcp6/types';
 import type {
   ArpChannel,
   Channel,
+  Channel6,
+  LinkAddress6,
+  RaListener,
   LinkAddress,
   LinkInfo,
   NetnsId,
@@ -32,17 +38,37 @@ export interface FakeLinkState {
   up: boolean;
   addresses: LinkAddress[];
   routes: PodRoute[];
+  /** IPv6 addresses with their DAD state (a test sets dadFailed to stand in for a duplicate on the link). */
+  addresses6: LinkAddress6[];
+  /** The router advertisements the link hears (listenRa's view). */
+  ra: RaView;
 }
 
+export const LINK_LOCAL = 'fe80::ff:fe00:1';
+
 export function linkState(o: Partial<FakeLinkState> = {}): FakeLinkState {
-  return { mac: '02:00:00:00:00:01', mtu: 1500, kind: 'macvlan', up: false, addresses: [], routes: [], ...o };
+  return {
+    mac: '02:00:00:00:00:01',
+    mtu: 1500,
+    kind: 'macvlan',
+    up: false,
+    addresses: [],
+    routes: [],
+    addresses6: [],
+    ra: emptyRaView(),
+    ...o,
+  };
+}
+
+function address6(address: string, prefixLength: number, linkLocal = false): LinkAddress6 {
+  return { address, prefixLength, linkLocal, tentative: false, optimistic: false, dadFailed: false };
 }
 
 /** The link calls of a PodSide over an in-memory link; `check` runs first (the namespace still the same one). */
 export function fakeLink(
   state: () => FakeLinkState,
   check: () => void = () => {},
-): Omit<PodSide, 'openPacket' | 'openUdp' | 'openArp'> {
+): Omit<PodSide, 'openPacket' | 'openUdp' | 'openArp' | 'openUdp6' | 'listenRa'> {
   const call =
     <A extends unknown[], R>(fn: (l: FakeLinkState, ...a: A) => R) =>
     async (...a: A): Promise<R> => {
@@ -92,7 +118,37 @@ export function fakeLink(
     setMtu: call((l, mtu: number) => {
       l.mtu = mtu;
     }),
+    prepare6: call(() => {}),
+    readyLinkLocal: call((l) => {
+      l.up = true;
+      if (!l.addresses6.some((a) => a.linkLocal)) l.addresses6.push(address6(LINK_LOCAL, 64, true));
+      return LINK_LOCAL;
+    }),
+    addresses6: call((l) => l.addresses6.map((a) => ({ ...a }))),
+    addAddress6: call((l, address: string, prefixLength: number) => {
+      if (l.addresses6.some((a) => a.address === address)) throw coded('EEXIST', address);
+      l.addresses6.push({ ...address6(address, prefixLength), tentative: true, optimistic: true });
+    }),
+    delAddress6: call((l, address: string, prefixLength: number) => {
+      const i = l.addresses6.findIndex((a) => a.address === address && a.prefixLength === prefixLength);
+      if (i < 0) throw coded('EADDRNOTAVAIL', address);
+      l.addresses6.splice(i, 1);
+    }),
   };
+}
+
+/** One DHCPv6 message a client sent on its [::]:546 socket. */
+export interface Sent6 {
+  netns: string;
+  ifName: string;
+  dstIp: string;
+  msg: Dhcp6Message;
+}
+
+interface Receiver6 {
+  netns: string;
+  ifName: string;
+  onReceive(payload: Buffer, srcIp: string): void;
 }
 
 /** One DHCP message a client sent, as the server (or the test) sees it. */
@@ -128,6 +184,10 @@ export class FakePort implements PodPort {
   openSockets = 0;
   /** The server: its reply to a message a client sent, delivered on the client's open channels; absent: silent. */
   answer?: (sent: Sent) => DhcpMessage | undefined;
+  readonly sent6: Sent6[] = [];
+  /** The DHCPv6 server: its reply to a message a client sent, delivered on the client's socket; absent: silent. */
+  answer6?: (sent: Sent6) => Dhcp6Message | undefined;
+  private readonly receivers6 = new Set<Receiver6>();
   private readonly namespaces = new Map<string, Namespace>();
   private readonly receivers = new Set<Receiver>();
   private readonly watchers = new Set<{ dirs: Set<string>; onChanged(path: string | undefined): void }>();
@@ -152,13 +212,22 @@ export class FakePort implements PodPort {
   }
 
   /** Resolves with the first message sent from index `from` on that `pred` accepts; rejects after timeoutMs. */
-  async nextSent(pred: (s: Sent) => boolean, from = 0, timeoutMs = 5000): Promise<Sent> {
+  nextSent(pred: (s: Sent) => boolean, from = 0, timeoutMs = 5000): Promise<Sent> {
+    return this.nextOf(this.sent, pred, from, timeoutMs);
+  }
+
+  /** The same for DHCPv6 messages. */
+  nextSent6(pred: (s: Sent6) => boolean, from = 0, timeoutMs = 5000): Promise<Sent6> {
+    return this.nextOf(this.sent6, pred, from, timeoutMs);
+  }
+
+  private async nextOf<T>(list: T[], pred: (s: T) => boolean, from: number, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const hit = this.sent.slice(from).find(pred);
+      const hit = list.slice(from).find(pred);
       if (hit) return hit;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no such message sent within ${timeoutMs} ms (sent: ${this.sent.length - from})`);
+      if (left <= 0) throw new Error(`no such message sent within ${timeoutMs} ms (sent: ${list.length - from})`);
       // The timer also keeps the test's event loop alive while the daemon's own timers are unref'd.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -179,6 +248,12 @@ export class FakePort implements PodPort {
       if (r.via === 'udp' && dstIp !== r.localIp && dstIp !== '255.255.255.255') continue;
       r.onReceive({ payload, srcIp, dstIp });
     }
+  }
+
+  /** Delivers a DHCPv6 server message on the interface's open [::]:546 sockets. */
+  reply6(netns: string, ifName: string, msg: Dhcp6Message, srcIp = SERVER6_LL): void {
+    const payload = encode6(msg);
+    for (const r of [...this.receivers6]) if (r.netns === netns && r.ifName === ifName) r.onReceive(payload, srcIp);
   }
 
   async netnsId(path: string): Promise<NetnsId | Error> {
@@ -226,6 +301,17 @@ export class FakePort implements PodPort {
         state();
         return this.socket(() => {});
       },
+      openUdp6: async (onReceive: (payload: Buffer, srcIp: string) => void): Promise<Channel6> => {
+        check();
+        state();
+        return this.channel6({ netns: ns.path, ifName, onReceive });
+      },
+      listenRa: async (): Promise<RaListener> => {
+        check();
+        const view = state().ra;
+        const socket = this.socket(() => {});
+        return { view, close: () => socket.close() };
+      },
     };
   }
 
@@ -263,6 +349,23 @@ export class FakePort implements PodPort {
     );
   }
 
+  private channel6(r: Receiver6): Channel6 {
+    this.receivers6.add(r);
+    return this.socket(
+      (payload, dstIp) => {
+        const d = decode6(payload);
+        if (!d.ok) throw new Error(`the client sent an undecodable DHCPv6 message: ${d.reason}`);
+        const sent: Sent6 = { netns: r.netns, ifName: r.ifName, dstIp, msg: d.value };
+        this.sent6.push(sent);
+        for (const wake of [...this.sentWaiters]) wake();
+        this.sentWaiters.clear();
+        const answer = this.answer6?.(sent);
+        if (answer) setImmediate(() => this.reply6(r.netns, r.ifName, answer));
+      },
+      () => this.receivers6.delete(r),
+    );
+  }
+
   private socket(send: (payload: Buffer, dstIp: string) => void, onClose: () => void = () => {}): Channel & ArpChannel {
     this.openSockets++;
     let closed = false;
@@ -292,6 +395,7 @@ export class FakePort implements PodPort {
 }
 
 export const SERVER = '198.19.60.1';
+export const SERVER6_LL = 'fe80::5e:1';
 
 /** The server's reply to `req`: an OFFER or ACK of `address` for a 3600 s lease (T1 1800 s), or a NAK. */
 export function serverReply(req: DhcpMessage, type: number, address: string): DhcpMessage {

@@ -104,6 +104,8 @@ class FakeServer {
       openPacket: checked(open('packet')),
       openUdp: checked(open('udp')),
       openArp: checked(this.openArp),
+      openUdp6: () => Promise.reject(new Error('a DHCPv4 lease opens no DHCPv6 socket')),
+      listenRa: () => Promise.reject(new Error('a DHCPv4 lease listens to no router advertisement')),
     };
   }
 }

@@ -117,7 +117,7 @@ test('two ADDs of one attachment share one acquisition; a third, once bound, is 
   assert.equal(requestedIp(request.msg), ADDRESS[POD.c1]);
   port.reply(POD.c1, 'eth1', serverReply(request.msg, MessageType.ACK, ADDRESS[POD.c1] as string));
   const [a, b] = await Promise.all([first, second]);
-  assert.equal(a.facts.address, ADDRESS[POD.c1]);
+  assert.equal(a.facts?.address, ADDRESS[POD.c1]);
   assert.deepEqual(b, a);
   assert.deepEqual(types(port.sent), ['DISCOVER', 'REQUEST'], 'one DISCOVER, one REQUEST for both ADDs');
   assert.equal(port.link(POD.c1, 'eth1')?.up, true, 'the link was brought up before the first send');
@@ -151,7 +151,7 @@ test('DEL cancels a pending ADD (code 11, no socket left); the retried ADD REQUE
   assert.equal(requestedIp(request.msg), ADDRESS[POD.c1]);
   assert.equal(serverId(request.msg), SERVER);
   port.reply(POD.c1, 'eth1', serverReply(request.msg, MessageType.ACK, ADDRESS[POD.c1] as string));
-  assert.equal((await retry).facts.address, ADDRESS[POD.c1]);
+  assert.equal((await retry).facts?.address, ADDRESS[POD.c1]);
 });
 
 test('CHECK reads the lease and the interface, opens and sends nothing, and says what does not match', async (t) => {
@@ -163,7 +163,7 @@ test('CHECK reads the lease and the interface, opens and sends nothing, and says
   const sent = port.sent.length;
   const check = await reg.check({ ...attachment('c1'), netns: POD.c1 });
   assert.equal(check.state, 'BOUND');
-  assert.equal(check.facts.address, ADDRESS[POD.c1]);
+  assert.equal(check.facts?.address, ADDRESS[POD.c1]);
   assert.deepEqual(check.interfaceAddresses, [{ address: ADDRESS[POD.c1], prefixLength: 22 }]);
   assert.equal(check.expiresAt, new Date(START_MS + 3600_000).toISOString());
   assert.equal(port.sent.length, sent);

@@ -50,6 +50,8 @@ test('a minimal config gets the defaults', () => {
       defaultRoute: true,
       stateDir: '/var/lib/ts-dhcp',
       strict: false,
+      ipv4: true,
+      ipv6: false,
     },
     master: 'eno1',
     warnings: [],
@@ -77,6 +79,8 @@ test('every key is read', () => {
           strict: true,
           conflictDetection: 'rfc5227',
           announce: false,
+          ipv4: false,
+          ipv6: true,
         },
         { prevResult: { cniVersion: '1.0.0', ips: [] } },
       ),
@@ -99,6 +103,8 @@ test('every key is read', () => {
     strict: true,
     conflictDetection: 'rfc5227',
     announce: false,
+    ipv4: false,
+    ipv6: true,
   });
   assert.deepEqual(c.prevResult, { cniVersion: '1.0.0', ips: [] });
 });
@@ -106,6 +112,29 @@ test('every key is read', () => {
 test('every supported cniVersion parses', () => {
   for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'])
     assert.equal(parseNetConf(conf({}, { cniVersion: v })).cniVersion, v);
+});
+
+test('ipam.ipv4 / ipam.ipv6: dual-stack and IPv6-only reach the add params; both false or not booleans are errors', () => {
+  const params = (ipam: Json, top: Json = {}) => configParams(parseNetConf(conf(ipam, top)), {});
+  assert.equal(params({}).ipv4, undefined);
+  assert.equal(params({}).ipv6, undefined);
+  assert.deepEqual([params({ ipv6: true }).ipv4, params({ ipv6: true }).ipv6], [undefined, true]);
+  assert.deepEqual([params({ ipv4: false, ipv6: true }).ipv4, params({ ipv4: false, ipv6: true }).ipv6], [false, true]);
+  rejects(conf({ ipv4: false }), 7, 'ipam.ipv6: and ipam.ipv4 are both false: no address to acquire');
+  rejects(conf({ ipv4: false, ipv6: false }), 7, /both false/);
+  rejects(conf({ ipv6: 'yes' }), 7, 'ipam.ipv6: must be true or false, not "yes"');
+  rejects(conf({ ipv4: 0 }), 7, 'ipam.ipv4: must be true or false, not 0');
+});
+
+test('ipam.ipv6 with cniVersion 0.1.0/0.2.0 is code 1 naming the version; 0.3.0 and later carry it', () => {
+  for (const v of ['0.1.0', '0.2.0'])
+    rejects(
+      conf({ ipv6: true }, { cniVersion: v }),
+      1,
+      `ipam.ipv6: cniVersion ${v} cannot carry an IPv6 address (its result has one ip4 entry); use cniVersion 0.3.0 or later`,
+    );
+  for (const v of ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'])
+    assert.equal(parseNetConf(conf({ ipv6: true }, { cniVersion: v })).ipam.ipv6, true);
 });
 
 test('request list: user entries first, then defaults not already listed (as the reference plugin)', () => {

@@ -30,6 +30,7 @@ test('valid add params pass through', () => {
     applyMtu: true,
   });
   assert.equal(addParams({ ...good, master: 'eno1' }).master, 'eno1');
+  assert.deepEqual(addParams({ ...good, ipv4: false, ipv6: true }), { ...good, ipv4: false, ipv6: true });
 });
 
 test('every bad field is named, with code 7', () => {
@@ -52,6 +53,8 @@ test('every bad field is named, with code 7', () => {
     [{ ...good, applyMtu: 1 }, /applyMtu must be a boolean/],
     [{ ...good, master: 'eno1/x' }, /master must be an interface name \(contains \//],
     [{ ...good, master: 7 }, /master must be an interface name \(is not a string\)/],
+    [{ ...good, ipv6: 'yes' }, /ipv6 must be a boolean/],
+    [{ ...good, ipv4: false }, /ipv4 false needs ipv6 true/],
     [{ ...good, args: { A: 1 } }, /args.A must be a string/],
     [
       { ...good, args: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`K${i}`, 'v'])) },

@@ -16,7 +16,7 @@ import {
   step6,
 } from '../../../daemon/dhcp6/lease';
 import { DEFAULT_TIMING6 } from '../../../daemon/dhcp6/timing';
-import type { Channel } from '../../../daemon/pod-port';
+import type { Channel6 } from '../../../daemon/pod-port';
 import { openUdp6Channel } from '../../../daemon/transport/udp6-channel';
 import type { Topology } from './topology';
 
@@ -77,7 +77,7 @@ export class Driver {
   state: Lease6State = { state: 'INIT' };
   readonly events: Lease6Event[] = [];
   readonly sent: { type: number; dst: string }[] = [];
-  private channel: Channel | undefined;
+  private channel: Channel6 | undefined;
   private timer: NodeJS.Timeout | undefined;
   readonly cfg: ClientConfig6;
 

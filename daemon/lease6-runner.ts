@@ -1,0 +1,263 @@
+// Drives one attachment's DHCPv6 lease core (daemon/dhcp6/lease.ts) as lease-runner.ts drives the DHCPv4 one: feeds
+// it packets and timeouts in order, carries out its actions (send, emit, persist) and keeps its one timer armed at the
+// core's next deadline. Around it: the link-local address and the router advertisements of the pod interface (the
+// RAs give the result's prefix length and the words of the no-server error), the [::]:546 socket held while an
+// exchange is on, the leased address on the interface (the main plugin puts the first one on from ADD's result; the
+// daemon puts on the ones that replace it) and its duplicate address detection (a failure DECLINEs it).
+import type { Lease6Facts } from '../common/rpc';
+import type { AddParams } from './registry-api';
+import { decode, encode } from './dhcp6/codec';
+import {
+  Action6,
+  ClientConfig6,
+  Input6,
+  Lease6Event,
+  Lease6State,
+  StepContext6,
+  listening6,
+  nextDeadline6,
+  step6,
+} from './dhcp6/lease';
+import { dnsServers, domainList, serverId } from './dhcp6/options';
+import { describeRa, emptyRaView, onLinkPrefixLength } from './dhcp6/ra';
+import { Dhcp6Message, MsgType } from './dhcp6/types';
+import { DadWatch } from './dad-watch';
+import { DeadlineTimer } from './deadline-timer';
+import { DaemonError } from './errors';
+import { noteEvent6 } from './lease6-events';
+import type { Rng } from './dhcp/rng';
+import type { Logger } from './log';
+import { isGone } from './pod-link';
+import type { Channel6, PodSide6, RaListener } from './pod-port';
+import { RecordWriter } from './record-writer';
+import { RunnerBase } from './runner-base';
+
+/** How long the pod's link-local address may take: at once with optimistic DAD, about a second without. */
+export const LINK_LOCAL_WAIT_MS = 3000;
+/** A router answers the solicitation sent as the RA listener opens within 0.5 s (RFC 4861 MAX_RA_DELAY_TIME): the
+ *  first grant waits that long after the opening for the on-link prefix, when no RA came yet. */
+const RA_GRACE_MS = 600;
+const RA_POLL_MS = 20;
+
+const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
+/** What the history's progress text calls the DHCPv6 server's answers. */
+const DHCP6_ANSWERS = { offer: 'ADVERTISE', refusal: 'error status', grant: 'REPLY' };
+const MSG_NAMES = new Map<number, string>(Object.entries(MsgType).map(([name, type]) => [type, name]));
+
+export interface Runner6Deps {
+  pod: PodSide6;
+  now(): number;
+  rng: Rng;
+  log: Logger;
+  /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
+  persist?(runner: Lease6Runner): Promise<void>;
+}
+
+export class Lease6Runner extends RunnerBase<Lease6Facts> {
+  state: Lease6State = { state: 'INIT' };
+  /** The REPLY behind `facts`. */
+  reply?: Dhcp6Message;
+  private readonly timer: DeadlineTimer;
+  private channel?: Channel6;
+  private ra?: RaListener;
+  private raOpenedAtMs = 0;
+  private raView = emptyRaView();
+  private readonly record: RecordWriter;
+  private readonly dad: DadWatch;
+  /** The address this lease has put (or the main plugin, from ADD's result) on the pod's interface. */
+  private onLink?: { address: string; prefixLength: number };
+  private granted = false;
+  /** Where start() waits before trying again when the link was not ready. */
+  private retryStartAtMs?: number;
+
+  constructor(
+    params: AddParams,
+    readonly cfg: ClientConfig6,
+    private readonly deps: Runner6Deps,
+  ) {
+    super(params, deps.now, DHCP6_ANSWERS, deps.log);
+    this.timer = new DeadlineTimer(deps.now, () =>
+      this.retryStartAtMs === undefined ? this.enqueue({ type: 'timeout' }) : this.start(),
+    );
+    this.record = new RecordWriter({
+      write: async () => deps.persist?.(this),
+      log: deps.log,
+      serialise: (work) => this.guarded(work),
+      active: () => !this.stopped,
+      released: () => this.state.state === 'RELEASED',
+    });
+    this.dad = new DadWatch(deps.pod, (address) =>
+      this.guarded(async () => {
+        if (this.facts?.address !== address) return;
+        // The kernel keeps a duplicate marked dadfailed: off it comes, before another address is asked for.
+        await this.dropFromLink();
+        await this.process({ type: 'dadFailed' });
+      }),
+    );
+  }
+
+  get bound(): boolean {
+    return this.facts !== undefined && BOUND_STATES.has(this.state.state);
+  }
+
+  /** Makes the link-local address usable, listens for RAs, and SOLICITs. */
+  start(): void {
+    this.retryStartAtMs = undefined;
+    this.guarded(async () => {
+      if (this.stopped) return;
+      const { pod } = this.deps;
+      try {
+        await pod.readyLinkLocal(LINK_LOCAL_WAIT_MS);
+        this.ra = await pod.listenRa();
+        this.raView = this.ra.view;
+        this.raOpenedAtMs = performance.now();
+      } catch (err) {
+        this.noteIoError(err as NodeJS.ErrnoException);
+        this.retryStartAtMs = this.deps.now() + LINK_LOCAL_WAIT_MS;
+        if (!this.stopped) this.timer.arm(this.retryStartAtMs);
+        return;
+      }
+      await this.process({ type: 'start' });
+    });
+  }
+
+  protected queueRelease(): void {
+    this.enqueue({ type: 'release' });
+  }
+
+  protected closeAll(): void {
+    this.timer.stop();
+    this.record.stop();
+    this.dad.stop();
+    this.closeChannel();
+    this.ra?.close();
+  }
+
+  /** "3 SOLICITs on eth1 in /var/run/netns/x, no ADVERTISE; 1 router advertisement(s) seen, M=0 O=0: ...": what
+   *  was tried, and whether the link means DHCPv6 to be there. */
+  progress(): string {
+    return `${this.history.progress()}; ${describeRa(this.raView)}`;
+  }
+
+  private enqueue(input: Input6): void {
+    this.guarded(() => this.process(input));
+  }
+
+  private async process(input: Input6): Promise<void> {
+    if (this.stopped) return;
+    const { now, log, rng } = this.deps;
+    const before = this.state;
+    const ctx: StepContext6 = { cfg: this.cfg, rng };
+    const { state, actions } = step6(before, input, now(), ctx);
+    this.state = state;
+    const moved = before.state !== state.state;
+    if (moved) log.info({ from: before.state, to: state.state }, 'DHCPv6 state');
+    if (moved && state.state !== 'BOUND') this.history.exchangeBegins();
+    const events: Lease6Event[] = [];
+    let persist = false;
+    for (const action of actions) {
+      if (action.type === 'send') await this.send(action);
+      else if (action.type === 'persist') persist = true;
+      else {
+        events.push(action.event);
+        await this.onEvent(action.event);
+      }
+    }
+    if (input.type === 'packet' && input.msg.type === MsgType.ADVERTISE && !events.some((e) => e.kind === 'ignored'))
+      this.history.offered();
+    if (!listening6(state)) this.closeChannel();
+    // The record is on disk before ADD hears of the lease; without one the lease is given back (lease-runner.ts).
+    if (persist && !(await this.record.write())) {
+      const err = new DaemonError('io', `the lease record could not be written (${this.record.error}); released`);
+      await this.process({ type: 'release' });
+      this.waiters.reject(err);
+      this.stop('the lease record could not be written');
+      return;
+    }
+    if (this.bound && !this.stopped) this.waiters.resolve(this.facts as Lease6Facts);
+    if (moved) this.history.transition(before.state, state.state, events.map((e) => e.kind).join(', ') || input.type);
+    if (input.type === 'linkGone') this.stop('link or netns gone');
+    if (!this.stopped) this.timer.arm(nextDeadline6(this.state));
+  }
+
+  private async onEvent(event: Lease6Event): Promise<void> {
+    if ('reply' in event) await this.onGrant(event.reply);
+    noteEvent6(event, this.history, this.deps.log, this.facts?.address);
+    if (event.kind === 'expired') {
+      this.facts = undefined;
+      await this.dropFromLink();
+    }
+  }
+
+  /** A REPLY that binds: the facts ADD answers with, and the address on the interface when it is a new one. */
+  private async onGrant(reply: Dhcp6Message): Promise<void> {
+    if (this.state.state !== 'BOUND') return;
+    const { address, preferredS, validS } = this.state.lease;
+    if (!this.granted) await this.raHeard();
+    const dns = { nameservers: dnsServers(reply) ?? [], search: domainList(reply) ?? [] };
+    const prefixLength = onLinkPrefixLength(address, this.raView.onLink) ?? 128;
+    const sid = serverId(reply)?.toString('hex') ?? '';
+    this.reply = reply;
+    this.facts = { address, prefixLength, dns, serverId: sid, preferredS, validS };
+    if (!this.granted) {
+      // The first address goes on with ADD's result (the main plugin adds it, and would fail on one already there).
+      this.granted = true;
+      this.onLink = { address, prefixLength };
+      this.ra?.close();
+    } else if (this.onLink?.address !== address) {
+      await this.dropFromLink();
+      await this.deps.pod.addAddress6(address, prefixLength).then(
+        () => (this.onLink = { address, prefixLength }),
+        (err: NodeJS.ErrnoException) => this.noteIoError(err),
+      );
+    }
+    this.dad.watch(address);
+  }
+
+  /** Waits (RA_GRACE_MS after the listener opened, at most) for the first RA, whose on-link prefix the result uses.
+   *  Real time, not the lease clock: it waits for a router on the wire. */
+  private async raHeard(): Promise<void> {
+    while (this.raView.count === 0 && this.ra && performance.now() - this.raOpenedAtMs < RA_GRACE_MS)
+      await new Promise((resolve) => setTimeout(resolve, RA_POLL_MS));
+  }
+
+  private async dropFromLink(): Promise<void> {
+    const on = this.onLink;
+    if (!on) return;
+    this.onLink = undefined;
+    await this.deps.pod.delAddress6(on.address, on.prefixLength).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRNOTAVAIL') this.noteIoError(err);
+    });
+  }
+
+  private async send(action: Extract<Action6, { type: 'send' }>): Promise<void> {
+    const name = MSG_NAMES.get(action.msg.type) ?? 'message';
+    this.history.sentOne(name);
+    try {
+      this.channel ??= await this.deps.pod.openUdp6((payload) => this.onDatagram(payload));
+      this.channel.send(encode(action.msg), action.dst);
+      this.deps.log.debug({ msg: name, dst: action.dst }, 'sent');
+    } catch (err) {
+      // A lost message: the core retransmits (a RELEASE is sent once; the server's lease then runs out).
+      this.noteIoError(err as NodeJS.ErrnoException);
+    }
+  }
+
+  /** A datagram to port 546; one that does not decode is dropped (a client never answers garbage). */
+  private onDatagram(payload: Buffer): void {
+    const d = decode(payload);
+    if (d.ok) this.enqueue({ type: 'packet', msg: d.value });
+    else this.history.ignoredOne('undecodable');
+  }
+
+  private closeChannel(): void {
+    this.channel?.close();
+    this.channel = undefined;
+  }
+
+  private noteIoError(err: NodeJS.ErrnoException): void {
+    this.history.lastError = err.message;
+    this.deps.log.warn({ err: err.message, code: err.code }, 'DHCPv6 socket or link error');
+    if (isGone(err)) this.enqueue({ type: 'linkGone' });
+  }
+}
