@@ -3,7 +3,7 @@
 import { DEFAULT_SOCKET_PATH, LeaseView } from '../common/rpc';
 import { CniError } from '../daemon/cni/errors';
 import { parseDuration } from '../common/duration';
-import { leaseDetailText, leasesTable, resolveLease, statusText } from './lease-text';
+import { familiesOf, leaseDetailText, leasesTable, resolveLease, statusText } from './lease-text';
 import { call } from './rpc-client';
 import { PLAIN, Style, escapeText, humanDuration, styleFor } from './terminal';
 
@@ -80,13 +80,19 @@ export async function runInspect(cmd: 'leases' | 'status', args: string[]): Prom
       const s = await rpc('status', {});
       out(json ? `${JSON.stringify(s, null, 2)}\n` : statusText(s, st));
     } else if (parsed.show !== undefined) {
-      const lease = resolveLease(await rpc('leases', {}), parsed.show);
+      const all = await rpc('leases', {});
+      const lease = resolveLease(all, parsed.show);
       if (lease instanceof Error) {
         process.stderr.write(`ts-dhcp leases show: ${escapeText(lease.message)}\n`);
         return 1;
       }
-      const d = await rpc('lease', { containerId: lease.containerId, network: lease.network, ifName: lease.ifName });
-      out(json ? `${JSON.stringify(d, null, 2)}\n` : leaseDetailText(d, Date.now(), st));
+      // A dual-stack attachment has a lease of each family: both are shown, IPv4 first (--json: an array of two).
+      const { containerId, network, ifName } = lease;
+      const details = [];
+      for (const family of familiesOf(all, lease))
+        details.push(await rpc('lease', { containerId, network, ifName, family }));
+      if (json) out(`${JSON.stringify(details.length === 1 ? details[0] : details, null, 2)}\n`);
+      else out(details.map((d) => leaseDetailText(d, Date.now(), st)).join('\n'));
     } else if (parsed.watch) {
       return await watch(parsed, st, () => rpc('leases', {}));
     } else {

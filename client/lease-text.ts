@@ -1,6 +1,6 @@
 // What `ts-dhcp leases`, `leases show ID` and `status` print, and which lease an operator's ID means. Pure (time
 // and colour are parameters) so the unit tests pin the output.
-import { attachmentKey, LeaseDetail, LeaseView, StatusResult } from '../common/rpc';
+import { attachmentKey, IpFamily, LeaseDetail, LeaseView, StatusResult } from '../common/rpc';
 import { PLAIN, Style, columns, escapeAll, humanDelta, humanDuration } from './terminal';
 
 function stateStyle(state: string, st: Style): (s: string) => string {
@@ -24,18 +24,40 @@ function when(iso: string | undefined, nowMs: number): string {
 
 const LEASE_HEAD = ['POD', 'NETWORK', 'IFACE', 'ADDRESS', 'SERVER', 'STATE', 'RENEWS', 'EXPIRES', 'LAST ERROR'];
 
+const isV6 = (l: LeaseView): boolean => l.family === 'ipv6';
+
+/** A DUID short enough for a column: its type and its last 6 bytes (a DUID-LL's or -LLT's MAC), whole when short. */
+export function shortDuid(hex: string): string {
+  return hex.length <= 20 ? hex : `${hex.slice(0, 4)}..${hex.slice(-12)}`;
+}
+
+/** The lease's address, or for one without an address yet which family's it is (an attachment may have both). */
+function addressCell(l: LeaseView): string {
+  if (!l.address) return isV6(l) ? '(v6)' : '-';
+  return `${l.address}/${l.prefixLength}${l.changedTo ? ` -> ${l.changedTo}` : ''}`;
+}
+
+/** IPv4: the server id. IPv6: the server's unicast address when it gave one, else its DUID shortened. */
+function serverCell(l: LeaseView): string {
+  if (!isV6(l)) return l.serverId ?? '-';
+  return l.serverAddress ?? (l.serverId ? shortDuid(l.serverId) : '-');
+}
+
 export function leasesTable(raw: LeaseView[], nowMs: number, st: Style = PLAIN): string {
   if (raw.length === 0) return 'no leases\n';
   const sorted = escapeAll(raw).sort(
     (a, b) =>
-      podName(a).localeCompare(podName(b)) || a.network.localeCompare(b.network) || a.ifName.localeCompare(b.ifName),
+      podName(a).localeCompare(podName(b)) ||
+      a.network.localeCompare(b.network) ||
+      a.ifName.localeCompare(b.ifName) ||
+      Number(isV6(a)) - Number(isV6(b)),
   );
   const rows = sorted.map((l) => [
     podName(l),
     l.network,
     l.ifName,
-    l.address ? `${l.address}/${l.prefixLength}${l.changedTo ? ` -> ${l.changedTo}` : ''}` : '-',
-    l.serverId ?? '-',
+    addressCell(l),
+    serverCell(l),
     l.state,
     when(l.t1At, nowMs),
     when(l.expiresAt, nowMs),
@@ -51,7 +73,6 @@ export function leasesTable(raw: LeaseView[], nowMs: number, st: Style = PLAIN):
 
 export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLAIN): string {
   const d = escapeAll(raw);
-  const f = d.facts;
   const at = (iso: string | undefined) => (iso ? `${humanDelta(Date.parse(iso) - nowMs)} (${iso})` : '-');
   const fields: [string, string][] = [
     ['pod', podName(d)],
@@ -59,8 +80,42 @@ export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLA
     ['network', d.network],
     ['interface', `${d.ifName} (MAC ${d.mac})`],
     ['netns', d.netns],
+    ['family', isV6(d) ? 'IPv6 (DHCPv6)' : 'IPv4 (DHCPv4)'],
     ['state', stateStyle(d.state, st)(d.state)],
     ['address', d.address ? `${d.address}/${d.prefixLength}` : '-'],
+    ...(isV6(d) ? v6Fields(d, at) : v4Fields(d, at, st)),
+    [
+      'CNI_ARGS',
+      Object.entries(d.args)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(';') || '-',
+    ],
+    ['last error', d.lastError ? st.red(d.lastError) : '-'],
+    ['record', d.recordError ? st.red(`cannot be written: ${d.recordError} (retrying)`) : '-'],
+    [
+      'ignored replies',
+      Object.entries(d.ignored ?? {})
+        .map(([why, n]) => `${why}: ${n}`)
+        .join(', ') || '-',
+    ],
+  ];
+  const w = Math.max(...fields.map(([k]) => k.length));
+  const head = `${st.bold('Lease')} ${attachmentKey(d)}${isV6(d) ? ' (IPv6)' : ''}\n${fields.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  if (d.transitions.length === 0) return `${head}\n${st.bold('Recent transitions')}: none\n`;
+  const rows = [...d.transitions].reverse().map((t) => [humanDelta(Date.parse(t.at) - nowMs), t.from, t.to, t.why]);
+  const table = columns(['WHEN', 'FROM', 'TO', 'WHY'], rows, (_, ci, t) => (ci === 0 ? st.dim(t) : t), st);
+  return `${head}\n${st.bold('Recent transitions')} (newest first)\n${table
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n')}`;
+}
+
+type At = (iso: string | undefined) => string;
+
+/** What a DHCPv4 lease says: gateway, server, lease time, T1/T2/expiry, routes, DNS, MTU. */
+function v4Fields(d: LeaseDetail, at: At, st: Style): [string, string][] {
+  const f = d.facts;
+  return [
     [
       'changed to',
       d.changedTo
@@ -83,30 +138,21 @@ export function leaseDetailText(raw: LeaseDetail, nowMs: number, st: Style = PLA
     ['domain', f?.dns.domain ?? '-'],
     ['search', f && f.dns.search.length > 0 ? f.dns.search.join(' ') : '-'],
     ['mtu', f?.mtu !== undefined ? String(f.mtu) : '-'],
-    [
-      'CNI_ARGS',
-      Object.entries(d.args)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(';') || '-',
-    ],
-    ['last error', d.lastError ? st.red(d.lastError) : '-'],
-    ['record', d.recordError ? st.red(`cannot be written: ${d.recordError} (retrying)`) : '-'],
-    [
-      'ignored replies',
-      Object.entries(d.ignored ?? {})
-        .map(([why, n]) => `${why}: ${n}`)
-        .join(', ') || '-',
-    ],
   ];
-  const w = Math.max(...fields.map(([k]) => k.length));
-  const head = `${st.bold('Lease')} ${attachmentKey(d)}\n${fields.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
-  if (d.transitions.length === 0) return `${head}\n${st.bold('Recent transitions')}: none\n`;
-  const rows = [...d.transitions].reverse().map((t) => [humanDelta(Date.parse(t.at) - nowMs), t.from, t.to, t.why]);
-  const table = columns(['WHEN', 'FROM', 'TO', 'WHY'], rows, (_, ci, t) => (ci === 0 ? st.dim(t) : t), st);
-  return `${head}\n${st.bold('Recent transitions')} (newest first)\n${table
-    .split('\n')
-    .map((l) => (l ? `  ${l}` : l))
-    .join('\n')}`;
+}
+
+/** What a DHCPv6 lease says: the client's DUID and IAID, the server's DUID and unicast address, the preferred and
+ *  valid lifetimes' ends (expires is the valid one's), T1/T2. */
+function v6Fields(d: LeaseDetail, at: At): [string, string][] {
+  return [
+    ['client DUID', d.duid ? `${d.duid} (IAID ${d.iaid})` : '-'],
+    ['server', d.serverId ? `DUID ${d.serverId}` : '-'],
+    ['server unicast', d.serverAddress ?? '- (RENEW to ff02::1:2)'],
+    ['preferred until', at(d.preferredUntil)],
+    ['renews (T1)', at(d.t1At)],
+    ['rebinds (T2)', at(d.t2At)],
+    ['expires', at(d.expiresAt)],
+  ];
 }
 
 export function statusText(raw: StatusResult, st: Style = PLAIN): string {
@@ -134,10 +180,12 @@ export function statusText(raw: StatusResult, st: Style = PLAIN): string {
   return lines.map(([k, v]) => `${k.padEnd(9)}  ${v}`).join('\n') + '\n';
 }
 
-/** Finds the lease an operator means: full key, container id (or a prefix of it), pod NAMESPACE/NAME or NAME. */
+/** Finds the lease an operator means: full key, container id (or a prefix of it), pod NAMESPACE/NAME or NAME. A
+ *  dual-stack attachment's two rows are one match: its first row (IPv4) is returned, familiesOf gives both. */
 export function resolveLease(leases: LeaseView[], id: string): LeaseView | Error {
+  const ipv4First = (rows: LeaseView[]) => rows.sort((a, b) => Number(isV6(a)) - Number(isV6(b)))[0] as LeaseView;
   const exact = leases.filter((l) => attachmentKey(l) === id);
-  if (exact.length === 1) return exact[0] as LeaseView;
+  if (exact.length > 0) return ipv4First(exact);
   const hits = leases.filter(
     (l) =>
       l.containerId === id ||
@@ -146,9 +194,15 @@ export function resolveLease(leases: LeaseView[], id: string): LeaseView | Error
       l.args.K8S_POD_NAME === id ||
       `${podName(l)}/${l.ifName}` === id,
   );
-  if (hits.length === 1) return hits[0] as LeaseView;
-  if (hits.length === 0) return new Error(`no lease matches ${JSON.stringify(id)} (see "ts-dhcp leases")`);
-  return new Error(
-    `${JSON.stringify(id)} matches ${hits.length} leases: ${hits.map(attachmentKey).join(', ')}; give one of these`,
-  );
+  const keys = [...new Set(hits.map(attachmentKey))];
+  if (keys.length === 1) return ipv4First(hits);
+  if (keys.length === 0) return new Error(`no lease matches ${JSON.stringify(id)} (see "ts-dhcp leases")`);
+  return new Error(`${JSON.stringify(id)} matches ${keys.length} leases: ${keys.join(', ')}; give one of these`);
+}
+
+/** The families of the attachment of `lease` that have a row, IPv4 first. */
+export function familiesOf(leases: LeaseView[], lease: LeaseView): IpFamily[] {
+  const key = attachmentKey(lease);
+  const have = new Set(leases.filter((l) => attachmentKey(l) === key).map((l) => l.family ?? 'ipv4'));
+  return (['ipv4', 'ipv6'] as const).filter((f) => have.has(f));
 }

@@ -9,6 +9,9 @@ export const DEFAULT_STATE_DIR = '/var/lib/ts-dhcp';
 export const MAX_CONFIG_BYTES = 1 << 20;
 /** Largest request line the daemon reads: a `cni` request carries the config in base64 (4/3 of it) and the env. */
 export const MAX_REQUEST_BYTES = 2 << 20;
+/** An address family, as the lease view, the lease records and the metrics name it. */
+export type IpFamily = 'ipv4' | 'ipv6';
+
 /** Leases are keyed by attachment, as CNI keys attachments (CNI spec: containerID, network name, ifName). */
 export interface Attachment {
   containerId: string;
@@ -55,13 +58,24 @@ export interface Lease6Facts {
 
 /** One row of the lease view. Field names are a stable interface (`ts-dhcp leases --json`). */
 export interface LeaseView extends Attachment {
+  /** Which lease of the attachment: its DHCPv4 one or its DHCPv6 one (a dual-stack attachment has a row of each). */
+  family: IpFamily;
   netns: string;
   args: Record<string, string>;
   mac: string;
+  /** RFC 2131's state names for ipv4; the DHCPv6 core's (daemon/dhcp6/lease.ts) for ipv6. */
   state: string;
   address?: string;
   prefixLength?: number;
+  /** ipv4: the server identifier (option 54); ipv6: the server's DUID, hex. */
   serverId?: string;
+  /** ipv6: the server's own address when it allowed unicast (option 12), where RENEW goes. */
+  serverAddress?: string;
+  /** ipv6: the client's DUID (hex) and the IAID of its IA_NA. */
+  duid?: string;
+  iaid?: number;
+  /** ipv6: the end of the address's preferred lifetime (ISO 8601); expiresAt is the valid lifetime's. */
+  preferredUntil?: string;
   t1At?: string; // ISO 8601
   t2At?: string;
   expiresAt?: string;
@@ -71,6 +85,12 @@ export interface LeaseView extends Attachment {
   /** Set while the server has bound this address instead of `address`, the one the pod's interface was configured
    *  with (after expiry); the link is held down and CHECK fails until the attachment is re-created. */
   changedTo?: string;
+}
+
+/** Which lease `leases show` asks for: an attachment's, of `family` (absent: its IPv4 one, or its IPv6 one when it
+ *  has no other). */
+export interface LeaseParams extends Attachment {
+  family?: IpFamily;
 }
 
 /** One state change of a lease (RFC 2131 state names); `why` names the trigger ("OFFER", "T1", "NAK: ..."). */
@@ -128,7 +148,7 @@ export interface CniOutput {
 export interface Methods {
   cni: { params: CniInvocation; result: CniOutput };
   leases: { params: Record<string, never>; result: LeaseView[] };
-  lease: { params: Attachment; result: LeaseDetail };
+  lease: { params: LeaseParams; result: LeaseDetail };
   status: { params: Record<string, never>; result: StatusResult };
 }
 export type MethodName = keyof Methods;

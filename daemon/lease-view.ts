@@ -9,6 +9,7 @@ export function view(r: LeaseRunner): LeaseView {
     containerId: r.params.containerId,
     network: r.params.network,
     ifName: r.params.ifName,
+    family: 'ipv4',
     netns: r.params.netns,
     args: r.params.args,
     mac: r.cfg.chaddr,

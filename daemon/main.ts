@@ -10,7 +10,7 @@ import { LeaseStore } from './store';
 import { drainSpool, every, removeStaleSpoolTemps } from './housekeeping';
 import { DEFAULT_RPC_LIMITS, Handlers, serveRpc } from './rpc-server';
 import { peerAuthorizer, resolveGroup } from './peer-auth';
-import { attachmentParams, cniParams, noParams } from './rpc-params';
+import { leaseParams, cniParams, noParams } from './rpc-params';
 import { runCni } from './cni/plugin';
 import { nativePort } from './transport/pod-port';
 import type { Methods } from '../common/rpc';
@@ -114,7 +114,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
         }),
     },
     leases: { params: noParams, run: async () => registry.list() },
-    lease: { params: attachmentParams, run: async (p) => registry.detail(p) },
+    lease: { params: leaseParams, run: async (p) => registry.detail(p) },
     status: {
       params: noParams,
       run: async () => ({

@@ -1,12 +1,11 @@
 // The registry's operations as the CNI layer (daemon/cni/plugin.ts) calls them: what ADD, DEL, CHECK and GC take
 // and give back. Daemon-internal: the plugin and the CLI speak common/rpc.ts.
-import type { Attachment, Lease6Facts, LeaseFacts, Route } from '../common/rpc';
+import type { Attachment, IpFamily, Lease6Facts, LeaseFacts, Route } from '../common/rpc';
 
 /** AddParams.warnings holds at most this many (the last one says how many more there were). */
 export const MAX_CONFIG_WARNINGS = 64;
 
-/** An address family, as the lease records and the metrics name it. */
-export type IpFamily = 'ipv4' | 'ipv6';
+export type { IpFamily };
 
 /** What the registry needs to acquire a lease (from the daemon's CNI layer, daemon/cni/plugin.ts, and kept in the
  *  lease record); names, defaults and CNI_ARGS are already resolved. */

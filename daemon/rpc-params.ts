@@ -1,6 +1,6 @@
 // Validation of what reaches the daemon from outside: RPC params (it trusts nothing that arrives on its socket) and
 // the ADD params kept in a lease record (daemon/record-check.ts). Each failure names the field.
-import { Attachment, CniInvocation } from '../common/rpc';
+import { Attachment, CniInvocation, LeaseParams } from '../common/rpc';
 import { AddParams, MAX_CONFIG_WARNINGS, ON_CHANGE, OnChange, RouteConfig } from './registry-api';
 import { DaemonError } from './errors';
 import { isIpv4, isIpv4Cidr } from './dhcp/bytes';
@@ -51,8 +51,15 @@ function optionCode(v: unknown, field: string): number {
   return v as number;
 }
 
-export function attachmentParams(params: unknown): Attachment {
-  return attachment(object(params, 'params'));
+/** The `lease` method's: an attachment and, optionally, which family's lease. */
+export function leaseParams(params: unknown): LeaseParams {
+  const o = object(params, 'params');
+  const p: LeaseParams = attachment(o);
+  if (o.family !== undefined) {
+    if (o.family !== 'ipv4' && o.family !== 'ipv6') fail('family', 'must be "ipv4" or "ipv6"');
+    p.family = o.family;
+  }
+  return p;
 }
 
 /** For the methods without params (leases, status): an object, whose keys are ignored. */

@@ -11,7 +11,7 @@ import { DaemonError } from '../../daemon/errors';
 import { createLogger } from '../../daemon/log';
 import { peerAuthorizer, resolveGroup } from '../../daemon/peer-auth';
 import type { Methods } from '../../common/rpc';
-import { attachmentParams, noParams } from '../../daemon/rpc-params';
+import { leaseParams, noParams } from '../../daemon/rpc-params';
 import { DEFAULT_RPC_LIMITS, Handlers, RpcLimits, serveRpc } from '../../daemon/rpc-server';
 
 type Contract = Record<string, { params: unknown; result: unknown }>;
@@ -154,7 +154,7 @@ test('params are checked before the method runs: a bad one is a JSON-RPC error n
     {},
     {
       lease: {
-        params: attachmentParams,
+        params: leaseParams,
         run: async () => {
           ran++;
           return {};
@@ -186,6 +186,7 @@ test('the handler table is typed by the contract: a wrong params checker or resu
         containerId: 'c',
         network: 'n',
         ifName: 'e',
+        family: 'ipv4',
         netns: '/n',
         args: {},
         mac: '',

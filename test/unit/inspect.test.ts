@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LeaseDetail, LeaseView, StatusResult } from '../../common/rpc';
 import { parseInspectArgs } from '../../client/inspect';
-import { leaseDetailText, leasesTable, podName, resolveLease, statusText } from '../../client/lease-text';
+import {
+  familiesOf,
+  leaseDetailText,
+  leasesTable,
+  podName,
+  resolveLease,
+  shortDuid,
+  statusText,
+} from '../../client/lease-text';
 import { COLOUR, PLAIN, humanDelta, humanDuration, styleFor } from '../../client/terminal';
 
 const NOW = Date.parse('2026-01-02T10:00:00.000Z');
@@ -15,6 +23,7 @@ const web1: LeaseView = {
   containerId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
   network: 'lan',
   ifName: 'eth1',
+  family: 'ipv4',
   netns: '/var/run/netns/cni-1',
   args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-1', IgnoreUnknown: '1' },
   mac: '02:42:c6:13:30:0a',
@@ -30,6 +39,7 @@ const bare: LeaseView = {
   containerId: 'ffeeddccbbaa99887766',
   network: 'lan',
   ifName: 'eth1',
+  family: 'ipv4',
   netns: '/var/run/netns/x',
   args: {},
   mac: '02:00:00:00:00:01',
@@ -190,6 +200,77 @@ test('every string from the daemon is printed escaped: no control or bidi charac
   assert.doesNotMatch(text.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
   assert.match(text, /web\\x1b\]0;owned\\x07-1/);
   assert.match(text, /\\u202eevil/);
+});
+
+describe('DHCPv6 leases in the view', () => {
+  const SERVER_DUID = '000100012c0d4a1e0200c6121601';
+  const web1v6: LeaseView = {
+    ...web1,
+    family: 'ipv6',
+    address: 'fd00:198:18:16::142',
+    prefixLength: 64,
+    serverId: SERVER_DUID,
+    duid: '0004' + '6c1f0b0e8f0a5d6e9a3b2f1d5c7e9a10',
+    iaid: 0x0a0b0c0d,
+    preferredUntil: iso(300),
+    t1At: iso(150),
+    t2At: iso(240),
+    expiresAt: iso(600),
+  };
+  const bare6: LeaseView = { ...bare, family: 'ipv6', state: 'SELECTING', lastError: '3 SOLICITs, no ADVERTISE' };
+
+  test("the table: an attachment's IPv6 row after its IPv4 one; the server by unicast address or short DUID", () => {
+    const lines = leasesTable([web1v6, bare6, web1, bare], NOW).trimEnd().split('\n');
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/\s{2,}/)),
+      [
+        ['default/web-1', 'lan', 'eth1', '198.19.49.10/22', '198.19.48.1', 'BOUND', 'in 3m12s', 'in 10m00s'],
+        [
+          'default/web-1',
+          'lan',
+          'eth1',
+          'fd00:198:18:16::142/64',
+          '0001..0200c6121601',
+          'BOUND',
+          'in 2m30s',
+          'in 10m00s',
+        ],
+        ['ffeeddccbbaa', 'lan', 'eth1', '-', '-', 'SELECTING', '-', '-', 'no OFFER yet'],
+        ['ffeeddccbbaa', 'lan', 'eth1', '(v6)', '-', 'SELECTING', '-', '-', '3 SOLICITs, no ADVERTISE'],
+      ],
+    );
+    const unicast = leasesTable([{ ...web1v6, serverAddress: 'fd00:198:18:16::1' }], NOW);
+    assert.match(unicast, /fd00:198:18:16::142\/64 +fd00:198:18:16::1 +BOUND/);
+    assert.equal(shortDuid('00030001020000000001'), '00030001020000000001', 'short DUIDs whole');
+  });
+
+  test('one IPv6 lease in full: DUID and IAID, the server, preferred and valid ends, T1/T2; no IPv4-only lines', () => {
+    const out = leaseDetailText({ ...web1v6, serverAddress: 'fd00:198:18:16::1', transitions: [] }, NOW);
+    assert.match(out, /^Lease a1b2c3d4e5f60718293a4b5c6d7e8f90\/lan\/eth1 \(IPv6\)\n/);
+    assert.match(out, /\n {2}family +IPv6 \(DHCPv6\)\n/);
+    assert.match(out, /\n {2}address +fd00:198:18:16::142\/64\n/);
+    assert.match(out, /\n {2}client DUID +00046c1f0b0e8f0a5d6e9a3b2f1d5c7e9a10 \(IAID 168496141\)\n/);
+    assert.match(out, new RegExp(`\\n {2}server +DUID ${SERVER_DUID}\\n`));
+    assert.match(out, /\n {2}server unicast +fd00:198:18:16::1\n/);
+    assert.match(out, new RegExp(`\\n {2}preferred until +in 5m00s \\(${iso(300).replace(/\./g, '\\.')}\\)\\n`));
+    assert.match(out, /\n {2}renews \(T1\) +in 2m30s /);
+    assert.match(out, /\n {2}expires +in 10m00s /);
+    assert.doesNotMatch(out, /\n {2}(gateway|lease time|routes|mtu|changed to) /);
+    assert.match(
+      leaseDetailText({ ...bare6, transitions: [] }, NOW),
+      /\n {2}server unicast +- \(RENEW to ff02::1:2\)\n/,
+    );
+    assert.match(leaseDetailText({ ...web1, transitions: [] }, NOW), /\n {2}family +IPv4 \(DHCPv4\)\n {2}state/);
+  });
+
+  test("a dual-stack attachment's two rows are one match: its IPv4 row, and both families", () => {
+    for (const id of ['web-1', web1.containerId, `${web1.containerId}/lan/eth1`]) {
+      assert.equal(resolveLease([web1v6, web1, bare], id), web1, id);
+    }
+    assert.deepEqual(familiesOf([web1v6, web1, bare], web1), ['ipv4', 'ipv6']);
+    assert.deepEqual(familiesOf([web1v6, bare], web1v6), ['ipv6']);
+    assert.equal(resolveLease([web1v6], 'web-1'), web1v6, 'an IPv6-only attachment');
+  });
 });
 
 describe('finding the lease an operator means', () => {

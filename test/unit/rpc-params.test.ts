@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DaemonError } from '../../daemon/errors';
-import { addParams, attachmentParams } from '../../daemon/rpc-params';
+import { addParams, leaseParams } from '../../daemon/rpc-params';
 
 const good = {
   containerId: 'c1',
@@ -74,7 +74,11 @@ test('every bad field is named, with code 7', () => {
       JSON.stringify(p),
     );
   }
-  assert.throws(() => attachmentParams({ containerId: 'c', network: 'n' }), /ifName/);
+  assert.throws(() => leaseParams({ containerId: 'c', network: 'n' }), /ifName/);
+  const a = { containerId: 'c', network: 'n', ifName: 'eth1' };
+  assert.deepEqual(leaseParams({ ...a, family: 'ipv6' }), { ...a, family: 'ipv6' });
+  assert.deepEqual(leaseParams(a), a);
+  assert.throws(() => leaseParams({ ...a, family: 6 }), /family must be "ipv4" or "ipv6"/);
 });
 
 test("routing (how the result's routes were built) passes through, each bad field named", () => {

@@ -244,6 +244,7 @@ test('property: no random server reply puts a control character in a result fiel
         containerId: 'c1',
         network: 'lan',
         ifName: 'eth1',
+        family: 'ipv4',
         netns: '/run/netns/p',
         args: {},
         mac: CFG.chaddr,
