@@ -117,6 +117,7 @@ describe('operator experience', () => {
       'args',
       'containerId',
       'expiresAt',
+      'family',
       'ifName',
       'mac',
       'netns',
