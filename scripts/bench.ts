@@ -13,6 +13,7 @@ import {
   conflictText,
   type ConflictResult,
 } from './bench/conflict';
+import { benchDualStack, dualStackText, type DualStackResult } from './bench/dual-stack';
 import { runScenarios, type Plan, type SubjectResult } from './bench/scenarios';
 import { table, type Row } from './bench/stats';
 import { referenceAvailable, startSubject, type SubjectName } from './bench/subjects';
@@ -263,11 +264,14 @@ async function main(): Promise<number> {
     results[name] = await benchOne(name, args.plan);
   }
   let conflicts: ConflictResult | undefined;
-  if (names.includes('ts-dhcp'))
+  let dual: DualStackResult | undefined;
+  if (names.includes('ts-dhcp')) {
     conflicts = await benchConflictDetection(
       args.quick ? CONFLICT_QUICK : CONFLICT_FULL,
       progress('conflict detection'),
     );
+    dual = await benchDualStack(args.plan.sequential, progress('dual-stack'));
+  }
   const plan = args.plan;
   const ref = results.reference;
   if (ref?.fill?.capped)
@@ -290,13 +294,14 @@ async function main(): Promise<number> {
   const tableText = table(rows(results['ts-dhcp'], ref, plan));
   process.stdout.write(`\n${tableText}\n\n`);
   if (conflicts) process.stdout.write(`${conflictText(conflicts)}\n`);
+  if (dual) process.stdout.write(`${dualStackText(dual)}\n`);
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')} at start, ${machine.loadAvgAtEnd.join(' ')} at end; ${Math.round((performance.now() - t0) / 1000)} s\n`,
   );
   fs.writeFileSync(
     args.out,
-    `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, conflicts, notes, table: tableText }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, plan, quick: args.quick, results, conflicts, dual, notes, table: tableText }, null, 2)}\n`,
   );
   process.stdout.write(`wrote ${args.out}\n`);
   return 0;
