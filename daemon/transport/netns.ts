@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { LinkAddress6, LinkInfo } from '../pod-port';
+import type { PodRoute } from '../registry-api';
 
 /** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),
  *  or 'ENOTNS' when the path is not a network namespace, or 'ETIMEDOUT' from ensureLinkUp. */
@@ -108,24 +109,20 @@ export function linkSetUp(netnsPath: string, ifName: string, up: boolean): Promi
 
 /** Adds an IPv4 route through ifName in the netns (rtnetlink; protocol boot, scope link without a gateway). `dst`
  *  is a CIDR; metric 0 is the kernel's default. Rejects with code 'EEXIST' when the same route is already there. */
-export function routeAdd(
-  netnsPath: string,
-  ifName: string,
-  route: { dst: string; gw?: string; metric?: number },
-): Promise<void> {
-  const [dst, prefix] = route.dst.split('/');
-  return native().routeAdd(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
+export function routeAdd(netnsPath: string, ifName: string, route: PodRoute): Promise<void> {
+  return routeCall('routeAdd', netnsPath, ifName, route);
 }
 
 /** Deletes the IPv4 route through ifName that routeAdd would add (any protocol and scope). Rejects with code 'ESRCH'
  *  when there is none. */
-export function routeDel(
-  netnsPath: string,
-  ifName: string,
-  route: { dst: string; gw?: string; metric?: number },
-): Promise<void> {
+export function routeDel(netnsPath: string, ifName: string, route: PodRoute): Promise<void> {
+  return routeCall('routeDel', netnsPath, ifName, route);
+}
+
+/** The addon's route call for `route` (a CIDR dst; no gw: on-link; metric 0: none). */
+function routeCall(op: 'routeAdd' | 'routeDel', netnsPath: string, ifName: string, route: PodRoute): Promise<void> {
   const [dst, prefix] = route.dst.split('/');
-  return native().routeDel(netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
+  return native()[op](netnsPath, ifName, dst ?? '', Number(prefix ?? 32), route.gw ?? null, route.metric ?? 0);
 }
 
 /** Adds an IPv4 address (with its subnet's broadcast address) to ifName; the kernel adds the prefix route. Rejects
