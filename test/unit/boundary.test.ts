@@ -222,7 +222,7 @@ const isFile = (name: string) => (file: string) => file === join(DAEMON, name);
 const isCore = (f: string) => inDir('dhcp')(f) || inDir('dhcp6')(f);
 /** The daemon's shell files: daemon/*.ts, daemon/cni/, daemon/transport/ (not the cores). */
 const isShell = (f: string) => f.startsWith(`${DAEMON}/`) && !isCore(f);
-const isRunner = (f: string) => /\/daemon\/lease6?-runner\.ts$/.test(f);
+const isRunner = (f: string) => /\/daemon\/(lease6?-runner|runner-base)\.ts$/.test(f);
 /** The RPC edge: the server, its listener, the daemon's wiring and runCni, which drives the registry for one CNI
  *  invocation. The rest of daemon/cni/ is pure CNI knowledge (result format, limits) that any layer may read. */
 const isEdge = (f: string) => ['rpc-server.ts', 'listen.ts', 'main.ts', 'cni/plugin.ts'].some((n) => isFile(n)(f));
