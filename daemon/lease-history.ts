@@ -13,14 +13,17 @@ export interface AnswerNames {
   grant: string;
 }
 
+/** A transition as kept: its time as a number, made an ISO string only for the lease view (~80 bytes less each). */
+type Kept = Omit<Transition, 'at'> & { atMs: number };
+
 export class LeaseHistory {
   /** The most recent state changes, oldest first, at most MAX_TRANSITIONS. */
-  readonly transitions: Transition[] = [];
+  private readonly kept: Kept[] = [];
   /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
   readonly ignored: Record<string, number> = {};
   lastError?: string;
-  /** Messages sent in the current acquisition, by name. */
-  private readonly sent = new Map<string, number>();
+  /** Messages sent in the current acquisition, by name; none while a lease is held. */
+  private sent?: Map<string, number>;
   private offers = 0;
   private refusals = 0;
   private exchangeStartMs?: number;
@@ -33,11 +36,17 @@ export class LeaseHistory {
   ) {}
 
   transition(from: string, to: string, why: string): void {
-    this.transitions.push({ at: new Date(this.now()).toISOString(), from, to, why });
-    if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
+    this.kept.push({ atMs: this.now(), from, to, why });
+    if (this.kept.length > MAX_TRANSITIONS) this.kept.shift();
+  }
+
+  /** The most recent state changes, oldest first. */
+  get transitions(): Transition[] {
+    return this.kept.map(({ atMs, ...t }) => ({ at: new Date(atMs).toISOString(), ...t }));
   }
 
   sentOne(name: string): void {
+    this.sent ??= new Map();
     this.sent.set(name, (this.sent.get(name) ?? 0) + 1);
   }
 
@@ -57,7 +66,7 @@ export class LeaseHistory {
   /** A lease was granted: what the acquisition tried is over. */
   granted(): void {
     this.lastError = undefined;
-    this.sent.clear();
+    this.sent = undefined;
     this.offers = 0;
     this.refusals = 0;
   }
@@ -77,7 +86,7 @@ export class LeaseHistory {
   /** "3 DISCOVERs on eth1 in /var/run/netns/x, no OFFER": what was tried so far. */
   progress(): string {
     const { offer, refusal, grant } = this.names;
-    const sent = [...this.sent].map(([name, n]) => counted(n, name)).join(', ') || 'nothing sent';
+    const sent = [...(this.sent ?? [])].map(([name, n]) => counted(n, name)).join(', ') || 'nothing sent';
     const heard =
       this.offers === 0
         ? `no ${offer}`

@@ -62,8 +62,11 @@ export class LeaseRunner extends RunnerBase<LeaseFacts> {
     const { log, now, pod } = deps;
     this.timer = new DeadlineTimer(now, () => this.enqueue({ type: 'timeout' }));
     const ioError = (err: NodeJS.ErrnoException): void => this.noteIoError(err);
+    // Named one by one, not spread from deps: a spread makes every lease an object of a hidden class of its own.
     this.sockets = new LeaseSockets({
-      ...deps,
+      pod,
+      log,
+      sendFromHost: deps.sendFromHost,
       minLeaseTimeS: deps.minLeaseTimeS ?? DEFAULT_MIN_LEASE_TIME_S,
       ownXid: () => ('tx' in this.state ? this.state.tx.xid : undefined),
       onReply: (msg) => this.enqueue({ type: 'packet', msg }),

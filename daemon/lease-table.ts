@@ -20,17 +20,29 @@ export class LeaseTable<R extends TableRunner = LeaseRunner> {
   private readonly netnsIds = new WeakMap<R, PodNetns>();
   /** (netns, ifName) of ADDs between their check and their runner joining the table. */
   private readonly claiming = new Map<string, string>();
+  /** How many leases each netns path holds: an inotify event about a file no lease is in (a node's other pods come
+   *  and go in the same directory, each an event) costs one lookup, not a scan of every lease. */
+  private readonly perPath = new Map<string, number>();
 
   get(key: string): R | undefined {
     return this.leases.get(key);
   }
 
   set(key: string, runner: R): void {
+    this.delete(key);
     this.leases.set(key, runner);
+    const path = this.netnsIds.get(runner)?.path;
+    if (path !== undefined) this.perPath.set(path, (this.perPath.get(path) ?? 0) + 1);
   }
 
   delete(key: string): void {
+    const runner = this.leases.get(key);
+    if (!runner) return;
     this.leases.delete(key);
+    const path = this.netnsIds.get(runner)?.path;
+    const n = path === undefined ? 0 : (this.perPath.get(path) ?? 0);
+    if (n > 1) this.perPath.set(path as string, n - 1);
+    else if (n === 1) this.perPath.delete(path as string);
   }
 
   runners(): R[] {
@@ -53,12 +65,24 @@ export class LeaseTable<R extends TableRunner = LeaseRunner> {
     return this.netnsIds.get(runner);
   }
 
-  /** The leases now, each with its namespace. */
-  entries(): { key: string; runner: R; ns: PodNetns }[] {
-    return [...this.leases].flatMap(([key, runner]) => {
+  /** The leases now, each with its namespace; `only`: those in the netns file of this path (an inotify event names
+   *  one file: nothing is built for the other leases). */
+  entries(only?: string): { key: string; runner: R; ns: PodNetns }[] {
+    const out: { key: string; runner: R; ns: PodNetns }[] = [];
+    if (only !== undefined && !this.perPath.has(only)) return out;
+    for (const [key, runner] of this.leases) {
       const ns = this.netnsIds.get(runner);
-      return ns ? [{ key, runner, ns }] : [];
-    });
+      if (ns && (only === undefined || ns.path === only)) out.push({ key, runner, ns });
+    }
+    return out;
+  }
+
+  /** The netns paths of every lease (what the watch keeps). */
+  *netnsPaths(): Iterable<string> {
+    for (const runner of this.leases.values()) {
+      const ns = this.netnsIds.get(runner);
+      if (ns) yield ns.path;
+    }
   }
 
   /** The other attachment holding (or being added on) ifName in ns, if any. */

@@ -58,7 +58,8 @@ export class Registry {
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
-      leases: () => this.leases.entries(),
+      leases: (only) => this.leases.entries(only),
+      netnsPaths: () => this.leases.netnsPaths(),
       drop: (key, runner, reason) => this.dropVanished(key, runner, reason),
     });
   }

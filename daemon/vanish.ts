@@ -13,8 +13,10 @@ const SWEEP_BATCH = 100;
 export interface VanishDeps {
   port: PodPort;
   log: Logger;
-  /** The leases now, each with the namespace it was checked as. */
-  leases(): { key: string; runner: LeaseRunner; ns: PodNetns }[];
+  /** The leases now, each with the namespace it was checked as; `only`: those of this netns path alone. */
+  leases(only?: string): { key: string; runner: LeaseRunner; ns: PodNetns }[];
+  /** The netns paths of every lease. */
+  netnsPaths(): Iterable<string>;
   /** Drops the lease of `key` if it is still `runner` (the registry's host-side RELEASE path). */
   drop(key: string, runner: LeaseRunner, reason: string): Promise<void>;
 }
@@ -79,8 +81,7 @@ export class VanishCheck {
     const { port, leases, drop } = this.deps;
     let checked = 0;
     let dropped = false;
-    for (const { key, runner, ns } of leases()) {
-      if (only !== undefined && ns.path !== only) continue;
+    for (const { key, runner, ns } of leases(only)) {
       // The event loop gets a turn between batches of stats: an ADD meanwhile waits for one batch, not for all.
       if (++checked % SWEEP_BATCH === 0) await new Promise(setImmediate);
       const gone = netnsGone(ns.path, port.inodeNow(ns.path), ns.inode);
@@ -89,6 +90,6 @@ export class VanishCheck {
       await drop(key, runner, gone);
     }
     // The watches of directories no lease is in any more go (DEL, vanished pods).
-    if (only === undefined || dropped) this.watcher?.retain(leases().map((l) => l.ns.path));
+    if (only === undefined || dropped) this.watcher?.retain(this.deps.netnsPaths());
   }
 }

@@ -8,8 +8,11 @@ export function ipToBytes(ip: string): Buffer {
   return Buffer.from(ip.split('.').map(Number));
 }
 
+/** A flat string (join, not a template: a template of 13 or more characters is a rope of several heap objects,
+ *  and a lease keeps several addresses); 0.0.0.0, the usual ciaddr, siaddr and giaddr, is one shared string. */
 export function bytesToIp(b: Buffer, offset = 0): string {
-  return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
+  const o = [b[offset], b[offset + 1], b[offset + 2], b[offset + 3]];
+  return o[0] || o[1] || o[2] || o[3] ? o.join('.') : ZERO_IP;
 }
 
 /** The one IPv4 check: four decimal octets 0-255 without leading zeros (which some parsers read as octal), as

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LeaseHistory } from '../../daemon/lease-history';
+import type { LeaseRunner } from '../../daemon/lease-runner';
+import { LeaseTable } from '../../daemon/lease-table';
 import { Waiters } from '../../daemon/lease-waiters';
 import { createLogger } from '../../daemon/log';
 import { RecordWriter, RecordWriterDeps } from '../../daemon/record-writer';
@@ -145,4 +147,33 @@ test('retry hints: the offer requested until a NAK or an ACK settles it; the ack
     address: '198.18.0.9',
   });
   assert.equal(hints.hint({ state: 'INIT' }, '198.18.0.9'), undefined);
+});
+
+test('LeaseTable: the leases of one netns path, kept right through replacement and deletion', () => {
+  const table = new LeaseTable();
+  const runner = (path: string, inode: number) => {
+    const r = { params: { ifName: 'eth1' }, active: true } as unknown as LeaseRunner;
+    table.setNetns(r, { path, dev: 1, inode });
+    return r;
+  };
+  const a = runner('/run/netns/a', 1);
+  const b = runner('/run/netns/b', 2);
+  table.set('a/lan/eth1', a);
+  table.set('b/lan/eth1', b);
+  table.set('a/lan2/eth1', runner('/run/netns/a', 1));
+  assert.deepEqual(
+    table.entries('/run/netns/a').map((e) => e.key),
+    ['a/lan/eth1', 'a/lan2/eth1'],
+  );
+  assert.deepEqual(table.entries('/run/netns/elsewhere'), []);
+  // The same key, now in another netns: it leaves a's count.
+  table.set('a/lan/eth1', runner('/run/netns/c', 3));
+  table.delete('a/lan2/eth1');
+  assert.deepEqual(table.entries('/run/netns/a'), []);
+  assert.deepEqual(
+    table.entries('/run/netns/c').map((e) => e.key),
+    ['a/lan/eth1'],
+  );
+  assert.deepEqual([...table.netnsPaths()].sort(), ['/run/netns/b', '/run/netns/c']);
+  assert.equal(table.entries().length, 2);
 });
