@@ -20,7 +20,7 @@ import {
 } from './dhcp6/lease';
 import { dnsServers, domainList, serverId } from './dhcp6/options';
 import { describeRa, emptyRaView, onLinkPrefixLength } from './dhcp6/ra';
-import { Dhcp6Message, MsgType } from './dhcp6/types';
+import { ALL_SERVERS, Dhcp6Message, MsgType } from './dhcp6/types';
 import { DadWatch } from './dad-watch';
 import { DeadlineTimer } from './deadline-timer';
 import { DaemonError } from './errors';
@@ -235,7 +235,17 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     this.history.sentOne(name);
     try {
       this.channel ??= await this.deps.pod.openUdp6((payload) => this.onDatagram(payload));
-      this.channel.send(encode(action.msg), action.dst);
+      const payload = encode(action.msg);
+      try {
+        this.channel.send(payload, action.dst);
+      } catch (err) {
+        // A server's UNICAST address the pod has no route to (a /128 lease, no RA route): the message goes to
+        // ff02::1:2 instead, where the same server hears it (RFC 8415 §18.2.4: unicast is allowed, not required).
+        const code = (err as NodeJS.ErrnoException).code;
+        if (action.dst === ALL_SERVERS || (code !== 'ENETUNREACH' && code !== 'EHOSTUNREACH')) throw err;
+        this.deps.log.debug({ msg: name, dst: action.dst, code }, 'unicast unreachable: sent to ff02::1:2');
+        this.channel.send(payload, ALL_SERVERS);
+      }
       this.deps.log.debug({ msg: name, dst: action.dst }, 'sent');
     } catch (err) {
       // A lost message: the core retransmits (a RELEASE is sent once; the server's lease then runs out).

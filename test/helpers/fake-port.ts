@@ -187,6 +187,8 @@ export class FakePort implements PodPort {
   readonly sent6: Sent6[] = [];
   /** The DHCPv6 server: its reply to a message a client sent, delivered on the client's socket; absent: silent. */
   answer6?: (sent: Sent6) => Dhcp6Message | undefined;
+  /** Destinations the pods have no route to: a DHCPv6 send there fails with ENETUNREACH. */
+  readonly unreachable6 = new Set<string>();
   private readonly receivers6 = new Set<Receiver6>();
   private readonly namespaces = new Map<string, Namespace>();
   private readonly receivers = new Set<Receiver>();
@@ -353,6 +355,7 @@ export class FakePort implements PodPort {
     this.receivers6.add(r);
     return this.socket(
       (payload, dstIp) => {
+        if (this.unreachable6.has(dstIp)) throw coded('ENETUNREACH', `${dstIp}: network is unreachable`);
         const d = decode6(payload);
         if (!d.ok) throw new Error(`the client sent an undecodable DHCPv6 message: ${d.reason}`);
         const sent: Sent6 = { netns: r.netns, ifName: r.ifName, dstIp, msg: d.value };

@@ -13,6 +13,8 @@ export interface Grant6 {
   t2S: number;
   preferredS: number;
   validS: number;
+  /** The server's UNICAST option (RFC 8415 §21.12): where RENEW may go. */
+  unicast?: string;
 }
 
 export const GRANT6: Grant6 = { t1S: 1800, t2S: 2880, preferredS: 3600, validS: 7200 };
@@ -29,6 +31,7 @@ export function reply6(req: Dhcp6Message, address: string, g: Grant6 = GRANT6): 
     { code: Opt6.DNS_SERVERS, data: ip6ToBytes(DNS6) },
   ];
   if (req.type === MsgType.SOLICIT) options.push({ code: Opt6.RAPID_COMMIT, data: Buffer.alloc(0) });
+  if (g.unicast !== undefined) options.push({ code: Opt6.UNICAST, data: ip6ToBytes(g.unicast) });
   return { type: MsgType.REPLY, xid: req.xid, options };
 }
 

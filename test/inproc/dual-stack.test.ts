@@ -179,3 +179,23 @@ test('DAD failure of the leased address: DECLINE, a new SOLICIT, and the new add
   assert.notEqual(now[0]?.address, first, 'the duplicate came off');
   assert.equal(now[0]?.optimistic, true, 'the daemon adds it optimistic');
 });
+
+test('RENEW to a UNICAST address the pod has no route to goes to ff02::1:2, and renews', async (t) => {
+  const { port, cni } = setup(t);
+  const unicast = `${PREFIX}1`;
+  port.unreachable6.add(unicast);
+  port.answer6 = answering6(() => `${PREFIX}200`, {
+    t1S: 1,
+    t2S: 100,
+    preferredS: 200,
+    validS: 300,
+    unicast,
+  });
+  const add = await cni('ADD', '1.1.0', { ipv4: false });
+  assert.equal(add.exitCode, 0, JSON.stringify(add.json));
+  const renew = await port.nextSent6((s) => s.msg.type === MsgType.RENEW, 0, 3000);
+  assert.equal(renew.dstIp, 'ff02::1:2');
+  // Answered there: the next T1 brings a new exchange (a retransmission would keep the xid).
+  const next = await port.nextSent6((s) => s.msg.type === MsgType.RENEW, port.sent6.indexOf(renew) + 1, 3000);
+  assert.notEqual(next.msg.xid, renew.msg.xid);
+});
