@@ -20,6 +20,7 @@ import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
 import { restoreRecords } from './restore';
 import { LeaseExit } from './lease-exit';
+import type { GoneLease } from './host-release';
 import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
 import { detail, view } from './lease-view';
@@ -131,9 +132,12 @@ export class Registry {
       const path = (runner ? this.leases.netnsOf(runner) : runner6 && this.leases6.netnsOf(runner6))?.path;
       const ns = await this.deps.port.netnsId(path as string);
       if (ns instanceof Error) {
-        runner6?.stop('netns gone before DEL');
         const hostRelease = runner && (await this.exit.drop(key, runner, 'netns gone before DEL'));
-        this.deps.log.info({ attachment: key, netns: path, hostRelease }, 'DEL: netns gone, lease dropped');
+        const hostRelease6 = runner6 && (await this.drop6(key, runner6, 'netns gone before DEL'));
+        this.deps.log.info(
+          { attachment: key, netns: path, hostRelease, hostRelease6 },
+          'DEL: netns gone, lease dropped',
+        );
         return { released: false, dropped: true };
       }
       // A runtime that answers "try again later" with DEL (containerd) cancels the acquisition; its retried ADD
@@ -268,6 +272,16 @@ export class Registry {
     const ns = await checkPodNetns(this.deps.port, this.deps.opts.hostPrefix, netns);
     if (ns instanceof Error) throw new DaemonError('bad-netns', `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
     return ns;
+  }
+
+  /** drop (lease-exit.ts) of a DHCPv6 lease: stopped, and its RELEASE sent from the host. */
+  private async drop6(key: string, runner: Lease6Runner, reason: string): Promise<string> {
+    this.leases6.delete(key);
+    runner.stop(reason);
+    await runner.settled();
+    const gone: GoneLease = { family: 'ipv6', cfg: runner.cfg, state: runner.state };
+    if (runner.params.master !== undefined) gone.hostLink = runner.params.master;
+    return this.exit.releaseGone(key, gone);
   }
 
   /** The DHCPv6 runner of an ADD with ipam.ipv6. Until v6 records exist, its persist only takes a released lease

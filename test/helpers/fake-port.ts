@@ -321,6 +321,16 @@ export class FakePort implements PodPort {
     this.record({ netns: '', ifName: '', via: 'host', srcIp: '', dstIp }, payload);
   };
 
+  /** DHCPv6 messages sent from the daemon's own netns (a RELEASE of a lease whose pod side is gone). */
+  readonly hostSent6: { dstIp: string; hostLink?: string; msg: Dhcp6Message }[] = [];
+
+  readonly sendFromHost6 = async (payload: Buffer, dstIp: string, hostLink?: string): Promise<string> => {
+    const d = decode6(payload);
+    if (!d.ok) throw new Error(`the daemon sent an undecodable DHCPv6 message: ${d.reason}`);
+    this.hostSent6.push({ dstIp, msg: d.value, ...(hostLink !== undefined && { hostLink }) });
+    return dstIp;
+  };
+
   watch(onChanged: (path: string | undefined) => void): NetnsWatcher {
     const w = { dirs: new Set<string>(), onChanged };
     this.watchers.add(w);

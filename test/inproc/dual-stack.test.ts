@@ -199,3 +199,14 @@ test('RENEW to a UNICAST address the pod has no route to goes to ff02::1:2, and 
   const next = await port.nextSent6((s) => s.msg.type === MsgType.RENEW, port.sent6.indexOf(renew) + 1, 3000);
   assert.notEqual(next.msg.xid, renew.msg.xid);
 });
+
+test('DEL after the netns is gone: the DHCPv6 lease is dropped and RELEASEd from the node', async (t) => {
+  const { port, cni } = setup(t);
+  const add = await cni('ADD', '1.1.0', { ipv4: false }, { master: 'eno1' });
+  assert.equal(add.exitCode, 0, JSON.stringify(add.json));
+  port.removeNetns(NETNS);
+  assert.equal((await cni('DEL', '1.1.0', { ipv4: false }, { master: 'eno1' })).exitCode, 0);
+  const sent = port.hostSent6.find((s) => s.msg.type === MsgType.RELEASE);
+  assert.deepEqual(sent && { dstIp: sent.dstIp, hostLink: sent.hostLink }, { dstIp: 'ff02::1:2', hostLink: 'eno1' });
+  assert.equal(port.openSockets, 0);
+});
