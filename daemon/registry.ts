@@ -52,7 +52,11 @@ export class Registry {
   /** Record writes, and what a lease leaves when it goes. */
   private readonly exit: LeaseExit;
 
+  /** The daemon's log with family "ipv6" on every line: the DHCPv6 runners' lease loggers build on it. */
+  private readonly log6: Logger;
+
   constructor(private readonly deps: RegistryDeps) {
+    this.log6 = deps.log.child({ family: 'ipv6' });
     this.retryHints = new RetryHints(deps.now);
     const { store, port, now } = deps;
     this.exit = new LeaseExit({ leases: this.leases, store, senders: port, now, rng: this.rng });
@@ -288,7 +292,7 @@ export class Registry {
    *  out of the table. */
   private runner6For(p: AddParams, ns: PodNetns, pod: PodSide, link: LinkInfo): Lease6Runner {
     const key = attachmentKey(p);
-    const log = leaseLogger(this.deps.log, p).child({ family: 6 });
+    const log = leaseLogger(this.log6, p);
     const runner: Lease6Runner = new Lease6Runner(p, clientConfig6(p, link, this.deps.opts), {
       pod,
       now: this.deps.now,

@@ -37,9 +37,9 @@ function keaHolds(kea: Kea6, address: string): boolean {
   return row !== undefined && row[2] !== '0';
 }
 
-/** The v6 runner's log lines (its logger carries family 6) with this message. */
+/** The v6 runner's log lines (its logger carries family ipv6) with this message. */
 function v6Logs(daemon: TsDaemon, containerId: string, msg: string): Record<string, unknown>[] {
-  return daemon.logs().filter((l) => l.containerId === containerId && l.family === 6 && l.msg === msg);
+  return daemon.logs().filter((l) => l.containerId === containerId && l.family === 'ipv6' && l.msg === msg);
 }
 
 describe('dual-stack through macvlan, Kea 2.2 (kea-dhcp4 + kea-dhcp6)', () => {
@@ -93,7 +93,7 @@ describe('dual-stack through macvlan, Kea 2.2 (kea-dhcp4 + kea-dhcp6)', () => {
     await topo.exec(topo.podNs(1), 'ip', ['-6', 'route', 'add', `${SUBNET}/64`, 'dev', 'eth1']);
     // T1 is 2 s: RENEW to Kea's UNICAST address, answered.
     await waitFor('v6 renewed', () => v6Logs(daemon, 'ds1', 'renewed').length > 0, 8000).catch((err: Error) => {
-      const lines = daemon.logs().filter((l) => l.containerId === 'ds1' && l.family === 6);
+      const lines = daemon.logs().filter((l) => l.containerId === 'ds1' && l.family === 'ipv6');
       throw new Error(`${err.message}; the v6 runner logged: ${JSON.stringify(lines)}`);
     });
     await waitFor('a RENEW unicast', () => v6Logs(daemon, 'ds1', 'sent').some((l) => l.dst === SERVER6), 6000);
