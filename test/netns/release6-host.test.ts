@@ -90,7 +90,10 @@ describe('DHCPv6 RELEASE from the node when the pod side is gone (Kea 2.2)', () 
       await waitFor(`Kea to free ${address}`, () => !held(address), 10_000, 100).catch((err: Error) => {
         throw new Error(`${err.message}; daemon: ${fs.readFileSync(daemon.logFile, 'utf8')}`);
       });
-      const dropped = daemon.logs().find((l) => l.msg === 'stored lease dropped: attachment gone');
+      // The line follows the record's removal (an fsync), which may end after Kea has freed the lease.
+      const droppedLine = () => daemon.logs().find((l) => l.msg === 'stored lease dropped: attachment gone');
+      await waitFor('the drop logged', () => droppedLine() !== undefined, 3000).catch(() => undefined);
+      const dropped = droppedLine();
       assert.ok(dropped, 'the dead attachment was dropped at start');
       assert.equal(dropped.family, undefined);
       const file = path.join(stateDir, 'leases', recordName(key, 'ipv6'));
