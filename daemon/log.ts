@@ -33,6 +33,14 @@ function leasePrototype(log: Logger): Logger {
       },
     });
   }
+  // A child of a lease logger keeps the lease's keys (it is a pino child of `log` with them, made when asked for).
+  Object.defineProperty(proto, 'child', {
+    value(this: { [BINDINGS]: LeaseBindings }, bindings: object, options?: object): Logger {
+      const a = this[BINDINGS];
+      const lease = { containerId: a.containerId, network: a.network, ifName: a.ifName, netns: a.netns };
+      return log.child({ ...lease, ...bindings }, options);
+    },
+  });
   leasePrototypes.set(log, proto);
   return proto;
 }
