@@ -24,7 +24,7 @@ import type { GoneLease } from './host-release';
 import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
 import { detail, view } from './lease-view';
-import { LeaseTable } from './lease-table';
+import { LeaseTable, TableRunner } from './lease-table';
 import { KeyedSerial } from './keyed-serial';
 
 export interface RegistryDeps {
@@ -63,8 +63,8 @@ export class Registry {
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
-      leases: (only) => this.leases.entries(only),
-      netnsPaths: () => this.leases.netnsPaths(),
+      leases: (only) => [...this.leases.entries(only), ...this.leases6.entries(only)],
+      netnsPaths: () => [...this.leases.netnsPaths(), ...this.leases6.netnsPaths()],
       drop: (key, runner, reason) => this.dropVanished(key, runner, reason),
     });
   }
@@ -260,10 +260,14 @@ export class Registry {
     this.vanish.start(intervalMs);
   }
 
-  private dropVanished(key: string, runner: LeaseRunner, reason: string): Promise<void> {
+  private dropVanished(key: string, runner: TableRunner, reason: string): Promise<void> {
     return this.locks.run(key, async () => {
-      if (this.leases.get(key) !== runner) return;
-      const hostRelease = await this.exit.drop(key, runner, reason);
+      let hostRelease: string;
+      if (runner instanceof Lease6Runner && this.leases6.get(key) === runner)
+        hostRelease = await this.drop6(key, runner, reason);
+      else if (runner instanceof LeaseRunner && this.leases.get(key) === runner)
+        hostRelease = await this.exit.drop(key, runner, reason);
+      else return;
       this.deps.log.warn(
         { attachment: key, reason, address: runner.facts?.address, hostRelease },
         'attachment vanished without DEL; lease dropped',
@@ -304,6 +308,7 @@ export class Registry {
     });
     this.leases6.setNetns(runner, ns);
     this.leases6.set(key, runner);
+    this.vanish.watch(ns.path);
     return runner;
   }
 

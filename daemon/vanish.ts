@@ -2,7 +2,7 @@
 // port's watch on the directories of namespace files as they change, and by a slow sweep for paths that cannot be
 // watched. A removed interface is noticed at the lease's next transaction instead, so the sweep stays one stat per
 // lease.
-import type { LeaseRunner } from './lease-runner';
+import type { TableRunner } from './lease-table';
 import type { Logger } from './log';
 import { netnsGone } from './pod-netns';
 import type { NetnsWatcher, PodNetns, PodPort } from './pod-port';
@@ -14,11 +14,11 @@ export interface VanishDeps {
   port: PodPort;
   log: Logger;
   /** The leases now, each with the namespace it was checked as; `only`: those of this netns path alone. */
-  leases(only?: string): { key: string; runner: LeaseRunner; ns: PodNetns }[];
+  leases(only?: string): { key: string; runner: TableRunner; ns: PodNetns }[];
   /** The netns paths of every lease. */
   netnsPaths(): Iterable<string>;
   /** Drops the lease of `key` if it is still `runner` (the registry's host-side RELEASE path). */
-  drop(key: string, runner: LeaseRunner, reason: string): Promise<void>;
+  drop(key: string, runner: TableRunner, reason: string): Promise<void>;
 }
 
 export class VanishCheck {

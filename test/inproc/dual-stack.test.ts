@@ -53,6 +53,14 @@ function setup(t: { after(fn: () => unknown): void }, o: { ra?: boolean } = {}) 
   return { port, link, reg, cni };
 }
 
+async function waitUntil(done: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** What the main plugin does with ADD's result: every address onto the interface. */
 function configure(link: FakeLinkState, ips: { address: string }[]): void {
   for (const ip of ips) {
@@ -171,9 +179,7 @@ test('DAD failure of the leased address: DECLINE, a new SOLICIT, and the new add
   const decline = await port.nextSent6((s) => s.msg.type === MsgType.DECLINE);
   assert.ok(decline.msg.options.some((o) => o.code === Opt6.IA_NA && o.data.includes(ip6ToBytes(first))));
   await port.nextSent6((s) => s.msg.type === MsgType.SOLICIT, port.sent6.indexOf(decline));
-  const deadline = Date.now() + 3000;
-  while (!link.addresses6.some((a) => a.address !== first && !a.linkLocal) && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => link.addresses6.some((a) => a.address !== first && !a.linkLocal));
   const now = link.addresses6.filter((a) => !a.linkLocal);
   assert.equal(now.length, 1, JSON.stringify(now));
   assert.notEqual(now[0]?.address, first, 'the duplicate came off');
@@ -209,4 +215,14 @@ test('DEL after the netns is gone: the DHCPv6 lease is dropped and RELEASEd from
   const sent = port.hostSent6.find((s) => s.msg.type === MsgType.RELEASE);
   assert.deepEqual(sent && { dstIp: sent.dstIp, hostLink: sent.hostLink }, { dstIp: 'ff02::1:2', hostLink: 'eno1' });
   assert.equal(port.openSockets, 0);
+});
+
+test('an IPv6-only attachment whose netns vanishes without DEL is dropped, its lease RELEASEd from the node', async (t) => {
+  const { port, reg, cni } = setup(t);
+  reg.startVanishCheck(60_000);
+  assert.equal((await cni('ADD', '1.1.0', { ipv4: false })).exitCode, 0);
+  port.removeNetns(NETNS);
+  await waitUntil(() => port.hostSent6.some((s) => s.msg.type === MsgType.RELEASE));
+  assert.equal(port.openSockets, 0);
+  assert.equal((await cni('DEL', '1.1.0', { ipv4: false })).exitCode, 0, 'DEL of a dropped attachment succeeds');
 });
