@@ -11,16 +11,16 @@ import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
 import { RetryHints } from './retry-hints';
 import { checkPodNetns } from './pod-netns';
-import type { LinkInfo, PodNetns, PodPort, PodSide } from './pod-port';
+import type { PodNetns, PodPort, PodSide } from './pod-port';
 import { checkLease } from './lease-check';
-import { clientConfig, clientConfig6 } from './client-config';
+import { clientConfig } from './client-config';
+import { Leases6 } from './registry6';
 import { Lease6Runner } from './lease6-runner';
 import { checkLease6 } from './lease6-check';
 import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
 import { restoreRecords } from './restore';
 import { LeaseExit } from './lease-exit';
-import type { GoneLease } from './host-release';
 import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
 import { detail, view } from './lease-view';
@@ -41,7 +41,7 @@ export interface RegistryDeps {
 export class Registry {
   private readonly leases = new LeaseTable();
   /** The DHCPv6 leases of attachments with ipam.ipv6, by the same keys. */
-  private readonly leases6 = new LeaseTable<Lease6Runner>();
+  private readonly leases6: Leases6;
   /** What DEL-cancelled acquisitions reached, by attachment, for a retried ADD (fast retry). */
   private readonly retryHints: RetryHints;
   /** Operations on one attachment, one at a time. */
@@ -52,14 +52,12 @@ export class Registry {
   /** Record writes, and what a lease leaves when it goes. */
   private readonly exit: LeaseExit;
 
-  /** The daemon's log with family "ipv6" on every line: the DHCPv6 runners' lease loggers build on it. */
-  private readonly log6: Logger;
-
   constructor(private readonly deps: RegistryDeps) {
-    this.log6 = deps.log.child({ family: 'ipv6' });
     this.retryHints = new RetryHints(deps.now);
     const { store, port, now } = deps;
     this.exit = new LeaseExit({ leases: this.leases, store, senders: port, now, rng: this.rng });
+    const watch = (path: string): void => this.vanish.watch(path);
+    this.leases6 = new Leases6({ opts: deps.opts, now, rng: this.rng, log: deps.log, exit: this.exit, watch });
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
@@ -103,7 +101,7 @@ export class Registry {
         const link = await linkUp(pod, p, log);
         const v4 = p.ipv4 === false ? undefined : clientConfig(p, link, this.deps.opts, log);
         const runner = v4 && this.runnerFor(p, v4, ns, pod, { mtuCeiling: link.mtu });
-        const runner6 = p.ipv6 ? this.runner6For(p, ns, pod, link) : undefined;
+        const runner6 = p.ipv6 ? this.leases6.create(p, ns, pod, link) : undefined;
         if (warnings) log.warn({ warnings }, 'network config: parts ignored');
         if (runner) {
           this.leases.set(key, runner);
@@ -137,7 +135,7 @@ export class Registry {
       const ns = await this.deps.port.netnsId(path as string);
       if (ns instanceof Error) {
         const hostRelease = runner && (await this.exit.drop(key, runner, 'netns gone before DEL'));
-        const hostRelease6 = runner6 && (await this.drop6(key, runner6, 'netns gone before DEL'));
+        const hostRelease6 = runner6 && (await this.leases6.drop(key, runner6, 'netns gone before DEL'));
         this.deps.log.info(
           { attachment: key, netns: path, hostRelease, hostRelease6 },
           'DEL: netns gone, lease dropped',
@@ -264,7 +262,7 @@ export class Registry {
     return this.locks.run(key, async () => {
       let hostRelease: string;
       if (runner instanceof Lease6Runner && this.leases6.get(key) === runner)
-        hostRelease = await this.drop6(key, runner, reason);
+        hostRelease = await this.leases6.drop(key, runner, reason);
       else if (runner instanceof LeaseRunner && this.leases.get(key) === runner)
         hostRelease = await this.exit.drop(key, runner, reason);
       else return;
@@ -280,36 +278,6 @@ export class Registry {
     const ns = await checkPodNetns(this.deps.port, this.deps.opts.hostPrefix, netns);
     if (ns instanceof Error) throw new DaemonError('bad-netns', `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
     return ns;
-  }
-
-  /** drop (lease-exit.ts) of a DHCPv6 lease: stopped, and its RELEASE sent from the host. */
-  private async drop6(key: string, runner: Lease6Runner, reason: string): Promise<string> {
-    this.leases6.delete(key);
-    runner.stop(reason);
-    await runner.settled();
-    const gone: GoneLease = { family: 'ipv6', cfg: runner.cfg, state: runner.state };
-    if (runner.params.master !== undefined) gone.hostLink = runner.params.master;
-    return this.exit.releaseGone(key, gone);
-  }
-
-  /** The DHCPv6 runner of an ADD with ipam.ipv6. Until v6 records exist, its persist only takes a released lease
-   *  out of the table. */
-  private runner6For(p: AddParams, ns: PodNetns, pod: PodSide, link: LinkInfo): Lease6Runner {
-    const key = attachmentKey(p);
-    const log = leaseLogger(this.log6, p);
-    const runner: Lease6Runner = new Lease6Runner(p, clientConfig6(p, link, this.deps.opts), {
-      pod,
-      now: this.deps.now,
-      rng: this.rng,
-      log,
-      persist: async () => {
-        if (runner.state.state === 'RELEASED' && this.leases6.get(key) === runner) this.leases6.delete(key);
-      },
-    });
-    this.leases6.setNetns(runner, ns);
-    this.leases6.set(key, runner);
-    this.vanish.watch(ns.path);
-    return runner;
   }
 
   /** A runner for a new ADD (with the MTU its interface had), or for a lease taken over from its record. */

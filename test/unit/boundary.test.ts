@@ -223,6 +223,8 @@ const isCore = (f: string) => inDir('dhcp')(f) || inDir('dhcp6')(f);
 /** The daemon's shell files: daemon/*.ts, daemon/cni/, daemon/transport/ (not the cores). */
 const isShell = (f: string) => f.startsWith(`${DAEMON}/`) && !isCore(f);
 const isRunner = (f: string) => /\/daemon\/(lease6?-runner|runner-base)\.ts$/.test(f);
+/** The registry and its DHCPv6 side. */
+const isRegistry = (f: string) => isFile('registry.ts')(f) || isFile('registry6.ts')(f);
 /** The RPC edge: the server, its listener, the daemon's wiring and runCni, which drives the registry for one CNI
  *  invocation. The rest of daemon/cni/ is pure CNI knowledge (result format, limits) that any layer may read. */
 const isEdge = (f: string) => ['rpc-server.ts', 'listen.ts', 'main.ts', 'cni/plugin.ts'].some((n) => isFile(n)(f));
@@ -234,15 +236,15 @@ const LAYERS: { layer: string; roots: (f: string) => boolean; above: string; for
     layer: 'the port (daemon/transport/)',
     roots: inDir('transport'),
     above: 'a runner, the registry or the RPC edge',
-    forbidden: (f) => isRunner(f) || isFile('registry.ts')(f) || isEdge(f),
+    forbidden: (f) => isRunner(f) || isRegistry(f) || isEdge(f),
   },
   {
     layer: 'the runners',
     roots: isRunner,
     above: 'the registry or the RPC edge',
-    forbidden: (f) => isFile('registry.ts')(f) || isEdge(f),
+    forbidden: (f) => isRegistry(f) || isEdge(f),
   },
-  { layer: 'the registry', roots: isFile('registry.ts'), above: 'the RPC edge', forbidden: isEdge },
+  { layer: 'the registry', roots: isRegistry, above: 'the RPC edge', forbidden: isEdge },
 ];
 
 /** Every relative .ts import of `file`, resolved. */
