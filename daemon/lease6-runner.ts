@@ -51,6 +51,8 @@ export interface Runner6Deps {
   log: Logger;
   /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
   persist?(runner: Lease6Runner): Promise<void>;
+  /** Counts events (daemon/metrics.ts event6) when metrics are on; transactionMs as RunnerMetrics.event has it. */
+  metrics?: { event6?(event: Lease6Event, transactionMs?: number): void };
 }
 
 export class Lease6Runner extends RunnerBase<Lease6Facts> {
@@ -182,7 +184,8 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
 
   private async onEvent(event: Lease6Event): Promise<void> {
     if ('reply' in event) await this.onGrant(event.reply);
-    noteEvent6(event, this.history, this.deps.log, this.facts?.address);
+    const transactionMs = noteEvent6(event, this.history, this.deps.log, this.facts?.address);
+    this.deps.metrics?.event6?.(event, transactionMs);
     if (event.kind === 'expired') {
       this.facts = undefined;
       await this.dropFromLink();

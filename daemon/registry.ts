@@ -15,6 +15,7 @@ import type { PodNetns, PodPort, PodSide } from './pod-port';
 import { checkLease } from './lease-check';
 import { clientConfig } from './client-config';
 import { Leases6 } from './registry6';
+import type { Runner6Deps } from './lease6-runner';
 import { Lease6Runner } from './lease6-runner';
 import { checkLease6 } from './lease6-check';
 import { linkUp } from './link-up';
@@ -33,7 +34,8 @@ export interface RegistryDeps {
   port: PodPort;
   log: Logger;
   now(): number;
-  metrics?: RunnerMetrics;
+  /** With event6, the DHCPv6 runners' events are counted too (daemon/metrics.ts). */
+  metrics?: RunnerMetrics & Runner6Deps['metrics'];
   /** Where lease records go; absent: leases live in memory only (tests). */
   store?: LeaseStore;
 }
@@ -57,7 +59,8 @@ export class Registry {
     const { store, port, now } = deps;
     this.exit = new LeaseExit({ leases: this.leases, store, senders: port, now, rng: this.rng });
     const watch = (path: string): void => this.vanish.watch(path);
-    this.leases6 = new Leases6({ opts: deps.opts, now, rng: this.rng, log: deps.log, exit: this.exit, watch });
+    const { opts, log, metrics } = deps;
+    this.leases6 = new Leases6({ opts, now, rng: this.rng, log, exit: this.exit, metrics, watch });
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,

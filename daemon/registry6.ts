@@ -7,7 +7,7 @@ import type { DaemonOptions } from './flags';
 import type { GoneLease } from './host-release';
 import type { LeaseExit } from './lease-exit';
 import { LeaseTable } from './lease-table';
-import { Lease6Runner } from './lease6-runner';
+import { Lease6Runner, Runner6Deps } from './lease6-runner';
 import { Logger, leaseLogger } from './log';
 import type { LinkInfo, PodNetns, PodSide } from './pod-port';
 import type { AddParams } from './registry-api';
@@ -19,6 +19,7 @@ export interface Leases6Deps {
   /** The daemon's log: every line of a DHCPv6 runner gets family "ipv6" on top of its attachment. */
   log: Logger;
   exit: LeaseExit;
+  metrics?: Runner6Deps['metrics'];
   /** Watches the netns path for the vanish check. */
   watch(netnsPath: string): void;
 }
@@ -41,6 +42,7 @@ export class Leases6 extends LeaseTable<Lease6Runner> {
       now,
       rng,
       log: leaseLogger(this.log6, p),
+      metrics: this.deps.metrics,
       persist: async () => {
         if (runner.state.state === 'RELEASED' && this.get(key) === runner) this.delete(key);
       },

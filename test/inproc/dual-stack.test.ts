@@ -23,6 +23,8 @@ const log = createLogger('silent');
 const hooks = { onBug: (err: unknown) => assert.fail(String(err)) };
 
 function setup(t: { after(fn: () => unknown): void }, o: { ra?: boolean } = {}) {
+  const events6: string[] = [];
+  const metrics = { event: () => {}, event6: (e: { kind: string }) => void events6.push(e.kind) };
   const port = new FakePort();
   const link = port.addPod(NETNS, 'eth1');
   if (o.ra !== false)
@@ -31,7 +33,7 @@ function setup(t: { after(fn: () => unknown): void }, o: { ra?: boolean } = {}) 
   let n = 0x100;
   port.answer6 = answering6(() => `${PREFIX}${(n++).toString(16)}`);
   const opts = { ...defaultOptions(), addTimeoutMs: 3000 };
-  const reg = new Registry({ opts, port, log, now: () => Date.now() });
+  const reg = new Registry({ opts, port, log, now: () => Date.now(), metrics });
   t.after(() => reg.shutdown(false));
   const cni = async (command: string, cniVersion: string, ipam: object = {}, top: object = {}, id = 'c1') =>
     cniAnswer(
@@ -50,7 +52,7 @@ function setup(t: { after(fn: () => unknown): void }, o: { ra?: boolean } = {}) 
         hooks,
       ),
     );
-  return { port, link, reg, cni };
+  return { port, link, reg, cni, events6 };
 }
 
 async function waitUntil(done: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -116,9 +118,10 @@ test('ipam.ipv6 with cniVersion 0.1.0/0.2.0: code 1 naming the version, nothing 
 });
 
 test('IPv6-only (ipv4 false): one IPv6 entry, no DHCPv4 at all; CHECK reads the interface; DEL releases', async (t) => {
-  const { port, link, cni } = setup(t);
+  const { port, link, cni, events6 } = setup(t);
   const add = await cni('ADD', '1.1.0', { ipv4: false });
   assert.equal(add.exitCode, 0, JSON.stringify(add.json));
+  assert.deepEqual(events6, ['bound'], 'the metrics count the v6 events');
   const ips = add.json?.ips as { address: string }[];
   assert.equal(ips.length, 1);
   assert.ok(ips[0]?.address.startsWith(PREFIX));
