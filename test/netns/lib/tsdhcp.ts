@@ -35,6 +35,8 @@ export interface TsDaemonOptions {
   args?: string[];
   socketPath?: string;
   stateDir?: string;
+  /** Node flags after the shipped ones (DAEMON_NODE_FLAGS). */
+  nodeFlags?: string[];
 }
 
 export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}): Promise<TsDaemon> {
@@ -45,6 +47,7 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
   // Renewal tests use leases of a few seconds from Kea and dhcpd: below the daemon's default minimum (60 s).
   const args = [
     ...DAEMON_NODE_FLAGS,
+    ...(opts.nodeFlags ?? []),
     TS_DHCP_BIN,
     'daemon',
     '--socket-path',
