@@ -142,7 +142,7 @@ function v4Fields(d: LeaseDetail, at: At, st: Style): [string, string][] {
 }
 
 /** What a DHCPv6 lease says: the client's DUID and IAID, the server's DUID and unicast address, the preferred and
- *  valid lifetimes' ends (expires is the valid one's), T1/T2. */
+ *  valid lifetimes' ends (expires is the valid one's), T1/T2, DNS (options 23 and 24). */
 function v6Fields(d: LeaseDetail, at: At): [string, string][] {
   return [
     ['client DUID', d.duid ? `${d.duid} (IAID ${d.iaid})` : '-'],
@@ -152,6 +152,8 @@ function v6Fields(d: LeaseDetail, at: At): [string, string][] {
     ['renews (T1)', at(d.t1At)],
     ['rebinds (T2)', at(d.t2At)],
     ['expires', at(d.expiresAt)],
+    ['dns', d.facts6 && d.facts6.dns.nameservers.length > 0 ? d.facts6.dns.nameservers.join(', ') : '-'],
+    ['search', d.facts6 && d.facts6.dns.search.length > 0 ? d.facts6.dns.search.join(' ') : '-'],
   ];
 }
 

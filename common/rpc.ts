@@ -104,6 +104,8 @@ export interface Transition {
 /** One lease in full (`ts-dhcp leases show ID`): the row, what the server said, and the recent transitions. */
 export interface LeaseDetail extends LeaseView {
   facts?: LeaseFacts;
+  /** ipv6: what the REPLY said (address, prefix length, DNS of options 23/24, server DUID, lifetimes). */
+  facts6?: Lease6Facts;
   transitions: Transition[];
   /** Replies ignored by this lease, counted by reason (daemon/dhcp/lease.ts IgnoreReason). */
   ignored?: Record<string, number>;

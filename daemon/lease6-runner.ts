@@ -11,6 +11,7 @@ import {
   Action6,
   ClientConfig6,
   Input6,
+  Lease6,
   Lease6Event,
   Lease6State,
   StepContext6,
@@ -30,6 +31,7 @@ import type { Logger } from './log';
 import { isGone } from './pod-link';
 import type { Channel6, PodSide6, RaListener } from './pod-port';
 import { RecordWriter } from './record-writer';
+import type { Runner6Metrics } from './runner-deps';
 import { RunnerBase } from './runner-base';
 
 /** How long the pod's link-local address may take: at once with optimistic DAD, about a second without. */
@@ -46,13 +48,22 @@ const MSG_NAMES = new Map<number, string>(Object.entries(MsgType).map(([name, ty
 
 export interface Runner6Deps {
   pod: PodSide6;
+  /** The pod interface's MAC (the record keeps it: an interface re-created since is another attachment). */
+  mac: string;
+  metrics?: Runner6Metrics;
   now(): number;
   rng: Rng;
   log: Logger;
   /** Writes the lease record (the core's persist action); awaited before ADD is answered. */
   persist?(runner: Lease6Runner): Promise<void>;
-  /** Counts events (daemon/metrics.ts event6) when metrics are on; transactionMs as RunnerMetrics.event has it. */
-  metrics?: { event6?(event: Lease6Event, transactionMs?: number): void };
+}
+
+/** What a runner taken over from its record (daemon/record6.ts) starts with: the stored state, until resume()
+ *  re-verifies it with the server, and the REPLY and prefix length behind its facts. */
+export interface Takeover6 {
+  held: Lease6State;
+  reply?: Dhcp6Message;
+  prefixLength?: number;
 }
 
 export class Lease6Runner extends RunnerBase<Lease6Facts> {
@@ -76,18 +87,34 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     params: AddParams,
     readonly cfg: ClientConfig6,
     private readonly deps: Runner6Deps,
+    /** Present for a lease taken over from its record (resume() continues it); absent for a new ADD (start()). */
+    takeover?: Takeover6,
   ) {
     super(params, deps.now, DHCP6_ANSWERS, deps.log);
+    if (takeover) {
+      this.state = takeover.held;
+      if ('lease' in takeover.held && takeover.reply) {
+        // The address is on the interface since the ADD that acquired it.
+        const prefixLength = takeover.prefixLength ?? 128;
+        this.granted = true;
+        this.reply = takeover.reply;
+        this.facts = factsOf(takeover.reply, takeover.held.lease, prefixLength);
+        this.onLink = { address: takeover.held.lease.address, prefixLength };
+      }
+    }
     this.timer = new DeadlineTimer(deps.now, () =>
       this.retryStartAtMs === undefined ? this.enqueue({ type: 'timeout' }) : this.start(),
     );
-    this.record = new RecordWriter({
-      write: async () => deps.persist?.(this),
-      log: deps.log,
-      serialise: (work) => this.guarded(work),
-      active: () => !this.stopped,
-      released: () => this.state.state === 'RELEASED',
-    });
+    this.record = new RecordWriter(
+      {
+        write: async () => deps.persist?.(this),
+        log: deps.log,
+        serialise: (work) => this.guarded(work),
+        active: () => !this.stopped,
+        released: () => this.state.state === 'RELEASED',
+      },
+      takeover !== undefined,
+    );
     this.dad = new DadWatch(deps.pod, (address) =>
       this.guarded(async () => {
         if (this.facts?.address !== address) return;
@@ -100,6 +127,25 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
 
   get bound(): boolean {
     return this.facts !== undefined && BOUND_STATES.has(this.state.state);
+  }
+
+  get mac(): string {
+    return this.deps.mac;
+  }
+
+  /** A lease taken over after a restart, re-verified with the server (RFC 8415 §18.2.3): a stored address that has
+   *  not run out is CONFIRMed (the pod may be on another link by now), then renewed at its T1 or rebound at its T2
+   *  as the core goes on; an expired one is asked for again in a SOLICIT. */
+  resume(): void {
+    this.guarded(async () => {
+      if (this.stopped) return;
+      const s = this.state;
+      if ('lease' in s) this.dad.watch(s.lease.address);
+      this.state = { state: 'INIT' };
+      if ('lease' in s) return this.process({ type: 'start', lease: s.lease });
+      const hint = s.state === 'RELEASED' ? undefined : previousOf(s);
+      return this.process(hint === undefined ? { type: 'start' } : { type: 'start', hint });
+    });
   }
 
   /** Makes the link-local address usable, listens for RAs, and SOLICITs. */
@@ -184,8 +230,8 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
 
   private async onEvent(event: Lease6Event): Promise<void> {
     if ('reply' in event) await this.onGrant(event.reply);
-    const transactionMs = noteEvent6(event, this.history, this.deps.log, this.facts?.address);
-    this.deps.metrics?.event6?.(event, transactionMs);
+    const took = noteEvent6(event, this.history, this.deps.log, this.facts?.address);
+    this.deps.metrics?.event6(event, took);
     if (event.kind === 'expired') {
       this.facts = undefined;
       await this.dropFromLink();
@@ -195,13 +241,11 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
   /** A REPLY that binds: the facts ADD answers with, and the address on the interface when it is a new one. */
   private async onGrant(reply: Dhcp6Message): Promise<void> {
     if (this.state.state !== 'BOUND') return;
-    const { address, preferredS, validS } = this.state.lease;
+    const { address } = this.state.lease;
     if (!this.granted) await this.raHeard();
-    const dns = { nameservers: dnsServers(reply) ?? [], search: domainList(reply) ?? [] };
-    const prefixLength = onLinkPrefixLength(address, this.raView.onLink) ?? 128;
-    const sid = serverId(reply)?.toString('hex') ?? '';
+    const prefixLength = onLinkPrefixLength(address, this.raView.onLink) ?? this.onLink?.prefixLength ?? 128;
     this.reply = reply;
-    this.facts = { address, prefixLength, dns, serverId: sid, preferredS, validS };
+    this.facts = factsOf(reply, this.state.lease, prefixLength);
     if (!this.granted) {
       // The first address goes on with ADD's result (the main plugin adds it, and would fail on one already there).
       this.granted = true;
@@ -272,5 +316,31 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     this.history.lastError = err.message;
     this.deps.log.warn({ err: err.message, code: err.code }, 'DHCPv6 socket or link error');
     if (isGone(err)) this.enqueue({ type: 'linkGone' });
+  }
+}
+
+/** What a bound lease says, for ADD's result and the lease view. */
+function factsOf(reply: Dhcp6Message, lease: Lease6, prefixLength: number): Lease6Facts {
+  const dns = { nameservers: dnsServers(reply) ?? [], search: domainList(reply) ?? [] };
+  const serverDuid = serverId(reply)?.toString('hex') ?? lease.server.duid;
+  return {
+    address: lease.address,
+    prefixLength,
+    dns,
+    serverId: serverDuid,
+    preferredS: lease.preferredS,
+    validS: lease.validS,
+  };
+}
+
+/** The address a state without a lease last held or was offered, asked for again after a restart. */
+function previousOf(s: Lease6State): string | undefined {
+  switch (s.state) {
+    case 'SELECTING':
+      return s.hint ?? s.previousAddress;
+    case 'REQUESTING':
+      return s.offer.address;
+    default:
+      return undefined;
   }
 }

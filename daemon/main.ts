@@ -30,9 +30,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const startedAt = Date.now();
   // prom-client is loaded only when metrics are asked for.
   const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
-    ? (require('./metrics') as typeof import('./metrics')).createMetrics(() => ({
-        ipv4: registry.countsByState(),
-      }))
+    ? (require('./metrics') as typeof import('./metrics')).createMetrics(() => registry.countsByFamily())
     : undefined;
   const store = new LeaseStore(opts.stateDir, log, {
     now: Date.now,

@@ -4,20 +4,11 @@
 // series per family under the names IPv4 alone always had, so sums and rates over a name keep their meaning.
 import { createServer, Server } from 'node:http';
 import type * as PromClient from 'prom-client';
-import type { IpFamily } from './registry-api';
+import type { IpFamily, LeaseCounts } from './registry-api';
 import type { LeaseEvent } from './dhcp/lease';
 import type { Lease6Event } from './dhcp6/lease';
-import type { RunnerMetrics } from './lease-runner';
+import type { Runner6Metrics, RunnerMetrics } from './runner-deps';
 import type { RpcOutcome } from './rpc-server';
-
-/** What a DHCPv6 lease runner reports. */
-export interface Runner6Metrics {
-  /** transactionMs: for bound/renewed/rebound/changed, how long since the exchange began. */
-  event6(event: Lease6Event, transactionMs?: number): void;
-}
-
-/** Leases held, by family and core state. */
-export type LeaseCounts = Partial<Record<IpFamily, Record<string, number>>>;
 
 export interface Metrics extends RunnerMetrics, Runner6Metrics {
   /** One RPC request served: outcome "ok", "error" (the daemon refused it: bad params, no such lease) or "internal". */

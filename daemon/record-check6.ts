@@ -156,6 +156,7 @@ export function checkRecord6(v: Obj): LeaseRecord6 | string {
     const cfg = clientConfig6(v.cfg, 'cfg');
     checkState6(v.state, v.savedAtMs as number);
     if (v.reply !== undefined) reply(v.reply, 'reply');
+    if (v.prefixLength !== undefined) int(v.prefixLength, 'prefixLength', 1, 128);
     if (v.serverDuid !== undefined) duid(v.serverDuid, 'serverDuid');
     for (const k of ['t1AtMs', 't2AtMs', 'preferredUntilMs', 'expiresAtMs']) if (v[k] !== undefined) deadline(v[k], k);
     return { ...v, params, cfg } as unknown as LeaseRecord6;

@@ -7,6 +7,9 @@ export const MAX_CONFIG_WARNINGS = 64;
 
 export type { IpFamily };
 
+/** Leases held, by family and core state (the metrics' gauge). */
+export type LeaseCounts = Partial<Record<IpFamily, Record<string, number>>>;
+
 /** What the registry needs to acquire a lease (from the daemon's CNI layer, daemon/cni/plugin.ts, and kept in the
  *  lease record); names, defaults and CNI_ARGS are already resolved. */
 export interface AddParams extends Attachment {

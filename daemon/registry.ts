@@ -1,21 +1,31 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it. Everything on
 // the pod side goes through the port (daemon/pod-port.ts).
-import { Attachment, LeaseDetail, LeaseView, attachmentKey } from '../common/rpc';
-import { AddParams, AddResult, CheckParams, CheckResult, DelResult, GcParams, GcResult } from './registry-api';
+import { Attachment, LeaseDetail, LeaseParams, LeaseView, attachmentKey } from '../common/rpc';
+import {
+  AddParams,
+  AddResult,
+  CheckParams,
+  CheckResult,
+  DelResult,
+  GcParams,
+  GcResult,
+  LeaseCounts,
+} from './registry-api';
 import type { ClientConfig } from './dhcp/lease';
 import { cryptoRng } from './dhcp/rng';
 import { DaemonError } from './errors';
 import { DaemonOptions } from './flags';
 import { Logger, leaseLogger } from './log';
 import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
+import type { Runner6Metrics } from './runner-deps';
+import { takeover6 } from './record6';
 import { RetryHints } from './retry-hints';
 import { checkPodNetns } from './pod-netns';
 import type { PodNetns, PodPort, PodSide } from './pod-port';
 import { checkLease } from './lease-check';
-import { clientConfig } from './client-config';
+import { clientConfig, clientConfig6 } from './client-config';
 import { Leases6 } from './registry6';
-import type { Runner6Deps } from './lease6-runner';
 import { Lease6Runner } from './lease6-runner';
 import { checkLease6 } from './lease6-check';
 import { linkUp } from './link-up';
@@ -24,7 +34,7 @@ import { restoreRecords } from './restore';
 import { LeaseExit } from './lease-exit';
 import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
-import { detail, view } from './lease-view';
+import { detail, detail6, view, view6 } from './lease-view';
 import { LeaseTable, TableRunner } from './lease-table';
 import { KeyedSerial } from './keyed-serial';
 
@@ -34,8 +44,7 @@ export interface RegistryDeps {
   port: PodPort;
   log: Logger;
   now(): number;
-  /** With event6, the DHCPv6 runners' events are counted too (daemon/metrics.ts). */
-  metrics?: RunnerMetrics & Runner6Deps['metrics'];
+  metrics?: RunnerMetrics & Runner6Metrics;
   /** Where lease records go; absent: leases live in memory only (tests). */
   store?: LeaseStore;
 }
@@ -59,8 +68,15 @@ export class Registry {
     const { store, port, now } = deps;
     this.exit = new LeaseExit({ leases: this.leases, store, senders: port, now, rng: this.rng });
     const watch = (path: string): void => this.vanish.watch(path);
-    const { opts, log, metrics } = deps;
-    this.leases6 = new Leases6({ opts, now, rng: this.rng, log, exit: this.exit, metrics, watch });
+    this.leases6 = new Leases6({
+      now,
+      store,
+      metrics: deps.metrics,
+      rng: this.rng,
+      log: deps.log,
+      exit: this.exit,
+      watch,
+    });
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
@@ -104,7 +120,8 @@ export class Registry {
         const link = await linkUp(pod, p, log);
         const v4 = p.ipv4 === false ? undefined : clientConfig(p, link, this.deps.opts, log);
         const runner = v4 && this.runnerFor(p, v4, ns, pod, { mtuCeiling: link.mtu });
-        const runner6 = p.ipv6 ? this.leases6.create(p, ns, pod, link) : undefined;
+        const cfg6 = p.ipv6 ? clientConfig6(p, link, this.deps.opts) : undefined;
+        const runner6 = cfg6 && this.leases6.create(p, cfg6, ns, pod, link.mac);
         if (warnings) log.warn({ warnings }, 'network config: parts ignored');
         if (runner) {
           this.leases.set(key, runner);
@@ -194,15 +211,18 @@ export class Registry {
   }
 
   list(): LeaseView[] {
-    return this.leases.runners().map((r) => view(r));
+    return [...this.leases.runners().map((r) => view(r)), ...this.leases6.runners().map((r) => view6(r))];
   }
 
-  /** One lease in full, with its recent transitions (`ts-dhcp leases show`). */
-  detail(a: Attachment): LeaseDetail {
+  /** One lease in full, with its recent transitions (`ts-dhcp leases show`): of `family`, or the attachment's
+   *  IPv4 lease, else its IPv6 one. */
+  detail(a: LeaseParams): LeaseDetail {
     const key = attachmentKey(a);
-    const r = this.leases.get(key);
-    if (!r) throw new DaemonError('no-lease', `no lease for ${key}`);
-    return detail(r);
+    const r = a.family === 'ipv6' ? undefined : this.leases.get(key);
+    if (r) return detail(r);
+    const r6 = a.family === 'ipv4' ? undefined : this.leases6.get(key);
+    if (r6) return detail6(r6);
+    throw new DaemonError('no-lease', `no ${a.family === undefined ? '' : `${a.family} `}lease for ${key}`);
   }
 
   /** Leases whose record could not be written and is being retried (`ts-dhcp status`). */
@@ -210,8 +230,16 @@ export class Registry {
     return this.leases.runners().filter((r) => r.recordError !== undefined).length;
   }
 
+  /** Leases by state, both families together (`ts-dhcp status`). */
   countsByState(): Record<string, number> {
-    return this.leases.countsByState();
+    const counts = this.leases.countsByState();
+    for (const [state, n] of Object.entries(this.leases6.countsByState())) counts[state] = (counts[state] ?? 0) + n;
+    return counts;
+  }
+
+  /** Leases by family and state (the metrics' gauge). */
+  countsByFamily(): LeaseCounts {
+    return { ipv4: this.leases.countsByState(), ipv6: this.leases6.countsByState() };
   }
 
   /** Daemon stop. By default pods keep their addresses: nothing is released and the records stay as the last
@@ -249,9 +277,15 @@ export class Registry {
         this.leases.set(attachmentKey(rec.params), runner);
         return runner;
       },
+      adopt6: (rec, ns) => {
+        const plan = takeover6(rec, now());
+        const side = port.side(ns, rec.params.ifName);
+        const runner = this.leases6.create(rec.params, rec.cfg, ns, side, rec.mac, plan);
+        return { runner, next: plan.next, address: runner.facts?.address };
+      },
       whenCurrent: (key, runner, fn) =>
         void this.locks.run(key, async () => {
-          if (this.leases.get(key) === runner) fn();
+          if (this.leases.get(key) === runner || this.leases6.get(key) === runner) fn();
         }),
     });
   }

@@ -1,25 +1,28 @@
 // The registry's DHCPv6 side (ipam.ipv6): the table of the attachments' DHCPv6 runners, an ADD's runner built and
 // entered, and the drop of one whose pod side is gone (its RELEASE from the node).
 import { attachmentKey } from '../common/rpc';
-import { clientConfig6 } from './client-config';
 import type { Rng } from './dhcp/rng';
-import type { DaemonOptions } from './flags';
+import type { ClientConfig6 } from './dhcp6/lease';
 import type { GoneLease } from './host-release';
 import type { LeaseExit } from './lease-exit';
 import { LeaseTable } from './lease-table';
-import { Lease6Runner, Runner6Deps } from './lease6-runner';
+import { Lease6Runner, Takeover6 } from './lease6-runner';
 import { Logger, leaseLogger } from './log';
-import type { LinkInfo, PodNetns, PodSide } from './pod-port';
+import type { PodNetns, PodSide } from './pod-port';
+import { record6Of } from './record6';
 import type { AddParams } from './registry-api';
+import type { Runner6Metrics } from './runner-deps';
+import type { LeaseStore } from './store';
 
 export interface Leases6Deps {
-  opts: DaemonOptions;
   now(): number;
+  /** Where the v6 records go; absent: in memory only (tests). */
+  store?: LeaseStore;
+  metrics?: Runner6Metrics;
   rng: Rng;
   /** The daemon's log: every line of a DHCPv6 runner gets family "ipv6" on top of its attachment. */
   log: Logger;
   exit: LeaseExit;
-  metrics?: Runner6Deps['metrics'];
   /** Watches the netns path for the vanish check. */
   watch(netnsPath: string): void;
 }
@@ -32,25 +35,43 @@ export class Leases6 extends LeaseTable<Lease6Runner> {
     this.log6 = deps.log.child({ family: 'ipv6' });
   }
 
-  /** The DHCPv6 runner of an ADD, in the table (not started). Until v6 records are written, its persist only takes
-   *  a released lease out of the table. */
-  create(p: AddParams, ns: PodNetns, pod: PodSide, link: LinkInfo): Lease6Runner {
-    const key = attachmentKey(p);
-    const { opts, now, rng } = this.deps;
-    const runner: Lease6Runner = new Lease6Runner(p, clientConfig6(p, link, opts), {
-      pod,
-      now,
-      rng,
-      log: leaseLogger(this.log6, p),
-      metrics: this.deps.metrics,
-      persist: async () => {
-        if (runner.state.state === 'RELEASED' && this.get(key) === runner) this.delete(key);
-      },
-    });
+  /** The DHCPv6 runner of an ADD, or of a lease taken over from its record, in the table (not started). */
+  create(
+    p: AddParams,
+    cfg: ClientConfig6,
+    ns: PodNetns,
+    pod: PodSide,
+    mac: string,
+    takeover?: Takeover6,
+  ): Lease6Runner {
+    const { now, rng, metrics } = this.deps;
+    const log = leaseLogger(this.log6, p);
+    const runner = new Lease6Runner(
+      p,
+      cfg,
+      { pod, mac, now, rng, log, metrics, persist: (r) => this.persist(r) },
+      takeover,
+    );
     this.setNetns(runner, ns);
-    this.set(key, runner);
+    this.set(attachmentKey(p), runner);
     this.deps.watch(ns.path);
     return runner;
+  }
+
+  /** The runner's persist action, as lease-exit.ts persist() for IPv4: its record (daemon/record6.ts) written, or
+   *  removed with the lease from the table once released. */
+  private async persist(r: Lease6Runner): Promise<void> {
+    const { store, now } = this.deps;
+    const key = attachmentKey(r.params);
+    if (r.state.state === 'RELEASED') {
+      if (this.get(key) === r) this.delete(key);
+      await store?.remove(key, 'ipv6');
+      return;
+    }
+    const ns = this.netnsOf(r);
+    if (this.get(key) !== r || ns === undefined) return;
+    const holding = { params: r.params, mac: r.mac, cfg: r.cfg, state: r.state, reply: r.reply };
+    await store?.save(key, record6Of({ ...holding, prefixLength: r.facts?.prefixLength }, ns.inode, now()));
   }
 
   /** A lease whose pod side is gone leaves the table, stopped, and its RELEASE goes from the node (lease-exit.ts

@@ -2,6 +2,7 @@
 // builds runners for ADDs and from records) and the runners, whatever protocol they drive.
 import type { LeaseEvent, LeaseState } from './dhcp/lease';
 import type { Rng } from './dhcp/rng';
+import type { Lease6Event } from './dhcp6/lease';
 import type { DhcpMessage } from './dhcp/types';
 import type { Logger } from './log';
 import type { HostSend, PodSide } from './pod-port';
@@ -41,6 +42,12 @@ export interface Takeover {
   next: LeaseState;
   /** The stored lease has expired: the link policy takes its address off the pod's interface first. */
   expired: boolean;
+}
+
+/** What a DHCPv6 lease runner reports (daemon/lease6-runner.ts). */
+export interface Runner6Metrics {
+  /** transactionMs: for bound/renewed/rebound/changed, how long since the exchange began. */
+  event6(event: Lease6Event, transactionMs?: number): void;
 }
 
 export interface RunnerMetrics {

@@ -52,6 +52,8 @@ export interface LeaseRecord6 {
   state: Lease6State;
   /** The last REPLY that granted the address, base64 of its encoding; absent before the first one. */
   reply?: string;
+  /** The address's prefix length in ADD's result (the on-link prefix of the link's RAs, else 128). */
+  prefixLength?: number;
   /** For people reading the file: the server's DUID (hex) and copies of the core's absolute deadlines (ms since the
    *  epoch), preferredUntilMs the end of the preferred lifetime. */
   serverDuid?: string;

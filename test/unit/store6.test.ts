@@ -16,7 +16,7 @@ import { INFINITY } from '../../daemon/dhcp6/options';
 import { DEFAULT_TIMING6 } from '../../daemon/dhcp6/timing';
 import { Dhcp6Message, MsgType } from '../../daemon/dhcp6/types';
 import type { Logger } from '../../daemon/log';
-import { preferredUntil, record6Of } from '../../daemon/record6';
+import { preferredUntil, record6Of, takeover6 } from '../../daemon/record6';
 import {
   LeaseRecord,
   LeaseRecord6,
@@ -275,4 +275,18 @@ test('v6 records in every state the core persists pass the check', () => {
     const r = parseRecord(JSON.stringify({ ...good, state }));
     assert.equal(typeof r, 'object', `${state.state}: ${String(r)}`);
   }
+});
+
+test('takeover6: an unexpired stored lease is held with its REPLY until CONFIRM; an expired one is asked for again', () => {
+  const rec = record6();
+  const lease = (rec.state as Extract<Lease6State, { state: 'BOUND' }>).lease;
+  const live = takeover6({ ...rec, prefixLength: 64 }, (lease.expiresAtMs as number) - 1);
+  assert.equal(live.next, 'CONFIRMING');
+  assert.deepEqual(live.held, rec.state);
+  assert.equal(live.reply?.type, MsgType.REPLY);
+  assert.equal(live.prefixLength, 64);
+  const expired = takeover6(rec, lease.expiresAtMs as number);
+  assert.equal(expired.next, 'SELECTING');
+  assert.equal(expired.reply, undefined, 'no facts from an expired lease');
+  assert.equal(takeover6({ ...rec, state: { state: 'INIT' } }, T0).next, 'SELECTING');
 });

@@ -46,7 +46,7 @@ export async function dualStack(topo: Topology): Promise<void> {
 
 /** IPv6 on in the node namespace, its NIC's link-local address usable at once (a real node's is long settled): the
  *  daemon sends from there. Each pod the topology adds turns it off again. */
-async function nodeIpv6(topo: Topology): Promise<void> {
+export async function nodeIpv6(topo: Topology): Promise<void> {
   await topo.exec(topo.nodeNs, 'sysctl', [
     '-qw',
     ...['all', 'default', topo.nodeNic].flatMap((i) => [
