@@ -92,7 +92,7 @@ describe('DHCPv6 lease across kill -9 of the daemon (Kea 2.2, dual-stack through
     const rowsBefore = kea6.leases().filter((l) => l[0] === v6).length;
     await waitFor(
       'the v6 lease renewed',
-      () => daemon.logs().some((l) => l.msg === 'renewed' && l.family === 6),
+      () => daemon.logs().some((l) => l.msg === 'renewed' && l.family === 'ipv6'),
       8000,
       100,
     );
