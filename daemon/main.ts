@@ -30,7 +30,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const startedAt = Date.now();
   // prom-client is loaded only when metrics are asked for.
   const metrics: import('./metrics').Metrics | undefined = opts.metricsAddress
-    ? (require('./metrics') as typeof import('./metrics')).createMetrics(() => registry.countsByFamily())
+    ? (require('./metrics') as typeof import('./metrics')).createMetrics(() => registry.queries.countsByFamily())
     : undefined;
   const store = new LeaseStore(opts.stateDir, log, {
     now: Date.now,
@@ -111,8 +111,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
           onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)),
         }),
     },
-    leases: { params: noParams, run: async () => registry.list() },
-    lease: { params: leaseParams, run: async (p) => registry.detail(p) },
+    leases: { params: noParams, run: async () => registry.queries.list() },
+    lease: { params: leaseParams, run: async (p) => registry.queries.detail(p) },
     status: {
       params: noParams,
       run: async () => ({
@@ -121,8 +121,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         socketPath: opts.socketPath,
         stateDir: opts.stateDir,
-        leases: registry.countsByState(),
-        recordErrors: registry.recordErrors(),
+        leases: registry.queries.countsByState(),
+        recordErrors: registry.queries.recordErrors(),
         memory: process.memoryUsage(),
         openFds: readdirSync('/proc/self/fd').length,
       }),

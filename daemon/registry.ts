@@ -1,17 +1,8 @@
 // The daemon's table of leases, one per attachment (containerID, network name, ifName). Operations on one
 // attachment are serialised; an ADD waiting for a lease does not hold the lock, so a DEL can cancel it. Everything on
 // the pod side goes through the port (daemon/pod-port.ts).
-import { Attachment, LeaseDetail, LeaseParams, LeaseView, attachmentKey } from '../common/rpc';
-import {
-  AddParams,
-  AddResult,
-  CheckParams,
-  CheckResult,
-  DelResult,
-  GcParams,
-  GcResult,
-  LeaseCounts,
-} from './registry-api';
+import { Attachment, attachmentKey } from '../common/rpc';
+import { AddParams, AddResult, CheckParams, CheckResult, DelResult, GcParams, GcResult } from './registry-api';
 import type { ClientConfig } from './dhcp/lease';
 import { cryptoRng } from './dhcp/rng';
 import { DaemonError } from './errors';
@@ -34,7 +25,8 @@ import { restoreRecords } from './restore';
 import { LeaseExit } from './lease-exit';
 import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
-import { detail, detail6, view, view6 } from './lease-view';
+import { LeaseQueries } from './lease-queries';
+import { collectGarbage } from './gc';
 import { LeaseTable, TableRunner } from './lease-table';
 import { KeyedSerial } from './keyed-serial';
 
@@ -62,6 +54,8 @@ export class Registry {
   private readonly vanish: VanishCheck;
   /** Record writes, and what a lease leaves when it goes. */
   private readonly exit: LeaseExit;
+  /** The view and counts of both tables. */
+  readonly queries: LeaseQueries;
 
   constructor(private readonly deps: RegistryDeps) {
     this.retryHints = new RetryHints(deps.now);
@@ -77,6 +71,7 @@ export class Registry {
       exit: this.exit,
       watch,
     });
+    this.queries = new LeaseQueries(this.leases, this.leases6);
     this.vanish = new VanishCheck({
       port: deps.port,
       log: deps.log,
@@ -171,28 +166,9 @@ export class Registry {
     });
   }
 
-  /** GC (CNI 1.1): releases every lease of `network` whose (containerId, ifName) is not in validAttachments. Each
-   *  release is serialised with the other operations on its attachment; one failing does not stop the others. */
-  async gc(p: GcParams): Promise<GcResult> {
-    const valid = new Set(p.validAttachments.map((a) => `${a.containerId}/${a.ifName}`));
-    const stale = new Map(
-      [...this.leases.runners(), ...this.leases6.runners()]
-        .map((r) => ({ containerId: r.params.containerId, network: r.params.network, ifName: r.params.ifName }))
-        .filter((a) => a.network === p.network && !valid.has(`${a.containerId}/${a.ifName}`))
-        .map((a) => [attachmentKey(a), a]),
-    ).values();
-    const result: GcResult = { released: [], errors: [] };
-    await Promise.all(
-      [...stale].map(async (a) => {
-        try {
-          await this.del(a);
-          result.released.push(a);
-        } catch (err) {
-          result.errors.push(`${attachmentKey(a)}: ${(err as Error).message}`);
-        }
-      }),
-    );
-    return result;
+  /** GC (CNI 1.1): releases every lease of `network` whose attachment is not in validAttachments (gc.ts). */
+  gc(p: GcParams): Promise<GcResult> {
+    return collectGarbage(p, [...this.leases.runners(), ...this.leases6.runners()], (a) => this.del(a));
   }
 
   async check(p: CheckParams): Promise<CheckResult> {
@@ -208,38 +184,6 @@ export class Registry {
       // An IPv6-only attachment has no IPv4 part: its state is the DHCPv6 lease's.
       return { ...(v4 ?? { state: runner6?.state.state ?? '', interfaceAddresses: [] }), ...v6 };
     });
-  }
-
-  list(): LeaseView[] {
-    return [...this.leases.runners().map((r) => view(r)), ...this.leases6.runners().map((r) => view6(r))];
-  }
-
-  /** One lease in full, with its recent transitions (`ts-dhcp leases show`): of `family`, or the attachment's
-   *  IPv4 lease, else its IPv6 one. */
-  detail(a: LeaseParams): LeaseDetail {
-    const key = attachmentKey(a);
-    const r = a.family === 'ipv6' ? undefined : this.leases.get(key);
-    if (r) return detail(r);
-    const r6 = a.family === 'ipv4' ? undefined : this.leases6.get(key);
-    if (r6) return detail6(r6);
-    throw new DaemonError('no-lease', `no ${a.family === undefined ? '' : `${a.family} `}lease for ${key}`);
-  }
-
-  /** Leases whose record could not be written and is being retried (`ts-dhcp status`). */
-  recordErrors(): number {
-    return this.leases.runners().filter((r) => r.recordError !== undefined).length;
-  }
-
-  /** Leases by state, both families together (`ts-dhcp status`). */
-  countsByState(): Record<string, number> {
-    const counts = this.leases.countsByState();
-    for (const [state, n] of Object.entries(this.leases6.countsByState())) counts[state] = (counts[state] ?? 0) + n;
-    return counts;
-  }
-
-  /** Leases by family and state (the metrics' gauge). */
-  countsByFamily(): LeaseCounts {
-    return { ipv4: this.leases.countsByState(), ipv6: this.leases6.countsByState() };
   }
 
   /** Daemon stop. By default pods keep their addresses: nothing is released and the records stay as the last

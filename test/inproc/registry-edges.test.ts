@@ -60,7 +60,7 @@ test("ADD in the daemon's own netns is refused (by device and inode, whatever th
   await refused(reg.add(add('/proc/self/ns/net')), /the daemon's own network namespace/);
   await refused(reg.add(add(`/proc/${process.pid}/ns/net`)), /the daemon's own network namespace/);
   assert.deepEqual(opened, []);
-  assert.deepEqual(reg.list(), []);
+  assert.deepEqual(reg.queries.list(), []);
 });
 
 test('ADD with ".." in CNI_NETNS is refused before anything is opened; paths stay under the host prefix', async (t) => {

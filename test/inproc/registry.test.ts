@@ -140,7 +140,7 @@ test('DEL cancels a pending ADD (code 11, no socket left); the retried ADD REQUE
   await port.nextSent(isType(MessageType.REQUEST));
   assert.deepEqual(await reg.del(attachment('c1')), { released: true });
   await assert.rejects(add, daemonError('cancelled', /cancelled/));
-  assert.deepEqual(reg.list(), []);
+  assert.deepEqual(reg.queries.list(), []);
   assert.equal(port.openSockets, 0);
   assert.ok(!port.sent.some(isType(MessageType.RELEASE)), 'nothing was bound, so nothing is released');
 
@@ -202,7 +202,7 @@ test('GC releases the leases of its network that are not valid, and only those',
   const result = await reg.gc({ network: 'lan', validAttachments: [{ containerId: 'c1', ifName: 'eth1' }] });
   assert.deepEqual(result, { released: [attachment('c2')], errors: [] });
   assert.deepEqual(
-    reg
+    reg.queries
       .list()
       .map((v) => `${v.containerId}/${v.network}`)
       .sort(),
@@ -229,7 +229,7 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   const again = await restart();
   await again.restore(await new LeaseStore(stateDir, log, { now: Date.now }).load());
   assert.deepEqual(
-    again.list().map((v) => [v.containerId, v.state, v.address]),
+    again.queries.list().map((v) => [v.containerId, v.state, v.address]),
     [['c1', 'BOUND', ADDRESS[POD.c1]]],
   );
 
@@ -243,7 +243,7 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   assert.equal(renew.msg.ciaddr, ADDRESS[POD.c1]);
   assert.equal(renew.dstIp, SERVER);
   await waitFor('the renewal', () =>
-    again.detail(attachment('c1')).transitions.some((x) => x.from === 'RENEWING' && x.to === 'BOUND'),
+    again.queries.detail(attachment('c1')).transitions.some((x) => x.from === 'RENEWING' && x.to === 'BOUND'),
   );
   assert.deepEqual(
     port.link(POD.c1, 'eth1')?.addresses,
@@ -266,9 +266,9 @@ test('a netns that vanishes without DEL: the lease is dropped (only its file is 
   assert.equal(messageType(host.msg), MessageType.RELEASE);
   assert.equal(host.msg.ciaddr, ADDRESS[POD.c1]);
   assert.equal(host.dstIp, SERVER);
-  await waitFor('the lease to leave the table', () => reg.list().length === 1);
+  await waitFor('the lease to leave the table', () => reg.queries.list().length === 1);
   assert.deepEqual(
-    reg.list().map((v) => v.containerId),
+    reg.queries.list().map((v) => v.containerId),
     ['c2'],
   );
   assert.deepEqual(port.statted, [POD.c1], 'the change named its file: no other lease is looked at');
@@ -289,5 +289,5 @@ test('a netns that vanishes without DEL: the lease is dropped (only its file is 
   assert.deepEqual(await reg2.del(attachment('c2')), { released: false, dropped: true });
   assert.deepEqual(types(port2.sent.slice(from2)), ['RELEASE']);
   assert.equal(port2.sent[from2]?.via, 'host');
-  assert.deepEqual(reg2.list(), []);
+  assert.deepEqual(reg2.queries.list(), []);
 });
