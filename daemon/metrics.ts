@@ -34,82 +34,101 @@ export function failureReason(event: Extract<LeaseEvent, { kind: 'failed' }>): s
 /** Names of the DHCPv6 status codes a lease's course turns on (RFC 8415 §21.13); others by number. */
 const STATUS_NAMES = ['Success', 'UnspecFail', 'NoAddrsAvail', 'NoBinding', 'NotOnLink', 'UseMulticast'];
 
-export function createMetrics(leasesByState: () => LeaseCounts): Metrics {
-  const prom = require('prom-client') as typeof PromClient;
-  const registry = new prom.Registry();
-  const counter = (name: string, help: string, labelNames: string[] = []) =>
-    new prom.Counter({ name, help, labelNames, registers: [registry] });
-  const acquisitions = counter(
+/** Every counter: its name, help text and labels. */
+const COUNTERS = {
+  acquisitions: [
     'ts_dhcp_acquisitions_total',
     'Leases bound from INIT or INIT-REBOOT (DHCPACK to a selecting or rebooting REQUEST; DHCPv6: REPLY to REQUEST or a rapid-commit SOLICIT).',
     ['family'],
-  );
-  const renewals = counter(
+  ],
+  renewals: [
     'ts_dhcp_renewals_total',
     'Leases extended by a RENEWING REQUEST (unicast to the server; DHCPv6: RENEW).',
     ['family'],
-  );
-  const rebinds = counter(
+  ],
+  rebinds: [
     'ts_dhcp_rebinds_total',
     'Leases extended by a REBINDING REQUEST (broadcast; DHCPv6: REBIND to ff02::1:2).',
     ['family'],
-  );
-  const changes = counter(
+  ],
+  changes: [
     'ts_dhcp_address_changes_total',
     'ACKs (DHCPv6: REPLYs) that gave an attachment a different address.',
     ['family'],
-  );
-  const naks = counter('ts_dhcp_naks_total', 'DHCPNAKs received, by the state they arrived in.', ['state']);
-  const statuses = counter(
+  ],
+  naks: ['ts_dhcp_naks_total', 'DHCPNAKs received, by the state they arrived in.', ['state']],
+  statuses: [
     'ts_dhcp_status_codes_total',
     "DHCPv6 error statuses that changed a lease's course (NotOnLink, NoBinding, NoAddrsAvail, UseMulticast), by the state they arrived in.",
     ['status', 'state'],
-  );
-  const confirms = counter(
+  ],
+  confirms: [
     'ts_dhcp_confirms_total',
     'DHCPv6 CONFIRMs of a stored lease after a restart: "confirmed" (Success) or "unanswered" (kept, RFC 8415 §18.2.3).',
     ['result'],
-  );
-  const expiries = counter('ts_dhcp_expiries_total', 'Leases that expired without being renewed or rebound.', [
-    'family',
-  ]);
-  const releases = counter(
+  ],
+  expiries: ['ts_dhcp_expiries_total', 'Leases that expired without being renewed or rebound.', ['family']],
+  releases: [
     'ts_dhcp_releases_total',
     'Leases released (DEL, GC); sent says whether a RELEASE went out.',
     ['family', 'sent'],
-  );
-  const failures = counter('ts_dhcp_failures_total', "Failures by reason (and family, for a lease's own).", [
-    'family',
-    'reason',
-  ]);
-  const conflicts = counter(
+  ],
+  failures: ['ts_dhcp_failures_total', "Failures by reason (and family, for a lease's own).", ['family', 'reason']],
+  conflicts: [
     'ts_dhcp_conflicts_total',
     'Addresses found in use and declined: by an ARP probe (RFC 5227), DHCPv6 by duplicate address detection.',
     ['family'],
-  );
-  const corrupt = counter(
+  ],
+  corrupt: [
     'ts_dhcp_corrupt_records_total',
     'Lease records set aside as *.corrupt (event="set_aside") and *.corrupt files deleted after 7 days (event="expired").',
     ['event'],
-  );
-  const writeFailures = counter(
+  ],
+  writeFailures: [
     'ts_dhcp_record_write_failures_total',
     'Lease record writes that failed (ENOSPC, EIO...); each is retried with backoff.',
-  );
-  const podAddress = counter(
+    [],
+  ],
+  podAddress: [
     'ts_dhcp_pod_address_changes_total',
     'Pod interfaces re-addressed in place: replaced (another address), removed (lease expired), restored (a lease came back).',
     ['action'],
-  );
-  const rpcRequests = counter('ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', [
-    'method',
-    'outcome',
-  ]);
-  const cniRequests = counter(
+  ],
+  rpcRequests: ['ts_dhcp_rpc_requests_total', 'RPC requests served, by method and outcome.', ['method', 'outcome']],
+  cniRequests: [
     'ts_dhcp_cni_requests_total',
     'Plugin calls answered, by CNI verb (CNI_COMMAND; "unknown" when it names none) and CNI code ("0": success).',
     ['verb', 'code'],
-  );
+  ],
+} satisfies Record<string, readonly [string, string, readonly string[]]>;
+
+export function createMetrics(leasesByState: () => LeaseCounts): Metrics {
+  const prom = require('prom-client') as typeof PromClient;
+  const registry = new prom.Registry();
+  const counters = Object.fromEntries(
+    Object.entries(COUNTERS).map(([key, [name, help, labels]]) => [
+      key,
+      new prom.Counter({ name, help, labelNames: [...labels], registers: [registry] }),
+    ]),
+  ) as Record<keyof typeof COUNTERS, PromClient.Counter>;
+  const {
+    acquisitions,
+    renewals,
+    rebinds,
+    changes,
+    naks,
+    statuses,
+    confirms,
+    expiries,
+    releases,
+    failures,
+    conflicts,
+    corrupt,
+    writeFailures,
+    podAddress,
+    rpcRequests,
+    cniRequests,
+  } = counters;
   const latency = new prom.Histogram({
     name: 'ts_dhcp_transaction_duration_seconds',
     help: 'From the start of an exchange (acquisition, renewal at T1) to its ACK or REPLY, by family and kind (bound, renewed, rebound, changed).',
