@@ -6,12 +6,9 @@
 // daemon puts on the ones that replace it) and its duplicate address detection (a failure DECLINEs it).
 import type { Lease6Facts } from '../common/rpc';
 import type { AddParams } from './registry-api';
-import { decode, encode } from './dhcp6/codec';
 import {
-  Action6,
   ClientConfig6,
   Input6,
-  Lease6,
   Lease6Event,
   Lease6State,
   StepContext6,
@@ -19,9 +16,10 @@ import {
   nextDeadline6,
   step6,
 } from './dhcp6/lease';
-import { dnsServers, domainList, serverId } from './dhcp6/options';
+import { factsOf, previousOf } from './lease6-facts';
+import { Lease6Sends } from './lease6-sends';
 import { describeRa, emptyRaView, onLinkPrefixLength } from './dhcp6/ra';
-import { ALL_SERVERS, Dhcp6Message, MsgType } from './dhcp6/types';
+import { Dhcp6Message, MsgType } from './dhcp6/types';
 import { DadWatch } from './dad-watch';
 import { DeadlineTimer } from './deadline-timer';
 import { DaemonError } from './errors';
@@ -29,7 +27,7 @@ import { noteEvent6 } from './lease6-events';
 import type { Rng } from './dhcp/rng';
 import type { Logger } from './log';
 import { isGone } from './pod-link';
-import type { Channel6, PodSide6, RaListener } from './pod-port';
+import type { PodSide6, RaListener } from './pod-port';
 import { RecordWriter } from './record-writer';
 import type { Runner6Metrics } from './runner-deps';
 import { RunnerBase } from './runner-base';
@@ -44,7 +42,6 @@ const RA_POLL_MS = 20;
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
 /** What the history's progress text calls the DHCPv6 server's answers. */
 const DHCP6_ANSWERS = { offer: 'ADVERTISE', refusal: 'error status', grant: 'REPLY' };
-const MSG_NAMES = new Map<number, string>(Object.entries(MsgType).map(([name, type]) => [type, name]));
 
 export interface Runner6Deps {
   pod: PodSide6;
@@ -71,7 +68,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
   /** The REPLY behind `facts`. */
   reply?: Dhcp6Message;
   private readonly timer: DeadlineTimer;
-  private channel?: Channel6;
+  private readonly sends: Lease6Sends;
   private ra?: RaListener;
   private raOpenedAtMs = 0;
   private raView = emptyRaView();
@@ -115,6 +112,13 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
       },
       takeover !== undefined,
     );
+    this.sends = new Lease6Sends({
+      pod: deps.pod,
+      log: deps.log,
+      history: this.history,
+      onPacket: (msg) => this.enqueue({ type: 'packet', msg }),
+      ioError: (err) => this.noteIoError(err),
+    });
     this.dad = new DadWatch(deps.pod, (address) =>
       this.guarded(async () => {
         if (this.facts?.address !== address) return;
@@ -177,7 +181,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     this.timer.stop();
     this.record.stop();
     this.dad.stop();
-    this.closeChannel();
+    this.sends.close();
     this.ra?.close();
   }
 
@@ -204,7 +208,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     const events: Lease6Event[] = [];
     let persist = false;
     for (const action of actions) {
-      if (action.type === 'send') await this.send(action);
+      if (action.type === 'send') await this.sends.send(action);
       else if (action.type === 'persist') persist = true;
       else {
         events.push(action.event);
@@ -213,7 +217,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     }
     if (input.type === 'packet' && input.msg.type === MsgType.ADVERTISE && !events.some((e) => e.kind === 'ignored'))
       this.history.offered();
-    if (!listening6(state)) this.closeChannel();
+    if (!listening6(state)) this.sends.close();
     // The record is on disk before ADD hears of the lease; without one the lease is given back (lease-runner.ts).
     if (persist && !(await this.record.write())) {
       const err = new DaemonError('io', `the lease record could not be written (${this.record.error}); released`);
@@ -277,70 +281,9 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     });
   }
 
-  private async send(action: Extract<Action6, { type: 'send' }>): Promise<void> {
-    const name = MSG_NAMES.get(action.msg.type) ?? 'message';
-    this.history.sentOne(name);
-    try {
-      this.channel ??= await this.deps.pod.openUdp6((payload) => this.onDatagram(payload));
-      const payload = encode(action.msg);
-      try {
-        this.channel.send(payload, action.dst);
-      } catch (err) {
-        // A server's UNICAST address the pod has no route to (a /128 lease, no RA route): the message goes to
-        // ff02::1:2 instead, where the same server hears it (RFC 8415 §18.2.4: unicast is allowed, not required).
-        const code = (err as NodeJS.ErrnoException).code;
-        if (action.dst === ALL_SERVERS || (code !== 'ENETUNREACH' && code !== 'EHOSTUNREACH')) throw err;
-        this.deps.log.debug({ msg: name, dst: action.dst, code }, 'unicast unreachable: sent to ff02::1:2');
-        this.channel.send(payload, ALL_SERVERS);
-      }
-      this.deps.log.debug({ msg: name, dst: action.dst }, 'sent');
-    } catch (err) {
-      // A lost message: the core retransmits (a RELEASE is sent once; the server's lease then runs out).
-      this.noteIoError(err as NodeJS.ErrnoException);
-    }
-  }
-
-  /** A datagram to port 546; one that does not decode is dropped (a client never answers garbage). */
-  private onDatagram(payload: Buffer): void {
-    const d = decode(payload);
-    if (d.ok) this.enqueue({ type: 'packet', msg: d.value });
-    else this.history.ignoredOne('undecodable');
-  }
-
-  private closeChannel(): void {
-    this.channel?.close();
-    this.channel = undefined;
-  }
-
   private noteIoError(err: NodeJS.ErrnoException): void {
     this.history.lastError = err.message;
     this.deps.log.warn({ err: err.message, code: err.code }, 'DHCPv6 socket or link error');
     if (isGone(err)) this.enqueue({ type: 'linkGone' });
-  }
-}
-
-/** What a bound lease says, for ADD's result and the lease view. */
-function factsOf(reply: Dhcp6Message, lease: Lease6, prefixLength: number): Lease6Facts {
-  const dns = { nameservers: dnsServers(reply) ?? [], search: domainList(reply) ?? [] };
-  const serverDuid = serverId(reply)?.toString('hex') ?? lease.server.duid;
-  return {
-    address: lease.address,
-    prefixLength,
-    dns,
-    serverId: serverDuid,
-    preferredS: lease.preferredS,
-    validS: lease.validS,
-  };
-}
-
-/** The address a state without a lease last held or was offered, asked for again after a restart. */
-function previousOf(s: Lease6State): string | undefined {
-  switch (s.state) {
-    case 'SELECTING':
-      return s.hint ?? s.previousAddress;
-    case 'REQUESTING':
-      return s.offer.address;
-    default:
-      return undefined;
   }
 }
