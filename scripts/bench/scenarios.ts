@@ -2,9 +2,10 @@
 // exactly as a container runtime calls it.
 import * as fs from 'node:fs';
 import { runCni, sleep, type CniOutcome, type Topology } from '../../test/netns/lib';
-import { execTimes } from './exectime';
 import { cpuTimeMs, round, sampleProc, type ProcSample } from './procstat';
 import { distribution, pool, type Distribution } from './stats';
+import { Floor } from './floor';
+import { pluginAlone } from './plugin-alone';
 import type { Subject } from './subjects';
 
 export interface Plan {
@@ -57,62 +58,6 @@ interface Attempt {
   ok: boolean;
   ms: number;
   address?: string;
-}
-
-/** The floor under any IPAM plugin on this machine, measured through the same harness: the macvlan plugin with the
- *  trivial `static` IPAM, on another interface (eth2) of the same pods, at another address of the LAN. */
-class Floor {
-  constructor(private readonly topo: Topology) {}
-
-  async cni(command: 'ADD' | 'DEL', pod: number): Promise<number> {
-    const config = {
-      cniVersion: '1.0.0',
-      name: 'floor',
-      type: 'macvlan',
-      master: this.topo.nodeNic,
-      mode: 'bridge',
-      // Below the DHCP range, which starts at offset 256 of the LAN (scripts/bench.ts RANGE).
-      ipam: {
-        type: 'static',
-        addresses: [{ address: `${this.topo.lanAddress(10 + pod)}/${this.topo.lanPrefixLength}` }],
-      },
-    };
-    const out = await runCni(this.topo, {
-      command,
-      containerId: `floor-${pod}`,
-      podIndex: pod,
-      ifName: 'eth2',
-      config,
-    });
-    if (out.code !== 0) throw new Error(`macvlan with static IPAM: ${command} failed: ${out.stdout}${out.stderr}`);
-    return out.durationMs;
-  }
-}
-
-/** The plugin alone (no macvlan, no `ip netns exec`), run `runs` times by the C timer: VERSION, and ADD of a lease
- *  the daemon holds already (pod 1 holds hold-1), which adds one round trip to the daemon answered from memory. */
-async function pluginAlone(
-  topo: Topology,
-  subject: Subject,
-  runs: number,
-  errors: string[],
-): Promise<SubjectResult['startup']> {
-  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_PATH: subject.cniPath.join(':') };
-  const timed = async (what: string, cniEnv: Record<string, string>, stdin: object): Promise<Distribution> => {
-    try {
-      return distribution(await execTimes(subject.ipamBinary, runs, { ...env, ...cniEnv }, JSON.stringify(stdin)));
-    } catch (err) {
-      errors.push(`${what} (plugin alone): ${(err as Error).message.slice(0, 300)}`);
-      return distribution([]);
-    }
-  };
-  const version = await timed('VERSION', { CNI_COMMAND: 'VERSION' }, { cniVersion: '1.0.0' });
-  const addHeld = await timed(
-    'ADD hold-1',
-    { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'hold-1', CNI_NETNS: topo.netnsPath(1), CNI_IFNAME: 'eth1' },
-    subject.netConf,
-  );
-  return { version, addHeld };
 }
 
 class Runner {
