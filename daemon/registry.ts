@@ -22,7 +22,8 @@ import { checkLease6 } from './lease6-check';
 import { linkUp } from './link-up';
 import { LeaseStore, LoadedRecord } from './store';
 import { restoreRecords } from './restore';
-import { LeaseExit } from './lease-exit';
+import { ExitFamily, LeaseExit } from './lease-exit';
+import { recordOf } from './resume';
 import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
 import { LeaseQueries } from './lease-queries';
@@ -54,17 +55,18 @@ export class Registry {
   private readonly vanish: VanishCheck;
   /** Record writes, and what a lease leaves when it goes. */
   private readonly exit: LeaseExit;
+  /** What a DHCPv4 persist action writes (daemon/resume.ts recordOf). */
+  private readonly family4: ExitFamily<LeaseRunner> = { family: 'ipv4', leases: this.leases, recordOf };
   /** The view and counts of both tables. */
   readonly queries: LeaseQueries;
 
   constructor(private readonly deps: RegistryDeps) {
     this.retryHints = new RetryHints(deps.now);
     const { store, port, now } = deps;
-    this.exit = new LeaseExit({ leases: this.leases, store, senders: port, now, rng: this.rng });
+    this.exit = new LeaseExit({ store, senders: port, now, rng: this.rng });
     const watch = (path: string): void => this.vanish.watch(path);
     this.leases6 = new Leases6({
       now,
-      store,
       metrics: deps.metrics,
       rng: this.rng,
       log: deps.log,
@@ -149,7 +151,7 @@ export class Registry {
       const path = (runner ? this.leases.netnsOf(runner) : runner6 && this.leases6.netnsOf(runner6))?.path;
       const ns = await this.deps.port.netnsId(path as string);
       if (ns instanceof Error) {
-        const hostRelease = runner && (await this.exit.drop(key, runner, 'netns gone before DEL'));
+        const hostRelease = runner && (await this.drop4(key, runner, 'netns gone before DEL'));
         const hostRelease6 = runner6 && (await this.leases6.drop(key, runner6, 'netns gone before DEL'));
         this.deps.log.info(
           { attachment: key, netns: path, hostRelease, hostRelease6 },
@@ -245,13 +247,18 @@ export class Registry {
       if (runner instanceof Lease6Runner && this.leases6.get(key) === runner)
         hostRelease = await this.leases6.drop(key, runner, reason);
       else if (runner instanceof LeaseRunner && this.leases.get(key) === runner)
-        hostRelease = await this.exit.drop(key, runner, reason);
+        hostRelease = await this.drop4(key, runner, reason);
       else return;
       this.deps.log.warn(
         { attachment: key, reason, address: runner.facts?.address, hostRelease },
         'attachment vanished without DEL; lease dropped',
       );
     });
+  }
+
+  /** A DHCPv4 lease whose pod side is gone: out of the table, stopped, its RELEASE from the node. */
+  private drop4(key: string, runner: LeaseRunner, reason: string): Promise<string> {
+    return this.exit.drop(this.leases, key, runner, reason, { family: 'ipv4', cfg: runner.cfg, state: runner.state });
   }
 
   /** CNI_NETNS checked before anything is entered or changed (daemon/pod-netns.ts), or CNI error 4 saying why. */
@@ -275,7 +282,7 @@ export class Registry {
       cfg,
       {
         pod,
-        persist: () => this.exit.persist(runner),
+        persist: () => this.exit.persist(this.family4, runner),
         now: this.deps.now,
         rng: this.rng,
         log: leaseLogger(this.deps.log, p),
