@@ -10,11 +10,13 @@
         "src/job_js.c",
         "src/link.c",
         "src/napi_util.c",
+        "src/netlink.c",
         "src/nsexec.c",
         "src/operr.c",
         "src/packet.c",
         "src/psock.c",
         "src/route.c",
+        "src/sockopt.c",
         "src/sync_calls.c",
         "src/udp.c"
       ],

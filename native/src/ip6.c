@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netlink.h"
+#include "sockopt.h"
+
 #define DHCP6_CLIENT_PORT 546
 
 /* Writes "0" or "1" into /proc/sys/net/ipv6/conf/IF/NAME; /proc/sys/net is the netns of the calling thread. */
@@ -34,10 +37,18 @@ int ip6_prepare(const char *ifname, struct op_error *e) {
   return sysctl_set(ifname, "disable_ipv6", 0, e);
 }
 
-/* Appends one RTM_NEWADDR of `index` to the list; returns -1 only when out of memory. */
-static int take_addr(struct nlmsghdr *h, unsigned int index, struct addr6 **list, size_t *n, size_t *cap) {
+/* A dump's collection so far. */
+struct dump {
+  unsigned int index;
+  struct addr6 *list;
+  size_t n;
+  size_t cap;
+};
+
+/* Appends one RTM_NEWADDR of the dump's interface to its list; returns -1 only when out of memory. */
+static int take_addr(const struct nlmsghdr *h, struct dump *d) {
   struct ifaddrmsg *ifa = NLMSG_DATA(h);
-  if (ifa->ifa_family != AF_INET6 || ifa->ifa_index != index) return 0;
+  if (ifa->ifa_family != AF_INET6 || ifa->ifa_index != d->index) return 0;
   struct addr6 a = {.prefix_length = ifa->ifa_prefixlen, .flags = ifa->ifa_flags, .scope = ifa->ifa_scope};
   int have = 0;
   int len = (int)IFA_PAYLOAD(h);
@@ -50,124 +61,90 @@ static int take_addr(struct nlmsghdr *h, unsigned int index, struct addr6 **list
     }
   }
   if (!have) return 0;
-  if (*n == *cap) {
-    size_t more = *cap ? *cap * 2 : 4;
-    struct addr6 *grown = realloc(*list, more * sizeof **list);
+  if (d->n == d->cap) {
+    size_t more = d->cap ? d->cap * 2 : 4;
+    struct addr6 *grown = realloc(d->list, more * sizeof *d->list);
     if (!grown) return -1;
-    *list = grown;
-    *cap = more;
+    d->list = grown;
+    d->cap = more;
   }
-  (*list)[(*n)++] = a;
+  d->list[d->n++] = a;
   return 0;
 }
 
-/* Reads the dump's replies until NLMSG_DONE. */
-static int read_dump(int sock, unsigned int index, struct addr6 **out, size_t *n, struct op_error *e) {
-  size_t cap = 0;
-  char buf[8192];
-  for (;;) {
-    ssize_t got = recv(sock, buf, sizeof buf, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return op_fail(e, "recv");
-    }
-    int len = (int)got;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE) return 0;
-      if (h->nlmsg_type == NLMSG_ERROR) return op_fail_with(e, "RTM_GETADDR", -((struct nlmsgerr *)NLMSG_DATA(h))->error);
-      if (h->nlmsg_type == RTM_NEWADDR && take_addr(h, index, out, n, &cap) < 0) return op_fail_with(e, "realloc", ENOMEM);
-    }
-  }
+static int on_dump_reply(const struct nlmsghdr *h, void *arg, struct op_error *e) {
+  struct dump *d = arg;
+  if (h->nlmsg_type == NLMSG_DONE) return 1;
+  if (h->nlmsg_type == NLMSG_ERROR) return op_fail_with(e, "RTM_GETADDR", -((struct nlmsgerr *)NLMSG_DATA(h))->error);
+  if (h->nlmsg_type == RTM_NEWADDR && take_addr(h, d) < 0)
+    return op_fail_with(e, "realloc", ENOMEM);
+  return 0;
 }
 
 int ip6_addrs(const char *ifname, struct addr6 **out, size_t *n, struct op_error *e) {
   *out = NULL;
   *n = 0;
-  unsigned int index = if_nametoindex(ifname);
-  if (index == 0) return op_fail(e, "if_nametoindex");
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (sock < 0) return op_fail(e, "socket");
+  struct dump d = {.index = if_nametoindex(ifname)};
+  if (d.index == 0) return op_fail(e, "if_nametoindex");
   struct {
     struct nlmsghdr n;
     struct ifaddrmsg a;
   } q = {.n = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)), .nlmsg_type = RTM_GETADDR,
                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1},
          .a = {.ifa_family = AF_INET6}};
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  int rc = sendto(sock, &q, q.n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? op_fail(e, "sendto")
-                                                                                           : read_dump(sock, index, out, n, e);
-  close(sock);
-  if (rc < 0) {
-    free(*out);
-    *out = NULL;
-    *n = 0;
-  }
-  return rc;
-}
-
-static int set_int(int fd, int level, int name, int value) {
-  return setsockopt(fd, level, name, &value, sizeof value);
-}
-
-/* A socket of `type`/`proto` bound to the device, multicast out of it; -1 with `e` filled (and nothing open). */
-static int device_socket(const char *ifname, int type, int proto, int hops, struct op_error *e) {
-  unsigned int index = if_nametoindex(ifname);
-  if (index == 0) return op_fail(e, "if_nametoindex");
-  int fd = socket(AF_INET6, type | SOCK_CLOEXEC, proto);
-  if (fd < 0) return op_fail(e, "socket");
-  const char *failed = NULL;
-  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0) failed = "setsockopt(SO_BINDTODEVICE)";
-  else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)index) < 0) failed = "setsockopt(IPV6_MULTICAST_IF)";
-  else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops) < 0) failed = "setsockopt(IPV6_MULTICAST_HOPS)";
-  else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) failed = "setsockopt(IPV6_MULTICAST_LOOP)";
-  if (failed) {
-    op_fail(e, failed);
-    close(fd);
+  if (nl_talk(&q.n, on_dump_reply, &d, e) < 0) {
+    free(d.list);
     return -1;
   }
-  return fd;
+  *out = d.list;
+  *n = d.n;
+  return 0;
+}
+
+/* A socket of `type`/`proto` bound to the device, multicast out of it with `hops` and not looped back, then
+ * `extra` options; -1 with `e` filled (and nothing open). */
+static int device_socket6(const char *ifname, int type, int proto, int hops, const struct int_opt *extra, size_t nextra,
+                          struct op_error *e) {
+  unsigned int index = if_nametoindex(ifname);
+  if (index == 0) return op_fail(e, "if_nametoindex");
+  const struct int_opt multicast[] = {
+      {IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)index, "setsockopt(IPV6_MULTICAST_IF)"},
+      {IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops, "setsockopt(IPV6_MULTICAST_HOPS)"},
+      {IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "setsockopt(IPV6_MULTICAST_LOOP)"},
+  };
+  int fd = device_socket(AF_INET6, type, proto, ifname, multicast, sizeof multicast / sizeof multicast[0], e);
+  return fd < 0 || set_options(fd, extra, nextra, e) < 0 ? -1 : fd;
 }
 
 int udp6_open(const char *ifname, struct op_error *e) {
-  int fd = device_socket(ifname, SOCK_DGRAM, 0, 1, e);
+  static const struct int_opt opts[] = {
+      {SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)"},
+      {IPPROTO_IPV6, IPV6_V6ONLY, 1, "setsockopt(IPV6_V6ONLY)"},
+  };
+  int fd = device_socket6(ifname, SOCK_DGRAM, 0, 1, opts, sizeof opts / sizeof opts[0], e);
   if (fd < 0) return -1;
-  const char *failed = NULL;
-  if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) failed = "setsockopt(SO_REUSEADDR)";
-  else if (set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0) failed = "setsockopt(IPV6_V6ONLY)";
-  else {
-    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(DHCP6_CLIENT_PORT), .sin6_addr = IN6ADDR_ANY_INIT};
-    if (bind(fd, (struct sockaddr *)&sin6, sizeof sin6) < 0) failed = "bind";
-  }
-  if (failed) {
-    op_fail(e, failed);
-    close(fd);
-    return -1;
-  }
+  struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(DHCP6_CLIENT_PORT), .sin6_addr = IN6ADDR_ANY_INIT};
+  if (bind(fd, (struct sockaddr *)&sin6, sizeof sin6) < 0) return fail_closing(fd, "bind", e);
   return fd;
 }
 
 int ra_open(const char *ifname, struct op_error *e) {
   /* Hop limit 255: receivers drop neighbour discovery with any other (RFC 4861 §6.1.1). */
-  int fd = device_socket(ifname, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6, 255, e);
+  static const struct int_opt opts[] = {{IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "setsockopt(IPV6_UNICAST_HOPS)"}};
+  int fd = device_socket6(ifname, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6, 255, opts, sizeof opts / sizeof opts[0], e);
   if (fd < 0) return -1;
   struct icmp6_filter filter;
   ICMP6_FILTER_SETBLOCKALL(&filter);
   ICMP6_FILTER_SETPASS(ND_ROUTER_ADVERT, &filter);
+  if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0)
+    return fail_closing(fd, "setsockopt(ICMP6_FILTER)", e);
   struct nd_router_solicit rs = {.nd_rs_type = ND_ROUTER_SOLICIT};
   struct sockaddr_in6 routers = {.sin6_family = AF_INET6};
   inet_pton(AF_INET6, "ff02::2", &routers.sin6_addr);
-  const char *failed = NULL;
-  if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0) failed = "setsockopt(ICMP6_FILTER)";
-  else if (set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255) < 0) failed = "setsockopt(IPV6_UNICAST_HOPS)";
   /* A solicitation that cannot leave yet (no usable link-local address: EADDRNOTAVAIL) is no error: the kernel
    * solicits by itself once the address is ready, and routers advertise periodically. */
-  else if (sendto(fd, &rs, sizeof rs, 0, (struct sockaddr *)&routers, sizeof routers) < 0 && errno != EADDRNOTAVAIL &&
-           errno != ENETDOWN)
-    failed = "sendto(router solicitation)";
-  if (failed) {
-    op_fail(e, failed);
-    close(fd);
-    return -1;
-  }
+  if (sendto(fd, &rs, sizeof rs, 0, (struct sockaddr *)&routers, sizeof routers) < 0 && errno != EADDRNOTAVAIL &&
+      errno != ENETDOWN)
+    return fail_closing(fd, "sendto(router solicitation)", e);
   return fd;
 }

@@ -7,7 +7,8 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
+
+#include "netlink.h"
 
 struct nl_req {
   struct nlmsghdr n;
@@ -26,33 +27,23 @@ static void add_attr(struct nl_req *q, unsigned short type, const void *data, si
   q->n.nlmsg_len = NLMSG_ALIGN(q->n.nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
-/* Sends the request and reads the kernel's acknowledgement: 0, or -1 with `e` carrying the kernel's errno. */
-static int talk(int sock, struct nl_req *q, const char *what, struct op_error *e) {
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(sock, q, q->n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return op_fail(e, "sendto");
-  char buf[1024];
-  for (;;) {
-    ssize_t n = recv(sock, buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return op_fail(e, "recv");
-    }
-    int len = (int)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != q->n.nlmsg_seq || h->nlmsg_type != NLMSG_ERROR) continue;
-      int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-      return err == 0 ? 0 : op_fail_with(e, what, -err);
-    }
-  }
+/* What the acknowledgement of a request is matched with, and names the failure by. */
+struct ack {
+  unsigned int seq;
+  const char *what;
+};
+
+static int on_ack(const struct nlmsghdr *h, void *arg, struct op_error *e) {
+  const struct ack *ack = arg;
+  if (h->nlmsg_seq != ack->seq || h->nlmsg_type != NLMSG_ERROR) return 0;
+  int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  return err == 0 ? 1 : op_fail_with(e, ack->what, -err);
 }
 
-/* One request on a socket of its own. */
+/* One request and its acknowledgement: 0, or -1 with `e` carrying the kernel's errno. */
 static int request(struct nl_req *q, const char *what, struct op_error *e) {
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (sock < 0) return op_fail(e, "socket");
-  int rc = talk(sock, q, what, e);
-  close(sock);
-  return rc;
+  struct ack ack = {q->n.nlmsg_seq, what};
+  return nl_talk(&q->n, on_ack, &ack, e);
 }
 
 static uint32_t mask_of(int prefix_length) {
