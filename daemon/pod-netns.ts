@@ -2,6 +2,7 @@
 // it must name a pod's namespace under the host prefix, never the daemon's own (the host's, where an ADD would
 // bring a host link up, run DHCP on it, and on expiry take it down).
 import * as path from 'node:path';
+import { DaemonError } from './errors';
 import type { PodNetns, PodPort } from './pod-port';
 
 /** A path the daemon must never use as a pod's namespace (as opposed to one that is merely gone). */
@@ -32,6 +33,13 @@ export async function checkPodNetns(port: PodPort, hostPrefix: string, netns: st
   if (id.dev === mine.dev && id.inode === mine.inode)
     return new RefusedNetns(`${p} is the daemon's own network namespace, not a pod's`);
   return { path: p, ...id };
+}
+
+/** checkPodNetns for an ADD or CHECK: the namespace, or a 'bad-netns' DaemonError (CNI error 4) saying why not. */
+export async function podNetnsFor(port: PodPort, hostPrefix: string, netns: string): Promise<PodNetns> {
+  const ns = await checkPodNetns(port, hostPrefix, netns);
+  if (ns instanceof Error) throw new DaemonError('bad-netns', `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
+  return ns;
 }
 
 /** Whether the namespace file still names the namespace of inode `was`, from what port.inode said of it now:

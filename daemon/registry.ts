@@ -12,7 +12,7 @@ import { LeaseRunner, RunnerMetrics, Takeover } from './lease-runner';
 import type { Runner6Metrics } from './runner-deps';
 import { takeover6 } from './record6';
 import { RetryHints } from './retry-hints';
-import { checkPodNetns } from './pod-netns';
+import { podNetnsFor } from './pod-netns';
 import type { PodNetns, PodPort, PodSide } from './pod-port';
 import { checkLease } from './lease-check';
 import { clientConfig, clientConfig6 } from './client-config';
@@ -20,6 +20,8 @@ import { Leases6 } from './registry6';
 import { Lease6Runner } from './lease6-runner';
 import { checkLease6 } from './lease6-check';
 import { linkUp } from './link-up';
+import { planAdd } from './add-plan';
+import { withdraw } from './withdraw';
 import { LeaseStore, LoadedRecord } from './store';
 import { restoreRecords } from './restore';
 import { ExitFamily, LeaseExit } from './lease-exit';
@@ -92,16 +94,17 @@ export class Registry {
     const { warnings, ...p } = params;
     const key = attachmentKey(p);
     const { runner, runner6 } = await this.locks.run(key, async () => {
-      const existing = { runner: this.leases.get(key), runner6: this.leases6.get(key) };
-      const held = existing.runner ?? existing.runner6;
-      // A runner that gave up (resend timeout) is replaced by a fresh acquisition.
-      if (held && held.params.netns === p.netns && (existing.runner?.active ?? true)) return existing;
-      if (held) {
-        // Same attachment in another netns: the old sandbox is gone without a DEL; its lease is stale.
-        this.leases.delete(key);
-        this.leases6.delete(key);
-        await Promise.all([existing.runner?.release(), existing.runner6?.release()]);
-      }
+      const plan = planAdd({ runner: this.leases.get(key), runner6: this.leases6.get(key) }, p);
+      // What is stale or given up is released, a family the config no longer asks for withdrawn (add-plan.ts).
+      if (!plan.join4) this.leases.delete(key);
+      if (!plan.join6) this.leases6.delete(key);
+      const nsOf = (r: LeaseRunner | Lease6Runner) =>
+        r instanceof Lease6Runner ? this.leases6.netnsOf(r) : this.leases.netnsOf(r);
+      await Promise.all([
+        ...plan.release.map((r) => r.release()),
+        ...plan.withdraw.map((r) => withdraw(r, nsOf(r), this.deps)),
+      ]);
+      if (!plan.start4 && !plan.start6) return { runner: plan.join4, runner6: plan.join6 };
       const ns = await this.podNetns(p.netns);
       // Two leases on one interface would fight over it (and DEL of either takes the other's address away).
       const holder = this.leases.holderOf(ns, p.ifName, key) ?? this.leases6.holderOf(ns, p.ifName, key);
@@ -113,20 +116,21 @@ export class Registry {
         const log = leaseLogger(this.deps.log, p);
         const pod = this.deps.port.side(ns, p.ifName);
         // Before the link comes up: its link-local address is then usable at once (optimistic DAD).
-        if (p.ipv6) await pod.prepare6().catch((err: Error) => log.warn({ err: err.message }, 'IPv6 not prepared'));
+        if (plan.start6)
+          await pod.prepare6().catch((err: Error) => log.warn({ err: err.message }, 'IPv6 not prepared'));
         const link = await linkUp(pod, p, log);
-        const v4 = p.ipv4 === false ? undefined : clientConfig(p, link, this.deps.opts, log);
-        const runner = v4 && this.runnerFor(p, v4, ns, pod, { mtuCeiling: link.mtu });
-        const cfg6 = p.ipv6 ? clientConfig6(p, link, this.deps.opts) : undefined;
-        const runner6 = cfg6 && this.leases6.create(p, cfg6, ns, pod, link.mac);
+        const v4 = plan.start4 ? clientConfig(p, link, this.deps.opts, log) : undefined;
+        const runner = v4 ? this.runnerFor(p, v4, ns, pod, { mtuCeiling: link.mtu }) : plan.join4;
+        const cfg6 = plan.start6 ? clientConfig6(p, link, this.deps.opts) : undefined;
+        const runner6 = cfg6 ? this.leases6.create(p, cfg6, ns, pod, link.mac) : plan.join6;
         if (warnings) log.warn({ warnings }, 'network config: parts ignored');
-        if (runner) {
+        if (v4 && runner) {
           this.leases.set(key, runner);
           const hint = this.retryHints.take(key);
           if (hint) log.info({ hint }, 'fast retry: asking for the address the cancelled acquisition reached');
           runner.start(hint);
         }
-        runner6?.start();
+        if (cfg6) runner6?.start();
         return { runner, runner6 };
       } finally {
         unclaim();
@@ -262,10 +266,8 @@ export class Registry {
   }
 
   /** CNI_NETNS checked before anything is entered or changed (daemon/pod-netns.ts), or CNI error 4 saying why. */
-  private async podNetns(netns: string): Promise<PodNetns> {
-    const ns = await checkPodNetns(this.deps.port, this.deps.opts.hostPrefix, netns);
-    if (ns instanceof Error) throw new DaemonError('bad-netns', `CNI_NETNS ${JSON.stringify(netns)}: ${ns.message}`);
-    return ns;
+  private podNetns(netns: string): Promise<PodNetns> {
+    return podNetnsFor(this.deps.port, this.deps.opts.hostPrefix, netns);
   }
 
   /** A runner for a new ADD (with the MTU its interface had), or for a lease taken over from its record. */

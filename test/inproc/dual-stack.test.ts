@@ -229,3 +229,48 @@ test('an IPv6-only attachment whose netns vanishes without DEL is dropped, its l
   assert.equal(port.openSockets, 0);
   assert.equal((await cni('DEL', '1.1.0', { ipv4: false })).exitCode, 0, 'DEL of a dropped attachment succeeds');
 });
+
+test('a repeated ADD answers with the families its config asks for now: one missing is started, one no longer asked for withdrawn', async (t) => {
+  const { port, link, reg, cni } = setup(t);
+  const discovers = () => port.sent.filter((s) => messageType(s.msg) === MessageType.DISCOVER).length;
+  const add4 = await cni('ADD', '1.1.0', { ipv6: false });
+  assert.deepEqual(
+    (add4.json?.ips as { address: string }[]).map((ip) => ip.address),
+    [`${V4}/22`],
+  );
+  configure(link, add4.json?.ips as { address: string }[]);
+
+  const both = await cni('ADD', '1.1.0');
+  assert.equal(both.exitCode, 0, JSON.stringify(both.json));
+  const ips = both.json?.ips as { address: string }[];
+  assert.equal(ips[0]?.address, `${V4}/22`, 'the IPv4 lease joined');
+  assert.ok(ips[1]?.address.startsWith(PREFIX), 'the IPv6 lease started');
+  assert.equal(discovers(), 1, 'no second DHCPv4 acquisition');
+  configure(link, ips.slice(1));
+  const v6 = ips[1]?.address.split('/')[0];
+
+  const only6 = await cni('ADD', '1.1.0', { ipv4: false });
+  assert.deepEqual(
+    (only6.json?.ips as { address: string }[]).map((ip) => ip.address),
+    [ips[1]?.address],
+  );
+  await port.nextSent((s) => messageType(s.msg) === MessageType.RELEASE);
+  assert.deepEqual(link.addresses, [], 'the withdrawn IPv4 address is off the interface');
+  assert.deepEqual(
+    reg.queries.list().map((r) => r.family),
+    ['ipv6'],
+  );
+
+  const only4 = await cni('ADD', '1.1.0', { ipv6: false });
+  assert.deepEqual(
+    (only4.json?.ips as { address: string }[]).map((ip) => ip.address),
+    [`${V4}/22`],
+  );
+  assert.equal(discovers(), 2, 'a new DHCPv4 acquisition');
+  await port.nextSent6((s) => s.msg.type === MsgType.RELEASE);
+  assert.ok(!link.addresses6.some((a) => a.address === v6), 'the withdrawn IPv6 address is off the interface');
+  assert.deepEqual(
+    reg.queries.list().map((r) => r.family),
+    ['ipv4'],
+  );
+});
