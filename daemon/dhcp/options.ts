@@ -312,60 +312,37 @@ function def<T>(code: number, kind: Kind<T>): OptionDef<T> {
   return Object.freeze({ code, name: optionName(code), ...kind });
 }
 
-export const PAD = def(Opt.PAD, framing);
-export const SUBNET_MASK = def(Opt.SUBNET_MASK, ip);
-export const ROUTERS = def(Opt.ROUTER, ipList);
-export const DNS_SERVERS = def(Opt.DNS_SERVERS, ipList);
-export const HOST_NAME = def(Opt.HOST_NAME, text);
-export const DOMAIN_NAME = def(Opt.DOMAIN_NAME, text);
-export const INTERFACE_MTU = def(Opt.INTERFACE_MTU, u16(68));
-export const BROADCAST_ADDRESS = def(Opt.BROADCAST_ADDRESS, ip);
-export const STATIC_ROUTES = def(Opt.STATIC_ROUTES, staticRouteList);
-export const REQUESTED_IP = def(Opt.REQUESTED_IP, ip);
-export const LEASE_TIME = def(Opt.LEASE_TIME, u32);
-export const OVERLOAD = def(Opt.OVERLOAD, u8(1, 3));
-export const MESSAGE_TYPE = def(Opt.MESSAGE_TYPE, u8(0, 255));
-export const SERVER_ID = def(Opt.SERVER_ID, ip);
-export const PARAMETER_REQUEST_LIST = def(Opt.PARAMETER_REQUEST_LIST, codeList);
-export const MESSAGE = def(Opt.MESSAGE, text);
-export const MAX_MESSAGE_SIZE = def(Opt.MAX_MESSAGE_SIZE, u16(576));
-export const RENEWAL_TIME = def(Opt.RENEWAL_TIME, u32);
-export const REBINDING_TIME = def(Opt.REBINDING_TIME, u32);
-export const VENDOR_CLASS_ID = def(Opt.VENDOR_CLASS_ID, text);
-export const CLIENT_ID = def(Opt.CLIENT_ID, bytes(2));
-export const USER_CLASS = def(Opt.USER_CLASS, bytes(1));
-export const DOMAIN_SEARCH = def(Opt.DOMAIN_SEARCH, domainList);
-export const CLASSLESS_ROUTES = def(Opt.CLASSLESS_ROUTES, classless);
-export const END = def(Opt.END, framing);
+/** Every option this client gives a type to (the names of types.ts Opt, some in the plural). */
+export const OPTIONS = {
+  PAD: def(Opt.PAD, framing),
+  SUBNET_MASK: def(Opt.SUBNET_MASK, ip),
+  ROUTERS: def(Opt.ROUTER, ipList),
+  DNS_SERVERS: def(Opt.DNS_SERVERS, ipList),
+  HOST_NAME: def(Opt.HOST_NAME, text),
+  DOMAIN_NAME: def(Opt.DOMAIN_NAME, text),
+  INTERFACE_MTU: def(Opt.INTERFACE_MTU, u16(68)),
+  BROADCAST_ADDRESS: def(Opt.BROADCAST_ADDRESS, ip),
+  STATIC_ROUTES: def(Opt.STATIC_ROUTES, staticRouteList),
+  REQUESTED_IP: def(Opt.REQUESTED_IP, ip),
+  LEASE_TIME: def(Opt.LEASE_TIME, u32),
+  OVERLOAD: def(Opt.OVERLOAD, u8(1, 3)),
+  MESSAGE_TYPE: def(Opt.MESSAGE_TYPE, u8(0, 255)),
+  SERVER_ID: def(Opt.SERVER_ID, ip),
+  PARAMETER_REQUEST_LIST: def(Opt.PARAMETER_REQUEST_LIST, codeList),
+  MESSAGE: def(Opt.MESSAGE, text),
+  MAX_MESSAGE_SIZE: def(Opt.MAX_MESSAGE_SIZE, u16(576)),
+  RENEWAL_TIME: def(Opt.RENEWAL_TIME, u32),
+  REBINDING_TIME: def(Opt.REBINDING_TIME, u32),
+  VENDOR_CLASS_ID: def(Opt.VENDOR_CLASS_ID, text),
+  CLIENT_ID: def(Opt.CLIENT_ID, bytes(2)),
+  USER_CLASS: def(Opt.USER_CLASS, bytes(1)),
+  DOMAIN_SEARCH: def(Opt.DOMAIN_SEARCH, domainList),
+  CLASSLESS_ROUTES: def(Opt.CLASSLESS_ROUTES, classless),
+  END: def(Opt.END, framing),
+};
 
 const REGISTRY: ReadonlyMap<number, OptionDef<unknown>> = new Map(
-  [
-    PAD,
-    SUBNET_MASK,
-    ROUTERS,
-    DNS_SERVERS,
-    HOST_NAME,
-    DOMAIN_NAME,
-    INTERFACE_MTU,
-    BROADCAST_ADDRESS,
-    STATIC_ROUTES,
-    REQUESTED_IP,
-    LEASE_TIME,
-    OVERLOAD,
-    MESSAGE_TYPE,
-    SERVER_ID,
-    PARAMETER_REQUEST_LIST,
-    MESSAGE,
-    MAX_MESSAGE_SIZE,
-    RENEWAL_TIME,
-    REBINDING_TIME,
-    VENDOR_CLASS_ID,
-    CLIENT_ID,
-    USER_CLASS,
-    DOMAIN_SEARCH,
-    CLASSLESS_ROUTES,
-    END,
-  ].map((d): [number, OptionDef<unknown>] => [d.code, d]),
+  Object.values(OPTIONS).map((d): [number, OptionDef<unknown>] => [d.code, d]),
 );
 
 /** An option the registry does not type: its value is its bytes (the CNI plugin accepts any code as a number). */
@@ -387,90 +364,34 @@ export function encodeOption(code: number, value: unknown): Buffer {
 
 // ---- accessors -----------------------------------------------------------------------------------------------------
 
-function get<T>(msg: DhcpMessage, d: OptionDef<T>): T | undefined {
-  const raw = msg.options.get(d.code);
-  return raw === undefined ? undefined : d.decode(raw);
+/** The accessor of one option: its value in a message, or undefined when absent or malformed. */
+function reader<T>(d: OptionDef<T>): (msg: DhcpMessage) => T | undefined {
+  return (msg) => {
+    const raw = msg.options.get(d.code);
+    return raw === undefined ? undefined : d.decode(raw);
+  };
 }
 
-export function messageType(msg: DhcpMessage): number | undefined {
-  return get(msg, MESSAGE_TYPE);
-}
-
-export function serverId(msg: DhcpMessage): string | undefined {
-  return get(msg, SERVER_ID);
-}
-
-export function requestedIp(msg: DhcpMessage): string | undefined {
-  return get(msg, REQUESTED_IP);
-}
-
-export function subnetMask(msg: DhcpMessage): string | undefined {
-  return get(msg, SUBNET_MASK);
-}
-
-export function leaseTimeS(msg: DhcpMessage): number | undefined {
-  return get(msg, LEASE_TIME);
-}
-
-export function renewalTimeS(msg: DhcpMessage): number | undefined {
-  return get(msg, RENEWAL_TIME);
-}
-
-export function rebindingTimeS(msg: DhcpMessage): number | undefined {
-  return get(msg, REBINDING_TIME);
-}
-
-export function routers(msg: DhcpMessage): string[] | undefined {
-  return get(msg, ROUTERS);
-}
-
-export function dnsServers(msg: DhcpMessage): string[] | undefined {
-  return get(msg, DNS_SERVERS);
-}
-
-export function domainName(msg: DhcpMessage): string | undefined {
-  return get(msg, DOMAIN_NAME);
-}
-
-export function hostName(msg: DhcpMessage): string | undefined {
-  return get(msg, HOST_NAME);
-}
-
-export function interfaceMtu(msg: DhcpMessage): number | undefined {
-  return get(msg, INTERFACE_MTU);
-}
-
-export function broadcastAddress(msg: DhcpMessage): string | undefined {
-  return get(msg, BROADCAST_ADDRESS);
-}
-
+export const messageType = reader(OPTIONS.MESSAGE_TYPE);
+export const serverId = reader(OPTIONS.SERVER_ID);
+export const requestedIp = reader(OPTIONS.REQUESTED_IP);
+export const subnetMask = reader(OPTIONS.SUBNET_MASK);
+export const leaseTimeS = reader(OPTIONS.LEASE_TIME);
+export const renewalTimeS = reader(OPTIONS.RENEWAL_TIME);
+export const rebindingTimeS = reader(OPTIONS.REBINDING_TIME);
+export const routers = reader(OPTIONS.ROUTERS);
+export const dnsServers = reader(OPTIONS.DNS_SERVERS);
+export const domainName = reader(OPTIONS.DOMAIN_NAME);
+export const hostName = reader(OPTIONS.HOST_NAME);
+export const interfaceMtu = reader(OPTIONS.INTERFACE_MTU);
+export const broadcastAddress = reader(OPTIONS.BROADCAST_ADDRESS);
 /** Option 33; destinations as CIDR with the classful prefix, or /32 when host bits are set. */
-export function staticRoutes(msg: DhcpMessage): Route[] | undefined {
-  return get(msg, STATIC_ROUTES);
-}
-
+export const staticRoutes = reader(OPTIONS.STATIC_ROUTES);
 /** Option 121; undefined when any descriptor is malformed (prefix > 32, short, bits set past the prefix). */
-export function classlessRoutes(msg: DhcpMessage): Route[] | undefined {
-  return get(msg, CLASSLESS_ROUTES);
-}
-
-export function domainSearch(msg: DhcpMessage): string[] | undefined {
-  return get(msg, DOMAIN_SEARCH);
-}
-
-export function clientId(msg: DhcpMessage): Buffer | undefined {
-  return get(msg, CLIENT_ID);
-}
-
-export function parameterRequestList(msg: DhcpMessage): number[] | undefined {
-  return get(msg, PARAMETER_REQUEST_LIST);
-}
-
-export function maxMessageSize(msg: DhcpMessage): number | undefined {
-  return get(msg, MAX_MESSAGE_SIZE);
-}
-
+export const classlessRoutes = reader(OPTIONS.CLASSLESS_ROUTES);
+export const domainSearch = reader(OPTIONS.DOMAIN_SEARCH);
+export const clientId = reader(OPTIONS.CLIENT_ID);
+export const parameterRequestList = reader(OPTIONS.PARAMETER_REQUEST_LIST);
+export const maxMessageSize = reader(OPTIONS.MAX_MESSAGE_SIZE);
 /** Option 56: the server's explanation, typically in a NAK. */
-export function message(msg: DhcpMessage): string | undefined {
-  return get(msg, MESSAGE);
-}
+export const message = reader(OPTIONS.MESSAGE);

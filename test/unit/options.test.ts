@@ -20,9 +20,9 @@ describe('options: registry', () => {
   });
 
   it('registry entries carry the names users write in the CNI config (daemon/option-names.ts)', () => {
-    assert.equal(o.CLASSLESS_ROUTES.name, 'classless-static-routes');
-    assert.equal(o.ROUTERS.name, 'routers');
-    assert.equal(o.CLIENT_ID.name, 'dhcp-client-identifier');
+    assert.equal(o.OPTIONS.CLASSLESS_ROUTES.name, 'classless-static-routes');
+    assert.equal(o.OPTIONS.ROUTERS.name, 'routers');
+    assert.equal(o.OPTIONS.CLIENT_ID.name, 'dhcp-client-identifier');
     assert.equal(o.optionByCode(43), undefined);
   });
 
@@ -251,6 +251,6 @@ describe('options: encoders', () => {
     assert.throws(() => o.encodeU16(65536), RangeError);
     assert.throws(() => o.encodeU32(1.5), RangeError);
     assert.throws(() => o.encodeIp('198.18.2'), TypeError);
-    assert.equal(o.PARAMETER_REQUEST_LIST.code, Opt.PARAMETER_REQUEST_LIST);
+    assert.equal(o.OPTIONS.PARAMETER_REQUEST_LIST.code, Opt.PARAMETER_REQUEST_LIST);
   });
 });
