@@ -520,28 +520,19 @@ function newTx(ctx: StepContext6, atMs: number, p: Retransmission, solicit: bool
   };
 }
 
-function paramsOf(s: TxState, timing: Timing6): Retransmission {
-  switch (s.state) {
-    case 'SELECTING':
-      return timing.solicit;
-    case 'REQUESTING':
-      return timing.request;
-    case 'CONFIRMING':
-      return timing.confirm;
-    case 'RENEWING':
-      return timing.renew;
-    case 'REBINDING':
-      return timing.rebind;
-    case 'DECLINING':
-      return timing.decline;
-    default:
-      return unreachable(s, 'state');
-  }
-}
+/** Which message each exchanging state sends, so which retransmission parameters it follows (RFC 8415 §7.6). */
+const TIMING_OF: { readonly [S in TxState['state']]: keyof Timing6 } = {
+  SELECTING: 'solicit',
+  REQUESTING: 'request',
+  CONFIRMING: 'confirm',
+  RENEWING: 'renew',
+  REBINDING: 'rebind',
+  DECLINING: 'decline',
+};
 
 /** (Re)transmits the message of a state with an exchange, and schedules the next transmission (§15). */
 function send(s: TxState, now: number, ctx: StepContext6): Step6Result {
-  const p = paramsOf(s, ctx.cfg.timing);
+  const p = ctx.cfg.timing[TIMING_OF[s.state]];
   const rtMs = s.tx.sends === 0 ? s.tx.rtMs : nextRtMs(s.tx.rtMs, p, ctx.rng);
   let retransmitAtMs = now + rtMs;
   if (p.mrdMs > 0) retransmitAtMs = Math.min(retransmitAtMs, s.tx.startedAtMs + p.mrdMs);
