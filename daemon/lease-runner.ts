@@ -25,7 +25,7 @@ import { leaseFacts } from './facts';
 import { DHCP4_ANSWERS, noteEvent } from './lease-events';
 import { MtuFollower, linkPolicy } from './lease-link';
 import { LeaseSockets } from './lease-sockets';
-import { LinkPolicy, isGone } from './pod-link';
+import type { LinkPolicy } from './pod-link';
 import { RecordWriter } from './record-writer';
 import { RunnerBase } from './runner-base';
 import { AcquisitionHints, RetryHint } from './retry-hints';
@@ -35,7 +35,7 @@ export type { RetryHint, RunnerDeps, RunnerMetrics, Takeover };
 
 const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
 
-export class LeaseRunner extends RunnerBase<LeaseFacts> {
+export class LeaseRunner extends RunnerBase<LeaseFacts, Input> {
   state: LeaseState = initialState();
   /** The ACK behind `facts`: what the lease record keeps. */
   ack?: DhcpMessage;
@@ -154,10 +154,6 @@ export class LeaseRunner extends RunnerBase<LeaseFacts> {
     this.enqueue(next.state === 'INIT-REBOOT' || next.state === 'INIT' ? { type: 'start' } : { type: 'timeout' });
   }
 
-  protected queueRelease(): void {
-    this.enqueue({ type: 'release' });
-  }
-
   protected closeAll(): void {
     this.timer.stop();
     this.record.stop();
@@ -165,11 +161,7 @@ export class LeaseRunner extends RunnerBase<LeaseFacts> {
     this.sockets.close();
   }
 
-  private enqueue(input: Input): void {
-    this.guarded(() => this.process(input));
-  }
-
-  private async process(input: Input): Promise<void> {
+  protected async process(input: Input): Promise<void> {
     if (this.stopped) return;
     const { now, log, resendTimeoutMs } = this.deps;
     const before = this.state;
@@ -229,12 +221,5 @@ export class LeaseRunner extends RunnerBase<LeaseFacts> {
     const transactionMs = noteEvent(event, this.history, this.deps.log, this.facts);
     this.deps.metrics?.event(event, transactionMs);
     if (event.kind === 'abandoned') this.stop('resend timeout reached');
-  }
-
-  private noteIoError(err: NodeJS.ErrnoException): void {
-    this.history.lastError = err.message;
-    this.deps.log.warn({ err: err.message, code: err.code }, 'socket error');
-    // The pod netns or its interface is gone: nothing to renew, and nothing may keep the netns alive.
-    if (isGone(err)) this.enqueue({ type: 'linkGone' });
   }
 }

@@ -26,7 +26,6 @@ import { DaemonError } from './errors';
 import { noteEvent6 } from './lease6-events';
 import type { Rng } from './dhcp/rng';
 import type { Logger } from './log';
-import { isGone } from './pod-link';
 import type { PodSide6, RaListener } from './pod-port';
 import { RecordWriter } from './record-writer';
 import type { Runner6Metrics } from './runner-deps';
@@ -63,7 +62,7 @@ export interface Takeover6 {
   prefixLength?: number;
 }
 
-export class Lease6Runner extends RunnerBase<Lease6Facts> {
+export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
   state: Lease6State = { state: 'INIT' };
   /** The REPLY behind `facts`. */
   reply?: Dhcp6Message;
@@ -173,10 +172,6 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     });
   }
 
-  protected queueRelease(): void {
-    this.enqueue({ type: 'release' });
-  }
-
   protected closeAll(): void {
     this.timer.stop();
     this.record.stop();
@@ -191,11 +186,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     return `${this.history.progress()}; ${describeRa(this.raView)}`;
   }
 
-  private enqueue(input: Input6): void {
-    this.guarded(() => this.process(input));
-  }
-
-  private async process(input: Input6): Promise<void> {
+  protected async process(input: Input6): Promise<void> {
     if (this.stopped) return;
     const { now, log, rng } = this.deps;
     const before = this.state;
@@ -279,11 +270,5 @@ export class Lease6Runner extends RunnerBase<Lease6Facts> {
     await this.deps.pod.delAddress6(on.address, on.prefixLength).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EADDRNOTAVAIL') this.noteIoError(err);
     });
-  }
-
-  private noteIoError(err: NodeJS.ErrnoException): void {
-    this.history.lastError = err.message;
-    this.deps.log.warn({ err: err.message, code: err.code }, 'DHCPv6 socket or link error');
-    if (isGone(err)) this.enqueue({ type: 'linkGone' });
   }
 }

@@ -7,9 +7,14 @@ import { DaemonError } from './errors';
 import { AnswerNames, LeaseHistory } from './lease-history';
 import { Waiters, waitBound } from './lease-waiters';
 import type { Logger } from './log';
+import { isGone } from './pod-link';
 import { StepChain } from './step-chain';
 
-export abstract class RunnerBase<Facts> {
+/** The inputs the driver itself gives either core: DEL's release, and a pod side that is gone. */
+export type DriverInput = { type: 'release' } | { type: 'linkGone' };
+
+/** `Input`: what the runner's core steps on (its 'release' and 'linkGone' are the driver's own). */
+export abstract class RunnerBase<Facts, Input extends { type: string }> {
   /** What the bound lease says: what ADD answers, the lease view shows and the record keeps. */
   facts?: Facts;
   protected readonly history: LeaseHistory;
@@ -65,7 +70,7 @@ export abstract class RunnerBase<Facts> {
 
   /** Releases the lease (RELEASE on the wire when one is held) and stops for good. */
   release(): Promise<void> {
-    this.queueRelease();
+    this.enqueue({ type: 'release' });
     return this.steps.settled().then(() => this.stop('released'));
   }
 
@@ -77,8 +82,8 @@ export abstract class RunnerBase<Facts> {
     this.waiters.reject(new DaemonError('cancelled', `acquisition cancelled: ${why}`));
   }
 
-  /** Queues the core's 'release' input. */
-  protected abstract queueRelease(): void;
+  /** One step of the core on `input`, with what its actions do. */
+  protected abstract process(input: Input | DriverInput): Promise<void>;
 
   /** Stops the timer and closes what the runner holds (sockets, watches, record retries). */
   protected abstract closeAll(): void;
@@ -86,6 +91,19 @@ export abstract class RunnerBase<Facts> {
   /** "3 DISCOVERs on eth1 in /var/run/netns/x, no OFFER": what was tried so far. */
   progress(): string {
     return this.history.progress();
+  }
+
+  /** Queues the core's step on `input` behind those already queued. */
+  protected enqueue(input: Input | DriverInput): void {
+    this.guarded(() => this.process(input));
+  }
+
+  /** A failed socket or link call: shown in the lease view; the pod netns or its interface gone means nothing to
+   *  renew, and nothing may keep the netns alive. */
+  protected noteIoError(err: NodeJS.ErrnoException): void {
+    this.history.lastError = err.message;
+    this.stepLog.warn({ err: err.message, code: err.code }, 'socket or link error');
+    if (isGone(err)) this.enqueue({ type: 'linkGone' });
   }
 
   /** Queues a step; a bug in it must not take the daemon down: the lease view shows it. */
