@@ -2,7 +2,7 @@
 // version, an older or a newer one, or by hand, and one wrong record must cost its own lease, never the daemon.
 // Each failure names the field.
 import { isIpv4 } from './dhcp/bytes';
-import type { ClientConfig, Lease, LeaseState, Offer, Transaction } from './dhcp/lease';
+import type { ClientConfig, LeaseState } from './dhcp/lease';
 import { CONFLICT_DETECTION } from './dhcp/probe';
 import type { TimingConfig } from './dhcp/timing';
 import type { AddParams } from './registry-api';
@@ -47,101 +47,109 @@ function ip(v: unknown, field: string): string {
   return v;
 }
 
-function optionalIp(o: Obj, key: string, field: string): void {
-  if (o[key] !== undefined) ip(o[key], `${field}.${key}`);
-}
-
 export function hex(v: unknown, field: string): string {
   if (typeof v !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(v)) fail(field, 'is not hex');
   return v;
 }
 
-function transaction(v: unknown, field: string): Transaction {
-  const t = obj(v, field);
-  int(t.xid, `${field}.xid`, 0, 0xffffffff);
-  for (const k of ['startedAtMs', 'firstSentAtMs', 'retransmitAtMs']) num(t[k], `${field}.${k}`);
-  int(t.sends, `${field}.sends`, 0, Number.MAX_SAFE_INTEGER);
-  return t as unknown as Transaction;
+/** The check of one field: throws RecordError naming `field` when `v` is wrong. */
+export type Check = (v: unknown, field: string) => unknown;
+
+/** The fields each state of a core needs, by state name, each with its check. */
+export type StateFields<S extends string> = { readonly [K in S]: Readonly<Record<string, Check>> };
+
+export function optional(check: Check): Check {
+  return (v, field) => (v === undefined ? undefined : check(v, field));
 }
 
-function lease(v: unknown, field: string): Lease {
-  const l = obj(v, field);
-  ip(l.address, `${field}.address`);
-  ip(l.serverId, `${field}.serverId`);
-  int(l.leaseTimeS, `${field}.leaseTimeS`, 0, 0xffffffff);
-  num(l.requestSentAtMs, `${field}.requestSentAtMs`);
-  for (const k of ['t1AtMs', 't2AtMs', 'expiresAtMs']) deadline(l[k], `${field}.${k}`);
-  return l as unknown as Lease;
+export function intIn(min: number, max: number): Check {
+  return (v, field) => int(v, field, min, max);
 }
 
-function offer(v: unknown, field: string): Offer {
-  const o = obj(v, field);
-  ip(o.address, `${field}.address`);
-  ip(o.serverId, `${field}.serverId`);
-  return o as unknown as Offer;
-}
-
-/** Every state this version knows, with the fields it needs; a state name from a newer version is refused. */
-export function checkState(v: unknown, field = 'state'): LeaseState {
-  const s = obj(v, field);
-  const counts = () => {
-    for (const k of ['naks', 'conflicts'])
-      if (s[k] !== undefined) int(s[k], `${field}.${k}`, 0, Number.MAX_SAFE_INTEGER);
+/** An object whose fields each pass their check, in the order given. */
+export function fields(checks: Readonly<Record<string, Check>>): (v: unknown, field: string) => Obj {
+  return (v, field) => {
+    const o = obj(v, field);
+    for (const [k, check] of Object.entries(checks)) check(o[k], `${field}.${k}`);
+    return o;
   };
-  switch (s.state) {
-    case 'INIT':
-      break;
-    case 'INIT-REBOOT':
-      ip(s.requestedIp, `${field}.requestedIp`);
-      break;
-    case 'SELECTING':
-      transaction(s.tx, `${field}.tx`);
-      optionalIp(s, 'requestedIp', field);
-      optionalIp(s, 'previousAddress', field);
-      counts();
-      break;
-    case 'REQUESTING':
-      transaction(s.tx, `${field}.tx`);
-      offer(s.offer, `${field}.offer`);
-      optionalIp(s, 'previousAddress', field);
-      counts();
-      break;
-    case 'REBOOTING':
-      transaction(s.tx, `${field}.tx`);
-      ip(s.requestedIp, `${field}.requestedIp`);
-      break;
-    case 'PROBING': {
-      lease(s.lease, `${field}.lease`);
-      if (typeof s.ack !== 'string' || !BASE64.test(s.ack)) fail(`${field}.ack`, 'is not base64');
-      const p = obj(s.probe, `${field}.probe`);
-      int(p.sent, `${field}.probe.sent`, 0, 1000);
-      num(p.nextAtMs, `${field}.probe.nextAtMs`);
-      optionalIp(s, 'previousAddress', field);
-      counts();
-      break;
-    }
-    case 'BOUND':
-      lease(s.lease, `${field}.lease`);
-      if (s.announce !== undefined) {
-        const a = obj(s.announce, `${field}.announce`);
-        int(a.left, `${field}.announce.left`, 0, 1000);
-        num(a.atMs, `${field}.announce.atMs`);
-      }
-      break;
-    case 'RENEWING':
-    case 'REBINDING': {
-      const l = lease(s.lease, `${field}.lease`);
-      if (l.expiresAtMs === null) fail(`${field}.lease.expiresAtMs`, `is null (an infinite lease is never ${s.state})`);
-      transaction(s.tx, `${field}.tx`);
-      break;
-    }
-    case 'RELEASED':
-      optionalIp(s, 'previousAddress', field);
-      break;
-    default:
-      fail(`${field}.state`, `${JSON.stringify(s.state)} is not a state this version knows`);
+}
+
+/** A lease state checked against its core's table; a state name from a newer version is refused. */
+export function checkStateBy(states: StateFields<string>, v: unknown, field: string): Obj {
+  const s = obj(v, field);
+  if (typeof s.state !== 'string' || !Object.hasOwn(states, s.state))
+    fail(`${field}.state`, `${JSON.stringify(s.state)} is not a state this version knows`);
+  return fields(states[s.state] ?? {})(s, field);
+}
+
+/** The record, or the RecordError's reason (naming the field) it fails with. */
+export function recordOrReason<R>(check: () => R): R | string {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof RecordError) return err.message;
+    throw err;
   }
-  return s as unknown as LeaseState;
+}
+
+const u32 = intIn(0, 0xffffffff);
+const count = intIn(0, Number.MAX_SAFE_INTEGER);
+
+const transaction = fields({
+  xid: u32,
+  startedAtMs: num,
+  firstSentAtMs: num,
+  retransmitAtMs: num,
+  sends: count,
+});
+
+const lease = fields({
+  address: ip,
+  serverId: ip,
+  leaseTimeS: u32,
+  requestSentAtMs: num,
+  t1AtMs: deadline,
+  t2AtMs: deadline,
+  expiresAtMs: deadline,
+});
+
+/** The lease of RENEWING or REBINDING: one with an end, since an infinite lease is never renewed. */
+function expiring(state: string): Check {
+  return (v, field) => {
+    if (lease(v, field).expiresAtMs === null)
+      fail(`${field}.expiresAtMs`, `is null (an infinite lease is never ${state})`);
+  };
+}
+
+const offer = fields({ address: ip, serverId: ip });
+const probe = fields({ sent: intIn(0, 1000), nextAtMs: num });
+const announce = fields({ left: intIn(0, 1000), atMs: num });
+
+function base64(v: unknown, field: string): void {
+  if (typeof v !== 'string' || !BASE64.test(v)) fail(field, 'is not base64');
+}
+
+/** NAKs and conflicts seen so far, carried by the states that may meet them again. */
+const COUNTS = { naks: optional(count), conflicts: optional(count) };
+
+/** Every state this version knows, with the fields it needs, in the order they are checked. */
+const STATES: StateFields<LeaseState['state']> = {
+  INIT: {},
+  'INIT-REBOOT': { requestedIp: ip },
+  SELECTING: { tx: transaction, requestedIp: optional(ip), previousAddress: optional(ip), ...COUNTS },
+  REQUESTING: { tx: transaction, offer, previousAddress: optional(ip), ...COUNTS },
+  REBOOTING: { tx: transaction, requestedIp: ip },
+  PROBING: { lease, ack: base64, probe, previousAddress: optional(ip), ...COUNTS },
+  BOUND: { lease, announce: optional(announce) },
+  RENEWING: { lease: expiring('RENEWING'), tx: transaction },
+  REBINDING: { lease: expiring('REBINDING'), tx: transaction },
+  RELEASED: { previousAddress: optional(ip) },
+};
+
+/** A state this version knows, with the fields it needs; a state name from a newer version is refused. */
+export function checkState(v: unknown, field = 'state'): LeaseState {
+  return checkStateBy(STATES, v, field) as unknown as LeaseState;
 }
 
 function timing(v: unknown, field: string): TimingConfig {
@@ -199,19 +207,16 @@ export function checkCommon(v: Obj): AddParams {
 
 /** The record, or why it cannot be used (naming the field). `version` is checked by the caller. */
 export function checkRecord(v: Obj): LeaseRecord | string {
-  try {
+  return recordOrReason(() => {
     const params = checkCommon(v);
     const cfg = clientConfig(v.cfg, 'cfg');
     if ((v.mac as string).replace(/[:-]/g, '').toLowerCase() !== cfg.chaddr.replace(/:/g, '').toLowerCase()) {
       fail('mac', 'does not match cfg.chaddr');
     }
     checkState(v.state);
-    if (v.ack !== undefined && (typeof v.ack !== 'string' || !BASE64.test(v.ack))) fail('ack', 'is not base64');
+    if (v.ack !== undefined) base64(v.ack, 'ack');
     if (v.serverId !== undefined) ip(v.serverId, 'serverId');
     for (const k of ['t1AtMs', 't2AtMs', 'expiresAtMs']) if (v[k] !== undefined) deadline(v[k], k);
     return { ...v, params } as unknown as LeaseRecord;
-  } catch (err) {
-    if (err instanceof RecordError) return err.message;
-    throw err;
-  }
+  });
 }

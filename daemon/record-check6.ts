@@ -5,11 +5,27 @@
 import { decode } from './dhcp6/codec';
 import { MAX_DUID_LEN } from './dhcp6/duid';
 import { isLeasableIp6 } from './dhcp6/ip6';
-import type { Advert, ClientConfig6, Lease6, Lease6State, Server6, Transaction6 } from './dhcp6/lease';
+import type { ClientConfig6, Lease6, Lease6State } from './dhcp6/lease';
 import { INFINITY } from './dhcp6/options';
 import type { Retransmission, Timing6 } from './dhcp6/timing';
 import { MsgType } from './dhcp6/types';
-import { BASE64, Obj, RecordError, checkCommon, deadline, fail, int, num, obj } from './record-check';
+import {
+  BASE64,
+  Obj,
+  Check,
+  StateFields,
+  checkCommon,
+  checkStateBy,
+  deadline,
+  fail,
+  fields,
+  int,
+  intIn,
+  num,
+  obj,
+  optional,
+  recordOrReason,
+} from './record-check';
 import type { LeaseRecord6 } from './store';
 
 /** A DHCPv6 message fits one UDP datagram: its base64 is at most this long. */
@@ -25,10 +41,6 @@ function ip6(v: unknown, field: string): string {
   return v;
 }
 
-function optionalIp6(o: Obj, key: string, field: string): void {
-  if (o[key] !== undefined) ip6(o[key], `${field}.${key}`);
-}
-
 /** DUID in lower-case hex, 3..130 bytes (RFC 8415 §11.1), as the core's identity() wants it. */
 function duid(v: unknown, field: string): string {
   if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(v)) fail(field, 'is not lower-case hex');
@@ -36,21 +48,15 @@ function duid(v: unknown, field: string): string {
   return v;
 }
 
-function transaction(v: unknown, field: string): Transaction6 {
-  const t = obj(v, field);
-  int(t.xid, `${field}.xid`, 0, 0xffffff);
-  for (const k of ['startedAtMs', 'retransmitAtMs']) num(t[k], `${field}.${k}`);
-  int(t.rtMs, `${field}.rtMs`, 0, 0x7fffffff);
-  int(t.sends, `${field}.sends`, 0, MAX_MS);
-  return t as unknown as Transaction6;
-}
+const transaction = fields({
+  xid: intIn(0, 0xffffff),
+  startedAtMs: num,
+  retransmitAtMs: num,
+  rtMs: intIn(0, 0x7fffffff),
+  sends: intIn(0, MAX_MS),
+});
 
-function server(v: unknown, field: string): Server6 {
-  const s = obj(v, field);
-  duid(s.duid, `${field}.duid`);
-  optionalIp6(s, 'unicast', field);
-  return s as unknown as Server6;
-}
+const server = fields({ duid, unicast: optional(ip6) });
 
 /** A bound address: lifetimes in RFC 8415's 32 bits, preferred ≤ valid, T1 ≤ T2 ≤ end, and an end no later than
  *  the valid lifetime counted from the save (the REPLY came before it, give or take a clock step): a record cannot
@@ -74,49 +80,29 @@ function lease(v: unknown, field: string, savedAtMs: number): Lease6 {
   return l as unknown as Lease6;
 }
 
-function advert(v: unknown, field: string): Advert {
-  const a = obj(v, field);
-  server(a.server, `${field}.server`);
-  ip6(a.address, `${field}.address`);
-  int(a.preference, `${field}.preference`, 0, 255);
-  return a as unknown as Advert;
-}
+const advert = fields({ server, address: ip6, preference: intIn(0, 255) });
 
 /** Every state the v6 core has, with the fields it needs; a state name from a newer version is refused. */
 export function checkState6(v: unknown, savedAtMs: number, field = 'state'): Lease6State {
-  const s = obj(v, field);
-  switch (s.state) {
-    case 'INIT':
-      break;
-    case 'SELECTING':
-      transaction(s.tx, `${field}.tx`);
-      num(s.collectUntilMs, `${field}.collectUntilMs`);
-      optionalIp6(s, 'hint', field);
-      optionalIp6(s, 'previousAddress', field);
-      if (s.best !== undefined) advert(s.best, `${field}.best`);
-      break;
-    case 'REQUESTING':
-      transaction(s.tx, `${field}.tx`);
-      advert(s.offer, `${field}.offer`);
-      optionalIp6(s, 'previousAddress', field);
-      break;
-    case 'BOUND':
-      lease(s.lease, `${field}.lease`, savedAtMs);
-      break;
-    case 'CONFIRMING':
-    case 'RENEWING':
-    case 'REBINDING':
-    case 'DECLINING':
-      transaction(s.tx, `${field}.tx`);
-      lease(s.lease, `${field}.lease`, savedAtMs);
-      break;
-    case 'RELEASED':
-      optionalIp6(s, 'previousAddress', field);
-      break;
-    default:
-      fail(`${field}.state`, `${JSON.stringify(s.state)} is not a state this version knows`);
-  }
-  return s as unknown as Lease6State;
+  const held: Check = (l, f) => lease(l, f, savedAtMs);
+  const states: StateFields<Lease6State['state']> = {
+    INIT: {},
+    SELECTING: {
+      tx: transaction,
+      collectUntilMs: num,
+      hint: optional(ip6),
+      previousAddress: optional(ip6),
+      best: optional(advert),
+    },
+    REQUESTING: { tx: transaction, offer: advert, previousAddress: optional(ip6) },
+    BOUND: { lease: held },
+    CONFIRMING: { tx: transaction, lease: held },
+    RENEWING: { tx: transaction, lease: held },
+    REBINDING: { tx: transaction, lease: held },
+    DECLINING: { tx: transaction, lease: held },
+    RELEASED: { previousAddress: optional(ip6) },
+  };
+  return checkStateBy(states, v, field) as unknown as Lease6State;
 }
 
 function retransmission(v: unknown, field: string): Retransmission {
@@ -151,7 +137,7 @@ function reply(v: unknown, field: string): void {
 
 /** The v6 record, or why it cannot be used (naming the field). `version` and `family` are checked by the caller. */
 export function checkRecord6(v: Obj): LeaseRecord6 | string {
-  try {
+  return recordOrReason(() => {
     const params = checkCommon(v);
     const cfg = clientConfig6(v.cfg, 'cfg');
     checkState6(v.state, v.savedAtMs as number);
@@ -160,8 +146,5 @@ export function checkRecord6(v: Obj): LeaseRecord6 | string {
     if (v.serverDuid !== undefined) duid(v.serverDuid, 'serverDuid');
     for (const k of ['t1AtMs', 't2AtMs', 'preferredUntilMs', 'expiresAtMs']) if (v[k] !== undefined) deadline(v[k], k);
     return { ...v, params, cfg } as unknown as LeaseRecord6;
-  } catch (err) {
-    if (err instanceof RecordError) return err.message;
-    throw err;
-  }
+  });
 }
