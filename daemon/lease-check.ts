@@ -4,7 +4,7 @@ import { attachmentKey } from '../common/rpc';
 import { CheckParams, CheckResult } from './registry-api';
 import { DaemonError } from './errors';
 import type { LeaseRunner } from './lease-runner';
-import type { LinkInfo, PodNetns, PodPort } from './pod-port';
+import type { PodNetns, PodPort, PodSide } from './pod-port';
 
 export interface CheckDeps {
   port: PodPort;
@@ -39,6 +39,20 @@ export async function checkLease(
   if (expiresAtMs !== null && expiresAtMs <= deps.now()) {
     throw new DaemonError('mismatch', `lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
   }
+  const link = await readInterface(recorded, p, deps, (side) => side.info());
+  const out: CheckResult = { facts: runner.facts, state: s.state, interfaceAddresses: link.addresses };
+  if (expiresAtMs !== null) out.expiresAt = new Date(expiresAtMs).toISOString();
+  return out;
+}
+
+/** What `read` says of the pod's interface now, once the namespace is found to be the one named at ADD (`recorded`);
+ *  CNI error 101 when it is not, or when the interface cannot be read. */
+export async function readInterface<T>(
+  recorded: PodNetns | undefined,
+  p: CheckParams,
+  deps: CheckDeps,
+  read: (side: PodSide) => Promise<T>,
+): Promise<T> {
   const ns = await deps.podNetns(p.netns);
   if (recorded && (recorded.dev !== ns.dev || recorded.inode !== ns.inode)) {
     throw new DaemonError(
@@ -46,16 +60,12 @@ export async function checkLease(
       `${p.netns} names another namespace than at ADD (inode ${ns.inode}, was ${recorded.inode})`,
     );
   }
-  let link: LinkInfo;
   try {
-    link = await deps.port.side(ns, p.ifName).info();
+    return await read(deps.port.side(ns, p.ifName));
   } catch (err) {
     throw new DaemonError(
       'mismatch',
       `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`,
     );
   }
-  const out: CheckResult = { facts: runner.facts, state: s.state, interfaceAddresses: link.addresses };
-  if (expiresAtMs !== null) out.expiresAt = new Date(expiresAtMs).toISOString();
-  return out;
 }

@@ -4,7 +4,7 @@ import { Lease6Facts, attachmentKey } from '../common/rpc';
 import type { CheckParams } from './registry-api';
 import { DaemonError } from './errors';
 import type { Lease6Runner } from './lease6-runner';
-import type { CheckDeps } from './lease-check';
+import { CheckDeps, readInterface } from './lease-check';
 import type { PodNetns } from './pod-port';
 
 export interface Check6 {
@@ -29,18 +29,7 @@ export async function checkLease6(
   const { expiresAtMs } = s.lease;
   if (expiresAtMs !== null && expiresAtMs <= deps.now())
     throw new DaemonError('mismatch', `DHCPv6 lease for ${key} expired at ${new Date(expiresAtMs).toISOString()}`);
-  const ns = await deps.podNetns(p.netns);
-  if (recorded && (recorded.dev !== ns.dev || recorded.inode !== ns.inode))
-    throw new DaemonError('mismatch', `${p.netns} names another namespace than at ADD (inode ${ns.inode})`);
-  let addresses;
-  try {
-    addresses = await deps.port.side(ns, p.ifName).addresses6();
-  } catch (err) {
-    throw new DaemonError(
-      'mismatch',
-      `CNI_IFNAME ${JSON.stringify(p.ifName)} is not usable in ${p.netns}: ${(err as Error).message}`,
-    );
-  }
+  const addresses = await readInterface(recorded, p, deps, (side) => side.addresses6());
   const interfaceAddresses6 = addresses
     .filter((a) => !a.linkLocal && !a.dadFailed)
     .map(({ address, prefixLength }) => ({ address, prefixLength }));
