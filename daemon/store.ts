@@ -3,7 +3,7 @@
 // the new one, never half of one. Writes for one lease are serialised; a corrupt record is set aside, not fatal.
 // An attachment has a record per address family: IPv4 records keep the format they always had (no `family`), DHCPv6
 // ones say `family: "ipv6"` and sit beside them (<hash>.v6.json).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Attachment } from '../common/rpc';
@@ -11,6 +11,7 @@ import { AddParams, IpFamily } from './registry-api';
 import { ClientConfig, LeaseState } from './dhcp/lease';
 import type { ClientConfig6, Lease6State } from './dhcp6/lease';
 import type { Logger } from './log';
+import { TEMP_SUFFIX, syncDir, writeDurably } from './durable-file';
 import { checkRecord } from './record-check';
 import { checkRecord6 } from './record-check6';
 
@@ -79,7 +80,6 @@ const RECORD_SUFFIX = '.json';
 const V6_SUFFIX = '.v6' + RECORD_SUFFIX;
 /** A record file larger than this is set aside unread: the largest params and REPLY a record can hold are far less. */
 export const MAX_RECORD_BYTES = 1 << 20;
-const TEMP_SUFFIX = '.tmp';
 const CORRUPT_SUFFIX = '.corrupt';
 /** A record set aside stays this long for someone to look at, then goes. */
 export const CORRUPT_KEEP_MS = 7 * 24 * 3600 * 1000;
@@ -119,7 +119,7 @@ export class LeaseStore {
   /** Writes the record for `key` (of the record's family), replacing the previous one atomically. */
   save(key: string, record: AnyLeaseRecord): Promise<void> {
     const name = recordName(key, familyOf(record));
-    return this.enqueue(name, () => this.write(name, JSON.stringify(record)));
+    return this.enqueue(name, () => writeDurably(this.dir, name, JSON.stringify(record)));
   }
 
   /** Removes the record of `family` for `key` (no error when there is none). */
@@ -127,7 +127,7 @@ export class LeaseStore {
     const name = recordName(key, family);
     return this.enqueue(name, async () => {
       await fs.rm(path.join(this.dir, name), { force: true });
-      await this.syncDir();
+      await syncDir(this.dir);
     });
   }
 
@@ -186,7 +186,7 @@ export class LeaseStore {
       // Its mtime says when it was set aside: expireCorrupt counts from there.
       const at = new Date(this.now());
       await fs.utimes(movedTo, at, at);
-      await this.syncDir();
+      await syncDir(this.dir);
       this.onCorrupt?.('set_aside');
       this.log.error({ file, reason, movedTo }, 'corrupt lease record set aside');
     } catch (err) {
@@ -220,32 +220,6 @@ export class LeaseStore {
       if (this.queues.get(name) === tail) this.queues.delete(name);
     });
     return run;
-  }
-
-  private async write(name: string, text: string): Promise<void> {
-    const temp = path.join(this.dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
-    const fh = await fs.open(temp, 'wx', 0o600);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await fs.rm(temp, { force: true });
-      throw err;
-    }
-    await fh.close();
-    await fs.rename(temp, path.join(this.dir, name));
-    await this.syncDir();
-  }
-
-  /** Makes the rename (or unlink) itself durable. */
-  private async syncDir(): Promise<void> {
-    const dh = await fs.open(this.dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
   }
 }
 
