@@ -17,6 +17,15 @@ export interface Channel {
   close(): void; // idempotent
 }
 
+/** How the real port opens a Channel on `ifName` in the netns at `netns`: AF_PACKET, sending from `ip`
+ *  (transport/packet-channel.ts), or UDP bound to `ip` (transport/udp-channel.ts). */
+export type OpenChannel = (
+  netns: string,
+  ifName: string,
+  ip: string,
+  onReceive: (r: Received) => void,
+) => Promise<Channel>;
+
 /** ARP on the pod interface (RFC 5227 probes and announcements). */
 export interface ArpChannel {
   /** Broadcasts one ARP packet (the 28 bytes after the Ethernet header). */

@@ -1,17 +1,12 @@
 // Channel (daemon/pod-port.ts) over an AF_PACKET socket: sends hand-built IPv4/UDP packets (so the source may be
 // 0.0.0.0) to the Ethernet broadcast address, and receives replies even when they are unicast to an address not
 // configured yet.
-import type { ArpChannel, Channel, Received } from '../pod-port';
+import type { ArpChannel, OpenChannel } from '../pod-port';
 import { CLIENT_PORT, SERVER_PORT } from '../dhcp/types';
 import { buildIpUdp, parseIpUdp } from './ipudp';
 import { openArp, openPacket } from './netns';
 
-export async function openPacketChannel(
-  netns: string,
-  ifName: string,
-  srcIp: string,
-  onReceive: (r: Received) => void,
-): Promise<Channel> {
+export const openPacketChannel: OpenChannel = async (netns, ifName, srcIp, onReceive) => {
   const socket = await openPacket(netns, ifName);
   socket.onMessage((packet) => {
     const p = parseIpUdp(packet);
@@ -27,7 +22,7 @@ export async function openPacketChannel(
       socket.close();
     },
   };
-}
+};
 
 /** ARP about `address` on the same kind of socket (native/src/arp.c filters it in the kernel). */
 export async function openArpChannel(

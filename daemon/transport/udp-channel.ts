@@ -6,15 +6,10 @@ import * as dgram from 'node:dgram';
 import { closeSync } from 'node:fs';
 
 import { SERVER_PORT } from '../dhcp/types';
-import type { Channel, Received } from '../pod-port';
+import type { OpenChannel } from '../pod-port';
 import { netnsError, openUdp, udpSend } from './netns';
 
-export async function openUdpChannel(
-  netns: string,
-  ifName: string,
-  localIp: string,
-  onReceive: (r: Received) => void,
-): Promise<Channel> {
+export const openUdpChannel: OpenChannel = async (netns, ifName, localIp, onReceive) => {
   const fd = await openUdp(netns, ifName, localIp);
   const socket = dgram.createSocket('udp4');
   try {
@@ -42,4 +37,4 @@ export async function openUdpChannel(
       socket.close();
     },
   };
-}
+};
