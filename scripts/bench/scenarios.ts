@@ -143,37 +143,18 @@ export async function runScenarios(
   // of the floor in the same pod, which goes first every other time: both see the same conditions.
   const seqPods = range(1, plan.sequential);
   const floor = new Floor(topo);
-  const floorAdds: number[] = [];
-  const floorDels: number[] = [];
-  const adds: Attempt[] = [];
-  const dels: Attempt[] = [];
-  const pair = async <T>(
-    n: number,
-    floorCall: () => Promise<number>,
-    call: () => Promise<T>,
-    floorMs: number[],
-    out: T[],
-  ): Promise<void> => {
-    if (n % 2 === 0) floorMs.push(await floorCall());
-    out.push(await call());
-    if (n % 2 === 1) floorMs.push(await floorCall());
+  const sequential = async (cmd: 'ADD' | 'DEL', call: (n: number) => Promise<Attempt>) => {
+    const floorMs: number[] = [];
+    const attempts: Attempt[] = [];
+    for (const n of seqPods) {
+      if (n % 2 === 0) floorMs.push(await floor.cni(cmd, n));
+      attempts.push(await call(n));
+      if (n % 2 === 1) floorMs.push(await floor.cni(cmd, n));
+    }
+    return { floorMs, attempts };
   };
-  for (const n of seqPods)
-    await pair(
-      n,
-      () => floor.cni('ADD', n),
-      () => r.add(n, `seq-${n}`),
-      floorAdds,
-      adds,
-    );
-  for (const n of seqPods)
-    await pair(
-      n,
-      () => floor.cni('DEL', n),
-      () => r.del(n, `seq-${n}`),
-      floorDels,
-      dels,
-    );
+  const { floorMs: floorAdds, attempts: adds } = await sequential('ADD', (n) => r.add(n, `seq-${n}`));
+  const { floorMs: floorDels, attempts: dels } = await sequential('DEL', (n) => r.del(n, `seq-${n}`));
   const okMs = (a: Attempt[]): number[] => a.filter((x) => x.ok).map((x) => x.ms);
   const sequentialAdd = { ...distribution(okMs(adds)), failures: failures(adds) };
   const sequentialDel = { ...distribution(okMs(dels)), failures: failures(dels) };
