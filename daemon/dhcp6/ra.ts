@@ -4,12 +4,10 @@
 import { bytesToIp6, ip6ToBytes } from './ip6';
 
 export const ICMP6_ROUTER_ADVERTISEMENT = 134;
-const RA_HEADER_LEN = 16;
-const OPT_PREFIX_INFORMATION = 3;
-const PREFIX_INFORMATION_LEN = 32;
-const FLAG_MANAGED = 0x80;
-const FLAG_OTHER = 0x40;
-const PREFIX_FLAG_ON_LINK = 0x80;
+/** The RA's fixed part, from its type octet to the options, and its M and O flags (§4.2). */
+const RA = { headerLen: 16, flagManaged: 0x80, flagOther: 0x40 } as const;
+/** The prefix information option: its type, its length (4 units of 8 octets) and its L flag (§4.6.2). */
+const PREFIX_INFORMATION = { type: 3, len: 32, flagOnLink: 0x80 } as const;
 
 export interface OnLinkPrefix {
   prefix: string;
@@ -28,22 +26,22 @@ export interface RouterAdvertisement {
 
 /** Parses an ICMPv6 message from its type octet on; undefined unless it is a well-formed RA. */
 export function decodeRa(b: Buffer): RouterAdvertisement | undefined {
-  if (b.length < RA_HEADER_LEN || b[0] !== ICMP6_ROUTER_ADVERTISEMENT || b[1] !== 0) return undefined;
+  if (b.length < RA.headerLen || b[0] !== ICMP6_ROUTER_ADVERTISEMENT || b[1] !== 0) return undefined;
   const flags = b[5] as number;
   const ra: RouterAdvertisement = {
-    managed: (flags & FLAG_MANAGED) !== 0,
-    other: (flags & FLAG_OTHER) !== 0,
+    managed: (flags & RA.flagManaged) !== 0,
+    other: (flags & RA.flagOther) !== 0,
     routerLifetimeS: b.readUInt16BE(6),
     onLink: [],
   };
-  let pos = RA_HEADER_LEN;
+  let pos = RA.headerLen;
   while (pos < b.length) {
     if (b.length - pos < 2) return undefined;
     const len = (b[pos + 1] as number) * 8; // in units of 8 octets; 0 is invalid (§4.6)
     if (len === 0 || pos + len > b.length) return undefined;
-    if (b[pos] === OPT_PREFIX_INFORMATION && len === PREFIX_INFORMATION_LEN) {
+    if (b[pos] === PREFIX_INFORMATION.type && len === PREFIX_INFORMATION.len) {
       const length = b[pos + 2] as number;
-      if (length <= 128 && ((b[pos + 3] as number) & PREFIX_FLAG_ON_LINK) !== 0) {
+      if (length <= 128 && ((b[pos + 3] as number) & PREFIX_INFORMATION.flagOnLink) !== 0) {
         ra.onLink.push({ prefix: bytesToIp6(b, pos + 16), length });
       }
     }

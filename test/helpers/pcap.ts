@@ -14,24 +14,21 @@ export interface UdpDatagram {
   payload: Buffer;
 }
 
-const LINKTYPE_ETHERNET = 1;
-const LINKTYPE_LINUX_SLL = 113;
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = 0x8100;
-const IPPROTO_UDP = 17;
-const IPPROTO_ICMPV6 = 58;
+/** The numbers each layer names the next by: pcap's link types, IEEE's ethertypes, IANA's protocol numbers. */
+const LINKTYPE = { ETHERNET: 1, LINUX_SLL: 113 } as const;
+const ETHERTYPE = { IPV4: 0x0800, IPV6: 0x86dd, VLAN: 0x8100 } as const;
+const IPPROTO = { UDP: 17, ICMPV6: 58 } as const;
 const IPV6_HEADER_LEN = 40;
 
 /** The network layer of a frame: its ethertype and where its header starts, or undefined for a short frame. */
 function network(frame: Buffer, linkType: number): { type: number; at: number } | undefined {
   let typeAt: number;
-  if (linkType === LINKTYPE_ETHERNET) typeAt = 12;
-  else if (linkType === LINKTYPE_LINUX_SLL) typeAt = 14;
+  if (linkType === LINKTYPE.ETHERNET) typeAt = 12;
+  else if (linkType === LINKTYPE.LINUX_SLL) typeAt = 14;
   else throw new Error(`pcap link type ${linkType} not supported`);
   if (frame.length < typeAt + 2) return undefined;
   let type = frame.readUInt16BE(typeAt);
-  if (type === ETHERTYPE_VLAN && frame.length >= typeAt + 6) {
+  if (type === ETHERTYPE.VLAN && frame.length >= typeAt + 6) {
     typeAt += 4;
     type = frame.readUInt16BE(typeAt);
   }
@@ -75,12 +72,12 @@ export function readUdp(file: Buffer): UdpDatagram[] {
   const out: UdpDatagram[] = [];
   for (const { index, frame, type, at: ip } of records(file)) {
     let d: UdpDatagram | undefined;
-    if (type === ETHERTYPE_IPV4 && frame.length >= ip + 20) {
+    if (type === ETHERTYPE.IPV4 && frame.length >= ip + 20) {
       const ihl = ((frame[ip] as number) & 0x0f) * 4;
       const fragment = frame.readUInt16BE(ip + 6) & 0x3fff; // MF flag or a fragment offset
-      if (frame[ip + 9] !== IPPROTO_UDP || fragment !== 0) continue;
+      if (frame[ip + 9] !== IPPROTO.UDP || fragment !== 0) continue;
       d = udpAt(index, frame, ip + ihl, bytesToIp(frame, ip + 12), bytesToIp(frame, ip + 16));
-    } else if (type === ETHERTYPE_IPV6 && frame.length >= ip + IPV6_HEADER_LEN && frame[ip + 6] === IPPROTO_UDP) {
+    } else if (type === ETHERTYPE.IPV6 && frame.length >= ip + IPV6_HEADER_LEN && frame[ip + 6] === IPPROTO.UDP) {
       d = udpAt(index, frame, ip + IPV6_HEADER_LEN, bytesToIp6(frame, ip + 8), bytesToIp6(frame, ip + 24));
     }
     if (d) out.push(d);
@@ -92,7 +89,7 @@ export function readUdp(file: Buffer): UdpDatagram[] {
 export function readIcmp6(file: Buffer): { index: number; src: string; payload: Buffer }[] {
   const out: { index: number; src: string; payload: Buffer }[] = [];
   for (const { index, frame, type, at: ip } of records(file)) {
-    if (type !== ETHERTYPE_IPV6 || frame.length < ip + IPV6_HEADER_LEN || frame[ip + 6] !== IPPROTO_ICMPV6) continue;
+    if (type !== ETHERTYPE.IPV6 || frame.length < ip + IPV6_HEADER_LEN || frame[ip + 6] !== IPPROTO.ICMPV6) continue;
     const len = frame.readUInt16BE(ip + 4);
     out.push({
       index,
