@@ -3,7 +3,8 @@
 // CNI error, daemon/rpc-server.ts for the JSON-RPC error).
 
 export type DaemonErrorKind =
-  /** A request the daemon cannot serve as given: an RPC param, the DHCP options, the client identifier. */
+  /** A request the daemon cannot serve as given: an RPC param, the DHCP options, the client identifier, ipam.ipv6 on
+   *  an interface that cannot run DHCPv6. */
   | 'invalid-params'
   /** The path given as the pod's network namespace is not one the daemon may use. */
   | 'bad-netns'

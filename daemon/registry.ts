@@ -19,7 +19,7 @@ import { clientConfig, clientConfig6 } from './client-config';
 import { Leases6 } from './registry6';
 import { Lease6Runner } from './lease6-runner';
 import { checkLease6 } from './lease6-check';
-import { linkUp } from './link-up';
+import { linkUp, prepare6 } from './link-up';
 import { planAdd } from './add-plan';
 import { withdraw } from './withdraw';
 import { LeaseStore, LoadedRecord } from './store';
@@ -115,9 +115,7 @@ export class Registry {
       try {
         const log = leaseLogger(this.deps.log, p);
         const pod = this.deps.port.side(ns, p.ifName);
-        // Before the link comes up: its link-local address is then usable at once (optimistic DAD).
-        if (plan.start6)
-          await pod.prepare6().catch((err: Error) => log.warn({ err: err.message }, 'IPv6 not prepared'));
+        if (plan.start6) await prepare6(pod, p, log);
         const link = await linkUp(pod, p, log);
         const v4 = plan.start4 ? clientConfig(p, link, this.deps.opts, log) : undefined;
         const runner = v4 ? this.runnerFor(p, v4, ns, pod, { mtuCeiling: link.mtu }) : plan.join4;

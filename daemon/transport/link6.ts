@@ -34,7 +34,7 @@ export async function readyLinkLocal(netns: string, ifName: string, timeoutMs: n
         netns,
         ifName,
         'ETIMEDOUT',
-        `no usable IPv6 link-local address after ${timeoutMs} ms (${have.length ? have.join(', ') : 'none; is IPv6 disabled?'})`,
+        `no usable IPv6 link-local address after ${timeoutMs} ms (${have.length ? have.join(', ') : 'none'})`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, ADDR_POLL_MS));

@@ -30,11 +30,61 @@ static int sysctl_set(const char *ifname, const char *name, int on, struct op_er
   return rc;
 }
 
+/* Reads the number in /proc/sys/net/ipv6/conf/IF/NAME. */
+static int sysctl_get(const char *ifname, const char *name, int *value, struct op_error *e) {
+  char path[96];
+  char text[16] = {0};
+  snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/%s", ifname, name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return op_fail(e, "open(/proc/sys/net/ipv6/conf)");
+  ssize_t got = read(fd, text, sizeof text - 1);
+  int rc = got > 0 ? 0 : op_fail(e, "read(/proc/sys/net/ipv6/conf)");
+  close(fd);
+  if (rc == 0) *value = atoi(text);
+  return rc;
+}
+
+/* Why the interface has no IPv6 conf when the open of its sysctl failed with ENOENT: the netns has no IPv6 at all
+ * (the kernel booted with ipv6.disable=1), or the interface alone has none (the kernel takes IPv6 off a link whose
+ * MTU is below 1280, RFC 8200 §5). */
+static int no_ipv6(const char *ifname, struct op_error *e) {
+  if (e->errnum != ENOENT || if_nametoindex(ifname) == 0) return -1; /* or the interface is missing */
+  int kernel = access("/proc/sys/net/ipv6/conf/all", F_OK) != 0;
+  *e = (struct op_error){.errnum = EAFNOSUPPORT,
+                         .syscall = "open(/proc/sys/net/ipv6/conf)",
+                         .reason = kernel ? "the kernel has no IPv6 (booted with ipv6.disable=1?)"
+                                          : "the interface has no IPv6 (the kernel keeps none on a link whose MTU is "
+                                            "below 1280)"};
+  return -1;
+}
+
+/* With addr_gen_mode 1 (none) the kernel makes no link-local address, and a DHCPv6 client sends from one (RFC 8415
+ * §13.1): unless the interface has one already, DHCPv6 cannot run on it. */
+static int link_local_possible(const char *ifname, struct op_error *e) {
+  int mode = 0;
+  if (sysctl_get(ifname, "addr_gen_mode", &mode, e) < 0) return -1;
+  if (mode != 1) return 0;
+  struct addr6 *list;
+  size_t n;
+  if (ip6_addrs(ifname, &list, &n, e) < 0) return -1;
+  int have = 0;
+  for (size_t i = 0; i < n; i++) have |= IN6_IS_ADDR_LINKLOCAL(&list[i].address);
+  free(list);
+  if (have) return 0;
+  *e = (struct op_error){.errnum = EADDRNOTAVAIL,
+                         .syscall = "addr_gen_mode",
+                         .reason = "net.ipv6.conf of the interface has addr_gen_mode 1 (none): the kernel makes no "
+                                   "link-local address, the interface has none, and DHCPv6 sends from one"};
+  return -1;
+}
+
 int ip6_prepare(const char *ifname, struct op_error *e) {
-  if (sysctl_set(ifname, "optimistic_dad", 1, e) < 0 || sysctl_set(ifname, "use_optimistic", 1, e) < 0) return -1;
+  if (sysctl_set(ifname, "optimistic_dad", 1, e) < 0 || sysctl_set(ifname, "use_optimistic", 1, e) < 0)
+    return no_ipv6(ifname, e);
   /* Then IPv6 on (a pod netns may start with it off; the main plugin's ConfigureIface turns it on for an IPv6 result
    * too): an interface that is up makes its link-local address now, optimistic already. */
-  return sysctl_set(ifname, "disable_ipv6", 0, e);
+  if (sysctl_set(ifname, "disable_ipv6", 0, e) < 0) return -1;
+  return link_local_possible(ifname, e);
 }
 
 /* A dump's collection so far. */

@@ -17,7 +17,8 @@ struct addr6 {
 
 /* Turns IPv6 on for `ifname` (net.ipv6.conf.IF.disable_ipv6 0) with optimistic DAD (RFC 4429: optimistic_dad and
  * use_optimistic), so the link-local address made when the link comes up is usable at once instead of after a second
- * of DAD. */
+ * of DAD. Fails with EAFNOSUPPORT when the kernel or the interface has no IPv6, and with EADDRNOTAVAIL when the
+ * interface can have no link-local address (addr_gen_mode none, and none configured); the reason says which. */
 int ip6_prepare(const char *ifname, struct op_error *e);
 /* The IPv6 addresses of `ifname` (an RTM_GETADDR dump): *out is malloc'd (NULL when none), owned by the caller. */
 int ip6_addrs(const char *ifname, struct addr6 **out, size_t *n, struct op_error *e);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { SERVER6, SUBNET, dualStack, startKea6, type Kea6 } from './lib/dhcp6';
+import { SERVER6, SUBNET, dualStack, dualStackDnsmasq, startKea6, type Kea6 } from './lib/dhcp6';
 import {
   Topology,
   cniIpam,
@@ -143,11 +143,7 @@ describe('dual-stack through macvlan, dnsmasq 2.90 with router advertisements', 
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsd6-d-', lanCidr: '198.19.67.1/24', pods: 1 });
-    await dualStack(topo);
-    dnsmasq = await startDnsmasq(topo, {
-      range: ['198.19.67.10', '198.19.67.50'],
-      extraArgs: ['--enable-ra', `--dhcp-range=${SUBNET}100,${SUBNET}1ff,64,10m`],
-    });
+    dnsmasq = await dualStackDnsmasq(topo, ['198.19.67.10', '198.19.67.50']);
     daemon = await startTsDaemon(topo);
   });
   after(async () => {

@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SUBNET, dualStack, nodeIpv6 } from './lib/dhcp6';
+import { SUBNET, dualStackDnsmasq, nodeIpv6 } from './lib/dhcp6';
 import {
   Topology,
   cniIpam,
   cniMacvlan,
   createTopology,
   macvlanConfig,
-  startDnsmasq,
   startTsDaemon,
   waitFor,
   type DhcpServer,
@@ -28,11 +27,7 @@ describe('re-ADD after a restart with other families (dnsmasq 2.90, both familie
 
   before(async () => {
     topo = await createTopology({ prefix: 'tsr6-', lanCidr: '198.19.69.1/24' });
-    await dualStack(topo);
-    dnsmasq = await startDnsmasq(topo, {
-      range: ['198.19.69.10', '198.19.69.50'],
-      extraArgs: ['--enable-ra', `--dhcp-range=${SUBNET}100,${SUBNET}1ff,64,10m`],
-    });
+    dnsmasq = await dualStackDnsmasq(topo, ['198.19.69.10', '198.19.69.50']);
   });
   after(async () => {
     await daemon?.stop();

@@ -18,6 +18,7 @@ import {
 import { DEFAULT_TIMING6 } from '../../../daemon/dhcp6/timing';
 import type { Channel6 } from '../../../daemon/pod-port';
 import { openUdp6Channel } from '../../../daemon/transport/udp6-channel';
+import { startDnsmasq, type DhcpServer } from './servers';
 import type { Topology } from './topology';
 
 /** The LAN's IPv6 subnet (a /64 of the tests' ULA range) and the servers' address on the LAN bridge. */
@@ -42,6 +43,13 @@ export async function dualStack(topo: Topology): Promise<void> {
   await topo.exec(topo.lanNs, 'sysctl', on([topo.lanBridge, topo.lanPort]));
   await topo.exec(topo.lanNs, 'ip', ['addr', 'add', `${SERVER6}/64`, 'dev', topo.lanBridge, 'nodad']);
   await nodeIpv6(topo);
+}
+
+/** IPv6 opened (dualStack) and dnsmasq serving both families: DHCPv4 from `range`, DHCPv6 from SUBNET's ::100-::1ff
+ *  with router advertisements (the /64 on-link, M flag). */
+export async function dualStackDnsmasq(topo: Topology, range: [string, string]): Promise<DhcpServer> {
+  await dualStack(topo);
+  return startDnsmasq(topo, { range, extraArgs: ['--enable-ra', `--dhcp-range=${SUBNET}100,${SUBNET}1ff,64,10m`] });
 }
 
 /** IPv6 on in the node namespace, its NIC's link-local address usable at once (a real node's is long settled): the
