@@ -1,11 +1,13 @@
 /* libFuzzer harness for the plugin's parsing (make fuzz; run by test/inproc/native-plugin-libfuzzer.test.ts). The
  * first input byte picks a target, the rest is its input:
- *   0  the JSON scanner (json.c): validate, look members up, unescape, and quote back (a round trip that must hold);
+ *   0  the JSON scanner (json.c, json_text.c): validate, look members up, unescape, and quote back (a round trip
+ *      that must hold);
  *   1  a daemon reply, as deliver() reads it;
  *   2  a whole plugin run: CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME and CNI_ARGS (NUL-separated, missing
  *      ones unset), then the config on stdin. No daemon answers (connect fails with an errno the second byte picks)
  *      and the spool is a stand-in, so a run touches nothing on the host. What the plugin prints must be JSON.
- * plugin.c is included for its static functions; its main() becomes plugin_main(). */
+ * plugin.c is included so that its main() becomes plugin_main(), and rpc.c so that its connect() is the stand-in
+ * below; the other parsers are linked (Makefile). spool.c is not: spool_release() below stands in for it. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "json_text.h"
 #include "spool.h"
 
 static int connect_errno;
@@ -27,20 +30,18 @@ static int fuzz_connect(int fd, const struct sockaddr *addr, socklen_t len) {
 }
 
 /* Refuses every other release, so that both of the offline DEL's outcomes are reached. */
-static int fuzz_spool_release(const char *state_dir, const char *container_id, const char *network, const char *if_name, char *err,
-                              size_t errsz) {
+int spool_release(const char *state_dir, const char *container_id, const char *network, const char *if_name, char *err, size_t errsz) {
   if ((strlen(state_dir) + strlen(container_id) + strlen(network) + strlen(if_name)) % 2 == 0) return 0;
   snprintf(err, errsz, "stand-in spool refuses %s", container_id);
   return -1;
 }
 
-#define main plugin_main
 #define connect fuzz_connect
-#define spool_release fuzz_spool_release
+#include "rpc.c"
+#undef connect
+#define main plugin_main
 #include "plugin.c"
 #undef main
-#undef connect
-#undef spool_release
 
 static int stdin_fd = -1, stdout_fd = -1;
 
@@ -96,7 +97,7 @@ static void reply_target(const char *p, size_t n) {
   if (!reply) abort();
   memcpy(reply, p, n);
   reply[n] = '\n';
-  struct config c = {.version = "\"" LATEST_VERSION "\"", .socket_path = DEFAULT_SOCKET_PATH, .state_dir = DEFAULT_STATE_DIR};
+  struct config c = CONFIG_DEFAULTS;
   deliver(&c, "ADD", reply, n);
   free(reply);
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "json_text.h"
 #include "sha256.h"
 
 #define FAIL(...)                         \

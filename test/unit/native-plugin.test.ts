@@ -1,5 +1,5 @@
 // The native plugin as a process: how it reads stdin and env, what it decides without a daemon (the VERBS table in
-// native/plugin/plugin.c), and how it survives a daemon that misbehaves — always a CNI error JSON, never a hang.
+// native/plugin/offline.c), and how it survives a daemon that misbehaves — always a CNI error JSON, never a hang.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
