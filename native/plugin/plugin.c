@@ -112,9 +112,10 @@ int main(void) {
       char *req = build_request(env, config, config_len, cwd, &req_len);
       struct failure f = {0};
       size_t reply_len = 0;
-      char *reply = req ? exchange(&c, verb->name, req, req_len, &reply_len, &f) : NULL;
+      int built = req != NULL; /* a freed pointer's value may not be read again */
+      char *reply = built ? exchange(&c, verb->name, req, req_len, &reply_len, &f) : NULL;
       free(req);
-      if (!req) {
+      if (!built) {
         code = cni_error(&c, IO_FAILURE, "ts-dhcp plugin: out of memory", NULL);
       } else if (reply) {
         code = deliver(&c, verb->name, reply, reply_len);
