@@ -92,9 +92,15 @@ export function parseInstallArgs(args: string[]): InstallOptions | Error {
  * without; 74 MiB, 32 private, with). Lite mode (no optimising compilers): their code and data are never paged in,
  * 5-7 MiB less RSS at any number of leases, and the daemon's CPU per ADD is the same (interleaved A/B: its time goes
  * to system calls, not to hot JavaScript); WebAssembly, which lite mode turns off anyway, is off by name so that
- * node does not warn about it at every start.
+ * node does not warn about it at every start. `gc` for the one full collection after a burst of CNI calls
+ * (daemon/quiet-gc.ts). deploy/Containerfile's ENTRYPOINT repeats this list (test/unit/install.test.ts checks it).
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
+export const DAEMON_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--lite-mode',
+  '--no-expose-wasm',
+  '--expose-gc',
+];
 
 /** How systemd starts this installation's daemon: Node and the entry script by absolute path (systemd quoting). */
 export function daemonCommand(origin: Origin): string {

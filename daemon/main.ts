@@ -13,8 +13,13 @@ import { peerAuthorizer, resolveGroup } from './peer-auth';
 import { leaseParams, cniParams, noParams } from './rpc-params';
 import { runCni } from './cni/plugin';
 import { nativePort } from './transport/pod-port';
+import { quietGc } from './quiet-gc';
 import type { Methods } from '../common/rpc';
 import { VERSION } from '../common/version';
+
+/** CNI calls come in bursts (pods scheduled together): a second without one ends the burst. */
+const QUIET_GC_MS = 1000;
+const QUIET_GC_MIN_GROWTH = 1 << 20;
 
 export async function runDaemon(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h') || argv.includes('-help')) {
@@ -89,6 +94,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 1;
   }
   registry.startVanishCheck(opts.checkIntervalMs);
+  const quiet = quietGc(QUIET_GC_MS, QUIET_GC_MIN_GROWTH, {
+    gc: globalThis.gc,
+    heapUsed: () => process.memoryUsage().heapUsed,
+    now: Date.now,
+  });
+  quiet.touch(); // the start-up's and the restore's garbage
   // The plugin spools a DEL whenever it cannot reach the daemon (a restart, an overloaded socket), not only before
   // this process started.
   const stopHousekeeping = every(
@@ -105,11 +116,17 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const handlers: Handlers<Methods> = {
     cni: {
       params: cniParams,
-      run: (p) =>
-        runCni(p, registry, {
-          onBug: (err) => log.error({ err }, 'CNI plugin logic failed'),
-          onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)),
-        }),
+      run: async (p) => {
+        quiet.touch();
+        try {
+          return await runCni(p, registry, {
+            onBug: (err) => log.error({ err }, 'CNI plugin logic failed'),
+            onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)),
+          });
+        } finally {
+          quiet.touch();
+        }
+      },
     },
     leases: { params: noParams, run: async () => registry.queries.list() },
     lease: { params: leaseParams, run: async (p) => registry.queries.detail(p) },
@@ -153,6 +170,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
       );
       server.close();
       stopHousekeeping();
+      quiet.stop();
       await registry.shutdown(opts.releaseOnExit);
       metricsServer?.close();
       if (ownsSocketFile) unlinkQuiet(opts.socketPath);

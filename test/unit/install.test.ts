@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import { test, TestContext } from 'node:test';
 import {
+  DAEMON_NODE_FLAGS,
   daemonCommand,
   install,
   parseInstallArgs,
@@ -57,7 +58,7 @@ test("install into a root: the native plugin, byte for byte; the unit runs this 
   const service = readFileSync(join(root, 'etc/systemd/system/ts-dhcp.service'), 'utf8');
   assert.ok(
     service.includes(
-      `\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `,
+      `\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm --expose-gc ${BIN} daemon --socket-path /run/cni/ts-dhcp.sock `,
     ),
     service,
   );
@@ -131,8 +132,16 @@ test('arguments: absolute paths only, unknown flags named', () => {
   });
   assert.equal(
     spaced,
-    '"/opt/my node/node" --max-semi-space-size=1 --lite-mode --no-expose-wasm "/opt/a\\"b/bin/ts-dhcp"',
+    '"/opt/my node/node" --max-semi-space-size=1 --lite-mode --no-expose-wasm --expose-gc "/opt/a\\"b/bin/ts-dhcp"',
   );
+});
+
+test("the image's ENTRYPOINT starts node with DAEMON_NODE_FLAGS, as the installed unit does", () => {
+  const containerfile = readFileSync(join(REPO, 'deploy/Containerfile'), 'utf8');
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(containerfile)?.[1];
+  assert.ok(entry, 'an ENTRYPOINT in exec form');
+  const argv = JSON.parse(entry) as string[];
+  assert.deepEqual(argv, ['/usr/local/bin/node', ...DAEMON_NODE_FLAGS, '/opt/ts-dhcp/bin/ts-dhcp']);
 });
 
 /** KEY=VALUE lines of a unit file (the last wins, as for systemd's non-list settings). */

@@ -1,0 +1,85 @@
+// quietGc against a fake collector and heap: when the collection comes (quietMs after the last call, once per
+// quiet period) and when it does not (no collector, too little growth). node:test's mock timers, fake clock.
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { quietGc, type QuietGc } from '../../daemon/quiet-gc';
+
+const QUIET_MS = 1000;
+const MIN_GROWTH = 1 << 20;
+
+interface Fake {
+  q: QuietGc;
+  gcs: number;
+  heap: number;
+  /** Advances the fake clock and the mock timers together. */
+  wait(ms: number): void;
+}
+
+function fake(t: TestContext): Fake {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let now = 0;
+  const f: Fake = {
+    gcs: 0,
+    heap: 0,
+    wait: (ms) => {
+      now += ms;
+      t.mock.timers.tick(ms);
+    },
+    q: undefined as unknown as QuietGc,
+  };
+  f.q = quietGc(QUIET_MS, MIN_GROWTH, {
+    gc: () => {
+      f.gcs++;
+      f.heap = 0;
+    },
+    heapUsed: () => f.heap,
+    now: () => now,
+  });
+  return f;
+}
+
+test('one collection quietMs after the last of a run of calls', (t) => {
+  const f = fake(t);
+  f.heap = 5 * MIN_GROWTH;
+  for (let i = 0; i < 10; i++) {
+    f.q.touch();
+    f.wait(QUIET_MS / 2);
+  }
+  assert.equal(f.gcs, 0, 'calls half a quiet period apart keep postponing it');
+  f.wait(QUIET_MS / 2 - 1);
+  assert.equal(f.gcs, 0);
+  f.wait(1);
+  assert.equal(f.gcs, 1);
+  f.wait(10 * QUIET_MS);
+  assert.equal(f.gcs, 1, 'nothing more while nothing comes');
+});
+
+test('no collection when the heap grew by less than minGrowth since the last', (t) => {
+  const f = fake(t);
+  f.heap = MIN_GROWTH - 1;
+  f.q.touch();
+  f.wait(QUIET_MS);
+  assert.equal(f.gcs, 0);
+  f.heap = MIN_GROWTH;
+  f.q.touch();
+  f.wait(QUIET_MS);
+  assert.equal(f.gcs, 1);
+});
+
+test('without a collector (node started without --expose-gc) touch does nothing', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let reads = 0;
+  const q = quietGc(QUIET_MS, MIN_GROWTH, { gc: undefined, heapUsed: () => ++reads, now: () => 0 });
+  q.touch();
+  t.mock.timers.tick(QUIET_MS);
+  assert.equal(reads, 0, 'no timer, no look at the heap');
+});
+
+test('stop cancels the pending collection', (t) => {
+  const f = fake(t);
+  f.heap = 2 * MIN_GROWTH;
+  f.q.touch();
+  f.q.stop();
+  f.wait(2 * QUIET_MS);
+  assert.equal(f.gcs, 0);
+});
