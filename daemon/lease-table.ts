@@ -65,11 +65,16 @@ export class LeaseTable<R extends TableRunner = LeaseRunner> {
     return this.netnsIds.get(runner);
   }
 
+  /** Whether any lease is in the netns file of this path. */
+  holds(netnsPath: string): boolean {
+    return this.perPath.has(netnsPath);
+  }
+
   /** The leases now, each with its namespace; `only`: those in the netns file of this path (an inotify event names
    *  one file: nothing is built for the other leases). */
   entries(only?: string): { key: string; runner: R; ns: PodNetns }[] {
     const out: { key: string; runner: R; ns: PodNetns }[] = [];
-    if (only !== undefined && !this.perPath.has(only)) return out;
+    if (only !== undefined && !this.holds(only)) return out;
     for (const [key, runner] of this.leases) {
       const ns = this.netnsIds.get(runner);
       if (ns && (only === undefined || ns.path === only)) out.push({ key, runner, ns });

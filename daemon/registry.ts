@@ -81,6 +81,7 @@ export class Registry {
       log: deps.log,
       leases: (only) => [...this.leases.entries(only), ...this.leases6.entries(only)],
       netnsPaths: () => [...this.leases.netnsPaths(), ...this.leases6.netnsPaths()],
+      holds: (path) => this.leases.holds(path) || this.leases6.holds(path),
       drop: (key, runner, reason) => this.dropVanished(key, runner, reason),
     });
   }

@@ -17,6 +17,8 @@ export interface VanishDeps {
   leases(only?: string): { key: string; runner: TableRunner; ns: PodNetns }[];
   /** The netns paths of every lease. */
   netnsPaths(): Iterable<string>;
+  /** Whether any lease is in the netns file of this path. */
+  holds(netnsPath: string): boolean;
   /** Drops the lease of `key` if it is still `runner` (the registry's host-side RELEASE path). */
   drop(key: string, runner: TableRunner, reason: string): Promise<void>;
 }
@@ -33,10 +35,12 @@ export class VanishCheck {
   /** Checks the attachments of a netns file as soon as it changes, and every attachment every intervalMs (after the
    *  previous check finished), until close(). */
   start(intervalMs: number): void {
-    // A change naming a file checks the leases of that file alone: pods of every network come and go there.
-    this.watcher = this.deps.port.watch(
-      (changed) => void (changed === undefined ? this.sweepSoon() : this.check(changed)),
-    );
+    // A change naming a file checks the leases of that file alone: pods of every network come and go there, and a
+    // file no lease is in costs one lookup (nothing asynchronous: each such event is a wake-up of an idle daemon).
+    this.watcher = this.deps.port.watch((changed) => {
+      if (changed === undefined) void this.sweepSoon();
+      else if (this.deps.holds(changed)) void this.check(changed);
+    });
     for (const { ns } of this.deps.leases()) this.watcher.watch(ns.path);
     const tick = async (): Promise<void> => {
       await this.sweepSoon();
