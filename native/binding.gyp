@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.c",
         "src/arp.c",
+        "src/dirwatch.c",
         "src/ip6.c",
         "src/job.c",
         "src/job_js.c",

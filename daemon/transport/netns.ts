@@ -77,6 +77,9 @@ interface NativeAddon {
   openUdp6(netnsPath: string, ifName: string): Promise<NativePacket>;
   udp6SendTo(handle: object, payload: Buffer, dstIp: string, dstPort: number): void;
   openRa(netnsPath: string, ifName: string): Promise<NativePacket>;
+  watchOpen(): NativePacket;
+  watchAdd(handle: object, dir: string): number;
+  watchRemove(handle: object, wd: number): void;
 }
 
 /** The process at the other end of a unix stream socket, as of its connect (SO_PEERCRED). */
@@ -174,6 +177,32 @@ export class PacketSocket {
   }
 
   /** Stops delivery and closes the descriptor. Idempotent. */
+  close(): void {
+    native().packetClose(this.#handle);
+  }
+}
+
+/** One inotify descriptor watching directories for what makes a file in them vanish (deleted, renamed away; the
+ *  directory itself deleted or moved): each read's events go to onEvents as the kernel wrote them (struct
+ *  inotify_event; inotify.ts reads them). Keeps the event loop alive until close(). Throws a NetnsError. */
+export class DirWatch {
+  readonly #handle: object;
+
+  constructor(onEvents: (events: Buffer) => void) {
+    this.#handle = native().watchOpen().handle;
+    native().packetStart(this.#handle, onEvents);
+  }
+
+  /** The watch descriptor of `dir`. Throws a NetnsError ('ENOENT', 'ENOTDIR', 'ENOSPC': no watches left). */
+  add(dir: string): number {
+    return native().watchAdd(this.#handle, dir);
+  }
+
+  /** Stops watching; a watch already gone is no error. */
+  remove(wd: number): void {
+    native().watchRemove(this.#handle, wd);
+  }
+
   close(): void {
     native().packetClose(this.#handle);
   }

@@ -64,6 +64,15 @@ static ssize_t udp6_recv(int fd, unsigned char *buf, size_t cap) {
   return n + UDP6_PREFIX;
 }
 
+/* Whole inotify events, as many as fit (a read never splits one); -1 with errno. */
+static ssize_t inotify_read(int fd, void *buf, size_t cap) {
+  ssize_t n;
+  do {
+    n = read(fd, buf, cap);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   struct psock *ps = handle->data;
   if (status < 0) {
@@ -78,9 +87,10 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   /* The callback may close the socket: check the fd before every read. At most PACKET_BUDGET per wakeup: a flood
    * must not hold the JS thread; the poll is level-triggered, so what is left wakes it again after other work. */
   for (int budget = PACKET_BUDGET; budget > 0 && ps->fd >= 0; budget--) {
-    ssize_t n = ps->kind == PS_PACKET ? packet_recv(ps->fd, buf, sizeof buf)
-                : ps->kind == PS_ICMP6  ? raw_recv(ps->fd, buf, sizeof buf)
-                                        : udp6_recv(ps->fd, buf, sizeof buf);
+    ssize_t n = ps->kind == PS_PACKET  ? packet_recv(ps->fd, buf, sizeof buf)
+                : ps->kind == PS_ICMP6   ? raw_recv(ps->fd, buf, sizeof buf)
+                : ps->kind == PS_INOTIFY ? inotify_read(ps->fd, buf, sizeof buf)
+                                         : udp6_recv(ps->fd, buf, sizeof buf);
     if (n < 0) break; /* EAGAIN: drained; any other error was consumed by this read */
     if (n > 0) deliver(ps, buf, (size_t)n);
   }

@@ -8,10 +8,11 @@
 
 #include "link.h"
 
-/* What a handle's descriptor is: AF_PACKET (IPv4 or ARP), raw ICMPv6 (router advertisements, receive only), or
- * the DHCPv6 client's UDP socket (libuv's dgram cannot receive there: it names a link-local source's zone by the
- * interface index, which means nothing in the daemon's netns, and fails the read). */
-enum ps_kind { PS_PACKET, PS_ICMP6, PS_UDP6 };
+/* What a handle's descriptor is: AF_PACKET (IPv4 or ARP), raw ICMPv6 (router advertisements, receive only), the
+ * DHCPv6 client's UDP socket (libuv's dgram cannot receive there: it names a link-local source's zone by the
+ * interface index, which means nothing in the daemon's netns, and fails the read), or an inotify descriptor
+ * (dirwatch.c; each read's events delivered as they are). */
+enum ps_kind { PS_PACKET, PS_ICMP6, PS_UDP6, PS_INOTIFY };
 
 struct psock {
   int fd;
