@@ -109,3 +109,8 @@ export class LeaseTable<R extends TableRunner = LeaseRunner> {
     return () => this.claiming.delete(claim);
   }
 }
+
+/** The netns paths of every lease of these tables, one table after the other, read as they are taken. */
+export function* netnsPathsOf(...tables: { netnsPaths(): Iterable<string> }[]): Iterable<string> {
+  for (const t of tables) yield* t.netnsPaths();
+}

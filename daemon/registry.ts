@@ -30,7 +30,7 @@ import { goneOf } from './host-release';
 import { VanishCheck } from './vanish';
 import { LeaseQueries } from './lease-queries';
 import { collectGarbage } from './gc';
-import { LeaseTable, TableRunner } from './lease-table';
+import { LeaseTable, TableRunner, netnsPathsOf } from './lease-table';
 import { KeyedSerial } from './keyed-serial';
 
 export interface RegistryDeps {
@@ -80,7 +80,7 @@ export class Registry {
       port: deps.port,
       log: deps.log,
       leases: (only) => [...this.leases.entries(only), ...this.leases6.entries(only)],
-      netnsPaths: () => [...this.leases.netnsPaths(), ...this.leases6.netnsPaths()],
+      netnsPaths: () => netnsPathsOf(this.leases, this.leases6),
       holds: (path) => this.leases.holds(path) || this.leases6.holds(path),
       drop: (key, runner, reason) => this.dropVanished(key, runner, reason),
     });

@@ -49,8 +49,13 @@ export class NetnsWatch implements NetnsWatcher {
   /** Stops watching every directory that holds none of `netnsPaths` (the leases left): a node whose pods moved to
    *  another netns directory does not keep a watch on the old one. */
   retain(netnsPaths: Iterable<string>): void {
-    const needed = new Set([...netnsPaths].map((p) => dirname(p)));
-    for (const [dir, wd] of this.wds) if (!needed.has(dir)) this.forget(wd, true);
+    const unneeded = new Set(this.wds.keys());
+    for (const p of netnsPaths) {
+      // Most often the first lease's directory is the only one watched: the rest of the leases need no look.
+      if (unneeded.size === 0) return;
+      unneeded.delete(dirname(p));
+    }
+    for (const dir of unneeded) this.forget(this.wds.get(dir) as number, true);
   }
 
   /** The directories watched now. */

@@ -72,6 +72,7 @@ interface NativeAddon {
   addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
   linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void>;
   peerCred(fd: number): PeerCred;
+  inodeOf(path: string): number;
   ip6Prepare(netnsPath: string, ifName: string): Promise<void>;
   ip6Addrs(netnsPath: string, ifName: string): Promise<LinkAddress6[]>;
   openUdp6(netnsPath: string, ifName: string): Promise<NativePacket>;
@@ -92,6 +93,11 @@ export interface PeerCred {
 /** SO_PEERCRED of a connected unix socket's descriptor (Node has no API for it). Throws a NetnsError. */
 export function peerCred(fd: number): PeerCred {
   return native().peerCred(fd);
+}
+
+/** The inode `path` names now: one stat, without the Stats object fs.statSync builds. Throws a NetnsError. */
+export function inodeOf(path: string): number {
+  return native().inodeOf(path);
 }
 
 // Loaded on first use, so modules that only need the types (and unit tests without a build) do not need it.

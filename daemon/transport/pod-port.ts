@@ -1,6 +1,6 @@
 // The real pod-side port (daemon/pod-port.ts), composed of the addon's calls (netns.ts), the channels over its
 // sockets, a stat for the namespace's identity, inotify for removals and a dgram send from the daemon's netns.
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import type { PodRoute } from '../registry-api';
 import { netnsGone } from '../pod-netns';
 import type {
@@ -21,6 +21,7 @@ import {
   addrAdd,
   addrDel,
   ensureLinkUp,
+  inodeOf,
   ip6Addrs,
   ip6Prepare,
   isNetnsPath,
@@ -140,7 +141,7 @@ export const nativePort: PodPort = {
   inode,
   inodeNow(p) {
     try {
-      return statSync(p).ino;
+      return inodeOf(p);
     } catch (err) {
       return err as Error;
     }

@@ -13,7 +13,7 @@ int jobs_define(napi_env env, napi_value exports);
 int psock_define(napi_env env, napi_value exports);
 /* dirwatch.c: watchOpen, watchAdd, watchRemove: the inotify watch on netns directories. */
 int dirwatch_define(napi_env env, napi_value exports);
-/* sync_calls.c: packetSend, udp6SendTo, udpSend, peerCred: calls that throw at once. */
+/* sync_calls.c: packetSend, udp6SendTo, udpSend, peerCred, inodeOf: calls that throw at once. */
 int sync_calls_define(napi_env env, napi_value exports);
 
 #endif

@@ -1,10 +1,11 @@
 /* The exported calls that run on the JS thread and throw with .code at the caller: sends on a handle or on a UDP
- * descriptor, and SO_PEERCRED. */
+ * descriptor, SO_PEERCRED and one stat. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "exports.h"
 #include "napi_util.h"
@@ -115,12 +116,29 @@ static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* inodeOf(path): the inode `path` names now (one stat). The vanish sweep's stat of every lease, once a minute:
+ * fs.statSync builds a Stats object and its four Dates each time. Throws with .code. */
+static napi_value js_inode_of(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out = NULL;
+  struct stat st;
+  if (get_args(env, info, 1, argv)) return NULL;
+  char *path = get_string(env, argv[0], "path must be a string");
+  if (!path) return NULL;
+  if (stat(path, &st) < 0)
+    throw_error(env, "stat", path, NULL, (struct op_error){.errnum = errno, .syscall = "stat"});
+  else
+    napi_create_double(env, (double)st.st_ino, &out);
+  free(path);
+  return out;
+}
+
 int sync_calls_define(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       EXPORT("packetSend", js_packet_send, 0),
       EXPORT("udp6SendTo", js_udp6_send_to, 0),
       EXPORT("udpSend", js_udp_send, 0),
       EXPORT("peerCred", js_peer_cred, 0),
+      EXPORT("inodeOf", js_inode_of, 0),
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok ? 0 : -1;
 }

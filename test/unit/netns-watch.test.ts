@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { IN_DELETE, IN_IGNORED, IN_Q_OVERFLOW, inotifyEvents } from '../../daemon/transport/inotify';
 import { NetnsWatch } from '../../daemon/transport/netns-watch';
+import { nativePort } from '../../daemon/transport/pod-port';
+import { netnsGone } from '../../daemon/pod-netns';
 
 function tempRoot(t: { after(fn: () => void): void }): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-dhcp-watch-'));
@@ -45,6 +47,8 @@ test('retain closes the watch of every directory no lease is in; a deletion in a
   w.watch(path.join(a, 'pod1'));
   w.watch(path.join(a, 'pod2'));
   w.watch(path.join(b, 'pod3'));
+  assert.deepEqual(w.dirs.sort(), [a, b]);
+  w.retain([path.join(a, 'pod1'), path.join(a, 'pod2'), path.join(b, 'pod3')]);
   assert.deepEqual(w.dirs.sort(), [a, b]);
   w.retain([path.join(a, 'pod2')]);
   assert.deepEqual(w.dirs, [a]);
@@ -107,4 +111,16 @@ test('inotify events: each whole event of a read with its padded name; a truncat
     { wd: 3, mask: IN_DELETE, name: 'abcd' },
     { wd: 3, mask: IN_DELETE, name: 'e' },
   ]);
+});
+
+test("the sweep's stat (nativePort.inodeNow): the inode a path names now, or the error with its code", (t) => {
+  const root = tempRoot(t);
+  const file = path.join(root, 'pod1');
+  fs.writeFileSync(file, '');
+  assert.equal(nativePort.inodeNow(file), fs.statSync(file).ino);
+  fs.rmSync(file);
+  const gone = nativePort.inodeNow(file);
+  assert.ok(gone instanceof Error);
+  assert.equal((gone as NodeJS.ErrnoException).code, 'ENOENT');
+  assert.equal(netnsGone(file, gone, 1), `netns ${file}: ENOENT`);
 });
