@@ -95,6 +95,9 @@ export class LeaseStore {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly now: () => number;
   private readonly onCorrupt?: (what: 'set_aside' | 'expired') => void;
+  /** The *.corrupt files the last expiry left plus those set aside since (undefined: not read yet): an idle daemon
+   *  reads its directory of records once a minute only while one waits to expire. */
+  private corruptLeft?: number;
 
   /** `now`: the daemon's clock (a record set aside is dated by it); `onCorrupt`: counts records set aside and
    *  expired (metrics). */
@@ -188,6 +191,7 @@ export class LeaseStore {
       await fs.utimes(movedTo, at, at);
       await syncDir(this.dir);
       this.onCorrupt?.('set_aside');
+      if (this.corruptLeft !== undefined) this.corruptLeft++;
       this.log.error({ file, reason, movedTo }, 'corrupt lease record set aside');
     } catch (err) {
       this.log.error({ file, reason, err: (err as Error).message }, 'corrupt lease record could not be set aside');
@@ -196,17 +200,23 @@ export class LeaseStore {
 
   /** Deletes the *.corrupt files set aside more than CORRUPT_KEEP_MS ago; returns how many went. */
   async expireCorrupt(nowMs: number): Promise<number> {
+    if (this.corruptLeft === 0) return 0;
     let n = 0;
+    let left = 0;
     for (const name of await fs.readdir(this.dir)) {
       if (!name.endsWith(CORRUPT_SUFFIX)) continue;
       const file = path.join(this.dir, name);
       const st = await fs.lstat(file).catch(() => undefined);
-      if (!st || nowMs - st.mtimeMs < CORRUPT_KEEP_MS) continue;
+      if (!st || nowMs - st.mtimeMs < CORRUPT_KEEP_MS) {
+        left++;
+        continue;
+      }
       await fs.rm(file, { force: true });
       this.onCorrupt?.('expired');
       this.log.info({ file }, 'corrupt lease record expired');
       n++;
     }
+    this.corruptLeft = left;
     return n;
   }
 

@@ -275,3 +275,21 @@ test('expireCorrupt: *.corrupt files set aside more than 7 days ago by the store
   assert.deepEqual(fs.readdirSync(store.dir).sort(), ['new.json.corrupt']);
   assert.deepEqual(counted, ['set_aside', 'set_aside', 'expired']);
 });
+
+test('expireCorrupt after one that left nothing: a record set aside since is still expired in its time', async (t) => {
+  const stateDir = tempStateDir(t);
+  let clock = Date.now();
+  const log = { info: () => {}, error: () => {} } as unknown as Logger;
+  const store = new LeaseStore(stateDir, log, { now: () => clock });
+  await store.init();
+  fs.writeFileSync(path.join(store.dir, 'young.json'), '{');
+  await store.load();
+  assert.equal(await store.expireCorrupt(clock), 0);
+  assert.equal(await store.expireCorrupt(clock + 8 * 24 * 3600 * 1000), 1);
+  assert.equal(await store.expireCorrupt(clock + 9 * 24 * 3600 * 1000), 0, 'none left');
+  clock += 9 * 24 * 3600 * 1000;
+  fs.writeFileSync(path.join(store.dir, 'later.json'), '{');
+  await store.load();
+  assert.equal(await store.expireCorrupt(clock + 8 * 24 * 3600 * 1000), 1);
+  assert.deepEqual(fs.readdirSync(store.dir), []);
+});
