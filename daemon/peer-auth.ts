@@ -3,7 +3,8 @@
 // is wrong, or the socket came from systemd with a mode of its own.
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { PeerCred, peerCred } from './transport/netns';
+import type { PeerCred } from './transport/native-addon';
+import { peerCred } from './transport/netns';
 
 /** The supplementary groups of a process (/proc/PID/status "Groups:"), empty when it cannot be read. */
 function groupsOf(pid: number): number[] {

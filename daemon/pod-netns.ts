@@ -42,10 +42,17 @@ export async function podNetnsFor(port: PodPort, hostPrefix: string, netns: stri
   return ns;
 }
 
+/** A stat that says the namespace file is gone: the file, or a directory on its path, no longer exists. */
+const GONE = new Set(['ENOENT', 'ENOTDIR']);
+
 /** Whether the namespace file still names the namespace of inode `was`, from what port.inode said of it now:
- *  undefined when it does, else why not. */
+ *  undefined when it does, or when the stat failed for a reason that says nothing of the pod (EACCES, EIO, EMFILE:
+ *  dropping the lease on it would lose a live pod's lease), else why not. */
 export function netnsGone(netnsPath: string, now: number | Error, was: number): string | undefined {
-  if (now instanceof Error) return `netns ${netnsPath}: ${(now as NodeJS.ErrnoException).code ?? now.message}`;
+  if (now instanceof Error) {
+    const code = (now as NodeJS.ErrnoException).code;
+    return code !== undefined && GONE.has(code) ? `netns ${netnsPath}: ${code}` : undefined;
+  }
   return now === was ? undefined : `netns ${netnsPath} names another namespace (inode ${now}, was ${was})`;
 }
 

@@ -88,8 +88,12 @@ export class VanishCheck {
     for (const { key, runner, ns } of leases(only)) {
       // The event loop gets a turn between batches of stats: an ADD meanwhile waits for one batch, not for all.
       if (++checked % SWEEP_BATCH === 0) await new Promise(setImmediate);
-      const gone = netnsGone(ns.path, port.inodeNow(ns.path), ns.inode);
-      if (!gone) continue;
+      const now = port.inodeNow(ns.path);
+      const gone = netnsGone(ns.path, now, ns.inode);
+      if (!gone) {
+        if (now instanceof Error) this.deps.log.warn({ key, err: now.message }, 'netns file unreadable; lease kept');
+        continue;
+      }
       dropped = true;
       await drop(key, runner, gone);
     }

@@ -3,8 +3,8 @@
 // thread never changes namespace. A descriptor opened in a namespace pins it while open, so callers keep sockets
 // for one transaction only.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { LinkAddress6, LinkInfo } from '../pod-port';
+import { type NativePacket, type PeerCred, native } from './native-addon';
 import type { PodRoute } from '../registry-api';
 
 /** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),
@@ -39,57 +39,6 @@ export function netnsError(
   return err;
 }
 
-interface NativePacket {
-  handle: object;
-  ifindex: number;
-  mac: string;
-  mtu: number;
-}
-
-/** rtnetlink's route add or delete in a netns (gw null: on-link; metric 0: none). */
-type RouteCall = (
-  netnsPath: string,
-  ifName: string,
-  dst: string,
-  prefixLength: number,
-  gw: string | null,
-  metric: number,
-) => Promise<void>;
-
-interface NativeAddon {
-  linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo>;
-  linkSetUp(netnsPath: string, ifName: string, up: boolean): Promise<void>;
-  openPacket(netnsPath: string, ifName: string): Promise<NativePacket>;
-  openUdp(netnsPath: string, ifName: string, bindAddress: string): Promise<number>;
-  openArp(netnsPath: string, ifName: string, address: string): Promise<NativePacket>;
-  packetStart(handle: object, onPacket: (ipPacket: Buffer) => void): void;
-  packetSend(handle: object, ipPacket: Buffer): void;
-  packetClose(handle: object): void;
-  udpSend(fd: number, payload: Buffer, dstIp: string, dstPort: number, netnsPath: string, ifName: string): void;
-  routeAdd: RouteCall;
-  routeDel: RouteCall;
-  addrAdd(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
-  addrDel(netnsPath: string, ifName: string, address: string, prefixLength: number): Promise<void>;
-  linkSetMtu(netnsPath: string, ifName: string, mtu: number): Promise<void>;
-  peerCred(fd: number): PeerCred;
-  inodeOf(path: string): number;
-  ip6Prepare(netnsPath: string, ifName: string): Promise<void>;
-  ip6Addrs(netnsPath: string, ifName: string): Promise<LinkAddress6[]>;
-  openUdp6(netnsPath: string, ifName: string): Promise<NativePacket>;
-  udp6SendTo(handle: object, payload: Buffer, dstIp: string, dstPort: number): void;
-  openRa(netnsPath: string, ifName: string): Promise<NativePacket>;
-  watchOpen(): NativePacket;
-  watchAdd(handle: object, dir: string): number;
-  watchRemove(handle: object, wd: number): void;
-}
-
-/** The process at the other end of a unix stream socket, as of its connect (SO_PEERCRED). */
-export interface PeerCred {
-  pid: number;
-  uid: number;
-  gid: number;
-}
-
 /** SO_PEERCRED of a connected unix socket's descriptor (Node has no API for it). Throws a NetnsError. */
 export function peerCred(fd: number): PeerCred {
   return native().peerCred(fd);
@@ -98,14 +47,6 @@ export function peerCred(fd: number): PeerCred {
 /** The inode `path` names now: one stat, without the Stats object fs.statSync builds. Throws a NetnsError. */
 export function inodeOf(path: string): number {
   return native().inodeOf(path);
-}
-
-// Loaded on first use, so modules that only need the types (and unit tests without a build) do not need it.
-let addon: NativeAddon | undefined;
-function native(): NativeAddon {
-  // dist/daemon/transport/netns.js -> native/build/Release
-  addon ??= require(path.join(__dirname, '../../../native/build/Release/ts_dhcp_netns.node')) as NativeAddon;
-  return addon;
 }
 
 export function linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo> {

@@ -180,6 +180,8 @@ export class FakePort implements PodPort {
   readonly sent: Sent[] = [];
   /** Every path inodeNow was asked about (the vanish check's stats), in order. */
   readonly statted: string[] = [];
+  /** Paths whose stat fails with this errno code while the namespace stays. */
+  readonly statFailures = new Map<string, string>();
   /** Sockets opened and not yet closed (DHCP and ARP): none may be left when a lease ends. */
   openSockets = 0;
   /** The server: its reply to a message a client sent, delivered on the client's open channels; absent: silent. */
@@ -274,6 +276,8 @@ export class FakePort implements PodPort {
 
   inodeNow(path: string): number | Error {
     this.statted.push(path);
+    const failure = this.statFailures.get(path);
+    if (failure) return coded(failure, `${path}: stat failed`);
     const ns = this.namespaces.get(path);
     return ns ? ns.inode : coded('ENOENT', `${path}: no such file`);
   }

@@ -253,6 +253,26 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   assert.ok(!port.sent.slice(from).some((s) => s.netns === POD.c2), 'nothing entered the dead pod');
 });
 
+test('the sweep drops a lease only when its netns file is gone: a stat failing otherwise (EACCES) keeps it', async (t) => {
+  const { port, reg } = await setup(t);
+  port.answer = answering;
+  await reg.add(params('c1'));
+  await reg.add(params('c2'));
+  port.statFailures.set(POD.c1, 'EACCES');
+  reg.startVanishCheck(20);
+  await waitFor('three sweeps', () => port.statted.filter((p) => p === POD.c1).length >= 3);
+  assert.deepEqual(
+    reg.queries.list().map((v) => v.containerId),
+    ['c1', 'c2'],
+  );
+  port.statFailures.set(POD.c1, 'ENOENT');
+  await waitFor('the lease to leave the table', () => reg.queries.list().length === 1);
+  assert.deepEqual(
+    reg.queries.list().map((v) => v.containerId),
+    ['c2'],
+  );
+});
+
 test('a netns that vanishes without DEL: the lease is dropped (only its file is looked at) and released from the host; DEL later finds nothing', async (t) => {
   const { port, reg, store } = await setup(t);
   port.answer = answering;
