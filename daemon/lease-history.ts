@@ -13,14 +13,17 @@ export interface AnswerNames {
   grant: string;
 }
 
+const NONE_IGNORED: Readonly<Record<string, number>> = Object.freeze({});
+
 /** A transition as kept: its time as a number, made an ISO string only for the lease view (~80 bytes less each). */
 type Kept = Omit<Transition, 'at'> & { atMs: number };
 
 export class LeaseHistory {
   /** The most recent state changes, oldest first, at most MAX_TRANSITIONS. */
   private readonly kept: Kept[] = [];
-  /** Replies the core ignored, by reason (wrong xid, chaddr, server id...). */
-  readonly ignored: Record<string, number> = {};
+  /** Replies the core ignored, by reason (wrong xid, chaddr, server id...); made at the first (most leases have
+   *  none, and an empty object is ~56 bytes a lease). */
+  private ignoredBy?: Record<string, number>;
   lastError?: string;
   /** Messages sent in the current acquisition, by name; none while a lease is held. */
   private sent?: Map<string, number>;
@@ -60,7 +63,12 @@ export class LeaseHistory {
 
   /** Counts one ignored reply; the count so far. */
   ignoredOne(reason: string): number {
-    return (this.ignored[reason] = (this.ignored[reason] ?? 0) + 1);
+    const by = (this.ignoredBy ??= {});
+    return (by[reason] = (by[reason] ?? 0) + 1);
+  }
+
+  get ignored(): Readonly<Record<string, number>> {
+    return this.ignoredBy ?? NONE_IGNORED;
   }
 
   /** A lease was granted: what the acquisition tried is over. */

@@ -18,6 +18,7 @@ import {
   transportFor,
 } from './dhcp/lease';
 import { DEFAULT_MIN_LEASE_TIME_S } from './dhcp/sanitise';
+import { encode } from './dhcp/codec';
 import type { DhcpMessage } from './dhcp/types';
 import { DeadlineTimer } from './deadline-timer';
 import { DaemonError } from './errors';
@@ -37,8 +38,11 @@ const BOUND_STATES = new Set(['BOUND', 'RENEWING', 'REBINDING']);
 
 export class LeaseRunner extends RunnerBase<LeaseFacts, Input> {
   state: LeaseState = initialState();
-  /** The ACK behind `facts`: what the lease record keeps. */
-  ack?: DhcpMessage;
+  /** The ACK behind `facts` as the lease record keeps it (base64 of its encoding): one string, where the decoded
+   *  message is ~1 KB of objects (its options Map, a Buffer view per option) held by every lease. */
+  ackRecord?: string;
+  /** The address that ACK granted (facts go when the lease expires; a retry hint still asks for it). */
+  private ackAddress?: string;
   private readonly hints = new AcquisitionHints();
   private readonly timer: DeadlineTimer;
   private readonly sockets: LeaseSockets;
@@ -139,7 +143,7 @@ export class LeaseRunner extends RunnerBase<LeaseFacts, Input> {
 
   /** What a retried ADD can ask for directly once DEL cancels this acquisition (retry-hints.ts). */
   retryHint(): RetryHint | undefined {
-    return this.hints.hint(this.state, this.ack?.yiaddr);
+    return this.hints.hint(this.state, this.ackAddress);
   }
 
   /** Continues the lease taken over from its record (constructor `takeover`): INIT or INIT-REBOOT is started, a
@@ -210,7 +214,8 @@ export class LeaseRunner extends RunnerBase<LeaseFacts, Input> {
 
   /** The facts of a granted lease: what ADD answers, the lease view shows and the record keeps. */
   private granted(ack: DhcpMessage): void {
-    this.ack = ack;
+    this.ackRecord = encode(ack).toString('base64');
+    this.ackAddress = ack.yiaddr;
     this.facts = leaseFacts(ack);
   }
 

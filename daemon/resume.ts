@@ -1,5 +1,5 @@
 // Lease records ↔ runners: what a record holds for a runner, and how a stored lease is re-verified after a restart.
-import { decode, encode } from './dhcp/codec';
+import { decode } from './dhcp/codec';
 import { LeaseState, initialState } from './dhcp/lease';
 import { sanitiseReply } from './dhcp/sanitise';
 import { DhcpMessage } from './dhcp/types';
@@ -19,7 +19,7 @@ export function recordOf(r: LeaseRunner, netnsInode: number, nowMs: number): Lea
     state: r.state,
     savedAtMs: nowMs,
   };
-  if (r.ack) rec.ack = encode(r.ack).toString('base64');
+  if (r.ackRecord) rec.ack = r.ackRecord;
   if (r.facts) rec.serverId = r.facts.serverId;
   if ('lease' in r.state) {
     rec.serverId = r.state.lease.serverId;

@@ -222,6 +222,8 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
   await reg.add(params('c1'));
   await reg.add(params('c2'));
   port.link(POD.c1, 'eth1')?.addresses.push({ address: ADDRESS[POD.c1] as string, prefixLength: 22 });
+  const granted = reg.queries.detail(attachment('c1')).facts;
+  assert.ok(granted);
   await reg.shutdown(false); // the daemon stops: nothing released, the records stay
   port.removeNetns(POD.c2); // c2's pod went while the daemon was down
   const from = port.sent.length;
@@ -232,6 +234,7 @@ test('restore: a live attachment is back at once and RENEWed after the spread; a
     again.queries.list().map((v) => [v.containerId, v.state, v.address]),
     [['c1', 'BOUND', ADDRESS[POD.c1]]],
   );
+  assert.deepEqual(again.queries.detail(attachment('c1')).facts, granted, "the facts of the record's ACK");
 
   const host = await port.nextSent((s) => s.via === 'host', from);
   assert.equal(messageType(host.msg), MessageType.RELEASE);
