@@ -4,7 +4,8 @@
 // the pod's interface (lease-link.ts), the timer (deadline-timer.ts); the order of steps, ADD waiters, history and
 // progress are every runner's (runner-base.ts).
 import { LeaseFacts } from '../common/rpc';
-import { AddParams } from './registry-api';
+import { AddParams, RouteConfig } from './registry-api';
+import type { ArpPacket } from './dhcp/arp';
 import {
   ClientConfig,
   Input,
@@ -25,12 +26,17 @@ import { DaemonError } from './errors';
 import { leaseFacts } from './facts';
 import { DHCP4_ANSWERS, noteEvent } from './lease-events';
 import { MtuFollower, linkPolicy } from './lease-link';
-import { LeaseSockets } from './lease-sockets';
+import type { LeaseHistory } from './lease-history';
+import { LeaseSockets, SocketDeps } from './lease-sockets';
+import type { LinkRunner } from './link-hold';
+import type { Logger } from './log';
 import type { LinkPolicy } from './pod-link';
-import { RecordWriter } from './record-writer';
+import type { HostSend, PodSide } from './pod-port';
+import { RecordWriter, RecordWriterDeps } from './record-writer';
 import { RunnerBase } from './runner-base';
 import { AcquisitionHints, RetryHint } from './retry-hints';
 import { RunnerDeps, RunnerMetrics, Takeover } from './runner-deps';
+import type { StepChain } from './step-chain';
 
 export type { RetryHint, RunnerDeps, RunnerMetrics, Takeover };
 
@@ -66,46 +72,10 @@ export class LeaseRunner extends RunnerBase<LeaseFacts, Input> {
     const { log, now, pod } = deps;
     this.timer = new DeadlineTimer(now, () => this.enqueue({ type: 'timeout' }));
     const ioError = (err: NodeJS.ErrnoException): void => this.noteIoError(err);
-    // Named one by one, not spread from deps: a spread makes every lease an object of a hidden class of its own.
-    this.sockets = new LeaseSockets({
-      pod,
-      log,
-      sendFromHost: deps.sendFromHost,
-      minLeaseTimeS: deps.minLeaseTimeS ?? DEFAULT_MIN_LEASE_TIME_S,
-      ownXid: () => ('tx' in this.state ? this.state.tx.xid : undefined),
-      onReply: (msg) => this.enqueue({ type: 'packet', msg }),
-      onArp: (packet) => this.enqueue({ type: 'arp', packet }),
-      ioError,
-      stopped: () => this.stopped,
-      link: () => this.link,
-      sending: (name) => this.history.sentOne(name),
-    });
-    this.record = new RecordWriter(
-      {
-        write: async () => deps.persist?.(),
-        log,
-        failed: () => deps.metrics?.recordWriteFailed?.(),
-        serialise: (work) => this.steps.then(work),
-        active: () => !this.stopped,
-        released: () => this.state.state === 'RELEASED',
-      },
-      takeover !== undefined,
-    );
-    this.link = linkPolicy(
-      pod,
-      params,
-      log,
-      {
-        closeChannel: () => this.sockets.close(),
-        reopenChannel: () => this.sockets.hold(transportFor(this.state)),
-        serialise: (work) => this.steps.then(work),
-        active: () => !this.stopped,
-        facts: () => this.facts,
-        routing: () => this.params.routing ?? {},
-        ioError,
-      },
-      (action) => deps.metrics?.podAddress?.(action),
-    );
+    const calls = new RunnerCalls(this, deps, this.steps, this.history, (input) => this.enqueue(input), ioError);
+    this.sockets = calls.sockets = new LeaseSockets(calls);
+    this.record = new RecordWriter(calls, takeover !== undefined);
+    this.link = calls.policy = linkPolicy(pod, params, log, calls, (action) => deps.metrics?.podAddress?.(action));
     if (params.applyMtu) this.mtu = new MtuFollower(pod, deps.mtuCeiling, log, ioError);
   }
 
@@ -226,5 +196,94 @@ export class LeaseRunner extends RunnerBase<LeaseFacts, Input> {
     const transactionMs = noteEvent(event, this.history, this.deps.log, this.facts);
     this.deps.metrics?.event(event, transactionMs);
     if (event.kind === 'abandoned') this.stop('resend timeout reached');
+  }
+}
+
+/**
+ * What the runner's parts (sockets, record writer, link policy) call back: one object per lease, its methods shared
+ * by all leases. As closures they were ~20 functions, 3 objects and their contexts in every lease (~1.5 KB).
+ */
+class RunnerCalls implements SocketDeps, RecordWriterDeps, LinkRunner {
+  sockets!: LeaseSockets;
+  policy!: LinkPolicy;
+  readonly pod: PodSide;
+  readonly log: Logger;
+  readonly sendFromHost?: HostSend;
+  readonly minLeaseTimeS: number;
+
+  constructor(
+    private readonly runner: LeaseRunner,
+    private readonly deps: RunnerDeps,
+    private readonly steps: StepChain,
+    private readonly history: LeaseHistory,
+    private readonly input: (input: Input) => void,
+    readonly ioError: (err: NodeJS.ErrnoException) => void,
+  ) {
+    // Named one by one, not spread from deps: a spread makes every lease an object of a hidden class of its own.
+    this.pod = deps.pod;
+    this.log = deps.log;
+    this.sendFromHost = deps.sendFromHost;
+    this.minLeaseTimeS = deps.minLeaseTimeS ?? DEFAULT_MIN_LEASE_TIME_S;
+  }
+
+  onReply(msg: DhcpMessage): void {
+    this.input({ type: 'packet', msg });
+  }
+
+  onArp(packet: ArpPacket): void {
+    this.input({ type: 'arp', packet });
+  }
+
+  ownXid(): number | undefined {
+    const s = this.runner.state;
+    return 'tx' in s ? s.tx.xid : undefined;
+  }
+
+  stopped(): boolean {
+    return !this.runner.active;
+  }
+
+  active(): boolean {
+    return this.runner.active;
+  }
+
+  released(): boolean {
+    return this.runner.state.state === 'RELEASED';
+  }
+
+  link(): LinkPolicy {
+    return this.policy;
+  }
+
+  sending(name: string): void {
+    this.history.sentOne(name);
+  }
+
+  async write(): Promise<void> {
+    await this.deps.persist?.();
+  }
+
+  failed(): void {
+    this.deps.metrics?.recordWriteFailed?.();
+  }
+
+  serialise(work: () => Promise<void>): void {
+    this.steps.then(work);
+  }
+
+  closeChannel(): void {
+    this.sockets.close();
+  }
+
+  reopenChannel(): Promise<void> {
+    return this.sockets.hold(transportFor(this.runner.state));
+  }
+
+  facts(): LeaseFacts | undefined {
+    return this.runner.facts;
+  }
+
+  routing(): RouteConfig {
+    return this.runner.params.routing ?? {};
   }
 }
