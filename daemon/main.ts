@@ -13,7 +13,7 @@ import { peerAuthorizer, resolveGroup } from './peer-auth';
 import { leaseParams, cniParams, noParams } from './rpc-params';
 import { runCni } from './cni/plugin';
 import { nativePort } from './transport/pod-port';
-import { quietGc } from './quiet-gc';
+import { compacting, quietGc } from './quiet-gc';
 import type { Methods } from '../common/rpc';
 import { VERSION } from '../common/version';
 
@@ -95,7 +95,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }
   registry.startVanishCheck(opts.checkIntervalMs);
   const quiet = quietGc(QUIET_GC_MS, QUIET_GC_MIN_GROWTH, {
-    gc: globalThis.gc,
+    gc: globalThis.gc && compacting(globalThis.gc),
     heapUsed: () => process.memoryUsage().heapUsed,
     now: Date.now,
   });

@@ -1,6 +1,8 @@
 // quietGc against a fake collector and heap: when the collection comes (quietMs after the last call, once per
-// quiet period) and when it does not (no collector, too little growth). node:test's mock timers, fake clock.
+// quiet period) and when it does not (no collector, too little growth). node:test's mock timers, fake clock. And
+// compacting() on a real V8 heap, in a node of its own with --expose-gc.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { quietGc, type QuietGc } from '../../daemon/quiet-gc';
 
@@ -82,4 +84,24 @@ test('stop cancels the pending collection', (t) => {
   f.q.stop();
   f.wait(2 * QUIET_MS);
   assert.equal(f.gcs, 0);
+});
+
+test('compacting() gives back the pages a plain collection leaves partly free', () => {
+  // 60000 small objects, then 4 in 5 dropped all over their pages: the old generation is mostly holes.
+  const script = `
+    const v8 = require('node:v8');
+    const { compacting } = require(${JSON.stringify(require.resolve('../../daemon/quiet-gc'))});
+    const keep = [];
+    for (let i = 0; i < 60000; i++) keep.push({ a: i, b: 'x' + i, c: [i, i + 1] });
+    gc();
+    for (let i = 0; i < keep.length; i++) if (i % 5 !== 0) keep[i] = null;
+    compacting(gc)();
+    setTimeout(() => {
+      const old = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space');
+      process.stdout.write(JSON.stringify({ committed: old.space_size, used: old.space_used_size }));
+    }, 300);`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { committed, used } = JSON.parse(r.stdout) as { committed: number; used: number };
+  assert.ok(committed < used * 1.5, `old generation ${committed} bytes committed for ${used} used`);
 });
