@@ -93,7 +93,8 @@ export function parseInstallArgs(args: string[]): InstallOptions | Error {
  * 5-7 MiB less RSS at any number of leases, and the daemon's CPU per ADD is the same (interleaved A/B: its time goes
  * to system calls, not to hot JavaScript); WebAssembly, which lite mode turns off anyway, is off by name so that
  * node does not warn about it at every start. `gc` for the one full collection after a burst of CNI calls
- * (daemon/quiet-gc.ts). deploy/Containerfile's ENTRYPOINT repeats this list (test/unit/install.test.ts checks it).
+ * (daemon/quiet-gc.ts). bin/ts-dhcp's #! line and deploy/Containerfile's ENTRYPOINT repeat this list
+ * (test/unit/install.test.ts checks both).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=1',

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { test, TestContext } from 'node:test';
 import {
   DAEMON_NODE_FLAGS,
@@ -142,6 +142,16 @@ test("the image's ENTRYPOINT starts node with DAEMON_NODE_FLAGS, as the installe
   assert.ok(entry, 'an ENTRYPOINT in exec form');
   const argv = JSON.parse(entry) as string[];
   assert.deepEqual(argv, ['/usr/local/bin/node', ...DAEMON_NODE_FLAGS, '/opt/ts-dhcp/bin/ts-dhcp']);
+});
+
+test('bin/ts-dhcp run by its #! line starts node with DAEMON_NODE_FLAGS', () => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+  const r = spawnSync(BIN, ['version'], {
+    encoding: 'utf8',
+    env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+  });
+  assert.equal(r.status, 0, r.stderr);
 });
 
 /** KEY=VALUE lines of a unit file (the last wins, as for systemd's non-list settings). */
