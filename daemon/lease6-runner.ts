@@ -17,7 +17,7 @@ import {
   step6,
 } from './dhcp6/lease';
 import { factsOf, previousOf } from './lease6-facts';
-import { Lease6Sends } from './lease6-sends';
+import { Lease6Sends, Sends6Deps } from './lease6-sends';
 import { describeRa, emptyRaView, onLinkPrefixLength } from './dhcp6/ra';
 import { Dhcp6Message, MsgType } from './dhcp6/types';
 import { DadWatch } from './dad-watch';
@@ -26,8 +26,9 @@ import { DaemonError } from './errors';
 import { noteEvent6 } from './lease6-events';
 import type { Rng } from './dhcp/rng';
 import type { Logger } from './log';
+import type { LeaseHistory } from './lease-history';
 import type { PodSide6, RaListener } from './pod-port';
-import { RecordWriter } from './record-writer';
+import { RecordWriter, RecordWriterDeps } from './record-writer';
 import type { Runner6Metrics } from './runner-deps';
 import { RunnerBase } from './runner-base';
 
@@ -101,23 +102,16 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     this.timer = new DeadlineTimer(deps.now, () =>
       this.retryStartAtMs === undefined ? this.enqueue({ type: 'timeout' }) : this.start(),
     );
-    this.record = new RecordWriter(
-      {
-        write: async () => deps.persist?.(this),
-        log: deps.log,
-        serialise: (work) => this.guarded(work),
-        active: () => !this.stopped,
-        released: () => this.state.state === 'RELEASED',
-      },
-      takeover !== undefined,
+    const calls = new Runner6Calls(
+      this,
+      deps,
+      this.history,
+      (input) => this.enqueue(input),
+      (work) => this.guarded(work),
+      (err) => this.noteIoError(err),
     );
-    this.sends = new Lease6Sends({
-      pod: deps.pod,
-      log: deps.log,
-      history: this.history,
-      onPacket: (msg) => this.enqueue({ type: 'packet', msg }),
-      ioError: (err) => this.noteIoError(err),
-    });
+    this.record = new RecordWriter(calls, takeover !== undefined);
+    this.sends = new Lease6Sends(calls);
     this.dad = new DadWatch(deps.pod, (address) =>
       this.guarded(async () => {
         if (this.facts?.address !== address) return;
@@ -270,5 +264,40 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     await this.deps.pod.delAddress6(on.address, on.prefixLength).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EADDRNOTAVAIL') this.noteIoError(err);
     });
+  }
+}
+
+/** What the runner's record writer and socket call back: one object per lease, its methods shared by all leases,
+ *  instead of closures and deps objects in every lease (as lease-runner.ts RunnerCalls). */
+class Runner6Calls implements RecordWriterDeps, Sends6Deps {
+  readonly pod: PodSide6;
+  readonly log: Logger;
+
+  constructor(
+    private readonly runner: Lease6Runner,
+    private readonly deps: Runner6Deps,
+    readonly history: LeaseHistory,
+    private readonly input: (input: Input6) => void,
+    readonly serialise: (work: () => Promise<void>) => void,
+    readonly ioError: (err: NodeJS.ErrnoException) => void,
+  ) {
+    this.pod = deps.pod;
+    this.log = deps.log;
+  }
+
+  onPacket(msg: Dhcp6Message): void {
+    this.input({ type: 'packet', msg });
+  }
+
+  async write(): Promise<void> {
+    await this.deps.persist?.(this.runner);
+  }
+
+  active(): boolean {
+    return this.runner.active;
+  }
+
+  released(): boolean {
+    return this.runner.state.state === 'RELEASED';
   }
 }
