@@ -239,10 +239,6 @@ class RunnerCalls implements SocketDeps, RecordWriterDeps, LinkRunner {
     return 'tx' in s ? s.tx.xid : undefined;
   }
 
-  stopped(): boolean {
-    return !this.runner.active;
-  }
-
   active(): boolean {
     return this.runner.active;
   }

@@ -25,8 +25,8 @@ export interface SocketDeps {
   onArp(packet: ArpPacket): void;
   /** An open or a send failed. */
   ioError(err: NodeJS.ErrnoException): void;
-  /** True once the lease has stopped: a socket whose open was under way is closed at once. */
-  stopped(): boolean;
+  /** False once the lease has stopped: a socket whose open was under way is closed at once. */
+  active(): boolean;
   /** Sends from the daemon's own netns (the core's 'host' way); absent: there is none. */
   sendFromHost?: HostSend;
   /** The pod's link as the link policy holds it: AF_PACKET and ARP need it up (a held-down link opens for the reply
@@ -58,7 +58,7 @@ export class LeaseSockets {
         const packet = decodeArp(frame);
         if (packet) deps.onArp(packet);
       });
-      if (ch && deps.stopped()) ch.close();
+      if (ch && !deps.active()) ch.close();
       else if (ch) this.arp = { address: want.address, ch };
       return;
     }
@@ -68,11 +68,11 @@ export class LeaseSockets {
     this.closeDhcp();
     if (!want || !key) return;
     const ch = await this.open(want.via, want.srcIp, this.onReceive);
-    if (ch && deps.stopped()) ch.close();
+    if (ch && !deps.active()) ch.close();
     else if (ch) this.dhcp = { key, ch };
-    if (ch && !deps.stopped() && want.hearBroadcast) {
+    if (ch && deps.active() && want.hearBroadcast) {
       this.broadcastRx = await this.open('udp', BROADCAST_IP, this.onReceive);
-      if (deps.stopped() || this.dhcp?.ch !== ch) this.closeBroadcastRx();
+      if (!deps.active() || this.dhcp?.ch !== ch) this.closeBroadcastRx();
     }
   }
 
