@@ -116,17 +116,13 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const handlers: Handlers<Methods> = {
     cni: {
       params: cniParams,
-      run: async (p) => {
-        quiet.touch();
-        try {
-          return await runCni(p, registry, {
+      run: (p) =>
+        quiet.during(() =>
+          runCni(p, registry, {
             onBug: (err) => log.error({ err }, 'CNI plugin logic failed'),
             onAnswer: metrics && ((verb, code) => metrics.cni(verb, code)),
-          });
-        } finally {
-          quiet.touch();
-        }
-      },
+          }),
+        ),
     },
     leases: { params: noParams, run: async () => registry.queries.list() },
     lease: { params: leaseParams, run: async (p) => registry.queries.detail(p) },

@@ -32,8 +32,11 @@ export interface QuietGcDeps {
 }
 
 export interface QuietGc {
-  /** A call came or ended: the GC waits until `quietMs` after the latest. */
+  /** Something made garbage: the GC waits until `quietMs` after the latest touch. */
   touch(): void;
+  /** Runs a call, with no collection while it runs (an ADD waiting for its server may take seconds) and the wait
+   *  counted from its end. */
+  during<T>(call: () => Promise<T>): Promise<T>;
   stop(): void;
 }
 
@@ -43,9 +46,11 @@ export interface QuietGc {
  */
 export function quietGc(quietMs: number, minGrowth: number, deps: QuietGcDeps): QuietGc {
   const { gc } = deps;
-  if (!gc) return { touch: () => undefined, stop: () => undefined };
+  if (!gc) return { touch: () => undefined, during: (call) => call(), stop: () => undefined };
   let last = 0;
   let usedAfterGc = 0;
+  /** Calls running now: their end touches again, which arms the next wait. */
+  let running = 0;
   let timer: NodeJS.Timeout | undefined;
   // One timer per quiet period, re-armed for the rest of the wait when a touch came meanwhile: no clearTimeout on
   // every call.
@@ -54,14 +59,25 @@ export function quietGc(quietMs: number, minGrowth: number, deps: QuietGcDeps): 
     const left = last + quietMs - deps.now();
     if (left > 0) return void arm(left);
     timer = undefined;
-    if (deps.heapUsed() - usedAfterGc < minGrowth) return;
+    if (running > 0 || deps.heapUsed() - usedAfterGc < minGrowth) return;
     gc();
     usedAfterGc = deps.heapUsed();
   };
+  const touch = (): void => {
+    last = deps.now();
+    if (!timer) arm(quietMs);
+  };
   return {
-    touch: () => {
-      last = deps.now();
-      if (!timer) arm(quietMs);
+    touch,
+    during: async (call) => {
+      touch();
+      running++;
+      try {
+        return await call();
+      } finally {
+        running--;
+        touch();
+      }
     },
     stop: () => {
       clearTimeout(timer);

@@ -77,6 +77,21 @@ test('without a collector (node started without --expose-gc) touch does nothing'
   assert.equal(reads, 0, 'no timer, no look at the heap');
 });
 
+test('no collection while a call runs, however long; one quietMs after it ends', async (t) => {
+  const f = fake(t);
+  f.heap = 2 * MIN_GROWTH;
+  let finish!: () => void;
+  const call = f.q.during(() => new Promise<string>((resolve) => (finish = () => resolve('answer'))));
+  f.wait(5 * QUIET_MS);
+  assert.equal(f.gcs, 0, 'an ADD waiting for its server is not paused by a collection');
+  finish();
+  assert.equal(await call, 'answer');
+  f.wait(QUIET_MS - 1);
+  assert.equal(f.gcs, 0);
+  f.wait(1);
+  assert.equal(f.gcs, 1);
+});
+
 test('stop cancels the pending collection', (t) => {
   const f = fake(t);
   f.heap = 2 * MIN_GROWTH;
