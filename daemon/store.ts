@@ -207,7 +207,8 @@ export class LeaseStore {
       if (!name.endsWith(CORRUPT_SUFFIX)) continue;
       const file = path.join(this.dir, name);
       const st = await fs.lstat(file).catch(() => undefined);
-      if (!st || nowMs - st.mtimeMs < CORRUPT_KEEP_MS) {
+      if (!st) continue; // gone meanwhile
+      if (nowMs - st.mtimeMs < CORRUPT_KEEP_MS) {
         left++;
         continue;
       }
