@@ -117,6 +117,25 @@ function summarize(rows) {
   }
 }
 
+const DIGEST_LINES = 25;
+
+/** Each failed file's reasons once more, last: whoever sees only the tail of a CI log (a CI summary keeps the last
+ *  lines) still reads why, not just which. The spec reporter's own "failing tests" section without stack frames,
+ *  else (a timeout, a crash) the file's last lines. */
+function printFailures(failed) {
+  if (failed.length === 0) return;
+  console.log('\n=== why ===');
+  for (const r of failed) {
+    const at = r.output.lastIndexOf('\u2716 failing tests:');
+    const lines = (
+      at >= 0 ? r.output.slice(at).split('\n').slice(1) : r.output.trimEnd().split('\n').slice(-DIGEST_LINES)
+    )
+      .filter((l) => l.trim() !== '' && !/^\s+at /.test(l))
+      .slice(0, DIGEST_LINES);
+    console.log(`--- ${r.file} ${r.why}\n${lines.join('\n')}`);
+  }
+}
+
 async function main() {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !TIERS.some((t) => t.name === w));
@@ -150,6 +169,7 @@ async function main() {
     }
   }
   summarize(rows);
+  printFailures(rows.filter((r) => !r.ok && r.output !== undefined));
   const failed = rows.filter((r) => !r.ok).length;
   const total = (Date.now() - t0) / 1000;
   console.log(`\n${failed ? `FAILED: ${failed} item(s)` : 'all passed'} in ${total.toFixed(1)} s`);

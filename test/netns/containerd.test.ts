@@ -57,7 +57,7 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
   test('eth0 gets its lease in /proc/<pid>/ns/net; ping across the LAN; after the task exits, DEL without a netns releases from the host', async () => {
     const rootfs = busyboxRootfs(topo.tempDir('rootfs'));
     const ctrLog = path.join(containerd.dir, 'ctr.log');
-    // SLEEPER ends on SIGTERM, which ctr forwards to the task.
+    // SLEEPER ends on SIGTERM.
     const ctr = containerd.runCni('web', rootfs, SLEEPER, ctrLog);
     const log = () => fs.readFileSync(ctrLog, 'utf8');
 
@@ -93,9 +93,18 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
     await topo.exec(topo.lanNs, 'ping', ['-c', '1', '-W', '2', address]);
     await inTask('ping', '-c', '1', '-W', '2', topo.serverIp);
 
-    // The task exits; ctr deletes it (its netns goes with it), then sends DEL with CNI_NETNS empty.
+    // The task exits; ctr deletes it (its netns goes with it), then sends DEL with CNI_NETNS empty. The netns exists
+    // from task create, before ctr starts the task: a SIGTERM to ctr itself before then kills ctr (it forwards
+    // signals only once the task runs), and one to the task before SLEEPER's trap is set is ignored by a PID 1. So:
+    // wait for SLEEPER's sleep (spawned after the trap), then stop the task through containerd.
+    await waitFor(
+      'the task to run its sleep',
+      async () => taskPids(await containerd.ctr(['task', 'ps', 'web'])) >= 2,
+      10_000,
+      50,
+    );
     const capture = await startCapture(topo, topo.lanNs, topo.lanPort);
-    if (ctr.pid !== undefined) process.kill(ctr.pid, 'SIGTERM');
+    await containerd.ctr(['task', 'kill', '--signal', 'SIGTERM', 'web']);
     await exited(ctr);
     assert.equal(ctr.exitCode, 0, log());
     await waitFor('dnsmasq to drop the lease', () => dnsmasq.leases().length === 0, 5000);
@@ -115,3 +124,8 @@ describe('ctr run --cni with macvlan+ts-dhcp', () => {
     );
   });
 });
+
+/** How many processes `ctr task ps` lists (a header line, then one line per PID). */
+function taskPids(ps: string): number {
+  return ps.split('\n').filter((l) => /^\s*\d+\s/.test(l)).length;
+}
