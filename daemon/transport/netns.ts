@@ -136,8 +136,16 @@ export class DirWatch {
   readonly #handle: object;
 
   constructor(onEvents: (events: Buffer) => void) {
-    this.#handle = native().watchOpen().handle;
-    native().packetStart(this.#handle, onEvents);
+    const handle = native().watchOpen().handle;
+    try {
+      native().packetStart(handle, onEvents);
+    } catch (e) {
+      // Closed now, not by the handle's finalizer: until a collection the descriptor counts against
+      // fs.inotify.max_user_instances.
+      native().packetClose(handle);
+      throw e;
+    }
+    this.#handle = handle;
   }
 
   /** The watch descriptor of `dir`. Throws a NetnsError ('ENOENT', 'ENOTDIR', 'ENOSPC': no watches left). */

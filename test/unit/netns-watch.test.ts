@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { IN_DELETE, IN_IGNORED, IN_Q_OVERFLOW, inotifyEvents } from '../../daemon/transport/inotify';
+import { DirWatch } from '../../daemon/transport/netns';
 import { NetnsWatch } from '../../daemon/transport/netns-watch';
 import { nativePort } from '../../daemon/transport/pod-port';
 import { netnsGone } from '../../daemon/pod-netns';
@@ -19,6 +20,29 @@ async function until(what: () => boolean): Promise<void> {
   const deadline = Date.now() + 2000;
   while (!what() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
+
+/** The inotify descriptors this process holds now. */
+function inotifyFds(): number {
+  const fds = fs.readdirSync('/proc/self/fd');
+  return fds.filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:inotify';
+    } catch {
+      return false; // the descriptor readdir itself used, closed since
+    }
+  }).length;
+}
+
+// First in the file: no other test's watch is still being closed (the addon closes in a thread of its own). The wait
+// is synchronous: the handle's finalizer runs only from the event loop, so only the constructor can close it meanwhile.
+test('a watch whose delivery cannot start closes its inotify descriptor at once, not at a collection', () => {
+  const before = inotifyFds();
+  assert.throws(() => new DirWatch(undefined as unknown as (events: Buffer) => void), /callback must be a function/);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let deadline = Date.now() + 2000; inotifyFds() !== before && Date.now() < deadline;)
+    Atomics.wait(pause, 0, 0, 10);
+  assert.equal(inotifyFds(), before);
+});
 
 test('a file deleted or renamed away in a watched directory is noticed by name; one created is not', async (t) => {
   const dir = path.join(tempRoot(t), 'netns');
