@@ -3,6 +3,7 @@
 // going away and coming back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { LeaseDetail } from '../../common/rpc';
 import { macToString } from '../../daemon/dhcp/bytes';
 import { ClientConfig } from '../../daemon/dhcp/lease';
 import { messageType, requestedIp, serverId } from '../../daemon/dhcp/options';
@@ -258,6 +259,7 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
         // The link must never go down: sampled all along.
         let wentDown = false;
+        let lease: LeaseDetail;
         const watch = setInterval(
           () =>
             void linkInfo(topo.netnsPath(5), 'eth1').then(
@@ -282,11 +284,15 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
             100,
           );
           await server.restart();
-          await waitFor(
-            'the lease and its address back',
+          // The transition's note comes last (after the link changes and the record's fsync): it says the change
+          // is complete.
+          lease = await waitFor(
+            'the lease, its address and the note of its restoring back',
             async () => {
-              const lease = (await daemon.rpc('leases', {})).find((l) => l.containerId === 'c5');
-              return lease?.state === 'BOUND' && (await eth1State(topo, 5)).addresses.length === 1;
+              const l = await daemon.rpc('lease', { containerId: 'c5', network: 'lan', ifName: 'eth1' });
+              return (
+                l.state === 'BOUND' && l.transitions.some((x) => x.why.endsWith(' restored on the interface')) && l
+              );
             },
             30_000,
             200,
@@ -295,7 +301,6 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
           clearInterval(watch);
         }
         assert.equal(wentDown, false, 'eth1 stayed up');
-        const lease = await daemon.rpc('lease', { containerId: 'c5', network: 'lan', ifName: 'eth1' });
         assert.equal(lease.address, leased);
         assert.deepEqual(await eth1State(topo, 5), { up: true, addresses: [leased] });
         const whys = lease.transitions.map((x) => x.why);
