@@ -1,15 +1,7 @@
 // The events of one inotify read (inotify(7)): struct inotify_event { int wd; uint32_t mask, cookie, len; char
-// name[len]; }, in the host's byte order, the name NUL-padded. Read from bytes the addon hands over as they are.
+// name[len]; }, in the host's byte order, the name NUL-padded. Read from bytes the addon hands over as they are; the
+// mask is left as read (its bits: the addon's inotifyMasks).
 import { endianness } from 'node:os';
-
-/** The mask bits the netns watch acts on. */
-export const IN_MOVED_FROM = 0x40;
-export const IN_DELETE = 0x200;
-export const IN_DELETE_SELF = 0x400;
-export const IN_MOVE_SELF = 0x800;
-export const IN_UNMOUNT = 0x2000;
-export const IN_Q_OVERFLOW = 0x4000;
-export const IN_IGNORED = 0x8000;
 
 export interface InotifyEvent {
   wd: number;

@@ -1,7 +1,7 @@
-// The native addon (native/src) as the daemon sees it: the calls it exports, and its loading. The addon is built
-// from the same tree as this file (npm ci / npm run build); one built from other sources lacks calls this side
-// makes, and a call that throws "is not a function" in the middle of a sweep would read as a netns gone. So the
-// load checks every export named here and fails at once, naming what is missing and how to rebuild.
+// The native addon (native/src) as the daemon sees it: the calls and constants it exports, and its loading. The
+// addon is built from the same tree as this file (npm ci / npm run build); one built from other sources lacks calls
+// this side makes, and a call that throws "is not a function" in the middle of a sweep would read as a netns gone.
+// So the load checks every export named here and fails at once, naming what is missing and how to rebuild.
 import * as path from 'node:path';
 import type { LinkAddress6, LinkInfo } from '../pod-port';
 
@@ -47,6 +47,18 @@ export interface NativeAddon {
   watchOpen(): NativePacket;
   watchAdd(handle: object, dir: string): number;
   watchRemove(handle: object, wd: number): void;
+  inotifyMasks: InotifyMasks;
+}
+
+/** The inotify(7) event bits the netns watch acts on, from <sys/inotify.h> (native/src/dirwatch.c). */
+export interface InotifyMasks {
+  readonly IN_MOVED_FROM: number;
+  readonly IN_DELETE: number;
+  readonly IN_DELETE_SELF: number;
+  readonly IN_MOVE_SELF: number;
+  readonly IN_UNMOUNT: number;
+  readonly IN_Q_OVERFLOW: number;
+  readonly IN_IGNORED: number;
 }
 
 /** The process at the other end of a unix stream socket, as of its connect (SO_PEERCRED). */
@@ -56,38 +68,59 @@ export interface PeerCred {
   gid: number;
 }
 
-/** Every call of NativeAddon, by name: the compiler keeps this in step with the interface, the load with the build. */
-const EXPORTS: Record<keyof NativeAddon, true> = {
-  linkInfo: true,
-  linkSetUp: true,
-  openPacket: true,
-  openUdp: true,
-  openArp: true,
-  packetStart: true,
-  packetSend: true,
-  packetClose: true,
-  udpSend: true,
-  routeAdd: true,
-  routeDel: true,
-  addrAdd: true,
-  addrDel: true,
-  linkSetMtu: true,
-  peerCred: true,
-  inodeOf: true,
-  ip6Prepare: true,
-  ip6Addrs: true,
-  openUdp6: true,
-  udp6SendTo: true,
-  openRa: true,
-  watchOpen: true,
-  watchAdd: true,
-  watchRemove: true,
+/** Every export of NativeAddon, by name, with its type: the compiler keeps this in step with the interface, the load
+ *  with the build. */
+const EXPORTS: Record<keyof NativeAddon, 'function' | 'object'> = {
+  linkInfo: 'function',
+  linkSetUp: 'function',
+  openPacket: 'function',
+  openUdp: 'function',
+  openArp: 'function',
+  packetStart: 'function',
+  packetSend: 'function',
+  packetClose: 'function',
+  udpSend: 'function',
+  routeAdd: 'function',
+  routeDel: 'function',
+  addrAdd: 'function',
+  addrDel: 'function',
+  linkSetMtu: 'function',
+  peerCred: 'function',
+  inodeOf: 'function',
+  ip6Prepare: 'function',
+  ip6Addrs: 'function',
+  openUdp6: 'function',
+  udp6SendTo: 'function',
+  openRa: 'function',
+  watchOpen: 'function',
+  watchAdd: 'function',
+  watchRemove: 'function',
+  inotifyMasks: 'object',
 };
 
-/** The calls of NativeAddon that `loaded` does not export as functions. */
+/** Every bit of InotifyMasks, as EXPORTS. */
+const MASKS: Record<keyof InotifyMasks, true> = {
+  IN_MOVED_FROM: true,
+  IN_DELETE: true,
+  IN_DELETE_SELF: true,
+  IN_MOVE_SELF: true,
+  IN_UNMOUNT: true,
+  IN_Q_OVERFLOW: true,
+  IN_IGNORED: true,
+};
+
+/** The exports of NativeAddon that `loaded` lacks or has of another type, and the bits its inotifyMasks lacks (as
+ *  inotifyMasks.NAME: a watch without one would never act on that event). */
 export function missingExports(loaded: object): string[] {
-  const fns = loaded as Record<string, unknown>;
-  return Object.keys(EXPORTS).filter((name) => typeof fns[name] !== 'function');
+  const exported = loaded as Record<string, unknown>;
+  const missing = Object.entries(EXPORTS)
+    .filter(([name, type]) => typeof exported[name] !== type)
+    .map(([name]) => name);
+  const masks = exported.inotifyMasks;
+  if (typeof masks === 'object' && masks !== null)
+    for (const bit of Object.keys(MASKS))
+      if (typeof (masks as Record<string, unknown>)[bit] !== 'number') missing.push(`inotifyMasks.${bit}`);
+  return missing;
 }
 
 // dist/daemon/transport/native-addon.js -> native/build/Release

@@ -4,20 +4,8 @@
 // (native/src/dirwatch.c): the pods of every network on the node are created in the same directory.
 import { dirname } from 'node:path';
 import type { NetnsWatcher } from '../pod-port';
-import {
-  IN_DELETE,
-  IN_DELETE_SELF,
-  IN_IGNORED,
-  IN_MOVED_FROM,
-  IN_MOVE_SELF,
-  IN_Q_OVERFLOW,
-  IN_UNMOUNT,
-  inotifyEvents,
-} from './inotify';
-import { DirWatch } from './netns';
-
-/** The directory itself went (deleted, moved, its file system unmounted) or its watch did. */
-const DIR_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED;
+import { inotifyEvents } from './inotify';
+import { DirWatch, inotifyMasks } from './netns';
 
 export class NetnsWatch implements NetnsWatcher {
   private inotify?: DirWatch;
@@ -71,11 +59,15 @@ export class NetnsWatch implements NetnsWatcher {
   }
 
   private onEvents(events: Buffer): void {
+    const { IN_DELETE, IN_DELETE_SELF, IN_IGNORED, IN_MOVED_FROM, IN_MOVE_SELF, IN_Q_OVERFLOW, IN_UNMOUNT } =
+      inotifyMasks();
+    // The directory itself went (deleted, moved, its file system unmounted) or its watch did.
+    const dirGone = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED;
     for (const { wd, mask, name } of inotifyEvents(events)) {
       if (mask & IN_Q_OVERFLOW) this.onChanged(undefined);
       const dir = this.dirOf.get(wd);
       if (dir === undefined) continue; // a watch removed here (IN_IGNORED follows rm_watch)
-      if (mask & DIR_GONE) {
+      if (mask & dirGone) {
         // A later lease in a directory of this name watches it afresh.
         this.forget(wd, !(mask & IN_IGNORED));
         this.onChanged(undefined);

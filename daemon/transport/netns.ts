@@ -4,7 +4,7 @@
 // for one transaction only.
 import { promises as fs } from 'node:fs';
 import type { LinkAddress6, LinkInfo } from '../pod-port';
-import { type NativePacket, type PeerCred, native } from './native-addon';
+import { type InotifyMasks, type NativePacket, type PeerCred, native } from './native-addon';
 import type { PodRoute } from '../registry-api';
 
 /** A failure of a netns or socket operation. `code` is the errno name ('ENOENT', 'ENODEV', 'EINVAL', 'EBADF'...),
@@ -47,6 +47,11 @@ export function peerCred(fd: number): PeerCred {
 /** The inode `path` names now: one stat, without the Stats object fs.statSync builds. Throws a NetnsError. */
 export function inodeOf(path: string): number {
   return native().inodeOf(path);
+}
+
+/** The bits of a DirWatch event's mask, as <sys/inotify.h> defines them. */
+export function inotifyMasks(): InotifyMasks {
+  return native().inotifyMasks;
 }
 
 export function linkInfo(netnsPath: string, ifName: string): Promise<LinkInfo> {

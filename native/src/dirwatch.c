@@ -68,11 +68,33 @@ static napi_value js_watch_remove(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* inotifyMasks: the bits of the events netns-watch.ts acts on, as <sys/inotify.h> defines them, so that the daemon has
+ * no copy of its own to drift. Frozen: a mask is no setting. NULL on failure. */
+static napi_value inotify_masks(napi_env env) {
+#define MASK(bit) {#bit, bit}
+  static const struct {
+    const char *name;
+    int bit;
+  } masks[] = {
+      MASK(IN_MOVED_FROM), MASK(IN_DELETE),     MASK(IN_DELETE_SELF), MASK(IN_MOVE_SELF),
+      MASK(IN_UNMOUNT),    MASK(IN_Q_OVERFLOW), MASK(IN_IGNORED),
+  };
+#undef MASK
+  napi_value obj;
+  if (napi_create_object(env, &obj) != napi_ok) return NULL;
+  for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++)
+    if (set_int(env, obj, masks[i].name, masks[i].bit)) return NULL;
+  return napi_object_freeze(env, obj) == napi_ok ? obj : NULL;
+}
+
 int dirwatch_define(napi_env env, napi_value exports) {
+  napi_value masks = inotify_masks(env);
+  if (!masks) return -1;
   const napi_property_descriptor props[] = {
       EXPORT("watchOpen", js_watch_open, 0),
       EXPORT("watchAdd", js_watch_add, 0),
       EXPORT("watchRemove", js_watch_remove, 0),
+      {"inotifyMasks", NULL, NULL, NULL, NULL, masks, napi_enumerable, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok ? 0 : -1;
 }

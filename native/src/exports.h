@@ -11,7 +11,8 @@
 int jobs_define(napi_env env, napi_value exports);
 /* psock.c: packetStart, packetClose: a packet socket handle's delivery and close. */
 int psock_define(napi_env env, napi_value exports);
-/* dirwatch.c: watchOpen, watchAdd, watchRemove: the inotify watch on netns directories. */
+/* dirwatch.c: watchOpen, watchAdd, watchRemove: the inotify watch on netns directories; inotifyMasks, its event
+ * bits. */
 int dirwatch_define(napi_env env, napi_value exports);
 /* sync_calls.c: packetSend, udp6SendTo, udpSend, peerCred, inodeOf: calls that throw at once. */
 int sync_calls_define(napi_env env, napi_value exports);

@@ -9,6 +9,17 @@ test('an object lacking calls is reported by their names; a non-function counts 
   assert.ok(missing.includes('inodeOf'));
   assert.ok(missing.includes('watchOpen'));
   assert.ok(!missing.includes('linkInfo'));
+  assert.ok(missing.includes('inotifyMasks'));
+  assert.ok(!missing.some((name) => name.startsWith('inotifyMasks.')));
+});
+
+test('a mask bit the addon lacks is reported by its name; the built addon has every one, frozen', () => {
+  const missing = missingExports({ inotifyMasks: { IN_DELETE: 0x200, IN_IGNORED: '0x8000' } });
+  assert.ok(missing.includes('inotifyMasks.IN_IGNORED'));
+  assert.ok(missing.includes('inotifyMasks.IN_MOVED_FROM'));
+  assert.ok(!missing.includes('inotifyMasks.IN_DELETE'));
+  assert.ok(!missing.includes('inotifyMasks'));
+  assert.ok(Object.isFrozen(native().inotifyMasks));
 });
 
 test('the built addon exports every call the daemon makes', () => {

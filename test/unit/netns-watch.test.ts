@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { IN_DELETE, IN_IGNORED, IN_Q_OVERFLOW, inotifyEvents } from '../../daemon/transport/inotify';
-import { DirWatch } from '../../daemon/transport/netns';
+import { inotifyEvents } from '../../daemon/transport/inotify';
+import { DirWatch, inotifyMasks } from '../../daemon/transport/netns';
 import { NetnsWatch } from '../../daemon/transport/netns-watch';
 import { nativePort } from '../../daemon/transport/pod-port';
 import { netnsGone } from '../../daemon/pod-netns';
@@ -118,6 +118,7 @@ function event(wd: number, mask: number, name = '', len = name ? name.length + 4
 }
 
 test('inotify events: each whole event of a read with its padded name; a truncated tail is left out', () => {
+  const { IN_DELETE, IN_IGNORED, IN_Q_OVERFLOW } = inotifyMasks();
   const read = Buffer.concat([
     event(1, IN_DELETE, 'cni-1234'),
     event(-1, IN_Q_OVERFLOW),
