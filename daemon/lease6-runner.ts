@@ -2,8 +2,8 @@
 // it packets and timeouts in order, carries out its actions (send, emit, persist) and keeps its one timer armed at the
 // core's next deadline. Around it: the link-local address and the router advertisements of the pod interface (the
 // RAs give the result's prefix length and the words of the no-server error), the [::]:546 socket held while an
-// exchange is on, the leased address on the interface (the main plugin puts the first one on from ADD's result; the
-// daemon puts on the ones that replace it) and its duplicate address detection (a failure DECLINEs it).
+// exchange is on (lease6-sends.ts), the leased address on the interface and its duplicate address detection, a
+// failure of which DECLINEs it (lease6-address.ts).
 import type { Lease6Facts } from '../common/rpc';
 import type { AddParams } from './registry-api';
 import {
@@ -16,11 +16,11 @@ import {
   nextDeadline6,
   step6,
 } from './dhcp6/lease';
+import { IaAddressDeps, IaAddressOnLink } from './lease6-address';
 import { factsOf, previousOf } from './lease6-facts';
 import { Lease6Sends, Sends6Deps } from './lease6-sends';
 import { describeRa, emptyRaView, onLinkPrefixLength } from './dhcp6/ra';
 import { Dhcp6Message, MsgType } from './dhcp6/types';
-import { DadWatch } from './dad-watch';
 import { DeadlineTimer } from './deadline-timer';
 import { DaemonError } from './errors';
 import { noteEvent6 } from './lease6-events';
@@ -73,9 +73,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
   private raOpenedAtMs = 0;
   private raView = emptyRaView();
   private readonly record: RecordWriter;
-  private readonly dad: DadWatch;
-  /** The address this lease has put (or the main plugin, from ADD's result) on the pod's interface. */
-  private onLink?: { address: string; prefixLength: number };
+  private readonly leased: IaAddressOnLink;
   private granted = false;
   /** Where start() waits before trying again when the link was not ready. */
   private retryStartAtMs?: number;
@@ -88,17 +86,6 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     takeover?: Takeover6,
   ) {
     super(params, deps.now, DHCP6_ANSWERS, deps.log);
-    if (takeover) {
-      this.state = takeover.held;
-      if ('lease' in takeover.held && takeover.reply) {
-        // The address is on the interface since the ADD that acquired it.
-        const prefixLength = takeover.prefixLength ?? 128;
-        this.granted = true;
-        this.reply = takeover.reply;
-        this.facts = factsOf(takeover.reply, takeover.held.lease, prefixLength);
-        this.onLink = { address: takeover.held.lease.address, prefixLength };
-      }
-    }
     this.timer = new DeadlineTimer(deps.now, () =>
       this.retryStartAtMs === undefined ? this.enqueue({ type: 'timeout' }) : this.start(),
     );
@@ -112,14 +99,25 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     );
     this.record = new RecordWriter(calls, takeover !== undefined);
     this.sends = new Lease6Sends(calls);
-    this.dad = new DadWatch(deps.pod, (address) =>
+    this.leased = new IaAddressOnLink(calls, (address) =>
       this.guarded(async () => {
         if (this.facts?.address !== address) return;
         // The kernel keeps a duplicate marked dadfailed: off it comes, before another address is asked for.
-        await this.dropFromLink();
+        await this.leased.remove();
         await this.process({ type: 'dadFailed' });
       }),
     );
+    if (takeover) {
+      this.state = takeover.held;
+      if ('lease' in takeover.held && takeover.reply) {
+        // The address is on the interface since the ADD that acquired it.
+        const prefixLength = takeover.prefixLength ?? 128;
+        this.granted = true;
+        this.reply = takeover.reply;
+        this.facts = factsOf(takeover.reply, takeover.held.lease, prefixLength);
+        this.leased.adopt(takeover.held.lease.address, prefixLength);
+      }
+    }
   }
 
   get bound(): boolean {
@@ -137,7 +135,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     this.guarded(async () => {
       if (this.stopped) return;
       const s = this.state;
-      if ('lease' in s) this.dad.watch(s.lease.address);
+      if ('lease' in s) this.leased.watchDad(s.lease.address);
       this.state = { state: 'INIT' };
       if ('lease' in s) return this.process({ type: 'start', lease: s.lease });
       const hint = s.state === 'RELEASED' ? undefined : previousOf(s);
@@ -169,7 +167,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
   protected closeAll(): void {
     this.timer.stop();
     this.record.stop();
-    this.dad.stop();
+    this.leased.stop();
     this.sends.close();
     this.ra?.close();
   }
@@ -223,7 +221,7 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     this.deps.metrics?.event6(event, took);
     if (event.kind === 'expired') {
       this.facts = undefined;
-      await this.dropFromLink();
+      await this.leased.remove();
     }
   }
 
@@ -232,22 +230,16 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     if (this.state.state !== 'BOUND') return;
     const { address } = this.state.lease;
     if (!this.granted) await this.raHeard();
-    const prefixLength = onLinkPrefixLength(address, this.raView.onLink) ?? this.onLink?.prefixLength ?? 128;
+    const prefixLength = onLinkPrefixLength(address, this.raView.onLink) ?? this.leased.prefixLength ?? 128;
     this.reply = reply;
     this.facts = factsOf(reply, this.state.lease, prefixLength);
     if (!this.granted) {
       // The first address goes on with ADD's result (the main plugin adds it, and would fail on one already there).
       this.granted = true;
-      this.onLink = { address, prefixLength };
+      this.leased.adopt(address, prefixLength);
       this.ra?.close();
-    } else if (this.onLink?.address !== address) {
-      await this.dropFromLink();
-      await this.deps.pod.addAddress6(address, prefixLength).then(
-        () => (this.onLink = { address, prefixLength }),
-        (err: NodeJS.ErrnoException) => this.noteIoError(err),
-      );
-    }
-    this.dad.watch(address);
+    } else await this.leased.replace(address, prefixLength);
+    this.leased.watchDad(address);
   }
 
   /** Waits (RA_GRACE_MS after the listener opened, at most) for the first RA, whose on-link prefix the result uses.
@@ -256,20 +248,11 @@ export class Lease6Runner extends RunnerBase<Lease6Facts, Input6> {
     while (this.raView.count === 0 && this.ra && performance.now() - this.raOpenedAtMs < RA_GRACE_MS)
       await new Promise((resolve) => setTimeout(resolve, RA_POLL_MS));
   }
-
-  private async dropFromLink(): Promise<void> {
-    const on = this.onLink;
-    if (!on) return;
-    this.onLink = undefined;
-    await this.deps.pod.delAddress6(on.address, on.prefixLength).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EADDRNOTAVAIL') this.noteIoError(err);
-    });
-  }
 }
 
-/** What the runner's record writer and socket call back: one object per lease, its methods shared by all leases,
- *  instead of closures and deps objects in every lease (as lease-runner.ts RunnerCalls). */
-class Runner6Calls implements RecordWriterDeps, Sends6Deps {
+/** What the runner's record writer, socket and address on the link call back: one object per lease, its methods
+ *  shared by all leases, instead of closures and deps objects in every lease (as lease-runner.ts RunnerCalls). */
+class Runner6Calls implements RecordWriterDeps, Sends6Deps, IaAddressDeps {
   readonly pod: PodSide6;
   readonly log: Logger;
 

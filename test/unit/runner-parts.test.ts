@@ -1,8 +1,9 @@
 // The pieces a lease runner is built from that need no sockets: history and progress, ADD waiters, record writes,
-// retry hints. A fake clock where time matters.
+// retry hints, the DHCPv6 lease's address on the link. A fake clock where time matters.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LeaseHistory } from '../../daemon/lease-history';
+import { IaAddressDeps, IaAddressOnLink } from '../../daemon/lease6-address';
 import type { LeaseRunner } from '../../daemon/lease-runner';
 import { LeaseTable } from '../../daemon/lease-table';
 import { Waiters } from '../../daemon/lease-waiters';
@@ -10,6 +11,7 @@ import { createLogger } from '../../daemon/log';
 import { RecordWriter, RecordWriterDeps } from '../../daemon/record-writer';
 import { AcquisitionHints } from '../../daemon/retry-hints';
 import type { LeaseState } from '../../daemon/dhcp/lease';
+import { coded } from '../helpers/fake-port';
 
 const NAMES = { offer: 'OFFER', refusal: 'NAK', grant: 'ACK' };
 
@@ -176,4 +178,44 @@ test('LeaseTable: the leases of one netns path, kept right through replacement a
   );
   assert.deepEqual([...table.netnsPaths()].sort(), ['/run/netns/b', '/run/netns/c']);
   assert.equal(table.entries().length, 2);
+});
+
+test("IA address on the link: the same one again stays; another replaces it; one gone already is no error, an add's failure is noted", async () => {
+  const on = new Map<string, number>();
+  const calls: string[] = [];
+  const errors: (string | undefined)[] = [];
+  let addFails = false;
+  const pod: IaAddressDeps['pod'] = {
+    addresses6: async () => [],
+    addAddress6: async (address, prefixLength) => {
+      calls.push(`add ${address}/${prefixLength}`);
+      if (addFails) throw coded('EPERM', address);
+      on.set(address, prefixLength);
+    },
+    delAddress6: async (address, prefixLength) => {
+      calls.push(`del ${address}/${prefixLength}`);
+      if (!on.delete(address)) throw coded('EADDRNOTAVAIL', address);
+    },
+  };
+  const leased = new IaAddressOnLink({ pod, ioError: (err) => errors.push(err.code) }, () => {});
+  // The main plugin's, from ADD's result.
+  on.set('fd00:198:18::10', 64);
+  leased.adopt('fd00:198:18::10', 64);
+  await leased.replace('fd00:198:18::10', 64);
+  assert.deepEqual(calls, []);
+  await leased.replace('fd00:198:18::11', 128);
+  assert.deepEqual(calls, ['del fd00:198:18::10/64', 'add fd00:198:18::11/128']);
+  assert.deepEqual([...on], [['fd00:198:18::11', 128]]);
+  assert.equal(leased.prefixLength, 128);
+  on.clear(); // taken off by someone else
+  await leased.remove();
+  assert.equal(leased.prefixLength, undefined);
+  assert.deepEqual(errors, []);
+  addFails = true;
+  await leased.replace('fd00:198:18::12', 128);
+  assert.deepEqual(errors, ['EPERM']);
+  assert.equal(leased.prefixLength, undefined);
+  calls.length = 0;
+  await leased.remove();
+  assert.deepEqual(calls, []);
 });
