@@ -260,6 +260,7 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
         // The link must never go down: sampled all along.
         let wentDown = false;
         let lease: LeaseDetail;
+        const c5 = { containerId: 'c5', network: 'lan', ifName: 'eth1' };
         const watch = setInterval(
           () =>
             void linkInfo(topo.netnsPath(5), 'eth1').then(
@@ -284,19 +285,10 @@ export function lifecycleSuite(name: string, o: LifecycleOptions): void {
             100,
           );
           await server.restart();
-          // The transition's note comes last (after the link changes and the record's fsync): it says the change
-          // is complete.
-          lease = await waitFor(
-            'the lease, its address and the note of its restoring back',
-            async () => {
-              const l = await daemon.rpc('lease', { containerId: 'c5', network: 'lan', ifName: 'eth1' });
-              return (
-                l.state === 'BOUND' && l.transitions.some((x) => x.why.endsWith(' restored on the interface')) && l
-              );
-            },
-            30_000,
-            200,
-          );
+          await waitFor('the lease back', async () => (await eth1State(topo, 5)).addresses.length === 1, 30_000, 200);
+          // The note comes after the link changes and the record's fsync: what is read below is done.
+          lease = await daemon.noted(c5, ' restored on the interface');
+          assert.ok(lease.transitions.some((x) => x.to === 'BOUND' && x.why.endsWith(' restored on the interface')));
         } finally {
           clearInterval(watch);
         }

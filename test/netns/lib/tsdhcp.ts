@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { call } from '../../../client/rpc-client';
-import type { MethodName, Methods } from '../../../common/rpc';
+import type { Attachment, LeaseDetail, MethodName, Methods } from '../../../common/rpc';
 import { DAEMON_NODE_FLAGS } from '../../../client/install';
 import { cniAnswer, cniInvocation, type CniAnswer } from '../../helpers/cni-invocation';
 import { installedPlugin } from '../../helpers/native-plugin';
@@ -27,6 +27,9 @@ export interface TsDaemon {
   rpc<M extends MethodName>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']>;
   /** One CNI invocation straight on the socket (method `cni`), as the plugin forwards it. */
   cni(env: Record<string, string>, config: object, cwd?: string): Promise<CniAnswer>;
+  /** The lease once a transition whose "why" ends with `why` is noted. A transition is noted last in its step (after
+   *  the link changes and the record's fsync): what a test reads after this, the daemon has done. */
+  noted(lease: Attachment, why: string, timeoutMs?: number): Promise<LeaseDetail>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -70,6 +73,7 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
     },
     10_000,
   );
+  const rpc: TsDaemon['rpc'] = (method, params) => call(socketPath, method, params, { timeoutMs: 40_000 });
   return {
     child,
     pid: child.pid as number,
@@ -82,9 +86,19 @@ export async function startTsDaemon(topo: Topology, opts: TsDaemonOptions = {}):
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    rpc: (method, params) => call(socketPath, method, params, { timeoutMs: 40_000 }),
+    rpc,
     cni: async (env, config, cwd) =>
       cniAnswer(await call(socketPath, 'cni', cniInvocation(env, config, cwd), { timeoutMs: 40_000 })),
+    noted: (lease, why, timeoutMs = 5000) =>
+      waitFor(
+        `a transition of ${lease.containerId} "… ${why}"`,
+        async () => {
+          const l = await rpc('lease', lease);
+          return l.transitions.some((x) => x.why.endsWith(why)) && l;
+        },
+        timeoutMs,
+        50,
+      ),
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
       await exited(child);
