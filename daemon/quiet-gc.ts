@@ -49,7 +49,7 @@ export function quietGc(quietMs: number, minGrowth: number, deps: QuietGcDeps): 
   if (!gc) return { touch: () => undefined, during: (call) => call(), stop: () => undefined };
   let last = 0;
   let usedAfterGc = 0;
-  /** Calls running now: their end touches again, which arms the next wait. */
+  /** Calls running now: none is collected under, and the last one's end arms the wait. */
   let running = 0;
   let timer: NodeJS.Timeout | undefined;
   // One timer per quiet period, re-armed for the rest of the wait when a touch came meanwhile: no clearTimeout on
@@ -70,7 +70,6 @@ export function quietGc(quietMs: number, minGrowth: number, deps: QuietGcDeps): 
   return {
     touch,
     during: async (call) => {
-      touch();
       running++;
       try {
         return await call();
